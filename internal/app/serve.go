@@ -1,0 +1,139 @@
+// Package app wires authd together for its subcommands; cmd/authd only dispatches to it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/config"
+	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/store"
+)
+
+// Version is set at build time with -ldflags "-X github.com/authd/authd/internal/app.Version=...".
+var Version = "dev"
+
+// hashWait is how long a login waits for a free hashing slot before it is answered 503.
+const hashWait = 2 * time.Second
+
+// NewLogger returns the JSON logger authd logs with.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// Serve applies pending migrations, then serves until ctx is cancelled, then shuts down gracefully:
+// in-flight requests get up to cfg.ShutdownTimeout to finish.
+func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) error {
+	slog.Info("starting authd", slog.String("version", Version), slog.Any("config", cfg))
+	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	handler, err := NewHandler(cfg, st)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	slog.Info("serving", slog.String("addr", addr), slog.String("docs", "http://"+addr+"/docs/"))
+	if ready != nil {
+		ready(addr)
+	}
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	slog.Info("stopped")
+	return nil
+}
+
+// NewHandler builds the domain and the HTTP handler on an open store.
+func NewHandler(cfg config.Config, st *store.Store) (http.Handler, error) {
+	hasher := auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait)
+	tokens := auth.NewTokens([]byte(cfg.JWTSecret), cfg.Issuer, cfg.Audience)
+	lifetimes := auth.FixedLifetimes{Access: cfg.AccessTokenTTL, Refresh: cfg.RefreshTokenTTL}
+	svc := auth.NewService(st, hasher, tokens, lifetimes)
+	return httpapi.NewHandler(httpapi.Deps{Auth: svc, DB: st})
+}
+
+func migrateUp(ctx context.Context, databaseURL string) error {
+	m, err := store.NewMigrator(databaseURL)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Up(ctx, logWriter{}); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Migrate runs "migrate up|down|status".
+func Migrate(ctx context.Context, databaseURL, direction string, out io.Writer) error {
+	m, err := store.NewMigrator(databaseURL)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch direction {
+	case "up":
+		return m.Up(ctx, out)
+	case "down":
+		return m.Down(ctx, out)
+	case "status":
+		return m.Status(ctx, out)
+	}
+	return fmt.Errorf("unknown migrate command %q: use up, down or status", direction)
+}
+
+// logWriter sends migration progress to the log.
+type logWriter struct{}
+
+func (logWriter) Write(p []byte) (int, error) {
+	slog.Info("migration", slog.String("message", string(trimNewline(p))))
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	for len(p) > 0 && p[len(p)-1] == '\n' {
+		p = p[:len(p)-1]
+	}
+	return p
+}

@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+)
+
+// Field limits, in characters; openapi.yaml documents the same ones.
+const (
+	MaxEmailLen    = 254
+	MaxUsernameLen = 50
+	MaxNameLen     = 50
+)
+
+var phonePattern = regexp.MustCompile(`^\+[0-9]{4,15}$`)
+
+// NormalizeEmail trims and lower-cases an email address and checks that it is a plain addr-spec
+// (no display name, no comments) with a dotted domain.
+func NormalizeEmail(raw string) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(raw))
+	if email == "" {
+		return "", Invalid("email", "is required")
+	}
+	if utf8.RuneCountInString(email) > MaxEmailLen {
+		return "", Invalid("email", "must be at most 254 characters")
+	}
+	if hasControl(email) || strings.ContainsAny(email, " \t<>()[]\\,;:\"") {
+		return "", Invalid("email", "must be a valid email address")
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "", Invalid("email", "must be a valid email address")
+	}
+	local, domain, _ := strings.Cut(email, "@")
+	if local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.Contains(domain, "..") {
+		return "", Invalid("email", "must be a valid email address")
+	}
+	return email, nil
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0 || !utf8.ValidString(s)
+}
+
+// Profile holds the editable profile fields. A nil field is absent; Clear* clears a nullable one.
+type Profile struct {
+	Username      *string
+	ClearUsername bool
+	FirstName     *string
+	LastName      *string
+	PhoneNumber   *string
+	ClearPhone    bool
+	LanguageCode  *string
+}
+
+// normalize validates p and canonicalises the language tag (pt-br becomes pt-BR).
+func (p *Profile) normalize(v validationErrors) {
+	if p.Username != nil {
+		u := *p.Username
+		switch n := utf8.RuneCountInString(u); {
+		case hasControl(u):
+			v.add("username", "must not contain control characters")
+		case strings.TrimSpace(u) == "":
+			v.add("username", "must not be blank")
+		case n > MaxUsernameLen:
+			v.add("username", "must be at most 50 characters")
+		case strings.TrimSpace(u) != u:
+			v.add("username", "must not start or end with spaces")
+		}
+	}
+	for field, value := range map[string]*string{"first_name": p.FirstName, "last_name": p.LastName} {
+		if value == nil {
+			continue
+		}
+		if hasControl(*value) {
+			v.add(field, "must not contain control characters")
+		} else if utf8.RuneCountInString(*value) > MaxNameLen {
+			v.add(field, "must be at most 50 characters")
+		}
+	}
+	if p.PhoneNumber != nil && !phonePattern.MatchString(*p.PhoneNumber) {
+		v.add("phone_number", "must be + followed by 4 to 15 digits")
+	}
+	if p.LanguageCode != nil {
+		tag, err := language.Parse(*p.LanguageCode)
+		if err != nil || hasControl(*p.LanguageCode) || len(*p.LanguageCode) > 35 {
+			v.add("language_code", "must be a BCP 47 language tag such as en or pt-BR")
+		} else {
+			canonical := tag.String()
+			p.LanguageCode = &canonical
+		}
+	}
+}

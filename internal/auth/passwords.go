@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Argon2Params are argon2id cost parameters. Memory is in KiB.
+type Argon2Params struct {
+	Memory  uint32
+	Time    uint32
+	Threads uint8
+	SaltLen uint32
+	KeyLen  uint32
+}
+
+// DefaultArgon2Params follow OWASP's password storage cheat sheet: m=19 MiB, t=2, p=1.
+var DefaultArgon2Params = Argon2Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Hasher hashes and verifies passwords with argon2id. At most Slots hashes run at once, because each one
+// holds Memory KiB: a flood of logins waits up to Wait for a slot and then gets ErrBusy instead of
+// exhausting memory.
+type Hasher struct {
+	params Argon2Params
+	slots  chan struct{}
+	wait   time.Duration
+	// dummy is verified against when the account does not exist, so that such logins take as long as
+	// real ones.
+	dummy string
+}
+
+// NewHasher returns a Hasher that runs at most slots hashes at once (runtime.NumCPU() when slots < 1).
+func NewHasher(params Argon2Params, slots int, wait time.Duration) *Hasher {
+	if slots < 1 {
+		slots = runtime.NumCPU()
+	}
+	h := &Hasher{params: params, slots: make(chan struct{}, slots), wait: wait}
+	h.dummy = h.encode([]byte("authd-dummy-salt"), argon2.IDKey([]byte("not a real password"), []byte("authd-dummy-salt"),
+		params.Time, params.Memory, params.Threads, params.KeyLen))
+	return h
+}
+
+func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
+	timer := time.NewTimer(h.wait)
+	defer timer.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return func() { <-h.slots }, nil
+	case <-timer.C:
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, ErrBusy
+	}
+}
+
+// Hash returns the PHC string of password: $argon2id$v=19$m=...,t=...,p=...$salt$key.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("salt: %w", err)
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	return h.encode(salt, key), nil
+}
+
+func (h *Hasher) encode(salt, key []byte) string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
+		h.params.Memory, h.params.Time, h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// Verify reports whether password matches encoded, and whether encoded was made with other parameters
+// than the current ones and should be replaced. An empty encoded is checked against a dummy hash, taking
+// the same time, and never matches.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (match, needsRehash bool, err error) {
+	real := encoded != ""
+	if !real {
+		encoded = h.dummy
+	}
+	p, salt, key, err := decodePHC(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	match = subtle.ConstantTimeCompare(got, key) == 1 && real
+	needsRehash = p.Memory != h.params.Memory || p.Time != h.params.Time || p.Threads != h.params.Threads ||
+		uint32(len(key)) != h.params.KeyLen || uint32(len(salt)) != h.params.SaltLen
+	return match, needsRehash, nil
+}
+
+var errBadHash = errors.New("malformed argon2id hash")
+
+func decodePHC(encoded string) (Argon2Params, []byte, []byte, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return Argon2Params{}, nil, nil, errBadHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return Argon2Params{}, nil, nil, errBadHash
+	}
+	var p Argon2Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return Argon2Params{}, nil, nil, errBadHash
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return Argon2Params{}, nil, nil, errBadHash
+	}
+	key, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(key) == 0 {
+		return Argon2Params{}, nil, nil, errBadHash
+	}
+	return p, salt, key, nil
+}

@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// User is an account. PasswordHash never leaves the domain and the store.
+type User struct {
+	ID           uuid.UUID
+	Email        string
+	Username     *string
+	PasswordHash string
+	FirstName    string
+	LastName     string
+	PhoneNumber  *string
+	AvatarURL    *string
+	LanguageCode string
+	IsAdmin      bool
+	IsActive     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	LastLoginAt  *time.Time
+}
+
+// NewUser is what the store needs to create an account.
+type NewUser struct {
+	Email        string
+	Username     *string
+	PasswordHash string
+	FirstName    string
+	LastName     string
+	PhoneNumber  *string
+	LanguageCode string
+	IsAdmin      bool
+}
+
+// Client describes where a request came from; it is recorded on the sessions it creates.
+type Client struct {
+	UserAgent string
+	IP        string
+}
+
+// NewSession is what the store needs to start a session with its first refresh token.
+type NewSession struct {
+	UserID      uuid.UUID
+	Client      Client
+	RefreshHash []byte
+	ExpiresAt   time.Time
+}
+
+// Rotation asks the store to replace one refresh token with another, atomically.
+type Rotation struct {
+	OldHash   []byte
+	NewHash   []byte
+	ExpiresAt time.Time
+	// ReuseGrace is how long after its rotation a token may be presented again without counting as
+	// reuse: that covers a client's concurrent or retried refresh, which gets 401 but keeps its session.
+	ReuseGrace time.Duration
+}
+
+// Store is the persistence the domain needs. Implementations translate driver errors into the sentinel
+// errors of this package: ErrNotFound, ErrEmailTaken, ErrUsernameTaken, ErrUnavailable, ErrValidation.
+type Store interface {
+	CreateUser(ctx context.Context, u NewUser) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	RecordLogin(ctx context.Context, userID uuid.UUID, newPasswordHash string) error
+	UpdateProfile(ctx context.Context, userID uuid.UUID, p Profile) (User, error)
+	// CreateSession starts a session and stores its first refresh token; it returns the session id.
+	CreateSession(ctx context.Context, s NewSession) (uuid.UUID, error)
+	// RotateRefreshToken marks the old token used and stores the new one in the same session. An unknown,
+	// used, expired or revoked token is ErrInvalidToken; a token used more than ReuseGrace ago revokes its
+	// session and is ErrTokenReused.
+	RotateRefreshToken(ctx context.Context, r Rotation) (userID, sessionID uuid.UUID, err error)
+	RevokeSessionByRefreshToken(ctx context.Context, hash []byte) error
+	// SessionUser returns the active user of an active session, or ErrNotFound.
+	SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (User, error)
+}

@@ -1,0 +1,122 @@
+// Package config loads authd's configuration from the environment, once, and validates it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is every setting authd reads from the environment. Secrets are masked by LogValue.
+type Config struct {
+	DatabaseURL     string        `env:"DATABASE_URL"`
+	Addr            string        `env:"AUTHD_ADDR" envDefault:"127.0.0.1:8080"`
+	JWTSecret       string        `env:"AUTHD_JWT_SECRET"`
+	AccessTokenTTL  time.Duration `env:"AUTHD_ACCESS_TOKEN_TTL" envDefault:"30s"`
+	RefreshTokenTTL time.Duration `env:"AUTHD_REFRESH_TOKEN_TTL" envDefault:"720h"`
+	Issuer          string        `env:"AUTHD_ISSUER" envDefault:"authd"`
+	Audience        string        `env:"AUTHD_AUDIENCE" envDefault:"authd"`
+	LogLevel        slog.Level    `env:"AUTHD_LOG_LEVEL" envDefault:"info"`
+	ShutdownTimeout time.Duration `env:"AUTHD_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// MinJWTSecretLen is the shortest HS256 key accepted: RFC 7518 asks for a key at least as long as the hash.
+const MinJWTSecretLen = 32
+
+// Load reads the environment and reports every bad value in one error.
+func Load() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// LoadDatabase reads only what the migrate and admin subcommands need: DATABASE_URL.
+func LoadDatabase() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	if err := c.validateDatabaseURL(); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// Validate checks the values a running server depends on.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.validateDatabaseURL(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.JWTSecret) < MinJWTSecretLen {
+		errs = append(errs, fmt.Errorf("AUTHD_JWT_SECRET is required and must be at least %d bytes (got %d)", MinJWTSecretLen, len(c.JWTSecret)))
+	}
+	if c.AccessTokenTTL < 5*time.Second || c.AccessTokenTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("AUTHD_ACCESS_TOKEN_TTL must be between 5s and 24h (got %s)", c.AccessTokenTTL))
+	}
+	if c.RefreshTokenTTL < time.Minute || c.RefreshTokenTTL > 365*24*time.Hour {
+		errs = append(errs, fmt.Errorf("AUTHD_REFRESH_TOKEN_TTL must be between 1m and 8760h (got %s)", c.RefreshTokenTTL))
+	}
+	if strings.TrimSpace(c.Issuer) == "" {
+		errs = append(errs, errors.New("AUTHD_ISSUER must not be empty"))
+	}
+	if strings.TrimSpace(c.Audience) == "" {
+		errs = append(errs, errors.New("AUTHD_AUDIENCE must not be empty"))
+	}
+	if c.Addr == "" {
+		errs = append(errs, errors.New("AUTHD_ADDR must not be empty"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("AUTHD_SHUTDOWN_TIMEOUT must be positive (got %s)", c.ShutdownTimeout))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (c Config) validateDatabaseURL() error {
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is required (for example postgres://postgres@127.0.0.1:5432/authd)")
+	}
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("DATABASE_URL must be a postgres:// URL")
+	}
+	return nil
+}
+
+// LogValue keeps secrets out of logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("addr", c.Addr),
+		slog.String("jwt_secret", "[redacted]"),
+		slog.Duration("access_token_ttl", c.AccessTokenTTL),
+		slog.Duration("refresh_token_ttl", c.RefreshTokenTTL),
+		slog.String("issuer", c.Issuer),
+		slog.String("audience", c.Audience),
+		slog.String("log_level", c.LogLevel.String()),
+	)
+}
+
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable]"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.Redacted()
+}

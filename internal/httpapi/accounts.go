@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/auth"
+)
+
+var noStore = "no-store"
+
+type clientKey struct{}
+
+// withClient records where the request came from, for the sessions it may create.
+func withClient(r *http.Request) context.Context {
+	ua := r.UserAgent()
+	if len(ua) > 512 || hasControlBytes(ua) {
+		ua = strings.ToValidUTF8(ua[:min(len(ua), 512)], "")
+		ua = strings.Map(func(c rune) rune {
+			if c < 0x20 || c == 0x7f {
+				return -1
+			}
+			return c
+		}, ua)
+	}
+	return context.WithValue(r.Context(), clientKey{}, auth.Client{UserAgent: ua, IP: clientIP(r)})
+}
+
+func hasControlBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f || s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func clientFrom(ctx context.Context) auth.Client {
+	c, _ := ctx.Value(clientKey{}).(auth.Client)
+	return c
+}
+
+func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
+	b := req.Body
+	session, err := s.auth.Register(ctx, auth.Registration{
+		Email:    b.Email,
+		Password: b.Password,
+		Profile: auth.Profile{
+			Username:     b.Username,
+			FirstName:    b.FirstName,
+			LastName:     b.LastName,
+			PhoneNumber:  b.PhoneNumber,
+			LanguageCode: b.LanguageCode,
+		},
+	}, clientFrom(ctx))
+	if err != nil {
+		switch p := problemFor(err); p.status {
+		case http.StatusBadRequest:
+			return api.Register400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
+		case http.StatusConflict:
+			return api.Register409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+		}
+		return nil, err
+	}
+	return api.Register201JSONResponse{Body: authResponse(session), Headers: api.Register201ResponseHeaders{CacheControl: &noStore}}, nil
+}
+
+func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
+	session, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password, clientFrom(ctx))
+	if err != nil {
+		switch p := problemFor(err); p.status {
+		case http.StatusUnauthorized:
+			return api.Login401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
+		case http.StatusForbidden:
+			return api.Login403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
+		}
+		return nil, err
+	}
+	return api.Login200JSONResponse{Body: authResponse(session), Headers: api.Login200ResponseHeaders{CacheControl: &noStore}}, nil
+}
+
+func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api.RefreshResponseObject, error) {
+	session, err := s.auth.Refresh(ctx, req.Body.RefreshToken)
+	if err != nil {
+		if p := problemFor(err); p.status == http.StatusUnauthorized {
+			return api.Refresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
+		}
+		return nil, err
+	}
+	return api.Refresh200JSONResponse{
+		Body: api.TokenPair{
+			AccessToken:  session.AccessToken,
+			RefreshToken: uuid.MustParse(session.RefreshToken),
+			TokenType:    api.TokenPairTokenType(auth.TokenType),
+			ExpiresIn:    int(session.ExpiresIn.Seconds()),
+		},
+		Headers: api.Refresh200ResponseHeaders{CacheControl: &noStore},
+	}, nil
+}
+
+func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.LogoutResponseObject, error) {
+	if err := s.auth.Logout(ctx, req.Body.RefreshToken); err != nil {
+		return nil, err
+	}
+	return api.Logout200JSONResponse{Success: true, Message: "Signed out."}, nil
+}
+
+func authResponse(s auth.Session) api.AuthResponse {
+	return api.AuthResponse{
+		AccessToken:  s.AccessToken,
+		RefreshToken: uuid.MustParse(s.RefreshToken),
+		TokenType:    api.AuthResponseTokenType(auth.TokenType),
+		ExpiresIn:    int(s.ExpiresIn.Seconds()),
+		User:         toAPIUser(s.User),
+	}
+}
+
+func unauthorized(p problem) api.UnauthorizedJSONResponse {
+	return api.UnauthorizedJSONResponse{Body: p.body(""), Headers: api.UnauthorizedResponseHeaders{WWWAuthenticate: challengeFor(p)}}
+}

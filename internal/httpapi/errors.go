@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/auth"
+)
+
+// problem is an error response before it is written: the public part (status, code, message, fields)
+// and the internal cause, which is only logged.
+type problem struct {
+	status     int
+	code       api.ErrorCode
+	message    string
+	fields     map[string]string
+	retryAfter int // seconds; set for 429 and 503
+	cause      error
+}
+
+// retryAfterSeconds is what a 503 asks clients to wait.
+const retryAfterSeconds = 5
+
+// bearerChallenge is the WWW-Authenticate value of every 401 (RFC 6750).
+const bearerChallenge = `Bearer realm="authd"`
+
+func invalidTokenChallenge() string { return bearerChallenge + `, error="invalid_token"` }
+
+// problemFor maps an error from the domain (or anywhere below it) to its response. This table is the only
+// place that decides which status and code an error gets.
+func problemFor(err error) problem {
+	var verr *auth.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
+			message: "The request has invalid fields.", fields: verr.Fields, cause: err}
+	case errors.Is(err, auth.ErrEmailTaken):
+		return problem{status: http.StatusConflict, code: api.ErrorCodeEmailTaken,
+			message: "An account with this email already exists.", fields: map[string]string{"email": "is already registered"}}
+	case errors.Is(err, auth.ErrUsernameTaken):
+		return problem{status: http.StatusConflict, code: api.ErrorCodeUsernameTaken,
+			message: "This username is already taken.", fields: map[string]string{"username": "is already taken"}}
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidCredentials, message: "Invalid email or password."}
+	case errors.Is(err, auth.ErrAccountDisabled):
+		return problem{status: http.StatusForbidden, code: api.ErrorCodeAccountDisabled, message: "This account is disabled."}
+	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenReused):
+		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidToken, message: "The token is invalid, expired or revoked.", cause: err}
+	case errors.Is(err, auth.ErrForbidden):
+		return problem{status: http.StatusForbidden, code: api.ErrorCodeForbidden, message: "You are not allowed to do this."}
+	case errors.Is(err, auth.ErrNotFound):
+		return problem{status: http.StatusNotFound, code: api.ErrorCodeNotFound, message: "Not found."}
+	case errors.Is(err, auth.ErrUnavailable):
+		return problem{status: http.StatusServiceUnavailable, code: api.ErrorCodeServiceUnavailable,
+			message: "The service is temporarily unavailable; try again shortly.", retryAfter: retryAfterSeconds, cause: err}
+	case errors.Is(err, auth.ErrBusy):
+		return problem{status: http.StatusServiceUnavailable, code: api.ErrorCodeServiceUnavailable,
+			message: "The server is busy; try again shortly.", retryAfter: 1, cause: err}
+	}
+	return problem{status: http.StatusInternalServerError, code: api.ErrorCodeInternalError,
+		message: "An unexpected error occurred.", cause: err}
+}
+
+// body is the ErrorResponse of p; typed strict responses and writeProblem both use it.
+func (p problem) body(requestID string) api.ErrorResponse {
+	details := api.ErrorDetails{}
+	if len(p.fields) > 0 {
+		fields := p.fields
+		details.ValidationErrors = &fields
+	}
+	if p.status >= 500 && requestID != "" {
+		details.RequestId = &requestID
+	}
+	return api.ErrorResponse{
+		Error:     p.code,
+		Message:   p.message,
+		Timestamp: time.Now().UTC().Truncate(time.Second),
+		Success:   false,
+		Details:   details,
+	}
+}
+
+// writeProblem is the one writer of error bodies outside the strict handlers' typed responses: validation,
+// routing, decoding, panics, outages and unexpected errors all end here.
+func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
+	reqID := requestIDFrom(r.Context())
+	logProblem(r, p, reqID)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if p.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", challengeFor(p))
+	}
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
+	w.WriteHeader(p.status)
+	_ = json.NewEncoder(w).Encode(p.body(reqID))
+}
+
+func challengeFor(p problem) string {
+	if p.code == api.ErrorCodeInvalidToken {
+		return invalidTokenChallenge()
+	}
+	return bearerChallenge
+}
+
+func logProblem(r *http.Request, p problem, reqID string) {
+	attrs := []any{slog.String("request_id", reqID), slog.Int("status", p.status), slog.String("code", string(p.code)),
+		slog.String("method", r.Method), slog.String("path", r.URL.Path)}
+	if p.cause != nil {
+		attrs = append(attrs, slog.String("cause", p.cause.Error()))
+	}
+	if p.status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", attrs...)
+		return
+	}
+	slog.InfoContext(r.Context(), "request rejected", attrs...)
+}

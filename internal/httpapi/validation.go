@@ -1,0 +1,229 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	middleware "github.com/oapi-codegen/nethttp-middleware"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/auth"
+)
+
+func init() {
+	// kin-openapi knows no "email" format by default; this one only rejects what is clearly not an
+	// address, the domain does the full check.
+	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
+}
+
+// Authenticator checks a bearer token and returns the caller.
+type Authenticator interface {
+	Authenticate(ctx context.Context, accessToken string) (auth.Identity, error)
+}
+
+// errMissingBearer is the security failure of a request without a bearer token.
+var errMissingBearer = errors.New("missing bearer token")
+
+// requestValidator validates every request against the spec before it reaches a handler, and
+// authenticates the operations that have a security requirement.
+func requestValidator(spec *openapi3.T, authn Authenticator) func(http.Handler) http.Handler {
+	opts := &middleware.Options{
+		Options: openapi3filter.Options{
+			MultiError:              true,
+			AuthenticationFunc:      authenticationFunc(authn),
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+		},
+		DoNotValidateServers:  true,
+		SilenceServersWarning: true,
+		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
+			writeProblem(w, r, problemForValidation(err))
+		},
+	}
+	return middleware.OapiRequestValidatorWithOptions(spec, opts)
+}
+
+// authenticationFunc runs for operations with a security requirement. It authenticates fully (token and
+// session) and records the caller for the handler.
+func authenticationFunc(authn Authenticator) openapi3filter.AuthenticationFunc {
+	return func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+		token, ok := bearerToken(in.RequestValidationInput.Request)
+		if !ok {
+			return errMissingBearer
+		}
+		identity, err := authn.Authenticate(ctx, token)
+		if err != nil {
+			return err
+		}
+		auth.SetIdentity(ctx, identity)
+		return nil
+	}
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// problemForValidation translates what the validator reports. A failed security requirement wins over
+// everything else: an unauthenticated caller learns nothing about the body it sent.
+func problemForValidation(err error) problem {
+	var errs []error
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		errs = multi
+	} else {
+		errs = []error{err}
+	}
+	if p, ok := routingProblem(err); ok {
+		return p
+	}
+	for _, e := range errs {
+		var secErr *openapi3filter.SecurityRequirementsError
+		if errors.As(e, &secErr) {
+			return securityProblem(secErr)
+		}
+	}
+	fields := map[string]string{}
+	for _, e := range errs {
+		var reqErr *openapi3filter.RequestError
+		if !errors.As(e, &reqErr) {
+			return problem{status: http.StatusInternalServerError, code: api.ErrorCodeInternalError,
+				message: "An unexpected error occurred.", cause: e}
+		}
+		if p, ok := bodyProblem(reqErr); ok {
+			return p
+		}
+		collectFields(reqErr, fields)
+	}
+	return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
+		message: "The request has invalid fields.", fields: fields, cause: err}
+}
+
+func routingProblem(err error) (problem, bool) {
+	var routeErr *routers.RouteError
+	switch {
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		return problem{status: http.StatusMethodNotAllowed, code: api.ErrorCodeMethodNotAllowed,
+			message: "This method is not allowed on this path."}, true
+	case errors.Is(err, routers.ErrPathNotFound), errors.As(err, &routeErr):
+		return problem{status: http.StatusNotFound, code: api.ErrorCodeNotFound, message: "No such route."}, true
+	}
+	return problem{}, false
+}
+
+func securityProblem(secErr *openapi3filter.SecurityRequirementsError) problem {
+	for _, e := range secErr.Errors {
+		if errors.Is(e, errMissingBearer) {
+			return problem{status: http.StatusUnauthorized, code: api.ErrorCodeUnauthorized,
+				message: "Authentication is required: send an access token as Authorization: Bearer <token>."}
+		}
+		// invalid token 401, not an admin 403, database down 503, anything else 500
+		return problemFor(e)
+	}
+	return problemFor(auth.ErrInvalidToken)
+}
+
+// bodyProblem recognises the failures that are about the body as a whole rather than a field.
+func bodyProblem(reqErr *openapi3filter.RequestError) (problem, bool) {
+	var tooLarge *http.MaxBytesError
+	var parseErr *openapi3filter.ParseError
+	switch {
+	case errors.As(reqErr.Err, &tooLarge):
+		return problem{status: http.StatusRequestEntityTooLarge, code: api.ErrorCodePayloadTooLarge,
+			message: fmt.Sprintf("The body is larger than %d bytes.", tooLarge.Limit)}, true
+	case reqErr.RequestBody != nil && reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
+		return problem{status: http.StatusUnsupportedMediaType, code: api.ErrorCodeUnsupportedMediaType,
+			message: "The body must be application/json."}, true
+	case errors.As(reqErr.Err, &parseErr), reqErr.RequestBody != nil && reqErr.Reason == "failed to decode request body":
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
+			message: "The body is not valid JSON.", cause: reqErr}, true
+	case reqErr.RequestBody != nil && errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
+			message: "A JSON body is required.", fields: map[string]string{"body": "is required"}}, true
+	}
+	return problem{}, false
+}
+
+var unsupportedProperty = regexp.MustCompile(`^property "(.*)" is unsupported$`)
+
+// collectFields adds the field errors of one RequestError to fields, named by JSON property path,
+// parameter or header name. Messages come from kin-openapi's reasons, which never contain values.
+func collectFields(reqErr *openapi3filter.RequestError, fields map[string]string) {
+	if reqErr.Parameter != nil {
+		fields[reqErr.Parameter.Name] = parameterMessage(reqErr)
+		return
+	}
+	var schemaErrs []error
+	var multi openapi3.MultiError
+	if errors.As(reqErr.Err, &multi) {
+		schemaErrs = multi
+	} else {
+		schemaErrs = []error{reqErr.Err}
+	}
+	for _, e := range schemaErrs {
+		var schemaErr *openapi3.SchemaError
+		if !errors.As(e, &schemaErr) {
+			fields["body"] = "is invalid"
+			continue
+		}
+		field := strings.Join(schemaErr.JSONPointer(), ".")
+		message := schemaErr.Reason
+		if m := unsupportedProperty.FindStringSubmatch(schemaErr.Reason); m != nil {
+			field = joinField(field, m[1])
+			message = "is not an allowed property"
+		} else {
+			message = schemaMessage(schemaErr)
+		}
+		if field == "" {
+			field = "body"
+		}
+		if _, seen := fields[field]; !seen {
+			fields[field] = message
+		}
+	}
+}
+
+func joinField(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+func parameterMessage(reqErr *openapi3filter.RequestError) string {
+	var schemaErr *openapi3.SchemaError
+	if errors.As(reqErr.Err, &schemaErr) {
+		return schemaErr.Reason
+	}
+	if errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired) {
+		return "is required"
+	}
+	return "is invalid"
+}
+
+// schemaMessage words a schema failure for people; kin-openapi's reasons for formats and patterns
+// quote the regular expression.
+func schemaMessage(e *openapi3.SchemaError) string {
+	switch e.SchemaField {
+	case "required":
+		return "is required"
+	case "format":
+		if e.Schema != nil && e.Schema.Format != "" {
+			return "must be a valid " + e.Schema.Format
+		}
+	case "pattern":
+		return "has an invalid format"
+	}
+	return e.Reason
+}

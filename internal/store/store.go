@@ -1,0 +1,147 @@
+// Package store is authd's persistence: it wraps the sqlc queries and the pgx pool, owns transactions,
+// applies migrations, and alone translates driver errors into the domain's sentinel errors.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authd/authd/gen/db"
+	"github.com/authd/authd/internal/auth"
+)
+
+// Store is the PostgreSQL implementation of auth.Store.
+type Store struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+var _ auth.Store = (*Store)(nil)
+
+// Open connects a pool to databaseURL. It does not wait for the database: authd starts, answers 503 while
+// PostgreSQL is away, and recovers by itself when it returns.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	// A short connect timeout turns an outage into a quick 503 rather than a hanging request.
+	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	cfg.HealthCheckPeriod = 5 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open pool: %w", err)
+	}
+	return New(pool), nil
+}
+
+// New wraps an existing pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: db.New(pool)}
+}
+
+// Pool returns the underlying pool, for migrations and LISTEN.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return translate(s.pool.Ping(ctx))
+}
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := fn(s.q.WithTx(tx)); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit(ctx))
+}
+
+// PostgreSQL error codes translated into domain errors.
+const (
+	uniqueViolation           = "23505"
+	checkViolation            = "23514"
+	characterNotInRepertoire  = "22021"
+	untranslatableCharacter   = "22P05"
+	stringDataRightTruncation = "22001"
+	invalidTextRepresentation = "22P02"
+)
+
+// translate turns a driver error into a domain error, keeping the original for the logs.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var domainErr *auth.ValidationError
+	if errors.As(err, &domainErr) || isDomain(err) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == uniqueViolation && pgErr.ConstraintName == "users_email_key":
+			return fmt.Errorf("%w: %w", auth.ErrEmailTaken, err)
+		case pgErr.Code == uniqueViolation && pgErr.ConstraintName == "users_username_key":
+			return fmt.Errorf("%w: %w", auth.ErrUsernameTaken, err)
+		case pgErr.Code == characterNotInRepertoire || pgErr.Code == untranslatableCharacter:
+			return fmt.Errorf("%w: %w", auth.Invalid("body", "text must not contain NUL characters"), err)
+		case pgErr.Code == stringDataRightTruncation || pgErr.Code == checkViolation || pgErr.Code == invalidTextRepresentation:
+			return fmt.Errorf("%w: %w", auth.Invalid("body", "a value is out of range"), err)
+		case pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || pgErr.Code == "53300":
+			// connection exceptions, shutdowns, too many connections
+			return fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
+		}
+		return err
+	}
+	if isConnectionError(err) {
+		return fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
+	}
+	return err
+}
+
+func isDomain(err error) bool {
+	for _, target := range []error{auth.ErrNotFound, auth.ErrEmailTaken, auth.ErrUsernameTaken, auth.ErrInvalidToken,
+		auth.ErrTokenReused, auth.ErrUnavailable, auth.ErrForbidden} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// isConnectionError reports errors that mean the database is unreachable rather than that the query is wrong.
+func isConnectionError(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr):
+		return true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
+		return true
+	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err), pgconn.SafeToRetry(err):
+		return true
+	}
+	return false
+}
+
+var errNoRows = pgx.ErrNoRows

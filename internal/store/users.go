@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/authd/authd/gen/db"
+	"github.com/authd/authd/internal/auth"
+)
+
+func toUser(u db.User) auth.User {
+	return auth.User{
+		ID:           u.ID,
+		Email:        u.Email,
+		Username:     u.Username,
+		PasswordHash: u.PasswordHash,
+		FirstName:    u.FirstName,
+		LastName:     u.LastName,
+		PhoneNumber:  u.PhoneNumber,
+		AvatarURL:    u.AvatarUrl,
+		LanguageCode: u.LanguageCode,
+		IsAdmin:      u.IsAdmin,
+		IsActive:     u.IsActive,
+		CreatedAt:    u.CreatedAt,
+		UpdatedAt:    u.UpdatedAt,
+		LastLoginAt:  u.LastLoginAt,
+	}
+}
+
+// CreateUser inserts an account; a taken email or username is ErrEmailTaken or ErrUsernameTaken.
+func (s *Store) CreateUser(ctx context.Context, u auth.NewUser) (auth.User, error) {
+	row, err := s.q.CreateUser(ctx, db.CreateUserParams{
+		Email:        u.Email,
+		Username:     u.Username,
+		PasswordHash: u.PasswordHash,
+		FirstName:    u.FirstName,
+		LastName:     u.LastName,
+		PhoneNumber:  u.PhoneNumber,
+		LanguageCode: u.LanguageCode,
+		IsAdmin:      u.IsAdmin,
+	})
+	if err != nil {
+		return auth.User{}, translate(err)
+	}
+	return toUser(row), nil
+}
+
+// UserByEmail finds an account by its normalised email.
+func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	row, err := s.q.GetUserByEmail(ctx, email)
+	if err != nil {
+		return auth.User{}, translate(err)
+	}
+	return toUser(row), nil
+}
+
+// UserByID finds an account by id.
+func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
+	row, err := s.q.GetUserByID(ctx, id)
+	if err != nil {
+		return auth.User{}, translate(err)
+	}
+	return toUser(row), nil
+}
+
+// RecordLogin sets last_login_at and, when newPasswordHash is not empty, replaces the password hash.
+func (s *Store) RecordLogin(ctx context.Context, userID uuid.UUID, newPasswordHash string) error {
+	return s.InTx(ctx, func(q *db.Queries) error {
+		if newPasswordHash != "" {
+			if err := q.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: userID, PasswordHash: newPasswordHash}); err != nil {
+				return err
+			}
+		}
+		return q.RecordLogin(ctx, userID)
+	})
+}
+
+// UpdateProfile applies the present fields of p.
+func (s *Store) UpdateProfile(ctx context.Context, userID uuid.UUID, p auth.Profile) (auth.User, error) {
+	row, err := s.q.UpdateProfile(ctx, db.UpdateProfileParams{
+		ID:             userID,
+		SetUsername:    p.Username != nil || p.ClearUsername,
+		Username:       p.Username,
+		FirstName:      p.FirstName,
+		LastName:       p.LastName,
+		SetPhoneNumber: p.PhoneNumber != nil || p.ClearPhone,
+		PhoneNumber:    p.PhoneNumber,
+		LanguageCode:   p.LanguageCode,
+	})
+	if err != nil {
+		return auth.User{}, translate(err)
+	}
+	return toUser(row), nil
+}
