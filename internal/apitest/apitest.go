@@ -1,0 +1,187 @@
+// Package apitest runs authd's full handler chain over HTTP on a fresh database, and talks to it through
+// the generated client. Every response is validated against openapi.yaml, so spec drift fails the test.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/config"
+	"github.com/authd/authd/internal/store"
+	"github.com/authd/authd/internal/testdb"
+)
+
+// Secret is the JWT secret of test servers.
+const Secret = "test-secret-test-secret-test-secret!"
+
+// Env is one authd server on its own database.
+type Env struct {
+	T      testing.TB
+	Config config.Config
+	Store  *store.Store
+	Server *httptest.Server
+	// Client is the generated client; every response it receives is checked against the spec.
+	Client *api.ClientWithResponses
+	// HTTP sends raw requests, with the same response checks, for what the generated client cannot send.
+	HTTP *http.Client
+}
+
+// Option adjusts the configuration of a test server.
+type Option func(*config.Config)
+
+// New starts a server on a fresh database.
+func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DatabaseURL = testdb.URL(t)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	st, err := store.Open(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return NewOnStore(t, cfg, st)
+}
+
+// DefaultConfig is the configuration test servers start from.
+func DefaultConfig() config.Config {
+	return config.Config{
+		Addr:            "127.0.0.1:0",
+		JWTSecret:       Secret,
+		AccessTokenTTL:  30 * time.Second,
+		RefreshTokenTTL: 720 * time.Hour,
+		Issuer:          "authd",
+		Audience:        "authd",
+		ShutdownTimeout: 5 * time.Second,
+	}
+}
+
+// NewOnStore starts a server on an existing store.
+func NewOnStore(t testing.TB, cfg config.Config, st *store.Store) *Env {
+	t.Helper()
+	handler, err := app.NewHandler(cfg, st)
+	if err != nil {
+		t.Fatalf("build handler: %v", err)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	httpClient := &http.Client{Transport: &validatingTransport{t: t, router: specRouter(t), next: http.DefaultTransport},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client, err := api.NewClientWithResponses(srv.URL, api.WithHTTPClient(httpClient))
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	return &Env{T: t, Config: cfg, Store: st, Server: srv, Client: client, HTTP: httpClient}
+}
+
+func specRouter(t testing.TB) routers.Router {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		t.Fatalf("spec: %v", err)
+	}
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		t.Fatalf("spec router: %v", err)
+	}
+	return router
+}
+
+// validatingTransport checks every API response against openapi.yaml: status documented, headers and
+// body matching their schemas. Routes outside the spec must still answer errors with ErrorResponse.
+type validatingTransport struct {
+	t      testing.TB
+	router routers.Router
+	next   http.RoundTripper
+}
+
+func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := v.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err := v.validate(req, resp, body); err != nil {
+		v.t.Errorf("response does not match openapi.yaml: %s %s -> %d: %v\nbody: %s", req.Method, req.URL.Path, resp.StatusCode, err, truncate(body))
+	}
+	return resp, nil
+}
+
+func (v *validatingTransport) validate(req *http.Request, resp *http.Response, body []byte) error {
+	if !isAPIPath(req.URL.Path) {
+		return nil
+	}
+	lookup := req.Clone(context.Background())
+	lookup.URL.Path = strings.TrimRight(req.URL.Path, "/")
+	route, params, err := v.router.FindRoute(lookup)
+	if err != nil {
+		if resp.StatusCode < 400 {
+			return fmt.Errorf("a route outside the spec answered %d", resp.StatusCode)
+		}
+		return validateErrorBody(body)
+	}
+	return openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: lookup, PathParams: params, Route: route},
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	})
+}
+
+func isAPIPath(p string) bool {
+	return !strings.HasPrefix(p, "/docs") && !strings.HasPrefix(p, "/openapi.") && !strings.HasPrefix(p, "/api-doc")
+}
+
+var errorSchema = func() *openapi3.Schema {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		panic(err)
+	}
+	return spec.Components.Schemas["ErrorResponse"].Value
+}()
+
+func validateErrorBody(body []byte) error {
+	value, err := decodeJSON(body)
+	if err != nil {
+		return fmt.Errorf("error body is not JSON: %w", err)
+	}
+	return errorSchema.VisitJSON(value)
+}
+
+func truncate(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "..."
+	}
+	return string(b)
+}
+
+func init() {
+	// The server logs every request; tests show them only when asked to.
+	if os.Getenv("AUTHD_TEST_LOG") == "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+}
