@@ -43,7 +43,10 @@ type Env struct {
 }
 
 // Option adjusts the configuration of a test server.
-type Option func(*config.Config)
+type Option func(*Config)
+
+// Config is the server configuration tests adjust.
+type Config = config.Config
 
 // New starts a server on a fresh database.
 func New(t testing.TB, opts ...Option) *Env {

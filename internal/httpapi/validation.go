@@ -145,7 +145,14 @@ func bodyProblem(reqErr *openapi3filter.RequestError) (problem, bool) {
 	case reqErr.RequestBody != nil && reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
 		return problem{status: http.StatusUnsupportedMediaType, code: api.ErrorCodeUnsupportedMediaType,
 			message: "The body must be application/json."}, true
-	case errors.As(reqErr.Err, &parseErr), reqErr.RequestBody != nil && reqErr.Reason == "failed to decode request body":
+	case errors.As(reqErr.Err, &parseErr):
+		reason := parseErr.Reason
+		if reason == "" {
+			reason = "invalid JSON"
+		}
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
+			message: "The body is not valid JSON.", fields: map[string]string{"body": reason}, cause: reqErr}, true
+	case reqErr.RequestBody != nil && reqErr.Reason == "failed to decode request body":
 		return problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
 			message: "The body is not valid JSON.", cause: reqErr}, true
 	case reqErr.RequestBody != nil && errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):

@@ -1,0 +1,189 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/apitest"
+	"github.com/authd/authd/internal/store"
+	"github.com/authd/authd/internal/testdb"
+)
+
+func TestEveryLayerAnswersWithTheErrorBody(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	huge := `{"email":"a@example.com","password":"` + strings.Repeat("x", 2<<20) + `"}`
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		body        string
+		status      int
+		code        api.ErrorCode
+	}{
+		{"unknown route", http.MethodGet, "/api/nope", "", "", http.StatusNotFound, api.ErrorCodeNotFound},
+		{"unknown top-level route", http.MethodGet, "/wp-admin.php", "", "", http.StatusNotFound, api.ErrorCodeNotFound},
+		{"wrong method", http.MethodDelete, "/api/login", "", "", http.StatusMethodNotAllowed, api.ErrorCodeMethodNotAllowed},
+		{"GET on register", http.MethodGet, "/api/register", "", "", http.StatusMethodNotAllowed, api.ErrorCodeMethodNotAllowed},
+		{"body over 1 MiB", http.MethodPost, "/api/register", "application/json", huge, http.StatusRequestEntityTooLarge, api.ErrorCodePayloadTooLarge},
+		{"form body", http.MethodPost, "/api/login", "application/x-www-form-urlencoded", "email=a&password=b", http.StatusUnsupportedMediaType, api.ErrorCodeUnsupportedMediaType},
+		{"text body", http.MethodPost, "/api/login", "text/plain", `{"email":"a@example.com","password":"x"}`, http.StatusUnsupportedMediaType, api.ErrorCodeUnsupportedMediaType},
+		{"malformed JSON", http.MethodPost, "/api/login", "application/json", `{"email": "a@example.com",`, http.StatusBadRequest, api.ErrorCodeMalformedJson},
+		{"JSON array", http.MethodPost, "/api/login", "application/json", `[1,2]`, http.StatusBadRequest, api.ErrorCodeValidationError},
+		{"empty body", http.MethodPost, "/api/login", "application/json", ``, http.StatusBadRequest, api.ErrorCodeValidationError},
+		{"invalid UTF-8", http.MethodPost, "/api/register", "application/json", "{\"email\":\"a@example.com\",\"password\":\"correct horse\xff\xfe battery\"}", http.StatusBadRequest, api.ErrorCodeMalformedJson},
+		{"duplicate key", http.MethodPost, "/api/login", "application/json", `{"email":"a@example.com","email":"b@example.com","password":"x"}`, http.StatusBadRequest, api.ErrorCodeMalformedJson},
+		{"trailing data", http.MethodPost, "/api/login", "application/json", `{"email":"a@example.com","password":"x"} {}`, http.StatusBadRequest, api.ErrorCodeMalformedJson},
+		{"deep nesting", http.MethodPost, "/api/login", "application/json", strings.Repeat("[", 100) + strings.Repeat("]", 100), http.StatusBadRequest, api.ErrorCodeMalformedJson},
+		{"NUL byte raw", http.MethodPost, "/api/login", "application/json", "{\"email\":\"a\x00@example.com\",\"password\":\"x\"}", http.StatusBadRequest, api.ErrorCodeMalformedJson},
+		{"charset parameter is fine", http.MethodPost, "/api/login", "application/json; charset=utf-8", `{"email":"a@example.com"}`, http.StatusBadRequest, api.ErrorCodeValidationError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var body *bytes.Reader
+			if tc.body != "" {
+				body = bytes.NewReader([]byte(tc.body))
+			} else {
+				body = bytes.NewReader(nil)
+			}
+			resp := env.Do(tc.method, tc.path, tc.contentType, body)
+			if resp.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.Status, tc.status, resp.Body)
+			}
+			e := resp.Error(t)
+			if tc.code != "" && e.Error != tc.code {
+				t.Errorf("code %s, want %s", e.Error, tc.code)
+			}
+			if bool(e.Success) || e.Message == "" || e.Timestamp.IsZero() {
+				t.Errorf("incomplete error body: %s", resp.Body)
+			}
+			if resp.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("Content-Type = %q", resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+}
+
+func TestCommonHeaders(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	for _, path := range []string{"/api/me", "/healthz", "/api/nope", "/docs/"} {
+		resp := env.Do(http.MethodGet, path, "", nil)
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Request-Id") == "" ||
+			resp.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: headers %v", path, resp.Header)
+		}
+		if strings.HasPrefix(path, "/api/") && resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control = %q", path, resp.Header.Get("Cache-Control"))
+		}
+	}
+	given := env.Do(http.MethodGet, "/healthz", "", nil, "X-Request-Id", "trace-123")
+	if given.Header.Get("X-Request-Id") != "trace-123" {
+		t.Errorf("client request id not kept: %q", given.Header.Get("X-Request-Id"))
+	}
+	hostile := env.Do(http.MethodGet, "/healthz", "", nil, "X-Request-Id", "bad id\twith spaces")
+	if hostile.Header.Get("X-Request-Id") == "bad id\twith spaces" {
+		t.Error("unsafe request id echoed")
+	}
+}
+
+func TestHealthAndDocs(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ctx := context.Background()
+	if h, _ := env.Client.HealthzWithResponse(ctx); h.JSON200 == nil {
+		t.Errorf("healthz: %d", h.StatusCode())
+	}
+	if r, _ := env.Client.ReadyzWithResponse(ctx); r.JSON200 == nil {
+		t.Errorf("readyz: %d", r.StatusCode())
+	}
+	for path, want := range map[string]string{
+		"/openapi.json": `"openapi"`,
+		"/openapi.yaml": "openapi: 3.0.3",
+		"/docs/":        "swagger",
+	} {
+		resp := env.Do(http.MethodGet, path, "", nil)
+		if resp.Status != http.StatusOK || !strings.Contains(strings.ToLower(string(resp.Body)), strings.ToLower(want)) {
+			t.Errorf("%s: %d, body lacks %q", path, resp.Status, want)
+		}
+	}
+	for _, path := range []string{"/docs", "/api-doc/", "/api-doc"} {
+		resp := env.Do(http.MethodGet, path, "", nil)
+		if resp.Status != http.StatusMovedPermanently || resp.Header.Get("Location") != "/docs/" {
+			t.Errorf("%s: %d -> %q, want a redirect to /docs/", path, resp.Status, resp.Header.Get("Location"))
+		}
+	}
+}
+
+// When PostgreSQL goes away, requests that need it get a quick 503 with Retry-After, nothing half-done is
+// left, and the server recovers by itself when the database returns.
+func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
+	t.Parallel()
+	proxy, viaProxy := apitest.NewProxy(t, testdb.URL(t))
+	cfg := apitest.DefaultConfig()
+	cfg.DatabaseURL = viaProxy
+	st, err := store.Open(context.Background(), viaProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	env := apitest.NewOnStore(t, cfg, st)
+	session := env.Register(apitest.UniqueEmail("outage"))
+
+	proxy.SetDown(true)
+	auth := []string{"Authorization", "Bearer " + session.AccessToken}
+	requests := []struct{ method, path, body string }{
+		{http.MethodPost, "/api/register", `{"email":"during@example.com","password":"` + apitest.Password + `"}`},
+		{http.MethodPost, "/api/login", `{"email":"` + session.User.Email + `","password":"` + apitest.Password + `"}`},
+		{http.MethodPost, "/api/refresh", `{"refresh_token":"` + session.RefreshToken.String() + `"}`},
+		{http.MethodPost, "/api/logout", `{"refresh_token":"` + session.RefreshToken.String() + `"}`},
+		{http.MethodGet, "/api/me", ""},
+		{http.MethodPatch, "/api/me", `{"first_name":"Changed"}`},
+		{http.MethodGet, "/readyz", ""},
+	}
+	for _, r := range requests {
+		start := time.Now()
+		resp := env.JSON(r.method, r.path, r.body, auth...)
+		if resp.Status != http.StatusServiceUnavailable || resp.Error(t).Error != api.ErrorCodeServiceUnavailable {
+			t.Errorf("%s %s during outage: %d %s, want 503", r.method, r.path, resp.Status, resp.Body)
+		}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
+			t.Errorf("%s %s: Retry-After = %q", r.method, r.path, resp.Header.Get("Retry-After"))
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%s %s took %s during the outage", r.method, r.path, took)
+		}
+	}
+	if h, _ := env.Client.HealthzWithResponse(context.Background()); h.JSON200 == nil {
+		t.Errorf("healthz during outage: %d, want 200", h.StatusCode())
+	}
+
+	proxy.SetDown(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, _ := env.Client.ReadyzWithResponse(context.Background())
+		if r.JSON200 != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not ready 10s after the database came back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The refresh that got 503 rotated nothing; the logout revoked nothing; the register created nothing.
+	if r := refresh(t, env, session.RefreshToken); r.JSON200 == nil {
+		t.Errorf("refresh after recovery: %d %s", r.StatusCode(), r.Body)
+	}
+	var users int
+	if err := env.Store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM users WHERE email = 'during@example.com'").Scan(&users); err != nil || users != 0 {
+		t.Errorf("user registered during the outage exists: %d %v", users, err)
+	}
+	env.Register("after@example.com")
+}
