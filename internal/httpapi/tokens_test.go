@@ -147,7 +147,11 @@ func TestMissingOrMalformedAuthorization(t *testing.T) {
 // The access token carries the documented claims and header, and expires_in matches exp - iat.
 func TestAccessTokenShape(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t, func(c *apitest.Config) { c.AccessTokenTTL = 90 * time.Second; c.Issuer = "https://auth.example"; c.Audience = "my-app" })
+	env := apitest.New(t, func(c *apitest.Config) {
+		c.AccessTokenTTL = 90 * time.Second
+		c.Issuer = "https://auth.example"
+		c.Audience = "my-app"
+	})
 	session := env.Register(apitest.UniqueEmail("shape"))
 	var claims jwt.MapClaims
 	token, _, err := jwt.NewParser().ParseUnverified(session.AccessToken, &claims)
