@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -30,9 +31,9 @@ const MinJWTSecretLen = 32
 
 // Load reads the environment and reports every bad value in one error.
 func Load() (Config, error) {
-	var c Config
-	if err := env.Parse(&c); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
+	c, err := parse()
+	if err != nil {
+		return Config{}, err
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -42,14 +43,37 @@ func Load() (Config, error) {
 
 // LoadDatabase reads only what the migrate and admin subcommands need: DATABASE_URL.
 func LoadDatabase() (Config, error) {
-	var c Config
-	if err := env.Parse(&c); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
+	c, err := parse()
+	if err != nil {
+		return Config{}, err
 	}
 	if err := c.validateDatabaseURL(); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// parse reads the environment; an unparsable value is reported under its variable's name.
+func parse() (Config, error) {
+	var c Config
+	err := env.Parse(&c)
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		if err != nil {
+			return Config{}, fmt.Errorf("configuration: %w", err)
+		}
+		return c, nil
+	}
+	errs := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			field, _ := reflect.TypeFor[Config]().FieldByName(pe.Name)
+			e = fmt.Errorf("%s: %w", field.Tag.Get("env"), pe.Err)
+		}
+		errs = append(errs, e)
+	}
+	return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 }
 
 // Validate checks the values a running server depends on.

@@ -116,3 +116,9 @@ func (migrator) Hash() (string, error) { return store.MigrationsHash() }
 func (migrator) Migrate(ctx context.Context, db *sql.DB, _ pgtestdb.Config) error {
 	return store.MigrateDB(ctx, db)
 }
+
+// EmptyURL returns the URL of a fresh database without any migration applied.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	return pgtestdb.Custom(t, serverConfig(t), pgtestdb.NoopMigrator{}).URL()
+}
