@@ -43,3 +43,6 @@ WHERE s.id = @session_id
   AND s.revoked_at IS NULL
   AND s.expires_at > now()
   AND u.is_active;
+
+-- name: RevokeUserSessions :exec
+UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL;

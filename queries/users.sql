@@ -27,3 +27,45 @@ UPDATE users SET
     updated_at    = now()
 WHERE id = @id
 RETURNING *;
+
+-- name: ListUsers :many
+-- Keyset pagination, newest first; the cursor is the (created_at, id) of the last row of the previous page.
+SELECT sqlc.embed(u),
+       (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions
+FROM users u
+WHERE (sqlc.narg('search')::text IS NULL
+       OR u.email LIKE '%' || sqlc.narg('search')::text || '%' ESCAPE '\'
+       OR lower(u.username) LIKE '%' || sqlc.narg('search')::text || '%' ESCAPE '\')
+  AND (sqlc.narg('after_created_at')::timestamptz IS NULL
+       OR (u.created_at, u.id) < (sqlc.narg('after_created_at')::timestamptz, sqlc.narg('after_id')::uuid))
+ORDER BY u.created_at DESC, u.id DESC
+LIMIT $1;
+
+-- name: CountActiveSessions :one
+SELECT count(*)::int FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now();
+
+-- name: LockActiveAdmins :many
+-- Locks every active admin row, so that two concurrent demotions cannot both see another admin left.
+SELECT id FROM users WHERE is_admin AND is_active ORDER BY id FOR UPDATE;
+
+-- name: LockUser :one
+SELECT * FROM users WHERE id = $1 FOR UPDATE;
+
+-- name: AdminUpdateUser :one
+UPDATE users SET
+    is_active     = COALESCE(sqlc.narg('is_active'), is_active),
+    is_admin      = COALESCE(sqlc.narg('is_admin'), is_admin),
+    username      = CASE WHEN @set_username::boolean THEN sqlc.narg('username') ELSE username END,
+    first_name    = COALESCE(sqlc.narg('first_name'), first_name),
+    last_name     = COALESCE(sqlc.narg('last_name'), last_name),
+    phone_number  = CASE WHEN @set_phone_number::boolean THEN sqlc.narg('phone_number') ELSE phone_number END,
+    language_code = COALESCE(sqlc.narg('language_code'), language_code),
+    updated_at    = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: DeleteUser :execrows
+DELETE FROM users WHERE id = $1;
+
+-- name: PromoteUser :one
+UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING *;

@@ -31,6 +31,22 @@ type Session struct {
 	IpAddress  string
 }
 
+type Setting struct {
+	Key       string
+	Value     int64
+	UpdatedAt time.Time
+}
+
+type SettingsHistory struct {
+	ID             int64
+	Key            string
+	OldValue       int64
+	NewValue       int64
+	ChangedBy      *uuid.UUID
+	ChangedByEmail string
+	ChangedAt      time.Time
+}
+
 type User struct {
 	ID           uuid.UUID
 	Email        string

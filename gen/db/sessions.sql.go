@@ -163,6 +163,15 @@ func (q *Queries) RevokeSessionByRefreshToken(ctx context.Context, tokenHash []b
 	return err
 }
 
+const revokeUserSessions = `-- name: RevokeUserSessions :exec
+UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+`
+
+func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, revokeUserSessions, userID)
+	return err
+}
+
 const useRefreshToken = `-- name: UseRefreshToken :one
 UPDATE refresh_tokens rt SET used_at = now()
 FROM sessions s, users u

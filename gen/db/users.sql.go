@@ -7,9 +7,81 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
+
+const adminUpdateUser = `-- name: AdminUpdateUser :one
+UPDATE users SET
+    is_active     = COALESCE($1, is_active),
+    is_admin      = COALESCE($2, is_admin),
+    username      = CASE WHEN $3::boolean THEN $4 ELSE username END,
+    first_name    = COALESCE($5, first_name),
+    last_name     = COALESCE($6, last_name),
+    phone_number  = CASE WHEN $7::boolean THEN $8 ELSE phone_number END,
+    language_code = COALESCE($9, language_code),
+    updated_at    = now()
+WHERE id = $10
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+`
+
+type AdminUpdateUserParams struct {
+	IsActive       *bool
+	IsAdmin        *bool
+	SetUsername    bool
+	Username       *string
+	FirstName      *string
+	LastName       *string
+	SetPhoneNumber bool
+	PhoneNumber    *string
+	LanguageCode   *string
+	ID             uuid.UUID
+}
+
+func (q *Queries) AdminUpdateUser(ctx context.Context, arg AdminUpdateUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, adminUpdateUser,
+		arg.IsActive,
+		arg.IsAdmin,
+		arg.SetUsername,
+		arg.Username,
+		arg.FirstName,
+		arg.LastName,
+		arg.SetPhoneNumber,
+		arg.PhoneNumber,
+		arg.LanguageCode,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Username,
+		&i.PasswordHash,
+		&i.FirstName,
+		&i.LastName,
+		&i.PhoneNumber,
+		&i.AvatarUrl,
+		&i.LanguageCode,
+		&i.IsAdmin,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}
+
+const countActiveSessions = `-- name: CountActiveSessions :one
+SELECT count(*)::int FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+`
+
+func (q *Queries) CountActiveSessions(ctx context.Context, userID uuid.UUID) (int32, error) {
+	row := q.db.QueryRow(ctx, countActiveSessions, userID)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
@@ -60,6 +132,18 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 	return i, err
 }
 
+const deleteUser = `-- name: DeleteUser :execrows
+DELETE FROM users WHERE id = $1
+`
+
+func (q *Queries) DeleteUser(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteUser, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getUserByEmail = `-- name: GetUserByEmail :one
 SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE email = $1
 `
@@ -92,6 +176,150 @@ SELECT id, email, username, password_hash, first_name, last_name, phone_number, 
 
 func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
 	row := q.db.QueryRow(ctx, getUserByID, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Username,
+		&i.PasswordHash,
+		&i.FirstName,
+		&i.LastName,
+		&i.PhoneNumber,
+		&i.AvatarUrl,
+		&i.LanguageCode,
+		&i.IsAdmin,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}
+
+const listUsers = `-- name: ListUsers :many
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar_url, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at,
+       (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions
+FROM users u
+WHERE ($2::text IS NULL
+       OR u.email LIKE '%' || $2::text || '%' ESCAPE '\'
+       OR lower(u.username) LIKE '%' || $2::text || '%' ESCAPE '\')
+  AND ($3::timestamptz IS NULL
+       OR (u.created_at, u.id) < ($3::timestamptz, $4::uuid))
+ORDER BY u.created_at DESC, u.id DESC
+LIMIT $1
+`
+
+type ListUsersParams struct {
+	Limit          int32
+	Search         *string
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+}
+
+type ListUsersRow struct {
+	User           User
+	ActiveSessions int32
+}
+
+// Keyset pagination, newest first; the cursor is the (created_at, id) of the last row of the previous page.
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
+	rows, err := q.db.Query(ctx, listUsers,
+		arg.Limit,
+		arg.Search,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUsersRow{}
+	for rows.Next() {
+		var i ListUsersRow
+		if err := rows.Scan(
+			&i.User.ID,
+			&i.User.Email,
+			&i.User.Username,
+			&i.User.PasswordHash,
+			&i.User.FirstName,
+			&i.User.LastName,
+			&i.User.PhoneNumber,
+			&i.User.AvatarUrl,
+			&i.User.LanguageCode,
+			&i.User.IsAdmin,
+			&i.User.IsActive,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
+			&i.User.LastLoginAt,
+			&i.ActiveSessions,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockActiveAdmins = `-- name: LockActiveAdmins :many
+SELECT id FROM users WHERE is_admin AND is_active ORDER BY id FOR UPDATE
+`
+
+// Locks every active admin row, so that two concurrent demotions cannot both see another admin left.
+func (q *Queries) LockActiveAdmins(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, lockActiveAdmins)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockUser = `-- name: LockUser :one
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, lockUser, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Username,
+		&i.PasswordHash,
+		&i.FirstName,
+		&i.LastName,
+		&i.PhoneNumber,
+		&i.AvatarUrl,
+		&i.LanguageCode,
+		&i.IsAdmin,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}
+
+const promoteUser = `-- name: PromoteUser :one
+UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+`
+
+func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
+	row := q.db.QueryRow(ctx, promoteUser, email)
 	var i User
 	err := row.Scan(
 		&i.ID,

@@ -35,6 +35,7 @@ type Env struct {
 	T      testing.TB
 	Config config.Config
 	Store  *store.Store
+	App    *app.App
 	Server *httptest.Server
 	// Client is the generated client; every response it receives is checked against the spec.
 	Client *api.ClientWithResponses
@@ -80,11 +81,12 @@ func DefaultConfig() config.Config {
 // NewOnStore starts a server on an existing store.
 func NewOnStore(t testing.TB, cfg config.Config, st *store.Store) *Env {
 	t.Helper()
-	handler, err := app.NewHandler(cfg, st)
+	a, err := app.New(context.Background(), cfg, st)
 	if err != nil {
-		t.Fatalf("build handler: %v", err)
+		t.Fatalf("build app: %v", err)
 	}
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(a.Close)
 	t.Cleanup(srv.Close)
 	httpClient := &http.Client{Transport: &validatingTransport{t: t, router: specRouter(t), next: http.DefaultTransport},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -92,7 +94,7 @@ func NewOnStore(t testing.TB, cfg config.Config, st *store.Store) *Env {
 	if err != nil {
 		t.Fatalf("client: %v", err)
 	}
-	return &Env{T: t, Config: cfg, Store: st, Server: srv, Client: client, HTTP: httpClient}
+	return &Env{T: t, Config: cfg, Store: st, App: a, Server: srv, Client: client, HTTP: httpClient}
 }
 
 func specRouter(t testing.TB) routers.Router {

@@ -41,16 +41,17 @@ func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	}
 	defer st.Close()
 
-	handler, err := NewHandler(cfg, st)
+	a, err := New(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -84,13 +85,49 @@ func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	return nil
 }
 
-// NewHandler builds the domain and the HTTP handler on an open store.
-func NewHandler(cfg config.Config, st *store.Store) (http.Handler, error) {
+// settingsPoll is how often settings are reloaded even without a notification, in case one is lost.
+const settingsPoll = 5 * time.Second
+
+// App is authd's domain and HTTP handler on an open store, with the settings follower running.
+type App struct {
+	Handler http.Handler
+	Admin   *auth.Admin
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+// New seeds the runtime settings from cfg where the database has none, loads them, follows their changes
+// and builds the handler. Close stops following.
+func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) {
+	if err := st.SeedSettings(ctx, auth.DefaultSettings(cfg.AccessTokenTTL, cfg.RefreshTokenTTL)); err != nil {
+		return nil, fmt.Errorf("seed settings: %w", err)
+	}
+	current, err := st.LoadSettings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load settings: %w", err)
+	}
+	live := auth.NewLiveSettings(current)
 	hasher := auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait)
 	tokens := auth.NewTokens([]byte(cfg.JWTSecret), cfg.Issuer, cfg.Audience)
-	lifetimes := auth.FixedLifetimes{Access: cfg.AccessTokenTTL, Refresh: cfg.RefreshTokenTTL}
-	svc := auth.NewService(st, hasher, tokens, lifetimes)
-	return httpapi.NewHandler(httpapi.Deps{Auth: svc, DB: st})
+	svc := auth.NewService(st, hasher, tokens, live)
+	admin := auth.NewAdmin(st, live, svc)
+	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st})
+	if err != nil {
+		return nil, err
+	}
+	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a := &App{Handler: handler, Admin: admin, stop: stop, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		live.Follow(followCtx, st, settingsPoll)
+	}()
+	return a, nil
+}
+
+// Close stops following settings changes.
+func (a *App) Close() {
+	a.stop()
+	<-a.done
 }
 
 func migrateUp(ctx context.Context, databaseURL string) error {

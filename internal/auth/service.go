@@ -57,6 +57,16 @@ type Registration struct {
 
 // Register creates an account and signs it in.
 func (s *Service) Register(ctx context.Context, r Registration, client Client) (Session, error) {
+	user, err := s.createAccount(ctx, r, false)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.startSession(ctx, user, client)
+}
+
+// createAccount validates a registration against the field rules and the password policy, hashes the
+// password and stores the account.
+func (s *Service) createAccount(ctx context.Context, r Registration, isAdmin bool) (User, error) {
 	v := validationErrors{}
 	email, err := NormalizeEmail(r.Email)
 	if err != nil {
@@ -67,17 +77,17 @@ func (s *Service) Register(ctx context.Context, r Registration, client Client) (
 		v.add("password", err.(*ValidationError).Fields["password"])
 	}
 	if err := v.err(); err != nil {
-		return Session{}, err
+		return User{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, r.Password)
 	if err != nil {
-		return Session{}, err
+		return User{}, err
 	}
 	language := "en"
 	if r.Profile.LanguageCode != nil {
 		language = *r.Profile.LanguageCode
 	}
-	user, err := s.store.CreateUser(ctx, NewUser{
+	return s.store.CreateUser(ctx, NewUser{
 		Email:        email,
 		Username:     r.Profile.Username,
 		PasswordHash: hash,
@@ -85,11 +95,8 @@ func (s *Service) Register(ctx context.Context, r Registration, client Client) (
 		LastName:     deref(r.Profile.LastName),
 		PhoneNumber:  r.Profile.PhoneNumber,
 		LanguageCode: language,
+		IsAdmin:      isAdmin,
 	})
-	if err != nil {
-		return Session{}, err
-	}
-	return s.startSession(ctx, user, client)
 }
 
 // Login checks an email and password and starts a session. An unknown email and a wrong password are the

@@ -51,8 +51,11 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeAccountDisabled, message: "This account is disabled."}
 	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenReused):
 		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidToken, message: "The token is invalid, expired or revoked.", cause: err}
+	case errors.Is(err, auth.ErrLastAdmin):
+		return problem{status: http.StatusConflict, code: api.ErrorCodeLastAdmin,
+			message: "This is the last active admin: make another admin first."}
 	case errors.Is(err, auth.ErrForbidden):
-		return problem{status: http.StatusForbidden, code: api.ErrorCodeForbidden, message: "You are not allowed to do this."}
+		return problem{status: http.StatusForbidden, code: api.ErrorCodeForbidden, message: "You are not allowed to do this: it needs an admin."}
 	case errors.Is(err, auth.ErrNotFound):
 		return problem{status: http.StatusNotFound, code: api.ErrorCodeNotFound, message: "Not found."}
 	case errors.Is(err, auth.ErrUnavailable):

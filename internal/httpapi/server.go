@@ -21,16 +21,18 @@ type Pinger interface {
 
 // Server implements the generated strict server interface on top of the domain.
 type Server struct {
-	auth *auth.Service
-	db   Pinger
+	auth  *auth.Service
+	admin *auth.Admin
+	db    Pinger
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // Deps are what the HTTP layer needs.
 type Deps struct {
-	Auth *auth.Service
-	DB   Pinger
+	Auth  *auth.Service
+	Admin *auth.Admin
+	DB    Pinger
 }
 
 // NewHandler returns the complete handler chain: request id, access log, panic recovery, security
@@ -44,7 +46,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode spec: %w", err)
 	}
-	srv := &Server{auth: d.Auth, db: d.DB}
+	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,

@@ -28,6 +28,9 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, accessToken string) (auth.Identity, error)
 }
 
+// adminScheme is the security scheme of admin-only operations in openapi.yaml.
+const adminScheme = "adminBearer"
+
 // errMissingBearer is the security failure of a request without a bearer token.
 var errMissingBearer = errors.New("missing bearer token")
 
@@ -60,6 +63,11 @@ func authenticationFunc(authn Authenticator) openapi3filter.AuthenticationFunc {
 		identity, err := authn.Authenticate(ctx, token)
 		if err != nil {
 			return err
+		}
+		// is_admin comes from the row just loaded with the session, never from a token claim, so a
+		// demoted admin is refused at their next request.
+		if in.SecuritySchemeName == adminScheme && !identity.User.IsAdmin {
+			return auth.ErrForbidden
 		}
 		auth.SetIdentity(ctx, identity)
 		return nil

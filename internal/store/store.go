@@ -120,7 +120,7 @@ func translate(err error) error {
 
 func isDomain(err error) bool {
 	for _, target := range []error{auth.ErrNotFound, auth.ErrEmailTaken, auth.ErrUsernameTaken, auth.ErrInvalidToken,
-		auth.ErrTokenReused, auth.ErrUnavailable, auth.ErrForbidden} {
+		auth.ErrTokenReused, auth.ErrUnavailable, auth.ErrForbidden, auth.ErrLastAdmin} {
 		if errors.Is(err, target) {
 			return true
 		}

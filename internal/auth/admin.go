@@ -1,0 +1,209 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ErrLastAdmin refuses a change that would leave no active admin.
+var ErrLastAdmin = errors.New("the last active admin cannot be disabled, demoted or deleted")
+
+// AdminUser is a user as an admin sees it.
+type AdminUser struct {
+	User
+	ActiveSessions int
+}
+
+// UserChanges is an admin's change to a user; nil fields stay as they are.
+type UserChanges struct {
+	IsActive *bool
+	IsAdmin  *bool
+	Profile  Profile
+}
+
+// UserCursor is the position after which the next page of users starts (newest first).
+type UserCursor struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
+}
+
+// Encode makes the cursor opaque for clients.
+func (c UserCursor) Encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID.String()))
+}
+
+func decodeUserCursor(s string) (*UserCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	micros, id, ok := strings.Cut(string(raw), ".")
+	if err != nil || !ok {
+		return nil, Invalid("cursor", "is not a cursor from this API")
+	}
+	us, err1 := strconv.ParseInt(micros, 10, 64)
+	uid, err2 := uuid.Parse(id)
+	if err1 != nil || err2 != nil {
+		return nil, Invalid("cursor", "is not a cursor from this API")
+	}
+	return &UserCursor{CreatedAt: time.UnixMicro(us), ID: uid}, nil
+}
+
+// UserPage is one page of users and the cursor of the next, if any.
+type UserPage struct {
+	Users []AdminUser
+	Next  string
+}
+
+// AdminStore is the persistence of the admin zone.
+type AdminStore interface {
+	SettingsSource
+	SeedSettings(ctx context.Context, defaults Settings) error
+	// UpdateSettings applies changes, records each real change in the history under actor, and notifies
+	// every instance.
+	UpdateSettings(ctx context.Context, changes Settings, actor User) (Settings, error)
+	SettingsHistory(ctx context.Context, limit int, beforeID int64) ([]SettingChange, error)
+	ListUsers(ctx context.Context, search string, limit int, after *UserCursor) ([]AdminUser, error)
+	AdminUser(ctx context.Context, id uuid.UUID) (AdminUser, error)
+	// UpdateUser applies changes; disabling ends every session. ErrLastAdmin when it would leave no
+	// active admin.
+	UpdateUser(ctx context.Context, id uuid.UUID, changes UserChanges) (AdminUser, error)
+	DeleteUser(ctx context.Context, id uuid.UUID) error
+	RevokeUserSessions(ctx context.Context, id uuid.UUID) error
+	PromoteUser(ctx context.Context, email string) (User, error)
+}
+
+// Admin implements the admin zone: runtime settings and user management.
+type Admin struct {
+	store    AdminStore
+	settings *LiveSettings
+	accounts *Service
+}
+
+// NewAdmin returns the admin service; settings are the live settings the account service issues with.
+func NewAdmin(store AdminStore, settings *LiveSettings, accounts *Service) *Admin {
+	return &Admin{store: store, settings: settings, accounts: accounts}
+}
+
+// Settings returns the settings in force.
+func (a *Admin) Settings() Settings { return a.settings.Get() }
+
+// UpdateSettings validates and applies changes; they take effect here at once and elsewhere on NOTIFY.
+func (a *Admin) UpdateSettings(ctx context.Context, actor User, changes Settings) (Settings, error) {
+	if err := ValidateSettingChanges(changes); err != nil {
+		return nil, err
+	}
+	updated, err := a.store.UpdateSettings(ctx, changes, actor)
+	if err != nil {
+		return nil, err
+	}
+	a.settings.Set(updated)
+	return a.settings.Get(), nil
+}
+
+// SettingsHistory returns changes newest first; cursor is the previous page's next cursor.
+func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor string) ([]SettingChange, string, error) {
+	var before int64
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		if before, err = strconv.ParseInt(string(raw), 10, 64); err != nil || before <= 0 {
+			return nil, "", Invalid("cursor", "is not a cursor from this API")
+		}
+	}
+	changes, err := a.store.SettingsHistory(ctx, limit+1, before)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(changes) > limit {
+		changes = changes[:limit]
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(changes[limit-1].ID, 10)))
+	}
+	return changes, next, nil
+}
+
+// ListUsers pages through users newest first, optionally matching part of the email or username.
+func (a *Admin) ListUsers(ctx context.Context, search string, limit int, cursor string) (UserPage, error) {
+	after, err := decodeUserCursor(cursor)
+	if err != nil {
+		return UserPage{}, err
+	}
+	users, err := a.store.ListUsers(ctx, strings.ToLower(strings.TrimSpace(search)), limit+1, after)
+	if err != nil {
+		return UserPage{}, err
+	}
+	page := UserPage{Users: users}
+	if len(users) > limit {
+		page.Users = users[:limit]
+		last := page.Users[limit-1]
+		page.Next = UserCursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+	}
+	return page, nil
+}
+
+// User returns one user.
+func (a *Admin) User(ctx context.Context, id uuid.UUID) (AdminUser, error) {
+	return a.store.AdminUser(ctx, id)
+}
+
+// UpdateUser changes a user's status, role or profile.
+func (a *Admin) UpdateUser(ctx context.Context, id uuid.UUID, changes UserChanges) (AdminUser, error) {
+	v := validationErrors{}
+	changes.Profile.normalize(v)
+	if err := v.err(); err != nil {
+		return AdminUser{}, err
+	}
+	return a.store.UpdateUser(ctx, id, changes)
+}
+
+// DeleteUser deletes a user with their sessions.
+func (a *Admin) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	return a.store.DeleteUser(ctx, id)
+}
+
+// RevokeSessions ends every session of a user.
+func (a *Admin) RevokeSessions(ctx context.Context, id uuid.UUID) (AdminUser, error) {
+	if err := a.store.RevokeUserSessions(ctx, id); err != nil {
+		return AdminUser{}, err
+	}
+	return a.store.AdminUser(ctx, id)
+}
+
+// Superuser is a request to create (or, with Promote, promote) an admin.
+type Superuser struct {
+	Email    string
+	Username *string
+	Password string
+	Promote  bool
+}
+
+// CreateSuperuser makes a new admin whose password passes the policy. An existing email is
+// ErrEmailTaken unless Promote is set, which makes that user an admin instead.
+func (a *Admin) CreateSuperuser(ctx context.Context, su Superuser) (User, error) {
+	email, err := NormalizeEmail(su.Email)
+	if err != nil {
+		return User{}, err
+	}
+	if su.Promote {
+		user, err := a.store.PromoteUser(ctx, email)
+		if err == nil {
+			return user, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return User{}, err
+		}
+	}
+	user, err := a.accounts.createAccount(ctx, Registration{Email: email, Password: su.Password,
+		Profile: Profile{Username: su.Username}}, true)
+	if err != nil {
+		return User{}, fmt.Errorf("create superuser: %w", err)
+	}
+	return user, nil
+}

@@ -1,0 +1,132 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Runtime setting keys. Values are integers; their ranges are in settingRanges and openapi.yaml.
+const (
+	SettingAccessTokenTTL  = "access_token_ttl_seconds"
+	SettingRefreshTokenTTL = "refresh_token_ttl_seconds"
+)
+
+type valueRange struct{ min, max int64 }
+
+var settingRanges = map[string]valueRange{
+	SettingAccessTokenTTL:  {5, 86400},
+	SettingRefreshTokenTTL: {60, 31536000},
+}
+
+// Settings maps setting keys to values.
+type Settings map[string]int64
+
+// DefaultSettings are the first values, taken from the environment.
+func DefaultSettings(accessTTL, refreshTTL time.Duration) Settings {
+	return Settings{
+		SettingAccessTokenTTL:  int64(accessTTL / time.Second),
+		SettingRefreshTokenTTL: int64(refreshTTL / time.Second),
+	}
+}
+
+// ValidateSettingChanges checks that every key is known and every value in range.
+func ValidateSettingChanges(changes Settings) error {
+	v := validationErrors{}
+	if len(changes) == 0 {
+		v.add("body", "must change at least one setting")
+	}
+	for key, value := range changes {
+		r, known := settingRanges[key]
+		switch {
+		case !known:
+			v.add(key, "is not a setting")
+		case value < r.min || value > r.max:
+			v.add(key, "must be between "+strconv.FormatInt(r.min, 10)+" and "+strconv.FormatInt(r.max, 10))
+		}
+	}
+	return v.err()
+}
+
+// SettingChange is one entry of the settings history.
+type SettingChange struct {
+	ID             int64
+	Key            string
+	OldValue       int64
+	NewValue       int64
+	ChangedBy      *User // only ID and Email are set; ID is zero once the user is deleted
+	ChangedByEmail string
+	ChangedAt      time.Time
+}
+
+// SettingsSource is where the settings live and how changes are announced.
+type SettingsSource interface {
+	LoadSettings(ctx context.Context) (Settings, error)
+	// ListenSettings calls changed whenever the settings may have changed, including after every
+	// (re)connection, until ctx ends.
+	ListenSettings(ctx context.Context, changed func())
+}
+
+// LiveSettings are the settings in force in this process, replaced as a whole when they change.
+// It implements Lifetimes.
+type LiveSettings struct {
+	current atomic.Pointer[Settings]
+}
+
+// NewLiveSettings starts from initial.
+func NewLiveSettings(initial Settings) *LiveSettings {
+	l := &LiveSettings{}
+	l.Set(initial)
+	return l
+}
+
+// Get returns a copy of the settings in force.
+func (l *LiveSettings) Get() Settings { return maps.Clone(*l.current.Load()) }
+
+// Set replaces the settings in force; keys missing from s keep their value.
+func (l *LiveSettings) Set(s Settings) {
+	merged := Settings{}
+	if cur := l.current.Load(); cur != nil {
+		maps.Copy(merged, *cur)
+	}
+	maps.Copy(merged, s)
+	l.current.Store(&merged)
+}
+
+func (l *LiveSettings) seconds(key string) time.Duration {
+	return time.Duration((*l.current.Load())[key]) * time.Second
+}
+
+func (l *LiveSettings) AccessTokenTTL() time.Duration  { return l.seconds(SettingAccessTokenTTL) }
+func (l *LiveSettings) RefreshTokenTTL() time.Duration { return l.seconds(SettingRefreshTokenTTL) }
+
+// Follow keeps l up to date with src until ctx ends: at once on every notification, and every poll
+// interval in case a notification was lost.
+func (l *LiveSettings) Follow(ctx context.Context, src SettingsSource, poll time.Duration) {
+	reload := func() {
+		loadCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		s, err := src.LoadSettings(loadCtx)
+		if err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("reload settings", slog.String("error", err.Error()))
+			}
+			return
+		}
+		l.Set(s)
+	}
+	go src.ListenSettings(ctx, reload)
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			reload()
+		}
+	}
+}

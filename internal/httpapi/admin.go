@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/auth"
+)
+
+// defaultPageSize is the page size when a request names none (openapi.yaml says the same).
+const defaultPageSize = 20
+
+func pageSize(limit *api.Limit) int {
+	if limit == nil {
+		return defaultPageSize
+	}
+	return *limit
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func toAPISettings(s auth.Settings) api.Settings {
+	return api.Settings{
+		AccessTokenTtlSeconds:  s[auth.SettingAccessTokenTTL],
+		RefreshTokenTtlSeconds: s[auth.SettingRefreshTokenTTL],
+	}
+}
+
+func toAPIAdminUser(u auth.AdminUser) api.AdminUser {
+	pub := toAPIUser(u.User)
+	return api.AdminUser{
+		Id: pub.Id, Email: pub.Email, Username: pub.Username, FirstName: pub.FirstName, LastName: pub.LastName,
+		PhoneNumber: pub.PhoneNumber, AvatarUrl: pub.AvatarUrl, LanguageCode: pub.LanguageCode, IsAdmin: pub.IsAdmin,
+		CreatedAt: pub.CreatedAt, UpdatedAt: pub.UpdatedAt, LastLoginAt: pub.LastLoginAt,
+		IsActive: u.IsActive, ActiveSessions: u.ActiveSessions,
+	}
+}
+
+func (s *Server) GetSettings(context.Context, api.GetSettingsRequestObject) (api.GetSettingsResponseObject, error) {
+	return api.GetSettings200JSONResponse{SettingsResponseJSONResponse: api.SettingsResponseJSONResponse(toAPISettings(s.admin.Settings()))}, nil
+}
+
+func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsRequestObject) (api.UpdateSettingsResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changes := auth.Settings{}
+	if v := req.Body.AccessTokenTtlSeconds; v != nil {
+		changes[auth.SettingAccessTokenTTL] = *v
+	}
+	if v := req.Body.RefreshTokenTtlSeconds; v != nil {
+		changes[auth.SettingRefreshTokenTTL] = *v
+	}
+	updated, err := s.admin.UpdateSettings(ctx, id.User, changes)
+	if err != nil {
+		if p := problemFor(err); p.status == http.StatusBadRequest {
+			return api.UpdateSettings400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
+		}
+		return nil, err
+	}
+	return api.UpdateSettings200JSONResponse{SettingsResponseJSONResponse: api.SettingsResponseJSONResponse(toAPISettings(updated))}, nil
+}
+
+func (s *Server) GetSettingsHistory(ctx context.Context, req api.GetSettingsHistoryRequestObject) (api.GetSettingsHistoryResponseObject, error) {
+	changes, next, err := s.admin.SettingsHistory(ctx, pageSize(req.Params.Limit), deref(req.Params.Cursor))
+	if err != nil {
+		if p := problemFor(err); p.status == http.StatusBadRequest {
+			return api.GetSettingsHistory400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
+		}
+		return nil, err
+	}
+	page := api.GetSettingsHistory200JSONResponse{Changes: make([]api.SettingChange, len(changes)), NextCursor: cursorOf(next)}
+	for i, c := range changes {
+		actor := api.Actor{Email: c.ChangedByEmail, Id: nullable.NewNullNullable[api.UserID]()}
+		if c.ChangedBy != nil {
+			actor.Id = nullable.NewNullableWithValue(c.ChangedBy.ID)
+		}
+		page.Changes[i] = api.SettingChange{Setting: c.Key, OldValue: c.OldValue, NewValue: c.NewValue,
+			ChangedBy: actor, ChangedAt: c.ChangedAt.UTC()}
+	}
+	return page, nil
+}
+
+func cursorOf(next string) nullable.Nullable[string] {
+	if next == "" {
+		return nullable.NewNullNullable[string]()
+	}
+	return nullable.NewNullableWithValue(next)
+}
+
+func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
+	page, err := s.admin.ListUsers(ctx, deref(req.Params.Search), pageSize(req.Params.Limit), deref(req.Params.Cursor))
+	if err != nil {
+		if p := problemFor(err); p.status == http.StatusBadRequest {
+			return api.ListUsers400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
+		}
+		return nil, err
+	}
+	out := api.ListUsers200JSONResponse{Users: make([]api.AdminUser, len(page.Users)), NextCursor: cursorOf(page.Next)}
+	for i, u := range page.Users {
+		out.Users[i] = toAPIAdminUser(u)
+	}
+	return out, nil
+}
+
+func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
+	u, err := s.admin.User(ctx, req.Id)
+	if err != nil {
+		if p := problemFor(err); p.status == http.StatusNotFound {
+			return api.GetUser404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
+		}
+		return nil, err
+	}
+	return api.GetUser200JSONResponse{AdminUserResponseJSONResponse: api.AdminUserResponseJSONResponse(toAPIAdminUser(u))}, nil
+}
+
+func userNotFound() problem {
+	p := problemFor(auth.ErrNotFound)
+	p.message = "No user has this id."
+	return p
+}
+
+func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
+	b := req.Body
+	changes := auth.UserChanges{IsActive: b.IsActive, IsAdmin: b.IsAdmin,
+		Profile: auth.Profile{FirstName: b.FirstName, LastName: b.LastName, LanguageCode: b.LanguageCode}}
+	changes.Profile.Username, changes.Profile.ClearUsername = presence(b.Username)
+	changes.Profile.PhoneNumber, changes.Profile.ClearPhone = presence(b.PhoneNumber)
+	u, err := s.admin.UpdateUser(ctx, req.Id, changes)
+	if err != nil {
+		switch p := problemFor(err); p.status {
+		case http.StatusBadRequest:
+			return api.UpdateUser400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
+		case http.StatusNotFound:
+			return api.UpdateUser404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
+		case http.StatusConflict:
+			return api.UpdateUser409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+		}
+		return nil, err
+	}
+	return api.UpdateUser200JSONResponse{AdminUserResponseJSONResponse: api.AdminUserResponseJSONResponse(toAPIAdminUser(u))}, nil
+}
+
+func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject) (api.DeleteUserResponseObject, error) {
+	if err := s.admin.DeleteUser(ctx, req.Id); err != nil {
+		switch p := problemFor(err); p.status {
+		case http.StatusNotFound:
+			return api.DeleteUser404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
+		case http.StatusConflict:
+			return api.DeleteUser409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+		}
+		return nil, err
+	}
+	return api.DeleteUser204Response{}, nil
+}
+
+func (s *Server) RevokeUserSessions(ctx context.Context, req api.RevokeUserSessionsRequestObject) (api.RevokeUserSessionsResponseObject, error) {
+	u, err := s.admin.RevokeSessions(ctx, req.Id)
+	if err != nil {
+		if p := problemFor(err); p.status == http.StatusNotFound {
+			return api.RevokeUserSessions404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
+		}
+		return nil, err
+	}
+	return api.RevokeUserSessions200JSONResponse{AdminUserResponseJSONResponse: api.AdminUserResponseJSONResponse(toAPIAdminUser(u))}, nil
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/authd/authd/gen/db"
+	"github.com/authd/authd/internal/auth"
+)
+
+// likeEscaper makes a search term match literally inside LIKE '%...%'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// ListUsers implements auth.AdminStore; search is lower-cased by the caller.
+func (s *Store) ListUsers(ctx context.Context, search string, limit int, after *auth.UserCursor) ([]auth.AdminUser, error) {
+	params := db.ListUsersParams{Limit: int32(limit)}
+	if search != "" {
+		escaped := likeEscaper.Replace(search)
+		params.Search = &escaped
+	}
+	if after != nil {
+		params.AfterCreatedAt, params.AfterID = &after.CreatedAt, &after.ID
+	}
+	rows, err := s.q.ListUsers(ctx, params)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]auth.AdminUser, len(rows))
+	for i, r := range rows {
+		out[i] = auth.AdminUser{User: toUser(r.User), ActiveSessions: int(r.ActiveSessions)}
+	}
+	return out, nil
+}
+
+// AdminUser returns a user with their number of active sessions.
+func (s *Store) AdminUser(ctx context.Context, id uuid.UUID) (auth.AdminUser, error) {
+	return adminUser(ctx, s.q, id)
+}
+
+func adminUser(ctx context.Context, q *db.Queries, id uuid.UUID) (auth.AdminUser, error) {
+	u, err := q.GetUserByID(ctx, id)
+	if err != nil {
+		return auth.AdminUser{}, translate(err)
+	}
+	n, err := q.CountActiveSessions(ctx, id)
+	if err != nil {
+		return auth.AdminUser{}, translate(err)
+	}
+	return auth.AdminUser{User: toUser(u), ActiveSessions: int(n)}, nil
+}
+
+// UpdateUser implements auth.AdminStore.
+func (s *Store) UpdateUser(ctx context.Context, id uuid.UUID, c auth.UserChanges) (auth.AdminUser, error) {
+	removesAdmin := (c.IsActive != nil && !*c.IsActive) || (c.IsAdmin != nil && !*c.IsAdmin)
+	var out auth.AdminUser
+	err := s.InTx(ctx, func(q *db.Queries) error {
+		if removesAdmin {
+			if err := guardLastAdmin(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		_, err := q.AdminUpdateUser(ctx, db.AdminUpdateUserParams{
+			ID:             id,
+			IsActive:       c.IsActive,
+			IsAdmin:        c.IsAdmin,
+			SetUsername:    c.Profile.Username != nil || c.Profile.ClearUsername,
+			Username:       c.Profile.Username,
+			FirstName:      c.Profile.FirstName,
+			LastName:       c.Profile.LastName,
+			SetPhoneNumber: c.Profile.PhoneNumber != nil || c.Profile.ClearPhone,
+			PhoneNumber:    c.Profile.PhoneNumber,
+			LanguageCode:   c.Profile.LanguageCode,
+		})
+		if err != nil {
+			return err
+		}
+		if c.IsActive != nil && !*c.IsActive {
+			if err := q.RevokeUserSessions(ctx, id); err != nil {
+				return err
+			}
+		}
+		out, err = adminUser(ctx, q, id)
+		return err
+	})
+	return out, err
+}
+
+// guardLastAdmin fails with ErrLastAdmin when id is the only active admin. It locks every active admin
+// row first, so two admins demoting each other at once cannot both succeed.
+func guardLastAdmin(ctx context.Context, q *db.Queries, id uuid.UUID) error {
+	admins, err := q.LockActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range admins {
+		if a == id && len(admins) == 1 {
+			return auth.ErrLastAdmin
+		}
+	}
+	return nil
+}
+
+// DeleteUser implements auth.AdminStore; sessions and refresh tokens go with the user.
+func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	return s.InTx(ctx, func(q *db.Queries) error {
+		if err := guardLastAdmin(ctx, q, id); err != nil {
+			return err
+		}
+		n, err := q.DeleteUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return auth.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// RevokeUserSessions ends every session of a user.
+func (s *Store) RevokeUserSessions(ctx context.Context, id uuid.UUID) error {
+	return s.InTx(ctx, func(q *db.Queries) error {
+		if _, err := q.LockUser(ctx, id); err != nil {
+			return err
+		}
+		return q.RevokeUserSessions(ctx, id)
+	})
+}
+
+// PromoteUser makes the user with this email an admin.
+func (s *Store) PromoteUser(ctx context.Context, email string) (auth.User, error) {
+	u, err := s.q.PromoteUser(ctx, email)
+	if err != nil {
+		return auth.User{}, translate(err)
+	}
+	return toUser(u), nil
+}
