@@ -20,6 +20,8 @@ const usage = `usage: authd <command>
 commands:
   serve                  apply pending migrations, then serve the API
   migrate up|down|status manage the database schema
+  createsuperuser --email E [--username U] [--promote]
+                         create an admin (password from stdin), or promote an existing user
   version                print the version
 `
 
@@ -54,6 +56,12 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		return app.Migrate(ctx, cfg.DatabaseURL, args[1], os.Stdout)
+	case "createsuperuser":
+		cfg, err := config.LoadDatabase()
+		if err != nil {
+			return err
+		}
+		return app.CreateSuperuser(ctx, cfg.DatabaseURL, args[1:], os.Stdin, os.Stdout)
 	case "version":
 		fmt.Println(app.Version)
 		return nil

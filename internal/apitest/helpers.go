@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/auth"
 )
 
 // Password is a password every test account can use: it passes the policy.
@@ -109,4 +110,13 @@ func decodeJSON(b []byte) (any, error) {
 	var v any
 	err := json.Unmarshal(b, &v)
 	return v, err
+}
+
+// NewAdmin creates an admin as `authd createsuperuser` does and signs them in.
+func (e *Env) NewAdmin(email string) *api.AuthResponse {
+	e.T.Helper()
+	if _, err := e.App.Admin.CreateSuperuser(context.Background(), auth.Superuser{Email: email, Password: Password}); err != nil {
+		e.T.Fatalf("create admin: %v", err)
+	}
+	return e.Login(email, Password)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -176,34 +175,24 @@ func (a *Admin) RevokeSessions(ctx context.Context, id uuid.UUID) (AdminUser, er
 	return a.store.AdminUser(ctx, id)
 }
 
-// Superuser is a request to create (or, with Promote, promote) an admin.
+// Superuser is a new admin's details.
 type Superuser struct {
 	Email    string
 	Username *string
 	Password string
-	Promote  bool
 }
 
-// CreateSuperuser makes a new admin whose password passes the policy. An existing email is
-// ErrEmailTaken unless Promote is set, which makes that user an admin instead.
+// CreateSuperuser makes a new admin, held to the same rules as any registration.
 func (a *Admin) CreateSuperuser(ctx context.Context, su Superuser) (User, error) {
-	email, err := NormalizeEmail(su.Email)
+	return a.accounts.createAccount(ctx, Registration{Email: su.Email, Password: su.Password,
+		Profile: Profile{Username: su.Username}}, true)
+}
+
+// Promote makes the existing user with this email an admin; ErrNotFound when there is none.
+func (a *Admin) Promote(ctx context.Context, email string) (User, error) {
+	normalized, err := NormalizeEmail(email)
 	if err != nil {
 		return User{}, err
 	}
-	if su.Promote {
-		user, err := a.store.PromoteUser(ctx, email)
-		if err == nil {
-			return user, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return User{}, err
-		}
-	}
-	user, err := a.accounts.createAccount(ctx, Registration{Email: email, Password: su.Password,
-		Profile: Profile{Username: su.Username}}, true)
-	if err != nil {
-		return User{}, fmt.Errorf("create superuser: %w", err)
-	}
-	return user, nil
+	return a.store.PromoteUser(ctx, normalized)
 }

@@ -153,7 +153,7 @@ func bodyProblem(reqErr *openapi3filter.RequestError) (problem, bool) {
 	case reqErr.RequestBody != nil && reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
 		return problem{status: http.StatusUnsupportedMediaType, code: api.ErrorCodeUnsupportedMediaType,
 			message: "The body must be application/json."}, true
-	case errors.As(reqErr.Err, &parseErr):
+	case reqErr.Parameter == nil && errors.As(reqErr.Err, &parseErr):
 		reason := parseErr.Reason
 		if reason == "" {
 			reason = "invalid JSON"
@@ -221,8 +221,13 @@ func parameterMessage(reqErr *openapi3filter.RequestError) string {
 	if errors.As(reqErr.Err, &schemaErr) {
 		return schemaErr.Reason
 	}
-	if errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired) {
+	var parseErr *openapi3filter.ParseError
+	switch {
+	case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
 		return "is required"
+	case errors.As(reqErr.Err, &parseErr) && reqErr.Parameter.Schema != nil && reqErr.Parameter.Schema.Value != nil &&
+		reqErr.Parameter.Schema.Value.Type != nil && len(*reqErr.Parameter.Schema.Value.Type) == 1:
+		return "must be a valid " + (*reqErr.Parameter.Schema.Value.Type)[0]
 	}
 	return "is invalid"
 }
