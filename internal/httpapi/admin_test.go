@@ -128,16 +128,16 @@ func TestAdminSettingsValidation(t *testing.T) {
 	admin := env.NewAdmin("root@example.com")
 	auth := []string{"Authorization", "Bearer " + admin.AccessToken}
 	for body, field := range map[string]string{
-		`{"access_token_ttl_seconds":4}`:                                          "access_token_ttl_seconds",
-		`{"access_token_ttl_seconds":86401}`:                                      "access_token_ttl_seconds",
-		`{"refresh_token_ttl_seconds":59}`:                                        "refresh_token_ttl_seconds",
-		`{"refresh_token_ttl_seconds":31536001}`:                                  "refresh_token_ttl_seconds",
-		`{"access_token_ttl_seconds":"60"}`:                                       "access_token_ttl_seconds",
-		`{"access_token_ttl_seconds":60.5}`:                                       "access_token_ttl_seconds",
-		`{"access_token_ttl_seconds":null}`:                                       "access_token_ttl_seconds",
-		`{"session_ttl_seconds":60}`:                                              "session_ttl_seconds",
-		`{"access_token_ttl_seconds":60,"refresh_token_ttl_seconds":1}`:           "refresh_token_ttl_seconds",
-		`{"access_token_ttl_seconds":60,"access_token_ttl_seconds_extra":1}`:      "access_token_ttl_seconds_extra",
+		`{"access_token_ttl_seconds":4}`:                                         "access_token_ttl_seconds",
+		`{"access_token_ttl_seconds":86401}`:                                     "access_token_ttl_seconds",
+		`{"refresh_token_ttl_seconds":59}`:                                       "refresh_token_ttl_seconds",
+		`{"refresh_token_ttl_seconds":31536001}`:                                 "refresh_token_ttl_seconds",
+		`{"access_token_ttl_seconds":"60"}`:                                      "access_token_ttl_seconds",
+		`{"access_token_ttl_seconds":60.5}`:                                      "access_token_ttl_seconds",
+		`{"access_token_ttl_seconds":null}`:                                      "access_token_ttl_seconds",
+		`{"session_ttl_seconds":60}`:                                             "session_ttl_seconds",
+		`{"access_token_ttl_seconds":60,"refresh_token_ttl_seconds":1}`:          "refresh_token_ttl_seconds",
+		`{"access_token_ttl_seconds":60,"access_token_ttl_seconds_extra":1}`:     "access_token_ttl_seconds_extra",
 		`{"access_token_ttl_seconds":99999999999999999999999999999999999999999}`: "access_token_ttl_seconds",
 	} {
 		resp := env.JSON(http.MethodPatch, "/api/admin/settings", body, auth...)
