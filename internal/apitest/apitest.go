@@ -158,7 +158,8 @@ func (v *validatingTransport) validate(req *http.Request, resp *http.Response, b
 }
 
 func isAPIPath(p string) bool {
-	return !strings.HasPrefix(p, "/docs") && !strings.HasPrefix(p, "/openapi.") && !strings.HasPrefix(p, "/api-doc")
+	return !strings.HasPrefix(p, "/docs") && !strings.HasPrefix(p, "/openapi.") && !strings.HasPrefix(p, "/api-doc") &&
+		p != "/admin" && !strings.HasPrefix(p, "/admin/")
 }
 
 var errorSchema = func() *openapi3.Schema {

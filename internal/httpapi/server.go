@@ -11,6 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/adminui"
 	"github.com/authd/authd/internal/auth"
 )
 
@@ -68,6 +69,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 
 	root := http.NewServeMux()
 	mountDocs(root, spec, specJSON)
+	adminui.Mount(root)
 	root.Handle("/", validated)
 
 	var h http.Handler = root

@@ -1,0 +1,119 @@
+package adminui_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/apitest"
+)
+
+// chromiumPath finds Debian's chromium. CI sets AUTHD_REQUIRE_BROWSER so that a missing browser fails
+// instead of skipping.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("AUTHD_REQUIRE_BROWSER") != "" {
+		t.Fatal("no chromium found; install Debian's chromium package")
+	}
+	t.Skip("no chromium found; install Debian's chromium package to run the browser test")
+	return ""
+}
+
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// An admin signs in, changes the access-token lifetime and disables a user; the API shows both effects.
+func TestAdminPageEndToEnd(t *testing.T) {
+	env := apitest.New(t)
+	env.NewAdmin("root@example.com")
+	target := env.Register("target@example.com")
+	ctx := newBrowser(t)
+
+	var status, rowStatus, csp string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(env.Server.URL+"/admin"),
+		chromedp.WaitVisible("#login-email"),
+		chromedp.SendKeys("#login-email", "root@example.com"),
+		chromedp.SendKeys("#login-password", apitest.Password),
+		chromedp.Click("#login-submit"),
+		chromedp.WaitVisible("#settings-form"),
+		chromedp.WaitVisible(`#users[data-query=""] tr[data-email="target@example.com"]`),
+		chromedp.SetValue("#access-ttl", "90"),
+		chromedp.Click("#settings-save"),
+		chromedp.WaitVisible("#settings-status.ok"),
+		chromedp.Text("#settings-status", &status),
+		chromedp.WaitVisible("#history tbody tr"),
+		chromedp.SendKeys("#user-search", "target"),
+		chromedp.Click("#search-submit"),
+		chromedp.WaitVisible(`#users[data-query="target"] tr[data-email="target@example.com"]`),
+		chromedp.Click(`#users tr[data-email="target@example.com"] .toggle-active`),
+		chromedp.WaitVisible(`#users tr[data-email="target@example.com"] .badge.disabled`),
+		chromedp.Text(`#users tr[data-email="target@example.com"] .badge`, &rowStatus),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	if !strings.Contains(status, "Saved") || rowStatus != "disabled" {
+		t.Errorf("page shows %q and %q", status, rowStatus)
+	}
+	if shot := os.Getenv("AUTHD_ADMIN_SCREENSHOT"); shot != "" {
+		var png []byte
+		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(shot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	admin := env.Login("root@example.com", apitest.Password)
+	settings, _ := env.Client.GetSettingsWithResponse(context.Background(), apitest.Bearer(admin.AccessToken))
+	if settings.JSON200 == nil || settings.JSON200.AccessTokenTtlSeconds != 90 {
+		t.Errorf("settings after the page's change: %s", settings.Body)
+	}
+	if admin.ExpiresIn != 90 {
+		t.Errorf("new token expires_in %d, want 90", admin.ExpiresIn)
+	}
+	if me, _ := env.Client.GetMeWithResponse(context.Background(), apitest.Bearer(target.AccessToken)); me.JSON401 == nil {
+		t.Errorf("disabled user's token: %d, want 401", me.StatusCode())
+	}
+	login, _ := env.Client.LoginWithResponse(context.Background(), api.LoginRequest{Email: "target@example.com", Password: apitest.Password})
+	if login.JSON403 == nil {
+		t.Errorf("disabled user's login: %d, want 403", login.StatusCode())
+	}
+
+	resp := env.Do("GET", "/admin", "", nil)
+	csp = resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP = %q", csp)
+	}
+}

@@ -1,0 +1,209 @@
+// authd admin page. Tokens live in this closure only: never in storage, cookies or the URL.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const session = { access: null, refresh: null, user: null };
+  let nextUsersCursor = null;
+
+  function text(tag, value, className) {
+    const el = document.createElement(tag);
+    el.textContent = value;
+    if (className) el.className = className;
+    return el;
+  }
+
+  function describeError(body, fallback) {
+    if (!body || !body.message) return fallback;
+    const fields = body.details && body.details.validation_errors;
+    if (!fields) return body.message;
+    return Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join("; ");
+  }
+
+  async function request(method, path, body, retried) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (session.access) headers.Authorization = `Bearer ${session.access}`;
+    const resp = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit", cache: "no-store",
+    });
+    if (resp.status === 401 && session.refresh && !retried && (await refreshTokens())) {
+      return request(method, path, body, true);
+    }
+    const data = resp.status === 204 ? null : await resp.json().catch(() => null);
+    if (resp.status === 401 && session.access) signOut("Your session ended; sign in again.");
+    return { ok: resp.ok, status: resp.status, data };
+  }
+
+  async function refreshTokens() {
+    const resp = await fetch("/api/refresh", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: session.refresh }), credentials: "omit", cache: "no-store",
+    });
+    if (!resp.ok) return false;
+    const data = await resp.json();
+    session.access = data.access_token;
+    session.refresh = data.refresh_token;
+    return true;
+  }
+
+  function signOut(message) {
+    if (session.refresh) {
+      fetch("/api/logout", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: session.refresh }), credentials: "omit" }).catch(() => {});
+    }
+    session.access = session.refresh = session.user = null;
+    $("app").hidden = true;
+    $("whoami").hidden = true;
+    $("signin").hidden = false;
+    $("login-password").value = "";
+    $("signin-error").textContent = message || "";
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const button = $("login-submit");
+    button.disabled = true;
+    $("signin-error").textContent = "";
+    try {
+      const resp = await request("POST", "/api/login", {
+        email: $("login-email").value.trim(), password: $("login-password").value,
+      });
+      if (!resp.ok) {
+        $("signin-error").textContent = describeError(resp.data, "Sign-in failed.");
+        return;
+      }
+      session.access = resp.data.access_token;
+      session.refresh = resp.data.refresh_token;
+      session.user = resp.data.user;
+      if (!session.user.is_admin) {
+        signOut("This account is not an admin.");
+        return;
+      }
+      $("login-password").value = "";
+      $("signin").hidden = true;
+      $("app").hidden = false;
+      $("whoami").hidden = false;
+      $("whoami-email").textContent = session.user.email;
+      await Promise.all([loadSettings(), loadHistory(), loadUsers(false)]);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function loadSettings() {
+    const resp = await request("GET", "/api/admin/settings");
+    if (!resp.ok) return;
+    $("access-ttl").value = resp.data.access_token_ttl_seconds;
+    $("refresh-ttl").value = resp.data.refresh_token_ttl_seconds;
+  }
+
+  async function loadHistory() {
+    const resp = await request("GET", "/api/admin/settings/history?limit=20");
+    if (!resp.ok) return;
+    const body = document.querySelector("#history tbody");
+    body.replaceChildren();
+    for (const c of resp.data.changes) {
+      const row = document.createElement("tr");
+      row.append(text("td", new Date(c.changed_at).toLocaleString()), text("td", c.setting),
+        text("td", String(c.old_value)), text("td", String(c.new_value)), text("td", c.changed_by.email));
+      body.append(row);
+    }
+    $("history-empty").hidden = resp.data.changes.length > 0;
+  }
+
+  async function saveSettings(event) {
+    event.preventDefault();
+    const status = $("settings-status");
+    const change = {
+      access_token_ttl_seconds: Number($("access-ttl").value),
+      refresh_token_ttl_seconds: Number($("refresh-ttl").value),
+    };
+    status.className = "status";
+    status.textContent = "Saving…";
+    const resp = await request("PATCH", "/api/admin/settings", change);
+    if (!resp.ok) {
+      status.className = "status bad";
+      status.textContent = describeError(resp.data, "Not saved.");
+      return;
+    }
+    status.className = "status ok";
+    status.textContent = "Saved. New tokens use these lifetimes.";
+    $("access-ttl").value = resp.data.access_token_ttl_seconds;
+    $("refresh-ttl").value = resp.data.refresh_token_ttl_seconds;
+    await loadHistory();
+  }
+
+  function userRow(u) {
+    const row = document.createElement("tr");
+    row.dataset.email = u.email;
+    row.dataset.id = u.id;
+    const status = document.createElement("td");
+    status.append(text("span", u.is_active ? "active" : "disabled", `badge ${u.is_active ? "active" : "disabled"}`));
+    if (u.is_admin) status.append(text("span", "admin", "badge admin"));
+    const actions = document.createElement("td");
+    actions.className = "row-actions";
+    const toggle = text("button", u.is_active ? "Disable" : "Enable", `small ${u.is_active ? "danger" : "secondary"} toggle-active`);
+    toggle.type = "button";
+    toggle.addEventListener("click", () => updateUser(u, { is_active: !u.is_active }, row));
+    const revoke = text("button", "Revoke sessions", "small secondary revoke");
+    revoke.type = "button";
+    revoke.addEventListener("click", () => revokeSessions(u, row));
+    actions.append(toggle, revoke);
+    row.append(text("td", u.email), text("td", u.username || "—"), status, text("td", String(u.active_sessions), "sessions"),
+      text("td", u.last_login_at ? new Date(u.last_login_at).toLocaleString() : "never"), actions);
+    return row;
+  }
+
+  function showUserResult(resp, row, done) {
+    const status = $("users-status");
+    if (!resp.ok) {
+      status.className = "status bad";
+      status.textContent = describeError(resp.data, "The change failed.");
+      return;
+    }
+    row.replaceWith(userRow(resp.data));
+    status.className = "status ok";
+    status.textContent = done;
+  }
+
+  async function updateUser(u, change, row) {
+    const resp = await request("PATCH", `/api/admin/users/${encodeURIComponent(u.id)}`, change);
+    showUserResult(resp, row, `${u.email} ${change.is_active ? "enabled" : "disabled"}.`);
+  }
+
+  async function revokeSessions(u, row) {
+    const resp = await request("POST", `/api/admin/users/${encodeURIComponent(u.id)}/revoke-sessions`);
+    showUserResult(resp, row, `Every session of ${u.email} ended.`);
+  }
+
+  async function loadUsers(more) {
+    const params = new URLSearchParams({ limit: "20" });
+    const search = $("user-search").value.trim();
+    if (search) params.set("search", search);
+    if (more && nextUsersCursor) params.set("cursor", nextUsersCursor);
+    const resp = await request("GET", `/api/admin/users?${params}`);
+    const status = $("users-status");
+    if (!resp.ok) {
+      status.className = "status bad";
+      status.textContent = describeError(resp.data, "Could not load users.");
+      return;
+    }
+    const body = document.querySelector("#users tbody");
+    if (!more) body.replaceChildren();
+    for (const u of resp.data.users) body.append(userRow(u));
+    nextUsersCursor = resp.data.next_cursor;
+    $("users").dataset.query = search;
+    $("users-more").hidden = !nextUsersCursor;
+    status.className = "status";
+    status.textContent = body.children.length ? "" : "No users match.";
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("signin-form").addEventListener("submit", signIn);
+    $("settings-form").addEventListener("submit", saveSettings);
+    $("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadUsers(false); });
+    $("users-more").addEventListener("click", () => loadUsers(true));
+    $("signout").addEventListener("click", () => signOut(""));
+  });
+})();
