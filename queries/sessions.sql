@@ -46,3 +46,17 @@ WHERE s.id = @session_id
 
 -- name: RevokeUserSessions :exec
 UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL;
+
+-- name: ListActiveSessions :many
+SELECT * FROM sessions
+WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+ORDER BY last_used_at DESC, id;
+
+-- name: RevokeOwnSession :execrows
+-- The user_id condition is what keeps one user from ending another's session.
+UPDATE sessions SET revoked_at = now()
+WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL AND expires_at > now();
+
+-- name: RevokeOtherSessions :exec
+UPDATE sessions SET revoked_at = now()
+WHERE user_id = @user_id AND id <> @keep_id AND revoked_at IS NULL;

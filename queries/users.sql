@@ -69,3 +69,9 @@ DELETE FROM users WHERE id = $1;
 
 -- name: PromoteUser :one
 UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING *;
+
+-- name: SetEmail :one
+UPDATE users SET email = $2, updated_at = now() WHERE id = $1 RETURNING *;
+
+-- name: SetAvatar :one
+UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1 RETURNING *;

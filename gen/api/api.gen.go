@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -176,20 +177,22 @@ type Actor struct {
 // AdminUser The user object plus what an admin needs to judge the account.
 type AdminUser struct {
 	// ActiveSessions Sessions not revoked and not expired.
-	ActiveSessions int                          `json:"active_sessions"`
-	AvatarUrl      nullable.Nullable[string]    `json:"avatar_url"`
-	CreatedAt      time.Time                    `json:"created_at"`
-	Email          string                       `json:"email"`
-	FirstName      string                       `json:"first_name"`
-	Id             openapi_types.UUID           `json:"id"`
-	IsActive       bool                         `json:"is_active"`
-	IsAdmin        bool                         `json:"is_admin"`
-	LanguageCode   string                       `json:"language_code"`
-	LastLoginAt    nullable.Nullable[time.Time] `json:"last_login_at"`
-	LastName       string                       `json:"last_name"`
-	PhoneNumber    nullable.Nullable[string]    `json:"phone_number"`
-	UpdatedAt      time.Time                    `json:"updated_at"`
-	Username       nullable.Nullable[string]    `json:"username"`
+	ActiveSessions int `json:"active_sessions"`
+
+	// AvatarUrl Path of the avatar image (/media/avatars/...), or null.
+	AvatarUrl    nullable.Nullable[string]    `json:"avatar_url"`
+	CreatedAt    time.Time                    `json:"created_at"`
+	Email        string                       `json:"email"`
+	FirstName    string                       `json:"first_name"`
+	Id           openapi_types.UUID           `json:"id"`
+	IsActive     bool                         `json:"is_active"`
+	IsAdmin      bool                         `json:"is_admin"`
+	LanguageCode string                       `json:"language_code"`
+	LastLoginAt  nullable.Nullable[time.Time] `json:"last_login_at"`
+	LastName     string                       `json:"last_name"`
+	PhoneNumber  nullable.Nullable[string]    `json:"phone_number"`
+	UpdatedAt    time.Time                    `json:"updated_at"`
+	Username     nullable.Nullable[string]    `json:"username"`
 }
 
 // AdminUserPage defines model for AdminUserPage.
@@ -234,6 +237,15 @@ type AuthResponseTokenType string
 //
 // Example: ada@example.com
 type Email = string
+
+// EmailChange defines model for EmailChange.
+type EmailChange struct {
+	// Email Stored lower-cased; unique case-insensitively.
+	//
+	// Example: ada@example.com
+	Email    Email  `json:"email"`
+	Password string `json:"password"`
+}
 
 // ErrorCode Machine-readable error code; the list is closed.
 type ErrorCode string
@@ -288,6 +300,23 @@ type LoginRequest struct {
 //
 // Example: correct horse battery staple
 type Password = string
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+
+	// NewPassword 8 to 128 characters; not all digits; must not contain the email's local part or the username
+	// (case-insensitively, when they are 4 or more characters); must not be a commonly used password.
+	//
+	//
+	// Example: correct horse battery staple
+	NewPassword Password `json:"new_password"`
+}
+
+// PasswordConfirmation defines model for PasswordConfirmation.
+type PasswordConfirmation struct {
+	Password string `json:"password"`
+}
 
 // PersonName defines model for PersonName.
 type PersonName = string
@@ -348,6 +377,26 @@ type RegisterRequest struct {
 	//
 	// Example: Ada Lovelace
 	Username *Username `json:"username,omitempty"`
+}
+
+// Session defines model for Session.
+type Session struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current This is the session of the access token used for the request.
+	Current   bool               `json:"current"`
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+	IpAddress string             `json:"ip_address"`
+
+	// LastUsedAt The last sign-in or refresh of this session.
+	LastUsedAt time.Time `json:"last_used_at"`
+	UserAgent  string    `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Sessions []Session `json:"sessions"`
 }
 
 // SettingChange defines model for SettingChange.
@@ -412,6 +461,7 @@ type TokenPairTokenType string
 
 // User defines model for User.
 type User struct {
+	// AvatarUrl Path of the avatar image (/media/avatars/...), or null.
 	AvatarUrl    nullable.Nullable[string]    `json:"avatar_url"`
 	CreatedAt    time.Time                    `json:"created_at"`
 	Email        string                       `json:"email"`
@@ -499,6 +549,11 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// PutAvatarMultipartBody defines parameters for PutAvatar.
+type PutAvatarMultipartBody struct {
+	Avatar openapi_types.File `json:"avatar"`
+}
+
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsUpdate
 
@@ -511,11 +566,23 @@ type LoginJSONRequestBody = LoginRequest
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = RefreshRequest
 
+// DeleteMeJSONRequestBody defines body for DeleteMe for application/json ContentType.
+type DeleteMeJSONRequestBody = PasswordConfirmation
+
 // PatchMeJSONRequestBody defines body for PatchMe for application/json ContentType.
 type PatchMeJSONRequestBody = ProfileUpdate
 
 // PutMeJSONRequestBody defines body for PutMe for application/json ContentType.
 type PutMeJSONRequestBody = ProfileUpdate
+
+// PutAvatarMultipartRequestBody defines body for PutAvatar for multipart/form-data ContentType.
+type PutAvatarMultipartRequestBody PutAvatarMultipartBody
+
+// ChangeEmailJSONRequestBody defines body for ChangeEmail for application/json ContentType.
+type ChangeEmailJSONRequestBody = EmailChange
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = PasswordChange
 
 // RefreshJSONRequestBody defines body for Refresh for application/json ContentType.
 type RefreshJSONRequestBody = RefreshRequest
@@ -795,6 +862,24 @@ type ClientInterface interface {
 	// Corresponds with POST /api/logout (the `Logout` operationId).
 	Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteMeWithBody Delete the caller's account.
+	//
+	// The user, their sessions and their avatar are gone; the email can register again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+	DeleteMeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteMe Delete the caller's account.
+	//
+	// The user, their sessions and their avatar are gone; the email can register again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+	DeleteMe(ctx context.Context, body DeleteMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMe The signed-in user.
 	//
 	// Corresponds with GET /api/me (the `GetMe` operationId).
@@ -838,6 +923,73 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/me (the `PutMe` operationId).
 	PutMe(ctx context.Context, body PutMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteAvatar Remove the caller's avatar.
+	//
+	// Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
+	DeleteAvatar(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutAvatarWithBody Upload the caller's avatar.
+	//
+	// PNG, JPEG, GIF or WebP, recognised by content; at most 5 MiB and 4096x4096 pixels. The image is scaled
+	// down to at most 512x512 and re-encoded (which drops EXIF and GPS data), then stored under a random
+	// name; the previous avatar is deleted.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
+	PutAvatarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeEmailWithBody Change the caller's email address; needs the current password.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+	ChangeEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeEmail Change the caller's email address; needs the current password.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+	ChangeEmail(ctx context.Context, body ChangeEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangePasswordWithBody Change the caller's password.
+	//
+	// Every other session of the user ends; the current one stays. A wrong current password is 403
+	// `invalid_credentials`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+	ChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangePassword Change the caller's password.
+	//
+	// Every other session of the user ends; the current one stays. A wrong current password is 403
+	// `invalid_credentials`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+	ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndOtherSessions End every session of the caller except the current one.
+	//
+	// Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
+	EndOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMySessions The caller's active sessions.
+	//
+	// Corresponds with GET /api/me/sessions (the `ListMySessions` operationId).
+	ListMySessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndMySession End one of the caller's sessions.
+	//
+	// Another user's session id is 404, and that session stays alive.
+	//
+	// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
+	EndMySession(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RefreshWithBody Exchange a refresh token for a new token pair.
 	//
 	// Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -878,6 +1030,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAvatar An avatar image.
+	//
+	// Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
+	GetAvatar(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Readyz The database is reachable.
 	//
@@ -1140,6 +1297,44 @@ func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEdit
 	return c.Client.Do(req)
 }
 
+// DeleteMeWithBody Delete the caller's account.
+//
+// The user, their sessions and their avatar are gone; the email can register again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+func (c *Client) DeleteMeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteMeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteMe Delete the caller's account.
+//
+// The user, their sessions and their avatar are gone; the email can register again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+func (c *Client) DeleteMe(ctx context.Context, body DeleteMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteMeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMe The signed-in user.
 //
 // Corresponds with GET /api/me (the `GetMe` operationId).
@@ -1233,6 +1428,163 @@ func (c *Client) PutMe(ctx context.Context, body PutMeJSONRequestBody, reqEditor
 	return c.Client.Do(req)
 }
 
+// DeleteAvatar Remove the caller's avatar.
+//
+// Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
+func (c *Client) DeleteAvatar(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAvatarRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutAvatarWithBody Upload the caller's avatar.
+//
+// PNG, JPEG, GIF or WebP, recognised by content; at most 5 MiB and 4096x4096 pixels. The image is scaled
+// down to at most 512x512 and re-encoded (which drops EXIF and GPS data), then stored under a random
+// name; the previous avatar is deleted.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
+func (c *Client) PutAvatarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAvatarRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeEmailWithBody Change the caller's email address; needs the current password.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+func (c *Client) ChangeEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeEmailRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeEmail Change the caller's email address; needs the current password.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+func (c *Client) ChangeEmail(ctx context.Context, body ChangeEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeEmailRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangePasswordWithBody Change the caller's password.
+//
+// Every other session of the user ends; the current one stays. A wrong current password is 403
+// `invalid_credentials`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangePasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangePassword Change the caller's password.
+//
+// Every other session of the user ends; the current one stays. A wrong current password is 403
+// `invalid_credentials`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndOtherSessions End every session of the caller except the current one.
+//
+// Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
+func (c *Client) EndOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndOtherSessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMySessions The caller's active sessions.
+//
+// Corresponds with GET /api/me/sessions (the `ListMySessions` operationId).
+func (c *Client) ListMySessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMySessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndMySession End one of the caller's sessions.
+//
+// Another user's session id is 404, and that session stays alive.
+//
+// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
+func (c *Client) EndMySession(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndMySessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RefreshWithBody Exchange a refresh token for a new token pair.
 //
 // Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -1314,6 +1666,21 @@ func (c *Client) Register(ctx context.Context, body RegisterJSONRequestBody, req
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAvatar An avatar image.
+//
+// Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
+func (c *Client) GetAvatar(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAvatarRequest(c.Server, name)
 	if err != nil {
 		return nil, err
 	}
@@ -1779,6 +2146,46 @@ func NewLogoutRequestWithBody(server string, contentType string, body io.Reader)
 	return req, nil
 }
 
+// NewDeleteMeRequest calls the generic DeleteMe builder with application/json body
+func NewDeleteMeRequest(server string, body DeleteMeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteMeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDeleteMeRequestWithBody constructs an http.Request for the DeleteMe method, with any body, and a specified content type
+func NewDeleteMeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetMeRequest constructs an http.Request for the GetMe method
 func NewGetMeRequest(server string) (*http.Request, error) {
 	var err error
@@ -1886,6 +2293,230 @@ func NewPutMeRequestWithBody(server string, contentType string, body io.Reader) 
 	return req, nil
 }
 
+// NewDeleteAvatarRequest constructs an http.Request for the DeleteAvatar method
+func NewDeleteAvatarRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/avatar")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutAvatarRequestWithBody constructs an http.Request for the PutAvatar method, with any body, and a specified content type
+func NewPutAvatarRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/avatar")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewChangeEmailRequest calls the generic ChangeEmail builder with application/json body
+func NewChangeEmailRequest(server string, body ChangeEmailJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewChangeEmailRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewChangeEmailRequestWithBody constructs an http.Request for the ChangeEmail method, with any body, and a specified content type
+func NewChangeEmailRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/email")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewChangePasswordRequest calls the generic ChangePassword builder with application/json body
+func NewChangePasswordRequest(server string, body ChangePasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewChangePasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewChangePasswordRequestWithBody constructs an http.Request for the ChangePassword method, with any body, and a specified content type
+func NewChangePasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewEndOtherSessionsRequest constructs an http.Request for the EndOtherSessions method
+func NewEndOtherSessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMySessionsRequest constructs an http.Request for the ListMySessions method
+func NewListMySessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEndMySessionRequest constructs an http.Request for the EndMySession method
+func NewEndMySessionRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRefreshRequest calls the generic Refresh builder with application/json body
 func NewRefreshRequest(server string, body RefreshJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1976,6 +2607,40 @@ func NewHealthzRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAvatarRequest constructs an http.Request for the GetAvatar method
+func NewGetAvatarRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/media/avatars/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2191,6 +2856,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/logout (the `Logout` operationId).
 	LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
+	// DeleteMeWithBodyWithResponse Delete the caller's account.
+	//
+	// The user, their sessions and their avatar are gone; the email can register again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+	DeleteMeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteMeResponse, error)
+
+	// DeleteMeWithResponse Delete the caller's account.
+	//
+	// The user, their sessions and their avatar are gone; the email can register again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+	DeleteMeWithResponse(ctx context.Context, body DeleteMeJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteMeResponse, error)
+
 	// GetMeWithResponse The signed-in user.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2236,6 +2919,81 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/me (the `PutMe` operationId).
 	PutMeWithResponse(ctx context.Context, body PutMeJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMeResponse, error)
 
+	// DeleteAvatarWithResponse Remove the caller's avatar.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
+	DeleteAvatarWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteAvatarResponse, error)
+
+	// PutAvatarWithBodyWithResponse Upload the caller's avatar.
+	//
+	// PNG, JPEG, GIF or WebP, recognised by content; at most 5 MiB and 4096x4096 pixels. The image is scaled
+	// down to at most 512x512 and re-encoded (which drops EXIF and GPS data), then stored under a random
+	// name; the previous avatar is deleted.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
+	PutAvatarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAvatarResponse, error)
+
+	// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+	ChangeEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeEmailResponse, error)
+
+	// ChangeEmailWithResponse Change the caller's email address; needs the current password.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+	ChangeEmailWithResponse(ctx context.Context, body ChangeEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeEmailResponse, error)
+
+	// ChangePasswordWithBodyWithResponse Change the caller's password.
+	//
+	// Every other session of the user ends; the current one stays. A wrong current password is 403
+	// `invalid_credentials`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+	ChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error)
+
+	// ChangePasswordWithResponse Change the caller's password.
+	//
+	// Every other session of the user ends; the current one stays. A wrong current password is 403
+	// `invalid_credentials`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+	ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error)
+
+	// EndOtherSessionsWithResponse End every session of the caller except the current one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
+	EndOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EndOtherSessionsResponse, error)
+
+	// ListMySessionsWithResponse The caller's active sessions.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/me/sessions (the `ListMySessions` operationId).
+	ListMySessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMySessionsResponse, error)
+
+	// EndMySessionWithResponse End one of the caller's sessions.
+	//
+	// Another user's session id is 404, and that session stays alive.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
+	EndMySessionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*EndMySessionResponse, error)
+
 	// RefreshWithBodyWithResponse Exchange a refresh token for a new token pair.
 	//
 	// Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -2278,6 +3036,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzResponse, error)
+
+	// GetAvatarWithResponse An avatar image.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
+	GetAvatarWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetAvatarResponse, error)
 
 	// ReadyzWithResponse The database is reachable.
 	//
@@ -3397,6 +4162,124 @@ func (r LogoutResponse) ContentType() string {
 	return ""
 }
 
+// DeleteMeResponse401Headers the declared response headers of an HTTP 401 response for DeleteMe
+type DeleteMeResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteMeResponse429Headers the declared response headers of an HTTP 429 response for DeleteMe
+type DeleteMeResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeleteMeResponse503Headers the declared response headers of an HTTP 503 response for DeleteMe
+type DeleteMeResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteMeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteMeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteMeResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteMeResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteMeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteMeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteMeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteMeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteMeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeleteMeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteMeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteMeResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteMeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteMeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteMeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteMeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
 type GetMeResponse401Headers struct {
 	WWWAuthenticate string
@@ -3723,6 +4606,720 @@ func (r PutMeResponse) ContentType() string {
 	return ""
 }
 
+// DeleteAvatarResponse401Headers the declared response headers of an HTTP 401 response for DeleteAvatar
+type DeleteAvatarResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteAvatarResponse429Headers the declared response headers of an HTTP 429 response for DeleteAvatar
+type DeleteAvatarResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeleteAvatarResponse503Headers the declared response headers of an HTTP 503 response for DeleteAvatar
+type DeleteAvatarResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteAvatarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserUpdated
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteAvatarResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteAvatarResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteAvatarResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteAvatarResponse) GetJSON200() *UserUpdated {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteAvatarResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteAvatarResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteAvatarResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteAvatarResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteAvatarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteAvatarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteAvatarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteAvatarResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutAvatarResponse401Headers the declared response headers of an HTTP 401 response for PutAvatar
+type PutAvatarResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// PutAvatarResponse429Headers the declared response headers of an HTTP 429 response for PutAvatar
+type PutAvatarResponse429Headers struct {
+	RetryAfter int
+}
+
+// PutAvatarResponse503Headers the declared response headers of an HTTP 503 response for PutAvatar
+type PutAvatarResponse503Headers struct {
+	RetryAfter int
+}
+
+type PutAvatarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserUpdated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutAvatarResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutAvatarResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutAvatarResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutAvatarResponse) GetJSON200() *UserUpdated {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutAvatarResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutAvatarResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutAvatarResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutAvatarResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutAvatarResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutAvatarResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutAvatarResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutAvatarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutAvatarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutAvatarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutAvatarResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ChangeEmailResponse401Headers the declared response headers of an HTTP 401 response for ChangeEmail
+type ChangeEmailResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ChangeEmailResponse429Headers the declared response headers of an HTTP 429 response for ChangeEmail
+type ChangeEmailResponse429Headers struct {
+	RetryAfter int
+}
+
+// ChangeEmailResponse503Headers the declared response headers of an HTTP 503 response for ChangeEmail
+type ChangeEmailResponse503Headers struct {
+	RetryAfter int
+}
+
+type ChangeEmailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserUpdated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangeEmailResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ChangeEmailResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ChangeEmailResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ChangeEmailResponse) GetJSON200() *UserUpdated {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ChangeEmailResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ChangeEmailResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ChangeEmailResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ChangeEmailResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ChangeEmailResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ChangeEmailResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ChangeEmailResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ChangeEmailResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ChangeEmailResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ChangeEmailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ChangeEmailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ChangeEmailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ChangeEmailResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ChangePasswordResponse401Headers the declared response headers of an HTTP 401 response for ChangePassword
+type ChangePasswordResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ChangePasswordResponse429Headers the declared response headers of an HTTP 429 response for ChangePassword
+type ChangePasswordResponse429Headers struct {
+	RetryAfter int
+}
+
+// ChangePasswordResponse503Headers the declared response headers of an HTTP 503 response for ChangePassword
+type ChangePasswordResponse503Headers struct {
+	RetryAfter int
+}
+
+type ChangePasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangePasswordResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ChangePasswordResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ChangePasswordResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ChangePasswordResponse) GetJSON200() *SuccessResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ChangePasswordResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ChangePasswordResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ChangePasswordResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ChangePasswordResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ChangePasswordResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ChangePasswordResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ChangePasswordResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ChangePasswordResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ChangePasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ChangePasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ChangePasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ChangePasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EndOtherSessionsResponse401Headers the declared response headers of an HTTP 401 response for EndOtherSessions
+type EndOtherSessionsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// EndOtherSessionsResponse429Headers the declared response headers of an HTTP 429 response for EndOtherSessions
+type EndOtherSessionsResponse429Headers struct {
+	RetryAfter int
+}
+
+// EndOtherSessionsResponse503Headers the declared response headers of an HTTP 503 response for EndOtherSessions
+type EndOtherSessionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type EndOtherSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndOtherSessionsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EndOtherSessionsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EndOtherSessionsResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EndOtherSessionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EndOtherSessionsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r EndOtherSessionsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EndOtherSessionsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EndOtherSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndOtherSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndOtherSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndOtherSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMySessionsResponse401Headers the declared response headers of an HTTP 401 response for ListMySessions
+type ListMySessionsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListMySessionsResponse429Headers the declared response headers of an HTTP 429 response for ListMySessions
+type ListMySessionsResponse429Headers struct {
+	RetryAfter int
+}
+
+// ListMySessionsResponse503Headers the declared response headers of an HTTP 503 response for ListMySessions
+type ListMySessionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListMySessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListMySessionsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListMySessionsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListMySessionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMySessionsResponse) GetJSON200() *SessionList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMySessionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListMySessionsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListMySessionsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListMySessionsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMySessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMySessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMySessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMySessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EndMySessionResponse401Headers the declared response headers of an HTTP 401 response for EndMySession
+type EndMySessionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// EndMySessionResponse429Headers the declared response headers of an HTTP 429 response for EndMySession
+type EndMySessionResponse429Headers struct {
+	RetryAfter int
+}
+
+// EndMySessionResponse503Headers the declared response headers of an HTTP 503 response for EndMySession
+type EndMySessionResponse503Headers struct {
+	RetryAfter int
+}
+
+type EndMySessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndMySessionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EndMySessionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EndMySessionResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EndMySessionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EndMySessionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EndMySessionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EndMySessionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r EndMySessionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EndMySessionResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EndMySessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndMySessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndMySessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndMySessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RefreshResponse200Headers the declared response headers of an HTTP 200 response for Refresh
 type RefreshResponse200Headers struct {
 	CacheControl *string
@@ -3994,6 +5591,68 @@ func (r HealthzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAvatarResponse200Headers the declared response headers of an HTTP 200 response for GetAvatar
+type GetAvatarResponse200Headers struct {
+	CacheControl *string
+}
+
+type GetAvatarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAvatarResponse200Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAvatarResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAvatarResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetAvatarResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAvatarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAvatarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAvatarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAvatarResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4273,6 +5932,36 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body Logou
 	return ParseLogoutResponse(rsp)
 }
 
+// DeleteMeWithBodyWithResponse Delete the caller's account.
+//
+// The user, their sessions and their avatar are gone; the email can register again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+func (c *ClientWithResponses) DeleteMeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteMeResponse, error) {
+	rsp, err := c.DeleteMeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteMeResponse(rsp)
+}
+
+// DeleteMeWithResponse Delete the caller's account.
+//
+// The user, their sessions and their avatar are gone; the email can register again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/me (the `DeleteMe` operationId).
+func (c *ClientWithResponses) DeleteMeWithResponse(ctx context.Context, body DeleteMeJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteMeResponse, error) {
+	rsp, err := c.DeleteMe(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteMeResponse(rsp)
+}
+
 // GetMeWithResponse The signed-in user.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4348,6 +6037,135 @@ func (c *ClientWithResponses) PutMeWithResponse(ctx context.Context, body PutMeJ
 	return ParsePutMeResponse(rsp)
 }
 
+// DeleteAvatarWithResponse Remove the caller's avatar.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
+func (c *ClientWithResponses) DeleteAvatarWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteAvatarResponse, error) {
+	rsp, err := c.DeleteAvatar(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteAvatarResponse(rsp)
+}
+
+// PutAvatarWithBodyWithResponse Upload the caller's avatar.
+//
+// PNG, JPEG, GIF or WebP, recognised by content; at most 5 MiB and 4096x4096 pixels. The image is scaled
+// down to at most 512x512 and re-encoded (which drops EXIF and GPS data), then stored under a random
+// name; the previous avatar is deleted.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
+func (c *ClientWithResponses) PutAvatarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAvatarResponse, error) {
+	rsp, err := c.PutAvatarWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutAvatarResponse(rsp)
+}
+
+// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+func (c *ClientWithResponses) ChangeEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeEmailResponse, error) {
+	rsp, err := c.ChangeEmailWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeEmailResponse(rsp)
+}
+
+// ChangeEmailWithResponse Change the caller's email address; needs the current password.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
+func (c *ClientWithResponses) ChangeEmailWithResponse(ctx context.Context, body ChangeEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeEmailResponse, error) {
+	rsp, err := c.ChangeEmail(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeEmailResponse(rsp)
+}
+
+// ChangePasswordWithBodyWithResponse Change the caller's password.
+//
+// Every other session of the user ends; the current one stays. A wrong current password is 403
+// `invalid_credentials`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+func (c *ClientWithResponses) ChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error) {
+	rsp, err := c.ChangePasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangePasswordResponse(rsp)
+}
+
+// ChangePasswordWithResponse Change the caller's password.
+//
+// Every other session of the user ends; the current one stays. A wrong current password is 403
+// `invalid_credentials`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
+func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error) {
+	rsp, err := c.ChangePassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangePasswordResponse(rsp)
+}
+
+// EndOtherSessionsWithResponse End every session of the caller except the current one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
+func (c *ClientWithResponses) EndOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EndOtherSessionsResponse, error) {
+	rsp, err := c.EndOtherSessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndOtherSessionsResponse(rsp)
+}
+
+// ListMySessionsWithResponse The caller's active sessions.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/me/sessions (the `ListMySessions` operationId).
+func (c *ClientWithResponses) ListMySessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMySessionsResponse, error) {
+	rsp, err := c.ListMySessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMySessionsResponse(rsp)
+}
+
+// EndMySessionWithResponse End one of the caller's sessions.
+//
+// Another user's session id is 404, and that session stays alive.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
+func (c *ClientWithResponses) EndMySessionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*EndMySessionResponse, error) {
+	rsp, err := c.EndMySession(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndMySessionResponse(rsp)
+}
+
 // RefreshWithBodyWithResponse Exchange a refresh token for a new token pair.
 //
 // Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -4419,6 +6237,19 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseHealthzResponse(rsp)
+}
+
+// GetAvatarWithResponse An avatar image.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
+func (c *ClientWithResponses) GetAvatarWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetAvatarResponse, error) {
+	rsp, err := c.GetAvatar(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAvatarResponse(rsp)
 }
 
 // ReadyzWithResponse The database is reachable.
@@ -5517,6 +7348,124 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	return response, nil
 }
 
+// ParseDeleteMeResponse parses an HTTP response from a DeleteMeWithResponse call
+func ParseDeleteMeResponse(rsp *http.Response) (*DeleteMeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteMeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteMeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteMeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteMeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetMeResponse parses an HTTP response from a GetMeWithResponse call
 func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5834,6 +7783,705 @@ func ParsePutMeResponse(rsp *http.Response) (*PutMeResponse, error) {
 	return response, nil
 }
 
+// ParseDeleteAvatarResponse parses an HTTP response from a DeleteAvatarWithResponse call
+func ParseDeleteAvatarResponse(rsp *http.Response) (*DeleteAvatarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteAvatarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserUpdated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteAvatarResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteAvatarResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteAvatarResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutAvatarResponse parses an HTTP response from a PutAvatarWithResponse call
+func ParsePutAvatarResponse(rsp *http.Response) (*PutAvatarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutAvatarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserUpdated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutAvatarResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutAvatarResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutAvatarResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseChangeEmailResponse parses an HTTP response from a ChangeEmailWithResponse call
+func ParseChangeEmailResponse(rsp *http.Response) (*ChangeEmailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ChangeEmailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserUpdated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ChangeEmailResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ChangeEmailResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ChangeEmailResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseChangePasswordResponse parses an HTTP response from a ChangePasswordWithResponse call
+func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ChangePasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ChangePasswordResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ChangePasswordResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ChangePasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndOtherSessionsResponse parses an HTTP response from a EndOtherSessionsWithResponse call
+func ParseEndOtherSessionsResponse(rsp *http.Response) (*EndOtherSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndOtherSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndOtherSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers EndOtherSessionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers EndOtherSessionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMySessionsResponse parses an HTTP response from a ListMySessionsWithResponse call
+func ParseListMySessionsResponse(rsp *http.Response) (*ListMySessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMySessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListMySessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListMySessionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListMySessionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndMySessionResponse parses an HTTP response from a EndMySessionWithResponse call
+func ParseEndMySessionResponse(rsp *http.Response) (*EndMySessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndMySessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndMySessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers EndMySessionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers EndMySessionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRefreshResponse parses an HTTP response from a RefreshWithResponse call
 func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6093,6 +8741,59 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 	return response, nil
 }
 
+// ParseGetAvatarResponse parses an HTTP response from a GetAvatarWithResponse call
+func ParseGetAvatarResponse(rsp *http.Response) (*GetAvatarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAvatarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAvatarResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReadyzResponse parses an HTTP response from a ReadyzWithResponse call
 func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6178,6 +8879,9 @@ type ServerInterface interface {
 	// Logout Revoke the session a refresh token belongs to.
 	// (POST /api/logout)
 	Logout(w http.ResponseWriter, r *http.Request)
+	// DeleteMe Delete the caller's account.
+	// (DELETE /api/me)
+	DeleteMe(w http.ResponseWriter, r *http.Request)
 	// GetMe The signed-in user.
 	// (GET /api/me)
 	GetMe(w http.ResponseWriter, r *http.Request)
@@ -6187,6 +8891,27 @@ type ServerInterface interface {
 	// PutMe Update the signed-in user's profile.
 	// (PUT /api/me)
 	PutMe(w http.ResponseWriter, r *http.Request)
+	// DeleteAvatar Remove the caller's avatar.
+	// (DELETE /api/me/avatar)
+	DeleteAvatar(w http.ResponseWriter, r *http.Request)
+	// PutAvatar Upload the caller's avatar.
+	// (PUT /api/me/avatar)
+	PutAvatar(w http.ResponseWriter, r *http.Request)
+	// ChangeEmail Change the caller's email address; needs the current password.
+	// (PUT /api/me/email)
+	ChangeEmail(w http.ResponseWriter, r *http.Request)
+	// ChangePassword Change the caller's password.
+	// (POST /api/me/password)
+	ChangePassword(w http.ResponseWriter, r *http.Request)
+	// EndOtherSessions End every session of the caller except the current one.
+	// (DELETE /api/me/sessions)
+	EndOtherSessions(w http.ResponseWriter, r *http.Request)
+	// ListMySessions The caller's active sessions.
+	// (GET /api/me/sessions)
+	ListMySessions(w http.ResponseWriter, r *http.Request)
+	// EndMySession End one of the caller's sessions.
+	// (DELETE /api/me/sessions/{id})
+	EndMySession(w http.ResponseWriter, r *http.Request, id openapi_types.UUID)
 	// Refresh Exchange a refresh token for a new token pair.
 	// (POST /api/refresh)
 	Refresh(w http.ResponseWriter, r *http.Request)
@@ -6196,6 +8921,9 @@ type ServerInterface interface {
 	// Healthz The process is up.
 	// (GET /healthz)
 	Healthz(w http.ResponseWriter, r *http.Request)
+	// GetAvatar An avatar image.
+	// (GET /media/avatars/{name})
+	GetAvatar(w http.ResponseWriter, r *http.Request, name string)
 	// Readyz The database is reachable.
 	// (GET /readyz)
 	Readyz(w http.ResponseWriter, r *http.Request)
@@ -6475,6 +9203,20 @@ func (siw *ServerInterfaceWrapper) Logout(w http.ResponseWriter, r *http.Request
 	handler.ServeHTTP(w, r)
 }
 
+// DeleteMe operation middleware
+func (siw *ServerInterfaceWrapper) DeleteMe(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteMe(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetMe operation middleware
 func (siw *ServerInterfaceWrapper) GetMe(w http.ResponseWriter, r *http.Request) {
 
@@ -6517,6 +9259,116 @@ func (siw *ServerInterfaceWrapper) PutMe(w http.ResponseWriter, r *http.Request)
 	handler.ServeHTTP(w, r)
 }
 
+// DeleteAvatar operation middleware
+func (siw *ServerInterfaceWrapper) DeleteAvatar(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteAvatar(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutAvatar operation middleware
+func (siw *ServerInterfaceWrapper) PutAvatar(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutAvatar(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ChangeEmail operation middleware
+func (siw *ServerInterfaceWrapper) ChangeEmail(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ChangeEmail(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ChangePassword operation middleware
+func (siw *ServerInterfaceWrapper) ChangePassword(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ChangePassword(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// EndOtherSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndOtherSessions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.EndOtherSessions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListMySessions operation middleware
+func (siw *ServerInterfaceWrapper) ListMySessions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListMySessions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// EndMySession operation middleware
+func (siw *ServerInterfaceWrapper) EndMySession(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.EndMySession(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // Refresh operation middleware
 func (siw *ServerInterfaceWrapper) Refresh(w http.ResponseWriter, r *http.Request) {
 
@@ -6550,6 +9402,32 @@ func (siw *ServerInterfaceWrapper) Healthz(w http.ResponseWriter, r *http.Reques
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.Healthz(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAvatar operation middleware
+func (siw *ServerInterfaceWrapper) GetAvatar(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", r.PathValue("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAvatar(w, r, name)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6697,9 +9575,18 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/login", wrapper.Login)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/refresh", wrapper.Refresh)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/logout", wrapper.Logout)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me", wrapper.DeleteMe)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/me", wrapper.GetMe)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/me", wrapper.PatchMe)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/me", wrapper.PutMe)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me/sessions", wrapper.EndOtherSessions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/me/sessions", wrapper.ListMySessions)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me/sessions/{id}", wrapper.EndMySession)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/me/password", wrapper.ChangePassword)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/me/email", wrapper.ChangeEmail)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me/avatar", wrapper.DeleteAvatar)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/me/avatar", wrapper.PutAvatar)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/media/avatars/{name}", wrapper.GetAvatar)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/settings", wrapper.GetSettings)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/admin/settings", wrapper.UpdateSettings)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/settings/history", wrapper.GetSettingsHistory)
@@ -8016,6 +10903,153 @@ func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	return err
 }
 
+type DeleteMeRequestObject struct {
+	Body *DeleteMeJSONRequestBody
+}
+
+type DeleteMeResponseObject interface {
+	VisitDeleteMeResponse(w http.ResponseWriter) error
+}
+
+type DeleteMe204Response struct {
+}
+
+func (response DeleteMe204Response) VisitDeleteMeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMe400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteMe400JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteMe401JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteMe403JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteMe409JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response DeleteMe413JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response DeleteMe415JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteMe429JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteMe500JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteMe503JSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -8374,6 +11408,760 @@ func (response PutMe503JSONResponse) VisitPutMeResponse(w http.ResponseWriter) e
 	return err
 }
 
+type DeleteAvatarRequestObject struct {
+}
+
+type DeleteAvatarResponseObject interface {
+	VisitDeleteAvatarResponse(w http.ResponseWriter) error
+}
+
+type DeleteAvatar200JSONResponse struct{ UserUpdatedJSONResponse }
+
+func (response DeleteAvatar200JSONResponse) VisitDeleteAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAvatar401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteAvatar401JSONResponse) VisitDeleteAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAvatar429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteAvatar429JSONResponse) VisitDeleteAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAvatar500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteAvatar500JSONResponse) VisitDeleteAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAvatar503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response DeleteAvatar503JSONResponse) VisitDeleteAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatarRequestObject struct {
+	Body *multipart.Reader
+}
+
+type PutAvatarResponseObject interface {
+	VisitPutAvatarResponse(w http.ResponseWriter) error
+}
+
+type PutAvatar200JSONResponse struct{ UserUpdatedJSONResponse }
+
+func (response PutAvatar200JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatar400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PutAvatar400JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatar401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PutAvatar401JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatar413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PutAvatar413JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatar415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response PutAvatar415JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatar429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response PutAvatar429JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatar500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PutAvatar500JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAvatar503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response PutAvatar503JSONResponse) VisitPutAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmailRequestObject struct {
+	Body *ChangeEmailJSONRequestBody
+}
+
+type ChangeEmailResponseObject interface {
+	VisitChangeEmailResponse(w http.ResponseWriter) error
+}
+
+type ChangeEmail200JSONResponse struct{ UserUpdatedJSONResponse }
+
+func (response ChangeEmail200JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ChangeEmail400JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ChangeEmail401JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ChangeEmail403JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ChangeEmail409JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ChangeEmail413JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ChangeEmail415JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ChangeEmail429JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ChangeEmail500JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeEmail503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ChangeEmail503JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePasswordRequestObject struct {
+	Body *ChangePasswordJSONRequestBody
+}
+
+type ChangePasswordResponseObject interface {
+	VisitChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangePassword200JSONResponse SuccessResponse
+
+func (response ChangePassword200JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ChangePassword400JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ChangePassword401JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ChangePassword403JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ChangePassword413JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ChangePassword415JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ChangePassword429JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ChangePassword500JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessionsRequestObject struct {
+}
+
+type EndOtherSessionsResponseObject interface {
+	VisitEndOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndOtherSessions204Response struct {
+}
+
+func (response EndOtherSessions204Response) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndOtherSessions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EndOtherSessions401JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EndOtherSessions429JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response EndOtherSessions500JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EndOtherSessions503JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessionsRequestObject struct {
+}
+
+type ListMySessionsResponseObject interface {
+	VisitListMySessionsResponse(w http.ResponseWriter) error
+}
+
+type ListMySessions200JSONResponse SessionList
+
+func (response ListMySessions200JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMySessions401JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListMySessions429JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListMySessions500JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySessions503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListMySessions503JSONResponse) VisitListMySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySessionRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type EndMySessionResponseObject interface {
+	VisitEndMySessionResponse(w http.ResponseWriter) error
+}
+
+type EndMySession204Response struct {
+}
+
+func (response EndMySession204Response) VisitEndMySessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndMySession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EndMySession400JSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EndMySession401JSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response EndMySession404JSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response EndMySession429JSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response EndMySession500JSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMySession503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EndMySession503JSONResponse) VisitEndMySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshRequestObject struct {
 	Body *RefreshJSONRequestBody
 }
@@ -8678,6 +12466,108 @@ func (response Healthz500JSONResponse) VisitHealthzResponse(w http.ResponseWrite
 	return err
 }
 
+type GetAvatarRequestObject struct {
+	Name string `json:"name"`
+}
+
+type GetAvatarResponseObject interface {
+	VisitGetAvatarResponse(w http.ResponseWriter) error
+}
+
+type GetAvatar200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetAvatar200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       GetAvatar200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetAvatar200ImagejpegResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetAvatar200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       GetAvatar200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetAvatar200ImagepngResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetAvatar400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAvatar400JSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetAvatar404JSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetAvatar500JSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReadyzRequestObject struct {
 }
 
@@ -8760,6 +12650,9 @@ type StrictServerInterface interface {
 	// Logout Revoke the session a refresh token belongs to.
 	// (POST /api/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// DeleteMe Delete the caller's account.
+	// (DELETE /api/me)
+	DeleteMe(ctx context.Context, request DeleteMeRequestObject) (DeleteMeResponseObject, error)
 	// GetMe The signed-in user.
 	// (GET /api/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -8769,6 +12662,27 @@ type StrictServerInterface interface {
 	// PutMe Update the signed-in user's profile.
 	// (PUT /api/me)
 	PutMe(ctx context.Context, request PutMeRequestObject) (PutMeResponseObject, error)
+	// DeleteAvatar Remove the caller's avatar.
+	// (DELETE /api/me/avatar)
+	DeleteAvatar(ctx context.Context, request DeleteAvatarRequestObject) (DeleteAvatarResponseObject, error)
+	// PutAvatar Upload the caller's avatar.
+	// (PUT /api/me/avatar)
+	PutAvatar(ctx context.Context, request PutAvatarRequestObject) (PutAvatarResponseObject, error)
+	// ChangeEmail Change the caller's email address; needs the current password.
+	// (PUT /api/me/email)
+	ChangeEmail(ctx context.Context, request ChangeEmailRequestObject) (ChangeEmailResponseObject, error)
+	// ChangePassword Change the caller's password.
+	// (POST /api/me/password)
+	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// EndOtherSessions End every session of the caller except the current one.
+	// (DELETE /api/me/sessions)
+	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
+	// ListMySessions The caller's active sessions.
+	// (GET /api/me/sessions)
+	ListMySessions(ctx context.Context, request ListMySessionsRequestObject) (ListMySessionsResponseObject, error)
+	// EndMySession End one of the caller's sessions.
+	// (DELETE /api/me/sessions/{id})
+	EndMySession(ctx context.Context, request EndMySessionRequestObject) (EndMySessionResponseObject, error)
 	// Refresh Exchange a refresh token for a new token pair.
 	// (POST /api/refresh)
 	Refresh(ctx context.Context, request RefreshRequestObject) (RefreshResponseObject, error)
@@ -8778,6 +12692,9 @@ type StrictServerInterface interface {
 	// Healthz The process is up.
 	// (GET /healthz)
 	Healthz(ctx context.Context, request HealthzRequestObject) (HealthzResponseObject, error)
+	// GetAvatar An avatar image.
+	// (GET /media/avatars/{name})
+	GetAvatar(ctx context.Context, request GetAvatarRequestObject) (GetAvatarResponseObject, error)
 	// Readyz The database is reachable.
 	// (GET /readyz)
 	Readyz(ctx context.Context, request ReadyzRequestObject) (ReadyzResponseObject, error)
@@ -9102,6 +13019,37 @@ func (sh *strictHandler) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// DeleteMe operation middleware
+func (sh *strictHandler) DeleteMe(w http.ResponseWriter, r *http.Request) {
+	var request DeleteMeRequestObject
+
+	var body DeleteMeJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMe(ctx, request.(DeleteMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMe")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteMeResponseObject); ok {
+		if err := validResponse.VisitDeleteMeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(w http.ResponseWriter, r *http.Request) {
 	var request GetMeRequestObject
@@ -9181,6 +13129,197 @@ func (sh *strictHandler) PutMe(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutMeResponseObject); ok {
 		if err := validResponse.VisitPutMeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteAvatar operation middleware
+func (sh *strictHandler) DeleteAvatar(w http.ResponseWriter, r *http.Request) {
+	var request DeleteAvatarRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAvatar(ctx, request.(DeleteAvatarRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAvatar")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteAvatarResponseObject); ok {
+		if err := validResponse.VisitDeleteAvatarResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutAvatar operation middleware
+func (sh *strictHandler) PutAvatar(w http.ResponseWriter, r *http.Request) {
+	var request PutAvatarRequestObject
+
+	if reader, err := r.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode multipart body: %w", err))
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutAvatar(ctx, request.(PutAvatarRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutAvatar")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutAvatarResponseObject); ok {
+		if err := validResponse.VisitPutAvatarResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ChangeEmail operation middleware
+func (sh *strictHandler) ChangeEmail(w http.ResponseWriter, r *http.Request) {
+	var request ChangeEmailRequestObject
+
+	var body ChangeEmailJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangeEmail(ctx, request.(ChangeEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangeEmail")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ChangeEmailResponseObject); ok {
+		if err := validResponse.VisitChangeEmailResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ChangePassword operation middleware
+func (sh *strictHandler) ChangePassword(w http.ResponseWriter, r *http.Request) {
+	var request ChangePasswordRequestObject
+
+	var body ChangePasswordJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangePassword(ctx, request.(ChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangePassword")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
+		if err := validResponse.VisitChangePasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndOtherSessions operation middleware
+func (sh *strictHandler) EndOtherSessions(w http.ResponseWriter, r *http.Request) {
+	var request EndOtherSessionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.EndOtherSessions(ctx, request.(EndOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndOtherSessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(EndOtherSessionsResponseObject); ok {
+		if err := validResponse.VisitEndOtherSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListMySessions operation middleware
+func (sh *strictHandler) ListMySessions(w http.ResponseWriter, r *http.Request) {
+	var request ListMySessionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMySessions(ctx, request.(ListMySessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMySessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListMySessionsResponseObject); ok {
+		if err := validResponse.VisitListMySessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndMySession operation middleware
+func (sh *strictHandler) EndMySession(w http.ResponseWriter, r *http.Request, id openapi_types.UUID) {
+	var request EndMySessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.EndMySession(ctx, request.(EndMySessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndMySession")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(EndMySessionResponseObject); ok {
+		if err := validResponse.VisitEndMySessionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -9274,6 +13413,32 @@ func (sh *strictHandler) Healthz(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// GetAvatar operation middleware
+func (sh *strictHandler) GetAvatar(w http.ResponseWriter, r *http.Request, name string) {
+	var request GetAvatarRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAvatar(ctx, request.(GetAvatarRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAvatar")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAvatarResponseObject); ok {
+		if err := validResponse.VisitGetAvatarResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Readyz operation middleware
 func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 	var request ReadyzRequestObject
@@ -9303,88 +13468,105 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F37c9u2k/9XdnjfmdpXSpbiR1Pnl3PS9NJeHh7Hmcxc5K8EkysRDQkwAGhFzfh/v8EClEiKeth13DTn",
-	"nxpTeCywr88usOiXIJJZLgUKo4PjL0GCLEZF/3zGogSfSWGUTO3fMepI8dxwKYLj4Fx+RAEKdS6FRg1Z",
-	"oQ0IvEIFlwiR7Rt3gzDQUYIZs/1RFFlw/CEQsqONVBhchIGZ5RgcB9ooLibB9XUYnKFRs5OxQbU851uM",
-	"pIg1GAlTxg1c4lgqBKNmXEyATRgXdkqFnwquMA6OjSqwSkLGBc8sFf351FwYnKCiud+/f39SmASF4REz",
-	"2LLoBIEtWnApgAZHwM85RgZj2Dn79Rkc/XTY291ACvv8EsXEJMHxo15veSeuwyBnimVoSnYUSkvVTtNI",
-	"4GczjKjFCOQYTIKQK7zistCQswlaYrht/qlANQvCQLDMzuf6BOsoy5kxqGzff3846fwv6/zZ6/w87Fz8",
-	"57+CNga+5Bk3y2SesgmC5n+upCSlflVCYhyzIjWWjNBS5VlnadrAyHca1W+/2DFoppyZZDERj9cyZixV",
-	"xkxwHBQFtWxhzFzqbfuTOOPCTnjmv9qPkRQGBW0Dy/PUC8veH9ruxZfKbP9SOA6Og//YW6jhnvtV781H",
-	"drMus73QqEJgGpgAZhuDRtTATTe4DoOnLD7DTwVqc2cUPVdKLta5girlJgWugYsrlvL4GEb0X5pyiHaQ",
-	"EexMuUlgFKNhPNXdZgM9AsEyq9fIogQuWQxjjmm8C1INxChjqWUUxkO7glF3IOySn0kxTnl0zwvGjPEU",
-	"pCJ+WCGzSzfM2sedEf04pL9GIYzKJv7Lbmj7WW2NEiYmCFNZpDGkyK4QhAQWGX6FA+G4uzNKmTZD+mO0",
-	"69f8q1SXPI5R3N+iq0YyDuGyMCCkAZamcmpN4Ghc0mSXzKJIFsIMY67ZZYrxaJfE8zdhrQpLabZ7pF1A",
-	"IebWmkQNdkbcE+OFc/cJ8eRSxjPQbKbt8hIri2U7WsFraX6VhYjvj/jXEnQRJdbtykJFaIVHycIg7IyE",
-	"NMOxJcfv7ymbpZLF51K+ZGqC96sStHNcg7R4oA+v+FPYGeWOoqGRcphamjylb1Fd8QjfCXbFeGpl5H6J",
-	"jZlhl0yT2hZCWXtjiSg1U6Oyq/CrsSsgGdeO6mGxIHtEPr8CoQjMdOZopo1S33qvgnuIzLdoDBcTfede",
-	"pRx41W5o/ztwAWOpIiQenUv5iomZdyj6HhkkJWRMzEq3omFnpJjBIeEFa02eODDINKTSwkANlW0n9b07",
-	"rrwTFv5Jxf/Ee1T7V1xrLiYheUGpLNi02AUihbG1wyzVZMPIhw4rX635LT8bWbqgyhqWJPb9+/edJgZe",
-	"t0FNyOx3SRd5LpXB+BXGnJ0ThPo77I91S6PmXCPYGRULEoeZpXFocZ43SBZzvctj693ujOy1OM7NRfih",
-	"SwDW9yJ8GUWoNYVb5+cvfQi0jK9f8jEanqFF/4y6AHFcA9e6wBjGSmYg5BSkCIGgIo1k+T+HvFyYo4Og",
-	"ArYfHx3U4PbhMtwOg5PIOA/O4phbclh6qmSOynALkccs1dhc9vvEqnWMwDzy6cKIxyPiWZGmIEWEYBJm",
-	"aFPs5xhTNC6mzCujfwkIYTUDl8ODJeQeWuTfAvDtfM7puFBgOaRZBAsfXPTgplzEr/LyD4wM7cUcs99s",
-	"P0o4D24oyNNCw9Suf47tBaKLff8o4gmSa/LQanlPHG4catSaS6HbQmn3C2mIwiv5EWNgIqa/vX2xw845",
-	"32vjPLtihqlhoZb2v3fweOPOhkGk0Ar+kJkaY6w2dKwwBy195uyeN3dfwg38D4PPnYnsLI035kqboYsN",
-	"a2s47G0tQsvN9NCxwLb2v15KmSIT5c+Wp+2/pkxMCjbBYSTjJlH7hy2zUVSQygkX63ZyIzdomG03Ik+k",
-	"wKEosksn65X2/aMtJvM270asL4OnFvpurcSVUWuyUN2Oxmprct9kV4W5NfmurbjJsqrAhEvKu9bOnDKH",
-	"7dfamrpxqCSL2vI9m1mnPVjgBjN9gywGqehvrlO/kvRiSrHZEpPcNGGN3LVb4Vz2xs3IuKh+7Te3p24Q",
-	"1i3tFJWW4rVteec6v27el77xM9u2qbjbE9xUYZamb8bB8YcNY9her12n64umuDS0dLsh35U9Wsa7buN4",
-	"YZJqXHQD2XfQyIHhZa94Ar+/P4edF28fHR6FYGY5MPPjH1Oza92uRhHb6GJA81v8TDjwGJ4iU6hgUPR6",
-	"+xGNTP/EQdCte6WD3s9HbR6N3K0ecrEe1nmPP4d2TRi3LilqVWusUCerlv4mZ58KfAL42WeibEhlYI/l",
-	"fM937cIbkc6AGw0J04kFZZTIj2sYcpVLpHmHxocC5WGA27uWowAnR1ui6rrhqPG4ufAaIbW99zO2mZjn",
-	"JeZogChaPaRyiqoTMY3xEygE/1Qg2L86XGgUmlubkM66NBvL8pRMXsz+y//VjWRW3cBVcCbjYo4CtgU3",
-	"FCw98yalEVSyKOECOwpZTOkOlwuz9sdlv1LukrhRKrXjccm0Zq6WiK3mY+1etgZY1pU2s0B0HrAUula+",
-	"loyrBq5uw3zi07rMeo7Ruo0yH2apQ5PIeGg/+SRl6f9dHraCAuYfFqlWK0OVjEMQBi25H6K3mkRslWni",
-	"xy8u5b3acjm/WzdcPv0xdAC0cbaiUKMwIAUc9no6tNZqzEXs2CgnE4whYoXGhj3q99qQ3VImfjWhDRjW",
-	"Nlqd0ue1XD7sMPj97ZvX4Jc6C2F+5gVSgUsygGXLLmQszzGmsz8bFnENUyXFBOgYgVMM1NDbNtdRzx7c",
-	"zHfEC75tTFCUPLbmvUxwb+xU+vMMtfawrr59L4qMibnGPgHNxkiuKZHTLrym09dICsO4jfu9OOoG19v5",
-	"pAuymhXbTHuwEOIKWLEOSRuW5Suhe83pbULjcxvil12dYEFYON//Ngv9AllqkreGmULfkK163qm0b/Jj",
-	"+9l0lWjfq42WGjxrwRhPn53CwU9QQj4wbBK6vD7TMEIxsrI/yk3n6dmo7jXoW317bUBY8QyP2s5rL748",
-	"Ch9f73QWx7cXX/rh4+vdtiPcMHhpw5LK0eEN9nJlLqZCYr8tmmRaT6WqB9fzj3Wj9ejxhuGa4uX96Xy4",
-	"Np6dVgio8+uxVbD+o8cQJUyxyKDST8rjLoj5hBv9xN9+kKbUPrK8NPEPGlIZsdRaNlMeKZTOZiB2loFC",
-	"CNMEaYQZMIVwYHtlUmGFgt3KlJeURJNZJi06KzTGUC61OxA1+YmkUhgZSKTSCJckKDPQhuXkwG64849b",
-	"GFmJMJaD9Kpk/nsw+NzrdQaDz/3xYPD5p/FFuzBWw40l3ox+HFHS6oB4dOjZATvPu/2jg9267vy4f9j/",
-	"uf9o/+Dw6KfHjYUd1WgbDH78QDpyEPYPr9upUnLMU9wy4ryb+PIhRLxBiHjmQP/trNhSqNTETDcxP/XB",
-	"LlbTeqMUvx/1LnL8+/3D/aNeLc1/1JrtPcMJ1wbVX3QNa2EQNVrKyn7jSlLxHWt7le1aFGtrdaorz3Yq",
-	"cxuH6I+Jn1Ey4IasdhmEm+V2yz6Xs40JRTpuug4DgdPhFUsLrM1Syvey/Mo0vlF7fxLeZgA2YEPfsTpl",
-	"ldzaasPqdq3hhP4Lma6hMelQL+zK+u1tO29sJpBuMuIK+7YubVMbft3U6zbsBddGqtktMuSOI9vnuOvK",
-	"sinPHf7FDHxj30piN2fKy425o0T5P0LCljfBxZO3zAFUQvNbhNSWnS0RddN8zCPecrY2ZtJiTxlXDxnw",
-	"7zMDfjdZ7TbR2ep+QkNqHk76V5/0PxzlPxzllyxbpW/lYus25xeu85TNKMUdQr9z2KskeULQOYtQlxer",
-	"tz5cOokZvJRXmLIIm7nfZvC6PifzY3uNh8aoUNzM3lLxi0emGRfelh1/CS7pX7+WsvD7+/Og5SZ21ZbT",
-	"xTV/16kLJ66cgZKs1swqZD68NdUbu1IAXqGa3w4NQUtgEGMmDcb+3vwP5QwTNBoOevvWrEsRoUuPuQoe",
-	"q7eO+vmCE2Nyyz733bq8W66M6FY+eg6BZIWubnuvspkIu+lcjOWyBLHCJLHdIUZZxU6zPMmdVB376RV9",
-	"DX3JAhOLVKGjKgSdSGU6Kb/CmKCAW8hA+EQDnbYoaZgFkiDJZTaSEaEb12XIIGOCTTBDYboDMRDPiVuU",
-	"8Q/dvjj+pWxmtyZh2t25Zpm/xLkzqh3ZjHa7cMpMYpXCsjqKMDfAwCjGU0uSTplOHGNTHqFHeL7059Vv",
-	"llnkxGhj9fHensxRuNv0Xakme76T3rNt6azDuANbu89BGFyh0m7ne91+t0dxZY6C5Tw4Dva7ve4+RdYm",
-	"Ia0g8EBCuKcrYdwEyVRaB0sM+S0OjoP/RjMP9Ro1Ro96vVUQeN5ub+nG+HUYHPT6mzvWLjVTp/3NnRZl",
-	"J7bHo58392heIb8Og8Nt1lUvFKFe+9vsxlJRQdVyUcKxZrM+XFxfWMyeZUzNylKmQhD0bLkTHwaGWWZ+",
-	"cKMEF5QIMlGyrKIuLNTA8jydWRxdT9qxsUE1ZSrW4cKeebUW2jARIeiEWeNbM34hKaO1JAIHwqFgUj37",
-	"WRZWKxRqw5TpwrmbkaXWjs7KmT8i5nZIriD1KFt34USALExHjjuKYDDlLEJgA+EOXK1hstaLCSjERyGn",
-	"otwfZ6jHdARBhuKg1yuruLgJy/ulVEnjo1anqXVFcOFpTRdIZJ7KeHbnZRA+Fr6u4wqfp74rJdyiY6Va",
-	"7x71tr9Fj2YhEfU73Ia8liqA79RYOBUHJmagi0uNpoxWmxakzXBch21+Yi9x6att/IXPdAX1muEVRyqL",
-	"JnuuVvc63NjQFx/bRbfpxJ1qZDVt11bAR/XMdn9LE/KN69h3KO4Oxc29omNECAKnqA1Q6LVZ0OfXiL10",
-	"19n8PzizapSzCRc+y2ShaqPU/ZJFH+nWRPlh7E/YbStX+A5WkDSdpGtDF92mCU9xIGj+OSzvwkgjU1Ey",
-	"gsy6cdT+xH68OMuv1viGbVFYizN7ybV5528yN5SzrQre0bCyHv/w4Dan6Fso+DdlCeqX29faAGLigwW4",
-	"dwvwluTUR5BUjaRkMUkcP25lCfa+8Pja2YEUVz2+kTJtfFG8r4qKmPCXYHyBGOwc9H6GeqX8klb+Qm0p",
-	"D7okxwctaZqy9uzbljNH+voe86J16rCFYM7fVPhOJdnx1qdPSKApAnNRirP+XOn2gG8VLmsXrC32YPkx",
-	"ke9M4r5DAXoj1r7E0p4ouAlK96/Z2FlXZBh+oWvv9AiSE2MUsfaZBF9GVuY8j5tXh6zE1wuGL6VJQBuZ",
-	"w1Sqj1xMugOx0fj6i/cWIvnsa5shXhntzzXm7iP9Zn3YXYX6372u3tg7PGQT7jabQLr8g/bHICEo6V4l",
-	"8bn1mwCrPVfj3alWhN/eCknd4vfOaAbbrCwuf3CB/09c4PMSNc29jRx78V0npHTkRJLoBaoZ5bmE8/yI",
-	"ilzVIuvsYvKJdUfzM6ODXt+lnudf/B0auioy/2h4ht2BOFn4LV9BtjgjXH63yr10RbfsKWdP1+7dhfr6",
-	"hftGBoBW+XV8W61UY3vHdjd+tVqF2xKkv+UTgTG4Nxmb70p2Kg9LrntfpvYIJU3ykE3/p/q/RfKAT4RV",
-	"R1LU5aPomskoTFK3GLIwq03GGebojqa5oaf1NIqYcPHCbJQ3xzQkTGWpBb7OsOgpqsXxc7dNke3kX0eT",
-	"GwUL96zLzUuRK98Gc9adzvnozZhbp0QedGU7XXGoyj9E5yO5eggHl5hKMbHh2xrNcbePViUsXmHwFaVr",
-	"0xum3dsb6X8mmKreKGq7d6DJdXa4WIJQHvqvu26wuMvpHtBiCoFdUoG4NmwG7ooN1RY+gZEo0nQEUYpM",
-	"6cXzpK6sblS9KzfqwomYgTQJqoEoK7Zhh8f+OpE1qS7QD+emPIRut7vbei9gy8sAp3aRXjzv3urW6/ju",
-	"KjNQfT/uXhHLQ8D+t6is43XL6X9dj3/QbZF7TaOLFkzz1gYsTMPpyfmzF09aZlnc1IaMzeDSegr3KFxD",
-	"lQrzoEgPivTtK9LNVadEOR4YrQkQ6OqqFMflE/lWVTBuICptZK7n2W/w76u4/LprQZ51yhZX6uhOLA1k",
-	"8ZoeCDv+NJHpArftuBSJG8CShSLGyq1mykxQTmS3FpEc9PpdeDMGbfuzFCIpokIpFGYgPN3ob+ZKgWV8",
-	"g59ZZNIZfaKKIoxbHawPPL7LsGZRI9V6iUDg1HMjZ1z9Q9MUD6Znu0DqeVnW1QyfxlIBa5GFFYFUeWGo",
-	"amOaGuVbfC2Vqpfhb6VT/XtL+50v3qUlA+kLZ9ybYv6E0Rp3f01r6h/4/RayhA9e/+uo3jMSATob94Jh",
-	"3Zt2WcAVqpbQg05/rkxavPC/f0XvUXtTqkXS3+Xd2+5sHRQtxf+5knQgzzUUeXWD9EwbzPwWEfBYvUNn",
-	"7ue/cYOIgu7fjjmXtrf6P3yY/+8e2re5gV4tXPWNllPP1QIrV+NlxdyZvO7iiicJ+XXYdr1tCfTKqagC",
-	"Xz9CiXuXBzlrFqxYCsjALuqwnrjLG5pOsqp00enc8piOyzSSlTguUFeX4/fq+uL6/wIAAP//",
+	"7D3rcts2l6+C4X4ztbeULNmym9h/1kmdJt1cPLlMdjbyJ0HkkYiEBFgAtKxm/e47OAApkqJuru0mqf+0",
+	"MUkAB8C53/TVC0SSCg5cK+/4qxcBDUHiP5/SIIKngmspYvN3CCqQLNVMcO/Yey++ACcSVCq4AkWSTGnC",
+	"4RIkGQEJzNiw7fmeCiJIqBkPPEu8408eFy2lhQTvwvf0LAXv2FNaMj7xrq997y1oOTsda5CLa76DQPBQ",
+	"ES3IlDJNRjAWEoiWM8YnhE4o42ZJCX9kTELoHWuZQRmEhHGWGCi6xdKMa5iAxLU/fvx4mukIuGYB1dCw",
+	"6QgInX/BBCc4ORC4SiHQEJKdt8+ekqNfDju7a0ChVy+BT3TkHe93Oosnce17KZU0AZ1fRyaVkM0wDTlc",
+	"6UGAXwyJGBMdAUklXDKRKZLSCRhgmPn8jwzkzPM9ThOznh3jrYIspVqDNGP//em09b+09Wen9XjQuvjP",
+	"f3lNF/iSJUwvgnlOJ0AU+3MpJDGOKwMSwphmsTZg+AYqd3UGpjUX+UGBfPGrmQNXSqmO5guxcOXFjIVM",
+	"qPaOvSzDLxsupsB68/1pmDBuFnzrnpqHgeAaOB4DTdPYIcveZ2XO4mtptX9JGHvH3n/szclwz75Ve8XM",
+	"dtXFa88USJ9QRSgn1HxMFIAiTLe9a997QsO38EcGSt8aRGdSivk+l0Al7aKEKcL4JY1ZeEyG+H9ccgBm",
+	"kiHZmTIdkWEImrJYtesfqCHhNDF0DTSIyIiGZMwgDneJkH0+TGhsLgrCgdnBsN3nZstPBR/HLLjnDUNC",
+	"WUyExPswSGa2rqnhjztDfDnAv4Y+GeafuCe7vhlnqDWIKJ8AmYosDkkM9BIIF4QGml1Cn9vb3RnGVOkB",
+	"/jHcdXt+JuSIhSHw+9t0mUmGPhllmnChCY1jMTUscDjOYTJbpkEgMq4HIVN0FEM43EX0fMENV6ExrnaP",
+	"sHOS8YJbI6qRnSFzwDjk3D3BOxmJcEYUnSmzvcjgYv4d7uC10M9ExsP7A/61ICoLIiN2RSYDMMgjRaaB",
+	"7Ay50IOxAced7zmdxYKG74V4SeUE7pck8OSYIsLoA13yij1BRDd86pJqKu2LQ/OC7AxTC+pACzGIDbBu",
+	"C+9AXrIAPnB6SVlskOd+dxFSTUdUIT1nXBpGZIDISVaBNLtw2zQ7QORXFupBNgd7iMpASbdCLadVqDlN",
+	"kLqv90oKEYL5DrRmfKJuXdzkEy87DeXeE8bJWMgA8I7eC/GK8pmTNOoeL0gIklA+y+WNIjtDSTUMUJEw",
+	"bObEaolUkVgY/VCR0rEjXd/erXzgRi8Ukv0J98gPXjGlGJ/4KB6FNFqoUWpIICE0DJrGCpkbCtdB6anh",
+	"y/ljLXLZVNrDAsZ+/PixVVeOVx1QXZd2p6SyNBVSQ/gKQkbfo271dzAmI6+cnixSkLjeT4okBipiVD6y",
+	"M8zm0A7wxcC8cLzJ6GUf0tBIwFvbwUpdz66FOkYblVw3CnXQIACl0CR7//6lM5MWdfCXbAyaJWB2TnEI",
+	"wctXhCmVQUjGUiSEiykR3CeoTuJMBhUKtZhxfdTzSgr5o6NeRSU/XFTJfe800FbK0zBkBhwan0tz8poZ",
+	"NXpMYwX1bX+MDIWHQKjTjtpkyMIhXl8Wx0TwAIiOqMZDMY9DiEFbuzMtzf7VQy2sbtwc9ha0e99YBw1G",
+	"gFnPyh9rLiyaPXOD4pO1MOyScxtXjD5DoPEsCr1+u/PIVX5ipyJpnCkyNfsv9H8OYO3jz1k4AURvp34t",
+	"nonVLQcKlGKCqyZz275BYpFwKb5ASCgP8W/Hasy0xc13mm7eCvxBJuMmo1BHORk6xYAlxlDc2UOC27MP",
+	"1V673baqsrmItsW+uZHae7T2hnwvkGAIaEB15YINVbUMUXgNYwq0KT63T/w1eOR7V62JaC3MN2ZS6YG1",
+	"Qyu4eNjZGBUXP1MDe5Xma/d2JEQMlOevDW40v40pn2R0AoNAhHWgDg4bVkMLJBYTxled5NrbwGk2PYg0",
+	"EhwGPEtGlmZK33ePNljM8c6trj431BrguzEzKM1awYXycdR2W6Gf+nWVLreC35Ud16+sjDD+AhNYya/O",
+	"qbUjVvKsKpMpOaaafEvrr045/YNpSNQWHhMk0Rd2ULfkYKNS0tnCJdll/Aq4K4/Civ61h5EwXn7arR9P",
+	"lSGs2to5SCX4a/PlrdP8qnVfuo+fmm/rhLs5wHUSpnH8Zuwdf1ozhxn12g66vqijS41KN5vyQz6iYb7r",
+	"phvPdFQ2tbbAfatiWf16Ufadkt8/vic7z9/tHx75RuUkVP/8eap3jfhWwENjsPRxfaOSoz55TJ4AlSBJ",
+	"P+t0DgKcGf8Jfa8mFXudx0dNEg3Fthowvlo9dJpDoSLW1cFVDlhDWmMJKlq29Tcp/SODEwJXzutlrDRN",
+	"9mjK9tzQNnnD4xlhWpGIqsgodxg0CCu66DKRiOsOtLMu8sCDPbuGsIPFow218yrjqNxxfeMVQCpn71Zs",
+	"YjFnuc5RU8Zw9yQWU5CtgCoIT0jG2R8ZEPNXi3EFXDHDE+JZG1ejSRojywvpf7m/2oFIyge4TJ1JGC+0",
+	"gE2VGwT8KV7oloRSqFkrzTv8CMMiSk2FrCpHxcPKXrr7jyp76a4T1vl5FNM13pAxNJ863lkzyGkQMQ4t",
+	"CTREV5F1MBpGa12KMbOe8SAWyiJzjp11BzjupOzkNkjTaJEivDUPGgZZFsz+0tMcQ8tGv8UM5002ukHV",
+	"cWvkY+5kNNCBjkQ4MI+c5zdXdKxzu6TuFA/m/mtDLCVvjed7DX4zhLfsmW0kXryPX20cYTnmWQWjinjO",
+	"dTSwmnbNNpGggGsiODnsdJRv2PKY8dBeo5hMICQBzRTUGG+306TCLoQ3lgNa0zebZqtCelYJkJAdSn5/",
+	"9+Y1cVud+aQIJBoLyjpoiLmWXZLQNIUQA6rGjmSKTKXgE4KxGYZGYw39r5cRxA2FZDi/t7XOnfyOjRzL",
+	"owZrB+WKSwJKOf21enzPs4TygmJPiKJjQBkciWmbvMaQdiC4poyrIgCgarfefE8qQ/FQEkJ4BnMkLmll",
+	"RvIqTZN0qY1Ske5rOVnOQ9y2ywvMAfOL829idM+Bxjp6p6nO1JbXqopBOX8TX5oD/mWg3agmWCp6aIMy",
+	"9eTpOen9QnLdlmg68W2whCoyBD40uD9MdevJ22FVPOKz6vEay7ckNvabguAXX/f9R9c7rXlM/OJr1390",
+	"vdsUF/e9l8b+KsVjbyIeV0jpbpPZ/HcLyvMSANX7emQIrLv/iAQRlTTQINVJHkMkIZswrU5cSonQOfUh",
+	"58WFf1IkFgGNDWfTeTgmFzZ9vrOoEflkGgHOMCNUAumZUYmQUIJgt7TkCL2OIkmEUUMzBSHJt9ru8wr+",
+	"BEJKCDSJhFRARogoM6I0TVGAbXnyjxouMj/HGylXQSYlcD24VWwwlvK0MuVKMy7/ro5FC7DV5l2FVE8F",
+	"HzOzDWZd7FscyV0SxmrY5zbxolupzGL+3e9fdTqtfv+qO+73r34ZXzRzlbKBvEBkw5+H6K7tIbEdOroi",
+	"O2ft7lFvt8oEfz447D7u7h/0Do9+eVQ7gqMKbP3+z5+Q2fX87uF1M1RSjFkMG/pIbscj8uDU2MKp8daa",
+	"qTcTRwvGfV353YZcqpNdLId1q+CWm/U2olsH3cODo04lwHXUGOd4CxOmNMi/KOM3MoG/KyLZWkgsEtbG",
+	"5FQlns1I5iaajQuNbSuKbxCCciKyKe+TKUw0w9QMBKfJcWd1l7HTkZzBW7LrShZI7p/aBrxNY1TpgIah",
+	"dLZQiWEc9ZYFhwzcDpTFMKj5gig24S3GMQnKETweAFP5gVRIe224Z0An7qTLkrm7v1GEpxJ+qWygcrCV",
+	"lSrnMr/qFQj3km3NWcrx3Y2CKDlu10Moa4MoK4NILrvoZiosDtqSbtyY0Wxt0AhTE5xKe0njDCqr5BJh",
+	"keOLONzqe5dA1SQy15jFbmB5yTK4ld365eNacRPqL0QzBlrHAzWXxKuPtyk3pR4k2GbGJRrBKtd8ZfpV",
+	"S686sOdMaSFnN4iC2hvZhgTLxLIulun/xShr3ShzwK6PhuYHc0vB0O8CwxYPwbrSbuj+LHklb+BNNNfZ",
+	"4Eyss4/C2Zev1nSZuNlzyuRDlPPHjHLeTuSyCXU2ymWrYc1DVtjdZ4U9pH09pH3lV7aMbvPNVknwV6bS",
+	"mM4wSuiTbuuwU/KT+0SlNACVF/xsnIhwGlLyUlxCTAOoh8/qbqPV3tCfm2sPFQSZZHr2DosynYabMO54",
+	"4vFXb4T/epbjwu8f33sNFUIVA1qMi/zaNjm1ZXYYpzLsWgJ1jiVdLhgRnMAlyKI4wSdKEEpCSISG0NVz",
+	"/ZSvMAGtSK9zYMSD4AHYCIOtLDV0a6EvNhxpnZrrs8+N6LzhzhBu6fxWPkFcKVnT7fVAmENnfCwWMYhm",
+	"OgrNCVEMzLTqZbM22H/slrcJ+L4rpaN8Hm2xUPlERULqVswuIUSVwm6kz52LDwPWUmhqFFIiUPTW3IC+",
+	"ndf6pklCOZ1AAly3+7zPz/C2MGjq23Ox9xfTmTmaiDpHC01cDcHOsBL1Hu62iZFbhijMVQcBpJpQoiVl",
+	"sQFJxVRF9mJjFoDTFF1J6qsX5rJQGOLBquO9PZECt1VebSEne26Q2jPfYrhY2+Qec86e712CtB4pr9Pu",
+	"tjton6bAacq8Y++g3WkfoE9LR0gVqIQgEu6pkjk4AWSVRUXEi9A79n4DXZiMtdrX/U5nmSpdfLe3ULB0",
+	"7Xu9Tnf9wEpNDQ46WD9oXg5pRuw/Xj+iXsF07XuHm+yrWsCIow42OY2FmrYy50JXf4Vnfbq4vjC6f5JQ",
+	"OctLbDOOKmxDSZbvaWou85OdxbtAF6wOokUStealIjRN45nRx6vucjrWIKdUhsqf8zNH1lxpygMgKqKG",
+	"+VaYn4/EaDgJhz632jSSnnksMkMVEpSmUrfJe7sijQ0fneUrfwFIzZRMkthp66pNTjkRmW6JcUuiOo2+",
+	"D5/QPrc5K1i1Y4sMM/6FiynPz8cy6jF6QpFR9DqdvLqYaT+vacAKT2f9WkqtEoI1cyu0gCjzRISzW6/C",
+	"czb1dVWvcBGi2yLCDQaWqsjvkW67G4yoF7jiuMNNwGsoQvtBmYUlcUL5jKhspKAoeqtzkCbGce03yYm9",
+	"yLrBNpEXzmPmVXtZLAlmzj/Zsz0krv21H7qmGGbTTTRxqxRZdv81FZZjnw1zvjkL+cZp7AdEd6vFFVLR",
+	"XoRPOExBaYKm13pEL0pOHHZXr/m/YWbIKKUTxp23yqiqtRYsIxp8wcSz/EEegDNf2YYsxCCSwmQkpTFX",
+	"eBqxGPoc1y/U8jYZKqAyiIYkMWIclEt6Gs/Tocq9J/wmK6xBmL1kSn9wVS814mzqzmJhWNon5rB3k/yV",
+	"DQj8m+IE1UKolTwAL/GBA9w7B3iHeOosSKyAlSKbRPY+bsQJ9r6y8NrygRiWNYXCeLStyHKVuAHlLo/Q",
+	"FSWTnV7nMal2cFmgyl/xW/SnLuBxr8FNk9c7f9t4ZkFfPaJopoIDNkDMotfPD4rJ9m6d+wQRGi0wa6VY",
+	"7s+kajb4lullzYi1wRksNrn6wTDuB0SgN3xlh7BmR8E2WrrrsmZWXeJh+BUrh7A5n0Vj4KFynoQ8Z8n5",
+	"PI/rSXsG46tNKkZCR0RpkZKpkF8Yn7T7fC3zdbVLRkVy3tcmRrzU2i8o5vYt/Xot8W2Z+j88rW4tHR68",
+	"CbfrTUBa/km5MIhPpLBNsZxvfRvFas/2FWmVs9RuzoWEapB7b3EF81ne0ORBBP5DROBZrjWVM2Sp66G0",
+	"HEkx5ISY6BCqbuVZh3MRokJRNfc6W5t8YsRRETPqdbrW9Vw8cbk4mHJSPNQsgXafn87llivCnccIF/sp",
+	"2g6MWKiEPnusXLI1SdWapZoHAHd5N7KtUu22uWC7Hbla7tjQYKS/YxMOIbG9guv9jlulhser2ptVmiPj",
+	"Ig/e9O9V/s2dB2zCDTkioS6GoissI9NRlWOITC9nGW8hBRuaZhozlhTwEPXiOdvIM9AUiahMYqP4Wsai",
+	"piDn4ed2EyGbxe+GkmulQvdMy/XkyqWtKS13xzgf9im7sUvkgVY2oxWrVVWqT2jVhCMjiAWfGPNtBeXk",
+	"2UfLfWvWhrXh4FxNRMqwj1yGIJVAJoK7NhuWeAPKCz/6vD18k8ftFdwR+TRWq25ERL0l7eedPlDudviN",
+	"K6IP5tqdab/lFLAlDkRsLk7jGC22UjPIgh7to5V+Q0ced8Tk17W4b98cW3+8W0Vxhxpsi/EFS8ZZ4Kuy",
+	"fuap2bZ3qmGcdIStbpSmM2Iz3bBLwgkZ8iyOhySIgUo1715v68qH5ZTVYZuc8hkROgLZ53nvGbLDQpfV",
+	"ZzQb62/zC43KJ+12e7cxPWfDnJxzs8m7496VQvbbctCVWwffK+t+YMR/C8nau25IwqnS8U+qyYFWoeis",
+	"wbR4RxMwRHt++v7p85OGVeaFFyShMzIyCpsVATVSyvQDIT0Q0rdPSNuTztzYcLVDVZujySI4td/dClo+",
+	"aC7WYkzEZV0fxVNepo428rvz17/55Pfzs9988tuLZ0RI8hFG5z6REIgJZ0aJGM2I41onhGqSCKXdb41g",
+	"O5zO46Mr8x+SsiuIVZsYncpWmDFFVEBjCPs8tD6Z+QTd/avD7j5OIaEFPBD4ex/TiAURCaVIFTn7nxfP",
+	"8IPfzt9hPvQuGq7cVfWRjIfonpWUhyLpc6NLnVR/rCsveJubd01aT6ZL+LmMXSdZrFlKpd4bC5m0DDxV",
+	"jt1UklcplRoxTjELbE0poR25WGL0nfP5B7Z9S2zbnNDmhF/i1kWppWMFVTKw8cgzV2R3F3pLuaftd6+1",
+	"PHhuvhOCcXH2CsG4cIRtFnOS/9CH+cJ2jWmOUjTRVLkhU3O0wqZRoylfby1UZPGcVBYXHLOYZ6pN8uho",
+	"HS4j0nqdgz5v/D2iJilnj+F83pfvTh202xL5fcY3ijN0rV3aD+U7/1Q+sDGZV3/Xp9nUOePhG0PlyxNj",
+	"eptxB+BhgZUP1s7S1JP5TRK4wgrhGhPdyjH/kin9arYmqemWSqDm3ceayh5s7mWOcb41mCQEwHXePRdT",
+	"7k+wIMZsdkgSKr+oCm4/4E/Nz18K21QOeGPaX1u7cMotHecJfXkc3Unrnu8CrVQX71DMExqzy4ZUhDMe",
+	"FhjpbRrSbGIi9yXa/hlJcusYlVHfKuxpjgtqqXOmoWjsVn9o+yJHaJdVsCK7Bvs+CH6cu1IUcA1hLR1B",
+	"aZGqInWcuN93sMnp9gvE8ymd16NjQwmc6FJ8AdXnZv5pJOI50u5YJm8nMGAhFs9bgmBaHyYU7lbSeXqd",
+	"bpu8GRNlxtOYBII71tjnDm5wbS3M7bjkILiigWGpqG8b3RHCxrCYy9r5IXOC5o3KGivwOEzdbaSUye80",
+	"x+9Bgd4sC+ks761Wzz0aC0loAy4syULKs4TKPKZOUe6LuyKpavfojWiqe285s+XMI8MgXdcp6wRw5TmK",
+	"TbircZ66X2T9FlJsH3xYd0N6TxEFsLDMIYYRb8qm0C4htQh/UObPpa0jnrv3dyg9Kr9p04DpH9L2TU+2",
+	"qnUtaPOpFFjNxhTJ0vIBqZnSkLgjqnY4/GpUqetVrTaKONB6fcw1mluukdV+YKhc0E9bY/zRh4P9636/",
+	"vZPyyf99Tie7TUX96yvwMda29zmFSfXeNok72bEp33poI0/D2U5IYFgN9mCwcmMGVPpEMR6AkyIuLIdV",
+	"GPYJd7nYq9hb49E2Nny+MXvb0oC5Zbw+5ZUOncsNU9SnlxP+W/v6b6R7hKD9t9tqC1yjaClomw0GkRnV",
+	"zD1qVp8hRPfRYjlCueme7fuHhj5K8vacZSDvvvYbrfZ6BoaY8nIWhpshT8LYcJK5D6kUHfCLJG8ellNY",
+	"cyAdpi0u8bbeJ81MgKrJvP3fia0ZVlhAVZ4Vi8IW57SI5NIAaMg4qPKJueu4vrj+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

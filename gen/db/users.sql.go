@@ -349,6 +349,68 @@ func (q *Queries) RecordLogin(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
+const setAvatar = `-- name: SetAvatar :one
+UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+`
+
+type SetAvatarParams struct {
+	ID        uuid.UUID
+	AvatarUrl *string
+}
+
+func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, error) {
+	row := q.db.QueryRow(ctx, setAvatar, arg.ID, arg.AvatarUrl)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Username,
+		&i.PasswordHash,
+		&i.FirstName,
+		&i.LastName,
+		&i.PhoneNumber,
+		&i.AvatarUrl,
+		&i.LanguageCode,
+		&i.IsAdmin,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}
+
+const setEmail = `-- name: SetEmail :one
+UPDATE users SET email = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+`
+
+type SetEmailParams struct {
+	ID    uuid.UUID
+	Email string
+}
+
+func (q *Queries) SetEmail(ctx context.Context, arg SetEmailParams) (User, error) {
+	row := q.db.QueryRow(ctx, setEmail, arg.ID, arg.Email)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Username,
+		&i.PasswordHash,
+		&i.FirstName,
+		&i.LastName,
+		&i.PhoneNumber,
+		&i.AvatarUrl,
+		&i.LanguageCode,
+		&i.IsAdmin,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}
+
 const setPasswordHash = `-- name: SetPasswordHash :exec
 UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2
 `

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.DatabaseURL = testdb.URL(t)
+	cfg.MediaDir = t.TempDir()
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -75,6 +77,7 @@ func DefaultConfig() config.Config {
 		Issuer:          "authd",
 		Audience:        "authd",
 		ShutdownTimeout: 5 * time.Second,
+		MediaDir:        filepath.Join(os.TempDir(), "authd-test-media"),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/avatar"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/store"
@@ -85,6 +86,9 @@ func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	return nil
 }
 
+// avatarDecodes is how many avatar images may be decoded at once; each may take 64 MiB.
+const avatarDecodes = 2
+
 // settingsPoll is how often settings are reloaded even without a notification, in case one is lost.
 const settingsPoll = 5 * time.Second
 
@@ -109,7 +113,11 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	live := auth.NewLiveSettings(current)
 	hasher := auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait)
 	tokens := auth.NewTokens([]byte(cfg.JWTSecret), cfg.Issuer, cfg.Audience)
-	svc := auth.NewService(st, hasher, tokens, live)
+	media, err := avatar.NewDir(cfg.MediaDir)
+	if err != nil {
+		return nil, err
+	}
+	svc := auth.NewService(st, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media})
 	admin := auth.NewAdmin(st, live, svc)
 	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st})
 	if err != nil {

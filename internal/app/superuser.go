@@ -42,7 +42,7 @@ func CreateSuperuser(ctx context.Context, databaseURL string, args []string, std
 		return err
 	}
 	defer st.Close()
-	admin := auth.NewAdmin(st, nil, auth.NewService(st, auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait), nil, nil))
+	admin := auth.NewAdmin(st, nil, auth.NewService(st, auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait), nil, nil, auth.Media{}))
 
 	if *promote {
 		if u, err := admin.Promote(ctx, *email); err == nil {

@@ -74,7 +74,6 @@ type AdminStore interface {
 	// UpdateUser applies changes; disabling ends every session. ErrLastAdmin when it would leave no
 	// active admin.
 	UpdateUser(ctx context.Context, id uuid.UUID, changes UserChanges) (AdminUser, error)
-	DeleteUser(ctx context.Context, id uuid.UUID) error
 	RevokeUserSessions(ctx context.Context, id uuid.UUID) error
 	PromoteUser(ctx context.Context, email string) (User, error)
 }
@@ -162,9 +161,9 @@ func (a *Admin) UpdateUser(ctx context.Context, id uuid.UUID, changes UserChange
 	return a.store.UpdateUser(ctx, id, changes)
 }
 
-// DeleteUser deletes a user with their sessions.
+// DeleteUser deletes a user with their sessions and avatar.
 func (a *Admin) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	return a.store.DeleteUser(ctx, id)
+	return a.accounts.deleteUser(ctx, id)
 }
 
 // RevokeSessions ends every session of a user.

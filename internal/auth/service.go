@@ -29,6 +29,8 @@ const DefaultReuseGrace = 2 * time.Second
 // Service implements registration, login, refresh, logout and profile updates.
 type Service struct {
 	store      Store
+	accounts   AccountStore
+	media      Media
 	hasher     *Hasher
 	tokens     *Tokens
 	lifetimes  Lifetimes
@@ -36,8 +38,12 @@ type Service struct {
 }
 
 // NewService wires the domain together.
-func NewService(store Store, hasher *Hasher, tokens *Tokens, lifetimes Lifetimes) *Service {
-	return &Service{store: store, hasher: hasher, tokens: tokens, lifetimes: lifetimes, reuseGrace: DefaultReuseGrace}
+func NewService(store interface {
+	Store
+	AccountStore
+}, hasher *Hasher, tokens *Tokens, lifetimes Lifetimes, media Media) *Service {
+	return &Service{store: store, accounts: store, media: media, hasher: hasher, tokens: tokens, lifetimes: lifetimes,
+		reuseGrace: DefaultReuseGrace}
 }
 
 // Session is a signed-in user's token pair.

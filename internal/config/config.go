@@ -24,6 +24,7 @@ type Config struct {
 	Audience        string        `env:"AUTHD_AUDIENCE" envDefault:"authd"`
 	LogLevel        slog.Level    `env:"AUTHD_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"AUTHD_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	MediaDir        string        `env:"AUTHD_MEDIA_DIR" envDefault:".data/media"`
 }
 
 // MinJWTSecretLen is the shortest HS256 key accepted: RFC 7518 asks for a key at least as long as the hash.
@@ -100,6 +101,9 @@ func (c Config) Validate() error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("AUTHD_ADDR must not be empty"))
 	}
+	if strings.TrimSpace(c.MediaDir) == "" {
+		errs = append(errs, errors.New("AUTHD_MEDIA_DIR must not be empty"))
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("AUTHD_SHUTDOWN_TIMEOUT must be positive (got %s)", c.ShutdownTimeout))
 	}
@@ -131,6 +135,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("issuer", c.Issuer),
 		slog.String("audience", c.Audience),
 		slog.String("log_level", c.LogLevel.String()),
+		slog.String("media_dir", c.MediaDir),
 	)
 }
 

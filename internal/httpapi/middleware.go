@@ -13,6 +13,7 @@ import (
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/avatar"
 )
 
 // MaxBodyBytes is the largest request body accepted (1 MiB); reading stops there.
@@ -137,16 +138,24 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// withBodyLimit stops reading bodies at MaxBodyBytes; the validator then reports 413.
+// maxAvatarBodyBytes leaves room for the multipart framing around a largest allowed avatar.
+const maxAvatarBodyBytes = avatar.MaxBytes + 64<<10
+
+// withBodyLimit stops reading bodies at MaxBodyBytes (avatar uploads: maxAvatarBodyBytes); the validator
+// or handler then reports 413.
 func withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
+		limit := int64(MaxBodyBytes)
+		if strings.TrimRight(r.URL.Path, "/") == "/api/me/avatar" {
+			limit = maxAvatarBodyBytes
+		}
+		if r.ContentLength > limit {
 			writeProblem(w, r, problem{status: http.StatusRequestEntityTooLarge, code: api.ErrorCodePayloadTooLarge,
-				message: fmt.Sprintf("The body is larger than %d bytes.", MaxBodyBytes)})
+				message: fmt.Sprintf("The body is larger than %d bytes.", limit)})
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -152,7 +152,7 @@ func bodyProblem(reqErr *openapi3filter.RequestError) (problem, bool) {
 			message: fmt.Sprintf("The body is larger than %d bytes.", tooLarge.Limit)}, true
 	case reqErr.RequestBody != nil && reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
 		return problem{status: http.StatusUnsupportedMediaType, code: api.ErrorCodeUnsupportedMediaType,
-			message: "The body must be application/json."}, true
+			message: "The body has the wrong media type for this operation."}, true
 	case reqErr.Parameter == nil && errors.As(reqErr.Err, &parseErr):
 		reason := parseErr.Reason
 		if reason == "" {

@@ -1,0 +1,196 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/authd/authd/internal/avatar"
+)
+
+// ErrWrongPassword is a wrong current password given to confirm an account change.
+var ErrWrongPassword = errors.New("the current password is wrong")
+
+// AvatarPathPrefix is where avatars are served; a user's avatar_url is this plus the file name.
+const AvatarPathPrefix = "/media/avatars/"
+
+// SessionInfo is one of a user's sessions, as the user sees it.
+type SessionInfo struct {
+	ID         uuid.UUID
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	UserAgent  string
+	IP         string
+}
+
+// AccountStore is the persistence of account self-service.
+type AccountStore interface {
+	UserByID(ctx context.Context, id uuid.UUID) (User, error)
+	ListSessions(ctx context.Context, userID uuid.UUID) ([]SessionInfo, error)
+	// RevokeOwnSession ends a session only if it belongs to userID; otherwise ErrNotFound.
+	RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUID) error
+	RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID) error
+	// ChangePassword stores a new hash and ends every session but keep, in one transaction.
+	ChangePassword(ctx context.Context, userID uuid.UUID, hash string, keep uuid.UUID) error
+	SetEmail(ctx context.Context, userID uuid.UUID, email string) (User, error)
+	// SetAvatar stores the avatar URL (nil removes it) and returns the user and the URL it replaced.
+	SetAvatar(ctx context.Context, userID uuid.UUID, url *string) (User, *string, error)
+	DeleteUser(ctx context.Context, id uuid.UUID) error
+}
+
+// Media is where avatars are processed and kept.
+type Media struct {
+	Processor *avatar.Processor
+	Storage   avatar.Storage
+}
+
+// confirmPassword checks a password given to confirm a change; a wrong one is ErrWrongPassword.
+func (s *Service) confirmPassword(ctx context.Context, user User, password string) error {
+	match, _, err := s.hasher.Verify(ctx, password, user.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !match {
+		return ErrWrongPassword
+	}
+	return nil
+}
+
+// Sessions lists the caller's active sessions.
+func (s *Service) Sessions(ctx context.Context, id Identity) ([]SessionInfo, error) {
+	return s.accounts.ListSessions(ctx, id.User.ID)
+}
+
+// EndSession ends one of the caller's sessions; another user's session is ErrNotFound.
+func (s *Service) EndSession(ctx context.Context, id Identity, sessionID uuid.UUID) error {
+	return s.accounts.RevokeOwnSession(ctx, id.User.ID, sessionID)
+}
+
+// EndOtherSessions ends every session of the caller but the current one.
+func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
+	return s.accounts.RevokeOtherSessions(ctx, id.User.ID, id.SessionID)
+}
+
+// ChangePassword replaces the caller's password after checking the current one; every other session ends.
+func (s *Service) ChangePassword(ctx context.Context, id Identity, current, next string) error {
+	if err := CheckPassword("new_password", next, id.User.Email, id.User.Username); err != nil {
+		return err
+	}
+	if err := s.confirmPassword(ctx, id.User, current); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.accounts.ChangePassword(ctx, id.User.ID, hash, id.SessionID)
+}
+
+// ChangeEmail replaces the caller's email after checking their password.
+func (s *Service) ChangeEmail(ctx context.Context, id Identity, email, password string) (User, error) {
+	normalized, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.confirmPassword(ctx, id.User, password); err != nil {
+		return User{}, err
+	}
+	return s.accounts.SetEmail(ctx, id.User.ID, normalized)
+}
+
+// SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.
+func (s *Service) SetAvatar(ctx context.Context, id Identity, upload []byte) (User, error) {
+	img, err := s.media.Processor.Process(ctx, upload)
+	switch {
+	case errors.Is(err, avatar.ErrUnsupported), errors.Is(err, avatar.ErrTooManyPixels), errors.Is(err, avatar.ErrCorrupt):
+		return User{}, Invalid("avatar", err.Error())
+	case errors.Is(err, avatar.ErrBusy):
+		return User{}, fmt.Errorf("%w: %w", ErrBusy, err)
+	case err != nil:
+		return User{}, err
+	}
+	name := avatar.NewName(img.Ext)
+	if err := s.media.Storage.Put(ctx, name, img.Data); err != nil {
+		return User{}, fmt.Errorf("store avatar: %w", err)
+	}
+	url := AvatarPathPrefix + name
+	user, old, err := s.accounts.SetAvatar(ctx, id.User.ID, &url)
+	if err != nil {
+		s.removeAvatar(ctx, &url)
+		return User{}, err
+	}
+	s.removeAvatar(ctx, old)
+	return user, nil
+}
+
+// DeleteAvatar removes the caller's avatar.
+func (s *Service) DeleteAvatar(ctx context.Context, id Identity) (User, error) {
+	user, old, err := s.accounts.SetAvatar(ctx, id.User.ID, nil)
+	if err != nil {
+		return User{}, err
+	}
+	s.removeAvatar(ctx, old)
+	return user, nil
+}
+
+// DeleteAccount deletes the caller after checking their password.
+func (s *Service) DeleteAccount(ctx context.Context, id Identity, password string) error {
+	if err := s.confirmPassword(ctx, id.User, password); err != nil {
+		return err
+	}
+	return s.deleteUser(ctx, id.User.ID)
+}
+
+// deleteUser deletes a user with their sessions (by cascade) and their avatar file.
+func (s *Service) deleteUser(ctx context.Context, userID uuid.UUID) error {
+	user, err := s.accounts.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.accounts.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	s.removeAvatar(ctx, user.AvatarURL)
+	return nil
+}
+
+// removeAvatar deletes a replaced avatar's file. Failure leaves an orphan file, not a broken account, so it
+// is logged rather than returned.
+func (s *Service) removeAvatar(ctx context.Context, url *string) {
+	if url == nil {
+		return
+	}
+	if err := s.media.Storage.Delete(ctx, path.Base(*url)); err != nil {
+		slog.WarnContext(ctx, "remove avatar file", slog.String("file", path.Base(*url)), slog.String("error", err.Error()))
+	}
+}
+
+// OpenAvatar returns a stored avatar image.
+func (s *Service) OpenAvatar(ctx context.Context, name string) (AvatarFile, error) {
+	r, size, err := s.media.Storage.Open(ctx, name)
+	if errors.Is(err, avatar.ErrNotFound) {
+		return AvatarFile{}, ErrNotFound
+	}
+	if err != nil {
+		return AvatarFile{}, err
+	}
+	contentType := "image/png"
+	if path.Ext(name) == ".jpg" {
+		contentType = "image/jpeg"
+	}
+	return AvatarFile{Body: r, Size: size, ContentType: contentType}, nil
+}
+
+// AvatarFile is an open avatar image; the caller closes Body.
+type AvatarFile struct {
+	Body        io.ReadCloser
+	Size        int64
+	ContentType string
+}

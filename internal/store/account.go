@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/authd/authd/gen/db"
+	"github.com/authd/authd/internal/auth"
+)
+
+var _ auth.AccountStore = (*Store)(nil)
+
+// ListSessions returns a user's active sessions, most recently used first.
+func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.SessionInfo, error) {
+	rows, err := s.q.ListActiveSessions(ctx, userID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]auth.SessionInfo, len(rows))
+	for i, r := range rows {
+		out[i] = auth.SessionInfo{ID: r.ID, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, ExpiresAt: r.ExpiresAt,
+			UserAgent: r.UserAgent, IP: r.IpAddress}
+	}
+	return out, nil
+}
+
+// RevokeOwnSession implements auth.AccountStore.
+func (s *Store) RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUID) error {
+	n, err := s.q.RevokeOwnSession(ctx, db.RevokeOwnSessionParams{ID: sessionID, UserID: userID})
+	if err != nil {
+		return translate(err)
+	}
+	if n == 0 {
+		return auth.ErrNotFound
+	}
+	return nil
+}
+
+// RevokeOtherSessions ends every session of userID but keep.
+func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID) error {
+	return translate(s.q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep}))
+}
+
+// ChangePassword implements auth.AccountStore.
+func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, hash string, keep uuid.UUID) error {
+	return s.InTx(ctx, func(q *db.Queries) error {
+		if err := q.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: userID, PasswordHash: hash}); err != nil {
+			return err
+		}
+		return q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep})
+	})
+}
+
+// SetEmail changes a user's email; a taken one is ErrEmailTaken.
+func (s *Store) SetEmail(ctx context.Context, userID uuid.UUID, email string) (auth.User, error) {
+	u, err := s.q.SetEmail(ctx, db.SetEmailParams{ID: userID, Email: email})
+	if err != nil {
+		return auth.User{}, translate(err)
+	}
+	return toUser(u), nil
+}
+
+// SetAvatar implements auth.AccountStore; the row lock makes the returned previous URL exact even when
+// two uploads race.
+func (s *Store) SetAvatar(ctx context.Context, userID uuid.UUID, url *string) (auth.User, *string, error) {
+	var user auth.User
+	var previous *string
+	err := s.InTx(ctx, func(q *db.Queries) error {
+		old, err := q.LockUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		previous = old.AvatarUrl
+		u, err := q.SetAvatar(ctx, db.SetAvatarParams{ID: userID, AvatarUrl: url})
+		user = toUser(u)
+		return err
+	})
+	return user, previous, err
+}
