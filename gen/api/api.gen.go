@@ -289,6 +289,10 @@ type HealthStatusStatus string
 // Example: pt-BR
 type LanguageCode = string
 
+// LoginMaxFailures Consecutive failed logins for one account from one IP before further attempts get 429; the delay
+// starts at 30 s and doubles with each further failure, up to 15 minutes.
+type LoginMaxFailures = int64
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	Email    string `json:"email"`
@@ -338,6 +342,9 @@ type ProfileUpdate struct {
 	PhoneNumber  nullable.Nullable[PhoneNumber] `json:"phone_number,omitempty"`
 	Username     nullable.Nullable[Username]    `json:"username,omitempty"`
 }
+
+// RateLimitPerIP Requests per minute per client IP to register, login, refresh and password change; 0 is off.
+type RateLimitPerIP = int64
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
@@ -415,6 +422,13 @@ type Settings struct {
 	// AccessTokenTtlSeconds Lifetime of access tokens issued from now on, in seconds.
 	AccessTokenTtlSeconds AccessTokenTTLSeconds `json:"access_token_ttl_seconds"`
 
+	// LoginMaxFailures Consecutive failed logins for one account from one IP before further attempts get 429; the delay
+	// starts at 30 s and doubles with each further failure, up to 15 minutes.
+	LoginMaxFailures LoginMaxFailures `json:"login_max_failures"`
+
+	// RateLimitPerIp Requests per minute per client IP to register, login, refresh and password change; 0 is off.
+	RateLimitPerIp RateLimitPerIP `json:"rate_limit_per_ip"`
+
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds"`
 }
@@ -429,6 +443,13 @@ type SettingsHistoryPage struct {
 type SettingsUpdate struct {
 	// AccessTokenTtlSeconds Lifetime of access tokens issued from now on, in seconds.
 	AccessTokenTtlSeconds *AccessTokenTTLSeconds `json:"access_token_ttl_seconds,omitempty"`
+
+	// LoginMaxFailures Consecutive failed logins for one account from one IP before further attempts get 429; the delay
+	// starts at 30 s and doubles with each further failure, up to 15 minutes.
+	LoginMaxFailures *LoginMaxFailures `json:"login_max_failures,omitempty"`
+
+	// RateLimitPerIp Requests per minute per client IP to register, login, refresh and password change; 0 is off.
+	RateLimitPerIp *RateLimitPerIP `json:"rate_limit_per_ip,omitempty"`
 
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds *RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds,omitempty"`
@@ -13468,105 +13489,109 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D3rcts2l6+C4X4ztbeULNmym9h/1kmdJt1cPLlMdjbyJ0HkkYiEBFgAtKxm/e47OAApkqJuru0mqf+0",
-	"MUkAB8C53/TVC0SSCg5cK+/4qxcBDUHiP5/SIIKngmspYvN3CCqQLNVMcO/Yey++ACcSVCq4AkWSTGnC",
-	"4RIkGQEJzNiw7fmeCiJIqBkPPEu8408eFy2lhQTvwvf0LAXv2FNaMj7xrq997y1oOTsda5CLa76DQPBQ",
-	"ES3IlDJNRjAWEoiWM8YnhE4o42ZJCX9kTELoHWuZQRmEhHGWGCi6xdKMa5iAxLU/fvx4mukIuGYB1dCw",
-	"6QgInX/BBCc4ORC4SiHQEJKdt8+ekqNfDju7a0ChVy+BT3TkHe93Oosnce17KZU0AZ1fRyaVkM0wDTlc",
-	"6UGAXwyJGBMdAUklXDKRKZLSCRhgmPn8jwzkzPM9ThOznh3jrYIspVqDNGP//em09b+09Wen9XjQuvjP",
-	"f3lNF/iSJUwvgnlOJ0AU+3MpJDGOKwMSwphmsTZg+AYqd3UGpjUX+UGBfPGrmQNXSqmO5guxcOXFjIVM",
-	"qPaOvSzDLxsupsB68/1pmDBuFnzrnpqHgeAaOB4DTdPYIcveZ2XO4mtptX9JGHvH3n/szclwz75Ve8XM",
-	"dtXFa88USJ9QRSgn1HxMFIAiTLe9a997QsO38EcGSt8aRGdSivk+l0Al7aKEKcL4JY1ZeEyG+H9ccgBm",
-	"kiHZmTIdkWEImrJYtesfqCHhNDF0DTSIyIiGZMwgDneJkH0+TGhsLgrCgdnBsN3nZstPBR/HLLjnDUNC",
-	"WUyExPswSGa2rqnhjztDfDnAv4Y+GeafuCe7vhlnqDWIKJ8AmYosDkkM9BIIF4QGml1Cn9vb3RnGVOkB",
-	"/jHcdXt+JuSIhSHw+9t0mUmGPhllmnChCY1jMTUscDjOYTJbpkEgMq4HIVN0FEM43EX0fMENV6ExrnaP",
-	"sHOS8YJbI6qRnSFzwDjk3D3BOxmJcEYUnSmzvcjgYv4d7uC10M9ExsP7A/61ICoLIiN2RSYDMMgjRaaB",
-	"7Ay50IOxAced7zmdxYKG74V4SeUE7pck8OSYIsLoA13yij1BRDd86pJqKu2LQ/OC7AxTC+pACzGIDbBu",
-	"C+9AXrIAPnB6SVlskOd+dxFSTUdUIT1nXBpGZIDISVaBNLtw2zQ7QORXFupBNgd7iMpASbdCLadVqDlN",
-	"kLqv90oKEYL5DrRmfKJuXdzkEy87DeXeE8bJWMgA8I7eC/GK8pmTNOoeL0gIklA+y+WNIjtDSTUMUJEw",
-	"bObEaolUkVgY/VCR0rEjXd/erXzgRi8Ukv0J98gPXjGlGJ/4KB6FNFqoUWpIICE0DJrGCpkbCtdB6anh",
-	"y/ljLXLZVNrDAsZ+/PixVVeOVx1QXZd2p6SyNBVSQ/gKQkbfo271dzAmI6+cnixSkLjeT4okBipiVD6y",
-	"M8zm0A7wxcC8cLzJ6GUf0tBIwFvbwUpdz66FOkYblVw3CnXQIACl0CR7//6lM5MWdfCXbAyaJWB2TnEI",
-	"wctXhCmVQUjGUiSEiykR3CeoTuJMBhUKtZhxfdTzSgr5o6NeRSU/XFTJfe800FbK0zBkBhwan0tz8poZ",
-	"NXpMYwX1bX+MDIWHQKjTjtpkyMIhXl8Wx0TwAIiOqMZDMY9DiEFbuzMtzf7VQy2sbtwc9ha0e99YBw1G",
-	"gFnPyh9rLiyaPXOD4pO1MOyScxtXjD5DoPEsCr1+u/PIVX5ipyJpnCkyNfsv9H8OYO3jz1k4AURvp34t",
-	"nonVLQcKlGKCqyZz275BYpFwKb5ASCgP8W/Hasy0xc13mm7eCvxBJuMmo1BHORk6xYAlxlDc2UOC27MP",
-	"1V673baqsrmItsW+uZHae7T2hnwvkGAIaEB15YINVbUMUXgNYwq0KT63T/w1eOR7V62JaC3MN2ZS6YG1",
-	"Qyu4eNjZGBUXP1MDe5Xma/d2JEQMlOevDW40v40pn2R0AoNAhHWgDg4bVkMLJBYTxled5NrbwGk2PYg0",
-	"EhwGPEtGlmZK33ePNljM8c6trj431BrguzEzKM1awYXycdR2W6Gf+nWVLreC35Ud16+sjDD+AhNYya/O",
-	"qbUjVvKsKpMpOaaafEvrr045/YNpSNQWHhMk0Rd2ULfkYKNS0tnCJdll/Aq4K4/Civ61h5EwXn7arR9P",
-	"lSGs2to5SCX4a/PlrdP8qnVfuo+fmm/rhLs5wHUSpnH8Zuwdf1ozhxn12g66vqijS41KN5vyQz6iYb7r",
-	"phvPdFQ2tbbAfatiWf16Ufadkt8/vic7z9/tHx75RuUkVP/8eap3jfhWwENjsPRxfaOSoz55TJ4AlSBJ",
-	"P+t0DgKcGf8Jfa8mFXudx0dNEg3Fthowvlo9dJpDoSLW1cFVDlhDWmMJKlq29Tcp/SODEwJXzutlrDRN",
-	"9mjK9tzQNnnD4xlhWpGIqsgodxg0CCu66DKRiOsOtLMu8sCDPbuGsIPFow218yrjqNxxfeMVQCpn71Zs",
-	"YjFnuc5RU8Zw9yQWU5CtgCoIT0jG2R8ZEPNXi3EFXDHDE+JZG1ejSRojywvpf7m/2oFIyge4TJ1JGC+0",
-	"gE2VGwT8KV7oloRSqFkrzTv8CMMiSk2FrCpHxcPKXrr7jyp76a4T1vl5FNM13pAxNJ863lkzyGkQMQ4t",
-	"CTREV5F1MBpGa12KMbOe8SAWyiJzjp11BzjupOzkNkjTaJEivDUPGgZZFsz+0tMcQ8tGv8UM5002ukHV",
-	"cWvkY+5kNNCBjkQ4MI+c5zdXdKxzu6TuFA/m/mtDLCVvjed7DX4zhLfsmW0kXryPX20cYTnmWQWjinjO",
-	"dTSwmnbNNpGggGsiODnsdJRv2PKY8dBeo5hMICQBzRTUGG+306TCLoQ3lgNa0zebZqtCelYJkJAdSn5/",
-	"9+Y1cVud+aQIJBoLyjpoiLmWXZLQNIUQA6rGjmSKTKXgE4KxGYZGYw39r5cRxA2FZDi/t7XOnfyOjRzL",
-	"owZrB+WKSwJKOf21enzPs4TygmJPiKJjQBkciWmbvMaQdiC4poyrIgCgarfefE8qQ/FQEkJ4BnMkLmll",
-	"RvIqTZN0qY1Ske5rOVnOQ9y2ywvMAfOL829idM+Bxjp6p6nO1JbXqopBOX8TX5oD/mWg3agmWCp6aIMy",
-	"9eTpOen9QnLdlmg68W2whCoyBD40uD9MdevJ22FVPOKz6vEay7ckNvabguAXX/f9R9c7rXlM/OJr1390",
-	"vdsUF/e9l8b+KsVjbyIeV0jpbpPZ/HcLyvMSANX7emQIrLv/iAQRlTTQINVJHkMkIZswrU5cSonQOfUh",
-	"58WFf1IkFgGNDWfTeTgmFzZ9vrOoEflkGgHOMCNUAumZUYmQUIJgt7TkCL2OIkmEUUMzBSHJt9ru8wr+",
-	"BEJKCDSJhFRARogoM6I0TVGAbXnyjxouMj/HGylXQSYlcD24VWwwlvK0MuVKMy7/ro5FC7DV5l2FVE8F",
-	"HzOzDWZd7FscyV0SxmrY5zbxolupzGL+3e9fdTqtfv+qO+73r34ZXzRzlbKBvEBkw5+H6K7tIbEdOroi",
-	"O2ft7lFvt8oEfz447D7u7h/0Do9+eVQ7gqMKbP3+z5+Q2fX87uF1M1RSjFkMG/pIbscj8uDU2MKp8daa",
-	"qTcTRwvGfV353YZcqpNdLId1q+CWm/U2olsH3cODo04lwHXUGOd4CxOmNMi/KOM3MoG/KyLZWkgsEtbG",
-	"5FQlns1I5iaajQuNbSuKbxCCciKyKe+TKUw0w9QMBKfJcWd1l7HTkZzBW7LrShZI7p/aBrxNY1TpgIah",
-	"dLZQiWEc9ZYFhwzcDpTFMKj5gig24S3GMQnKETweAFP5gVRIe224Z0An7qTLkrm7v1GEpxJ+qWygcrCV",
-	"lSrnMr/qFQj3km3NWcrx3Y2CKDlu10Moa4MoK4NILrvoZiosDtqSbtyY0Wxt0AhTE5xKe0njDCqr5BJh",
-	"keOLONzqe5dA1SQy15jFbmB5yTK4ld365eNacRPqL0QzBlrHAzWXxKuPtyk3pR4k2GbGJRrBKtd8ZfpV",
-	"S686sOdMaSFnN4iC2hvZhgTLxLIulun/xShr3ShzwK6PhuYHc0vB0O8CwxYPwbrSbuj+LHklb+BNNNfZ",
-	"4Eyss4/C2Zev1nSZuNlzyuRDlPPHjHLeTuSyCXU2ymWrYc1DVtjdZ4U9pH09pH3lV7aMbvPNVknwV6bS",
-	"mM4wSuiTbuuwU/KT+0SlNACVF/xsnIhwGlLyUlxCTAOoh8/qbqPV3tCfm2sPFQSZZHr2DosynYabMO54",
-	"4vFXb4T/epbjwu8f33sNFUIVA1qMi/zaNjm1ZXYYpzLsWgJ1jiVdLhgRnMAlyKI4wSdKEEpCSISG0NVz",
-	"/ZSvMAGtSK9zYMSD4AHYCIOtLDV0a6EvNhxpnZrrs8+N6LzhzhBu6fxWPkFcKVnT7fVAmENnfCwWMYhm",
-	"OgrNCVEMzLTqZbM22H/slrcJ+L4rpaN8Hm2xUPlERULqVswuIUSVwm6kz52LDwPWUmhqFFIiUPTW3IC+",
-	"ndf6pklCOZ1AAly3+7zPz/C2MGjq23Ox9xfTmTmaiDpHC01cDcHOsBL1Hu62iZFbhijMVQcBpJpQoiVl",
-	"sQFJxVRF9mJjFoDTFF1J6qsX5rJQGOLBquO9PZECt1VebSEne26Q2jPfYrhY2+Qec86e712CtB4pr9Pu",
-	"tjton6bAacq8Y++g3WkfoE9LR0gVqIQgEu6pkjk4AWSVRUXEi9A79n4DXZiMtdrX/U5nmSpdfLe3ULB0",
-	"7Xu9Tnf9wEpNDQ46WD9oXg5pRuw/Xj+iXsF07XuHm+yrWsCIow42OY2FmrYy50JXf4Vnfbq4vjC6f5JQ",
-	"OctLbDOOKmxDSZbvaWou85OdxbtAF6wOokUStealIjRN45nRx6vucjrWIKdUhsqf8zNH1lxpygMgKqKG",
-	"+VaYn4/EaDgJhz632jSSnnksMkMVEpSmUrfJe7sijQ0fneUrfwFIzZRMkthp66pNTjkRmW6JcUuiOo2+",
-	"D5/QPrc5K1i1Y4sMM/6FiynPz8cy6jF6QpFR9DqdvLqYaT+vacAKT2f9WkqtEoI1cyu0gCjzRISzW6/C",
-	"czb1dVWvcBGi2yLCDQaWqsjvkW67G4yoF7jiuMNNwGsoQvtBmYUlcUL5jKhspKAoeqtzkCbGce03yYm9",
-	"yLrBNpEXzmPmVXtZLAlmzj/Zsz0krv21H7qmGGbTTTRxqxRZdv81FZZjnw1zvjkL+cZp7AdEd6vFFVLR",
-	"XoRPOExBaYKm13pEL0pOHHZXr/m/YWbIKKUTxp23yqiqtRYsIxp8wcSz/EEegDNf2YYsxCCSwmQkpTFX",
-	"eBqxGPoc1y/U8jYZKqAyiIYkMWIclEt6Gs/Tocq9J/wmK6xBmL1kSn9wVS814mzqzmJhWNon5rB3k/yV",
-	"DQj8m+IE1UKolTwAL/GBA9w7B3iHeOosSKyAlSKbRPY+bsQJ9r6y8NrygRiWNYXCeLStyHKVuAHlLo/Q",
-	"FSWTnV7nMal2cFmgyl/xW/SnLuBxr8FNk9c7f9t4ZkFfPaJopoIDNkDMotfPD4rJ9m6d+wQRGi0wa6VY",
-	"7s+kajb4lullzYi1wRksNrn6wTDuB0SgN3xlh7BmR8E2WrrrsmZWXeJh+BUrh7A5n0Vj4KFynoQ8Z8n5",
-	"PI/rSXsG46tNKkZCR0RpkZKpkF8Yn7T7fC3zdbVLRkVy3tcmRrzU2i8o5vYt/Xot8W2Z+j88rW4tHR68",
-	"CbfrTUBa/km5MIhPpLBNsZxvfRvFas/2FWmVs9RuzoWEapB7b3EF81ne0ORBBP5DROBZrjWVM2Sp66G0",
-	"HEkx5ISY6BCqbuVZh3MRokJRNfc6W5t8YsRRETPqdbrW9Vw8cbk4mHJSPNQsgXafn87llivCnccIF/sp",
-	"2g6MWKiEPnusXLI1SdWapZoHAHd5N7KtUu22uWC7Hbla7tjQYKS/YxMOIbG9guv9jlulhser2ptVmiPj",
-	"Ig/e9O9V/s2dB2zCDTkioS6GoissI9NRlWOITC9nGW8hBRuaZhozlhTwEPXiOdvIM9AUiahMYqP4Wsai",
-	"piDn4ed2EyGbxe+GkmulQvdMy/XkyqWtKS13xzgf9im7sUvkgVY2oxWrVVWqT2jVhCMjiAWfGPNtBeXk",
-	"2UfLfWvWhrXh4FxNRMqwj1yGIJVAJoK7NhuWeAPKCz/6vD18k8ftFdwR+TRWq25ERL0l7eedPlDudviN",
-	"K6IP5tqdab/lFLAlDkRsLk7jGC22UjPIgh7to5V+Q0ced8Tk17W4b98cW3+8W0Vxhxpsi/EFS8ZZ4Kuy",
-	"fuap2bZ3qmGcdIStbpSmM2Iz3bBLwgkZ8iyOhySIgUo1715v68qH5ZTVYZuc8hkROgLZ53nvGbLDQpfV",
-	"ZzQb62/zC43KJ+12e7cxPWfDnJxzs8m7496VQvbbctCVWwffK+t+YMR/C8nau25IwqnS8U+qyYFWoeis",
-	"wbR4RxMwRHt++v7p85OGVeaFFyShMzIyCpsVATVSyvQDIT0Q0rdPSNuTztzYcLVDVZujySI4td/dClo+",
-	"aC7WYkzEZV0fxVNepo428rvz17/55Pfzs9988tuLZ0RI8hFG5z6REIgJZ0aJGM2I41onhGqSCKXdb41g",
-	"O5zO46Mr8x+SsiuIVZsYncpWmDFFVEBjCPs8tD6Z+QTd/avD7j5OIaEFPBD4ex/TiAURCaVIFTn7nxfP",
-	"8IPfzt9hPvQuGq7cVfWRjIfonpWUhyLpc6NLnVR/rCsveJubd01aT6ZL+LmMXSdZrFlKpd4bC5m0DDxV",
-	"jt1UklcplRoxTjELbE0poR25WGL0nfP5B7Z9S2zbnNDmhF/i1kWppWMFVTKw8cgzV2R3F3pLuaftd6+1",
-	"PHhuvhOCcXH2CsG4cIRtFnOS/9CH+cJ2jWmOUjTRVLkhU3O0wqZRoylfby1UZPGcVBYXHLOYZ6pN8uho",
-	"HS4j0nqdgz5v/D2iJilnj+F83pfvTh202xL5fcY3ijN0rV3aD+U7/1Q+sDGZV3/Xp9nUOePhG0PlyxNj",
-	"eptxB+BhgZUP1s7S1JP5TRK4wgrhGhPdyjH/kin9arYmqemWSqDm3ceayh5s7mWOcb41mCQEwHXePRdT",
-	"7k+wIMZsdkgSKr+oCm4/4E/Nz18K21QOeGPaX1u7cMotHecJfXkc3Unrnu8CrVQX71DMExqzy4ZUhDMe",
-	"FhjpbRrSbGIi9yXa/hlJcusYlVHfKuxpjgtqqXOmoWjsVn9o+yJHaJdVsCK7Bvs+CH6cu1IUcA1hLR1B",
-	"aZGqInWcuN93sMnp9gvE8ymd16NjQwmc6FJ8AdXnZv5pJOI50u5YJm8nMGAhFs9bgmBaHyYU7lbSeXqd",
-	"bpu8GRNlxtOYBII71tjnDm5wbS3M7bjkILiigWGpqG8b3RHCxrCYy9r5IXOC5o3KGivwOEzdbaSUye80",
-	"x+9Bgd4sC+ks761Wzz0aC0loAy4syULKs4TKPKZOUe6LuyKpavfojWiqe285s+XMI8MgXdcp6wRw5TmK",
-	"TbircZ66X2T9FlJsH3xYd0N6TxEFsLDMIYYRb8qm0C4htQh/UObPpa0jnrv3dyg9Kr9p04DpH9L2TU+2",
-	"qnUtaPOpFFjNxhTJ0vIBqZnSkLgjqnY4/GpUqetVrTaKONB6fcw1mluukdV+YKhc0E9bY/zRh4P9636/",
-	"vZPyyf99Tie7TUX96yvwMda29zmFSfXeNok72bEp33poI0/D2U5IYFgN9mCwcmMGVPpEMR6AkyIuLIdV",
-	"GPYJd7nYq9hb49E2Nny+MXvb0oC5Zbw+5ZUOncsNU9SnlxP+W/v6b6R7hKD9t9tqC1yjaClomw0GkRnV",
-	"zD1qVp8hRPfRYjlCueme7fuHhj5K8vacZSDvvvYbrfZ6BoaY8nIWhpshT8LYcJK5D6kUHfCLJG8ellNY",
-	"cyAdpi0u8bbeJ81MgKrJvP3fia0ZVlhAVZ4Vi8IW57SI5NIAaMg4qPKJueu4vrj+/wAAAP//",
+	"7D1rc9u2ln/lDPfO1N5SsuRHmtpf1k2TNt08PHlMdjbKlWDySEJDAiwA2laz/u87OAApkqJevrab5vp+",
+	"uI0pAjgAzvvFL0Ek00wKFEYHx1+CKbIYFf3zCYum+EQKo2Ri/45RR4pnhksRHAfv5GcUoFBnUmjUkOba",
+	"gMALVHCOENmxcTcIAx1NMWV2PIo8DY4/BkJ2tJEKg09hYGYZBseBNoqLSXB9HQZv0KjZ6digWlzzLUZS",
+	"xBqMhEvGDZzjWCoEo2ZcTIBNGBd2SYV/5FxhHBwblWMVhJQLnloo+uXSXBicoKK1P3z4cJqbKQrDI2aw",
+	"ZdNTBDZ/g0sBNDkCXmUYGYxh582zJ/Doh6Pe7hpQ2NULFBMzDY73e73Fk7gOg4wplqIpriNXWqp2mEYC",
+	"r8wwojdGIMdgpgiZwgsucw0Zm6AFhtvX/8hRzYIwECy167kxwSrIMmYMKjv2nx9PO//LOn/2Oj8OO5/+",
+	"8x9B2wW+4Ck3i2CesQmC5n8uhSShcVVAYhyzPDEWjNBC5a/OwrTmIt9rVM9/tnPQShkz0/lCPF55MWOp",
+	"UmaC4yDP6c2Wiymx3r5/Gqdc2AXf+Kf2YSSFQUHHwLIs8ciy97u2Z/Glsto/FI6D4+A/9uZkuOd+1Xvl",
+	"zG7VxWvPNaoQmAYmgNmXQSNq4KYbXIfBTyx+g3/kqM2tQfRUKTnf5xKolFsUuAYuLljC42MY0X9pySHa",
+	"SUawc8nNFEYxGsYT3W2+oEcgWGrpGlk0hXMWw5hjEu+CVAMxSlliLwrjod3BqDsQdstPpBgnPLrnDWPK",
+	"eAJS0X1YJLNbN8zyx50R/Tikv0YhjIpX/JPd0I6z1BpNmZggXMo8iSFBdoEgJLDI8AscCHe7O6OEaTOk",
+	"P0a7fs/PpDrncYzi/jZdZZJxCOe5ASENsCSRl5YFjsYFTHbLLIpkLsww5pqdJxiPdgk9nwvLVVhCq90j",
+	"7AJyUXJrQjXYGXEPjEfO3RO6k3MZz0Czmbbbm1pcLN6jHbyS5pnMRXx/wL+SoPNoasWuzFWEFnmUzA3C",
+	"zkhIMxxbcPz5nrFZIln8TsoXTE3wfkmCTo5rkFYf6MNL/hMhuuVTF8ww5X44sj/AzihzoA6NlMPEAuu3",
+	"8BbVBY/wvWAXjCcWee53FzEz7JxpoudcKMuILBAFyWpUdhd+m3YHhPzaQT3M52CPSBmo6Fak5XRKNacN",
+	"Uv/2XkUhIjDfojFcTPSti5ti4mWnof3vwAWMpYqQ7uidlC+ZmHlJo+/xgqSElIlZIW807IwUMzgkRcKy",
+	"mROnJTINibT6oYbKsRNd396tvBdWL5SK/4n3yA9ecq25mIQkHqWyWqhVaiBSGFsGzRJNzI2E67Dy1PLl",
+	"4rGRhWyq7GEBYz98+NBpKserDqipS/tT0nmWSWUwfokxZ+9It/orGJOVV15PlhkqWu87DamFCqzKBzuj",
+	"fA7tkH4Y2h88b7J62fssthLw1nawUtdza5GO0SUl148iHTSKUGsyyd69e+HNpEUd/AUfo+Ep2p0zGgJ0",
+	"+Rq41jnGMFYyBSEvQYoQSJ2kmSwqlGoxF+bRYVBRyB8/Oqyp5EeLKnkYnEbGSXkWx9yCw5IzZU/ecKtG",
+	"j1misbntD1NL4TEC89pRF0Y8HtH15UkCUkQIZsoMHYp9HGOCxtmdWWX2LwFpYU3j5uhwQbsPrXXQYgTY",
+	"9Zz8cebCotkzNyg+OgvDLTm3ceX57xgZOotSr9/uPAqVH9xUkCW5hku7/1L/F4jOPv49jydI6O3Vr8Uz",
+	"cbrlUKPWXArdZm67X4hYFF7IzxgDEzH97VmNnba8+V7bzTuBP8xV0mYUmmlBhl4x4Kk1FHf2iOD23EO9",
+	"1+12napsL6LrsG9upB4+XntDYRAptAQ0ZKZ2wZaqOpYogpYxJdqUr7sn4Ro8CoOrzkR2FuYbc6XN0Nmh",
+	"NVw86m2Miouv6aG7Svu2//VcygSZKH62uNH+a8LEJGcTHEYybgJ1cNSyGlkgiZxwseok194GTbPpQWRT",
+	"KXAo8vTc0Uzl/f6jDRbzvHOrqy8MtRb4bswMKrPWcKF6HI3d1uineV2Vy63hd23HzSurIky4wARW8qsz",
+	"5uyIlTyrzmQqjqk239L6q9Ne/+AGU72Fx4RI9Lkb1K842JhSbLZwSW6ZsAbuyqNwon/tYaRcVJ/2m8dT",
+	"ZwirtnaGSkvxyr556zS/at0X/uUn9t0m4W4OcJOEWZK8HgfHH9fMYUe9coOuPzXRpUGlm035vhjRMt91",
+	"243nZlo1tbbAfadiOf16Ufadwm8f3sHOr2/3jx6FVuUEZr7//dLsWvGtUcTWYBnQ+lYlJ33yGH5CplDB",
+	"IO/1DiKamf6Jg6AhFQ97Pz5qk2gktvWQi9XqodccShWxqQ6ucsBa0hor1NNlW3+dsT9yPAG88l4va6UZ",
+	"2GMZ3/NDu/BaJDPgRsOU6alV7ihoENd00WUikdYdGm9dFIEHd3YtYQeHRxtq53XGUbvj5sZrgNTO3q/Y",
+	"xmKeFjpHQxmj3UMiL1F1IqYxPoFc8D9yBPtXhwuNQnPLE5JZl1ZjaZYQy4vZf/m/upFMqwe4TJ1JuSi1",
+	"gE2VGwL8CV3oloRSqlkrzTt6icIiWl9KVVeOyoe1vfT3H9f20l8nrIvzKKdrvSFraD7xvLNhkLNoygV2",
+	"FLKYXEXOwWgZrXMpJtx5xqNEaofMBXY2HeC0k6qT2yJNq0VK8DY8aBRkWTD7K08LDK0a/Q4zvDfZ6gZ1",
+	"x62Vj4WT0UKHZirjoX3kPb+FouOc2xV1p3ww919bYql4a4IwaPGbEbxVz2wr8dJ9/OziCMsxzykYdcTz",
+	"rqOh07QbtolCjcKAFHDU6+nQsuUxF7G7RjmZYAwRyzU2GG+/16bCLoQ3lgPa0DfbZqtD+rQWIIEdBr+9",
+	"ff0K/FZnIZSBRGtBOQcN2GvZhZRlGcYUULV2JNdwqaSYAMVmOBmNDfS/XkYQNxSS8fze1jp3iju2cqyI",
+	"GqwdVCguKWrt9df68f2ap0yUFHsCmo2RZPBUXnbhFYW0IykM40KXAQDduPX2e9I5iYeKEKIzmCNxRSuz",
+	"klcblmZLbZSadF/LyQoe4rddXWAOWFiefxuj+xVZYqZvDTO53vJadTmo4G/yc3vAvwq0H9UGS00PbVGm",
+	"fnpyBoc/QKHbgmGT0AVLmIYRipHF/VFmOj+9GdXFIz2rH6+1fCtiY78tCP7py374+HqnM4+Jf/rSDx9f",
+	"77bFxcPghbW/XrKrZ4wnucIWd8sTSz1RbiU4jBlPSNpPLNKNpQIpSleOc9PZB8/PihyIca7MFBVYMNPM",
+	"aJiggcP9H53UiTFhs4HQhimjrap10ANNrpxY5ucJakfwFGktZho7QEPIM0sN/SNIucgN6u5ArPQHrg3Q",
+	"+8OoBKdvoiusUFn6bT6Ev1prOKsAUL/4x3S++48hmjLFIoNKnxQBVYj5hBt94vNrpClYEd0rLfydhkRG",
+	"LLFs3hSxqULyDsTOonoYwuUUaYYZMIVwaEelFo3mEOxWljwnF6xMU2l18lxjDMVWHTLMiSmSSmFkYCqV",
+	"RjgnqpmBNiwjab7lyT9uucjiHG+kaUa5UijM8FaxIQwEXtamXGnTFu81sWgBtsa8q5DqiRRjbrfBXbxh",
+	"iyO5S8JYDfvcQbDoY6vy238OBle9XmcwuOqPB4OrH8af2lls1VuwQGSj70fE8A49M3N0BTtPu/1Hh7t1",
+	"ifD9wVH/x/7+weHRox8eN47gUQ22weD7j8T5D8P+0XU7VEqOeYIbOoxuxz304OHZwsPzhhmkpLUzVM/P",
+	"FjGnCG1DhsrLQPpnlHBrHzw/sxilcMK1QRU6mR2C9wQQzhVk4MNYJ9CjpIHxuLtOkNr/rQuwvHEr3Uyc",
+	"LnhqmpbMNuRen6yN5j2sW0Uqi5O8hVDlQf/o4FH9SB8tOVN3nf+ijrKRP+NvReRbC7lFxrAxO6gT/2Yk",
+	"fxPNzMc5t1UlbhBP9CK+LYmXa8oapDwbAqfNC+t0r7HX8bz3omKkV8zJwtm4DXibBhyzIYtj5Q3bCsN4",
+	"dLgs0mfh9qAsxrTtG6D5RHS4oIw2T/B0AFwXB1Ij7bWxuyGb+JOuahb9/Y3CdbVYWm0DtYOtrVQ7l/lV",
+	"r0C4F3xrzlIN1m8UEStwuxkPWxsRWxkR9KliN1PBadCWdOPHnM/WRgApz8Sr5BcsybG2SiERFjm+TOKt",
+	"3vfZcG0ic42Pww+sLlkFt7bbsHpcK25C/wuhqaExyVDPJfHq421LNLJUTuHllF0NxxUHx0qJ1HSIXFc9",
+	"wsMM1ZBn6yZp6G7N0NM2W1uimqwK+NSmX7V06/m0bXfVFf/KtZFqdoMgvMOhbZhGlbzXhdLDfzHI3zSD",
+	"PbDrg/HFwdxSLP6BJrahicXbcC7lG4YBKt75G3jVLV61ONWbnLd0ehertWEVbfaMcfUQ7f82o/23E8Fv",
+	"Q52NcjobWPOQHXn32ZEP6Y8P6Y/FlS2j22KzdRL8messYTOKlofQ7xz1KiGSEHTGItRF4dvGCTmnMYMX",
+	"8gITFmEzjNz0uK12hH/fXoOrMcoVN7O3VJzsjYOUC88Tj78E5/SvZwUu/PbhXdBSKVfzPchxmWfehVNX",
+	"bkrxWsuuFTLvkzPVwikpAC9QlUU6IWgJDGJMpcHY1zV+V6wwQaPhsHdgxYMUEbrgkquwtnTroC83PDUm",
+	"s9fnnlvRecOdEdwND27FEdFdD4Q9dC7GchGDWG6msT0hRjG5TrN83CW9HPvlXSFK6EtKa75j71fWU6lM",
+	"J+EXGJNK4TYyEN47SnFcJQ2zmjFIEr0ND2ro5nVhCUiZYBNMUZjuQAzEU7otSh4I3bm4+0vYzB7NlHkf",
+	"FUt9Lc3OqJb9MdrtgpVblijsVUcRZgYYGMV4YkHSCdNTd7EJj9Brir40++Vze1kkDOlg9fHensxQuGrH",
+	"rlSTPT9I79l3KW3CuCQ3e85BGFygcs68oNftd3tk2mcoWMaD4+Cg2+sekDvQTIkqSAkhJNzTFUt6gsQq",
+	"y8qg53FwHPyCprS2GzXg+73eMlW6fG9voXDvOgwOe/31A2u1ZTToYP2geVmwHbH/4/oRzUq+6zA42mRf",
+	"9UJeGnWwyWks1HZWORdFeWo86+On609W909TpmZFqXkuSIVtKU0MA8PsZX50swSfyHttomlL4oWzOIFl",
+	"WTKz+ng90sDGBtUlU7EO5/zMk7XQhokIQU+ZZb415hcSMVpOInAgnDZNpGcfy9xShUJKyejCO7ciSywf",
+	"nRUrf0bM7JRcQeK1dd2FUwEyNx057ihSp8ltFAIbCJe7RdVrrtg2F5+FvBTF+ThGPSYnMjGKw16vqLLn",
+	"Jixqe6jS2ZvhjlLrhODs7RotEMr8JOPZrVejeuP+uq5X+ODgbRHhBgMr3RTukW77G4xoFnrTuKNNwGsp",
+	"xvxGmYUjcWBiBjo/11gWfzY5SBvjuA7b5MTe1PnjNpEX3nUX1Hu6LIljz1/Zc71UrsO1L/rmMHbTbTRx",
+	"qxRZ9UO2NVigfjP2fAsW8pXT2DeI7k6LK6Wiu4gQBF6iNkCm13pEL0uvPHbXr/m/cWbJKGMTLry3yqqq",
+	"jVZE5yz6TAmYxYMidmnfco2JwCKSpjw0bShn/nLKExwIWr9Uy7sw0shUNB1BasU4ap/vNp5nwlV7sIRt",
+	"VliLMHvBtXnvq78axNnWpcjBsLRf0tHhTVKXNiDwr4oT1AsCV/IAusQHDnDvHOAt4am3IKkSXMl8MnX3",
+	"cSNOsPeFx9eODyS4rDkahfJdZaKvSI+Y8Cmkvjgfdg57P0K9k9ECVf5M75I/dQGPD1vcNEXd/9eNZw70",
+	"1SPKpkI0YAPELHtefaOY7O7Wu08IockCc1aK4/5c6XaDb5le1o5YG5zBYrO3bwzjvkEEei1WdsprdxRs",
+	"o6X7boN21SUehp+pgo6aVDo0RhFr70ko0r28z/O4me9oMb7erOVcmiloIzO4lOozF5PuQKxlvr6Gz6pI",
+	"3vvaxoiXWvslxdy+pd+sqb8tU/+bp9WtpcODN+F2vQlEy99pHwYJQUnXHM771rdRrPZcf51ONcHv5lxI",
+	"6ha594ZWsK8VjX0eROC/iQh8WmhN1eRi5nuJLUdSCjkRJnqEalp5zuFchqhIVM29zs4mn1hxVMaMDnt9",
+	"53oun/hcHEo5KR8anmJ3IE7ncquofSxjhIt9RV0nUqpRI589Fa25crR6uVrDA0C7vBvZVit03Fyw3Y5c",
+	"rXYuaTHS3/KJwBhcz+xm3+9OpfH3qjZ/tSbhtMiDN/3vKv/mzgM+EZYcXVHwQii6xjJyM61zDJmb5Szj",
+	"DWboQtPcUMaSRhGTXjxnG0UGmoYpU2liFV/HWPQlqnn4udtGyHbxu6HkRpXVPdNyM7lyaYtWx90pzkf9",
+	"+m7sEnmglc1oxWlVtcIdVjfh4BwTKSbWfFtBOUX20XLfmrNhXTi4UBOJMtwjnyHIFMJECt9uxhFvxETp",
+	"R59/JqHN4/YS74h8WguVNyKiwyWfYfD6QLXr51euiD6Ya3em/VZTwJY4EKnJPksSstgqTVFLenSPVvoN",
+	"PXncEZNf96mH7s2x9du7VRJ3pMF2uFiwZLwFvirrZ56a7XoIW8bJzqnlkzZsBi7TjRpknMBI5EkygihB",
+	"pvT8Kw6upcComrI66sKpmIE0U1QDUfRggh0e+6w+q9k4f1tYalQhdLvd3db0nA1zcs7sJu+Oe9d6GNyW",
+	"g67aQvteWfcDI/5LSNbddUsSTp2Ov9NtDrQaRectpsVblqIl2rPTd09+PWlZZV54ASmbwblV2JwIaJBS",
+	"bh4I6YGQvn5C2p505saGrx2q2xxtFsGpe+9W0PJBc3EWYyovmvoonfIydbSV3529+iWE386e/hLCL8+f",
+	"gVTwAc/PQlAYyYngVok4n4HnWifADKRSG//NHeqE1Pvx0ZX9P8j4FSa6C1anchVmXIOOWILxQMTOJzOf",
+	"oL9/ddTfpykUdlBEkr57cznl0RRiJTMNT//n+TN64Zezt5QPvUuGq/BVfZCLmNyziolYpgNhdamT+kfr",
+	"ioK3uXnXpvXkpoKfy9h1mieGZ0yZvbFUacfCU+fYbSV5tVKpcy4YZYGtKSV0IxdLjP7mfP6Bbd8S27Yn",
+	"tDnhV7h1WWrpWUGdDFw88qkvsrsLvaXa2/lvr7U8eG7+JgTj4+w1gvHhCNdn56T44I19wzXcaY9StNFU",
+	"tZdVe7TCpVGTKd/sylRm8ZzUFpeCsphnugtFdLQJlxVph72DgWj9LleblHPHcDZvyXinDtptifw+4xuN",
+	"Rnpfvcv3gQ/cGR/YmMzr37dqN3Weivi1pfLliTGHm3EHFHGJlQ/WztLUk/lNAl5RhXCDiW7lmH/BtXk5",
+	"W5PUdEslUPPGbW1lDy73ssC40BlMCiMUpmicTCn3J1QQYzc7gpSpz7qG2w/40/DzV8I2tQPemPbX1i6c",
+	"CkfHRUJfEUf30vow9IFWZsrfSMwDS/hFSyrCUxGXGBlsGtJsYyL3Jdr+PZLk1jEqq77V2NMcF/RS50xL",
+	"0ditfnD+U4HQPqtgRXYN9X2Q4rhwpWgUBuNGOoI2MtNl6jj475y45HT3BuH5JZvXo1NDCZroQn5GPRB2",
+	"/supTOZIu+OYvJvAgkVYPG8JQml9lFC4W0vnOez1u/B6DNqOZwlEUnjWOBAe7uLzBPZ2fHIQXrHIslTS",
+	"t63uiHFrWMxn7XyTOUHzRmWtFXgCL/1tZIyrv2mO34MCvVkW0tOit1oz92gsFbAWXFiShVRkCVV5TJOi",
+	"/Bt3RVL1xtsb0VT/3nJmq5lHlkH6rlPOCeDLczSfCF/jfOm/TPw1pNg++LDuhvSeEApQYZlHDCvetEuh",
+	"XUJqU/qw0p9LW0f86n+/Q+lR+7ZTC6a/z7o3Pdm61rWgzWdKUjUb15Bn1QPSM20w9UdU73D4xapS16ta",
+	"bZRxoPX6mG80t1wja3xoq1rQzzpj+t7Hwf71YNDdycTk/37PJrttRf3rK/Ap1rb3e4aT+r1tEndyYzOx",
+	"9dBWnkaznUBkWQ31YHByY4ZMhaC5iNBLER+WoyoM90T4XOxV7K31aFt7Zd+YvW1pwNwyXp+KWofO5YYp",
+	"6dPLCf+N+/kvpHuCoPuX22oLXKNsKeiaDUZTO6qdezSsPkuI/qXFcoRq0z3X948MfZLk3TnLIN59HbZa",
+	"7c0MDHkpqlkYfoYiCWPDSeY+pEp0ICyTvEVcTWEtgPSYtrjEm2afNDsBqSbz9n8nrmZYUwFVdVYqCluc",
+	"0yGSTwNgMReoqyfmr+P60/X/BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

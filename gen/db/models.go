@@ -10,6 +10,25 @@ import (
 	"github.com/google/uuid"
 )
 
+type LoginFailure struct {
+	Email         string
+	Ip            string
+	Failures      int32
+	LastFailureAt time.Time
+	LockedUntil   *time.Time
+}
+
+type LoginFailureEvent struct {
+	Email    string
+	FailedAt time.Time
+}
+
+type RateWindow struct {
+	Key         string
+	WindowStart time.Time
+	Hits        int32
+}
+
 type RefreshToken struct {
 	ID        uuid.UUID
 	SessionID uuid.UUID

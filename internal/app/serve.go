@@ -103,7 +103,9 @@ type App struct {
 // New seeds the runtime settings from cfg where the database has none, loads them, follows their changes
 // and builds the handler. Close stops following.
 func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) {
-	if err := st.SeedSettings(ctx, auth.DefaultSettings(cfg.AccessTokenTTL, cfg.RefreshTokenTTL)); err != nil {
+	defaults := auth.Defaults{AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		LoginMaxFailures: cfg.LoginMaxFailures, RateLimitPerIP: cfg.RateLimitPerIP}
+	if err := st.SeedSettings(ctx, defaults.Settings()); err != nil {
 		return nil, fmt.Errorf("seed settings: %w", err)
 	}
 	current, err := st.LoadSettings(ctx)
@@ -119,7 +121,8 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	}
 	svc := auth.NewService(st, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media})
 	admin := auth.NewAdmin(st, live, svc)
-	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st})
+	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st,
+		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins})
 	if err != nil {
 		return nil, err
 	}

@@ -79,11 +79,21 @@ func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
 }
 
 // ChangePassword replaces the caller's password after checking the current one; every other session ends.
-func (s *Service) ChangePassword(ctx context.Context, id Identity, current, next string) error {
+// A wrong current password counts as a failed login of the account from the client's IP, and the
+// account's login throttling applies here too.
+func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client, current, next string) error {
 	if err := CheckPassword("new_password", next, id.User.Email, id.User.Username); err != nil {
 		return err
 	}
+	if err := s.checkLoginThrottle(ctx, id.User.Email, client.IP); err != nil {
+		return err
+	}
 	if err := s.confirmPassword(ctx, id.User, current); err != nil {
+		if errors.Is(err, ErrWrongPassword) {
+			if recErr := s.recordLoginFailure(ctx, id.User.Email, client.IP); recErr != nil {
+				return recErr
+			}
+		}
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, next)

@@ -10,18 +10,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// Lifetimes gives the token lifetimes in force now; they may change while the service runs.
-type Lifetimes interface {
-	AccessTokenTTL() time.Duration
-	RefreshTokenTTL() time.Duration
-}
-
-// FixedLifetimes are lifetimes that never change.
-type FixedLifetimes struct{ Access, Refresh time.Duration }
-
-func (f FixedLifetimes) AccessTokenTTL() time.Duration  { return f.Access }
-func (f FixedLifetimes) RefreshTokenTTL() time.Duration { return f.Refresh }
-
 // DefaultReuseGrace is how long a just-rotated refresh token is answered 401 without revoking its
 // session, so that a client racing itself is not signed out.
 const DefaultReuseGrace = 2 * time.Second
@@ -30,20 +18,25 @@ const DefaultReuseGrace = 2 * time.Second
 type Service struct {
 	store      Store
 	accounts   AccountStore
+	throttle   ThrottleStore
 	media      Media
 	hasher     *Hasher
 	tokens     *Tokens
-	lifetimes  Lifetimes
+	settings   *LiveSettings
 	reuseGrace time.Duration
 }
 
-// NewService wires the domain together.
-func NewService(store interface {
+// FullStore is every persistence the account service needs.
+type FullStore interface {
 	Store
 	AccountStore
-}, hasher *Hasher, tokens *Tokens, lifetimes Lifetimes, media Media) *Service {
-	return &Service{store: store, accounts: store, media: media, hasher: hasher, tokens: tokens, lifetimes: lifetimes,
-		reuseGrace: DefaultReuseGrace}
+	ThrottleStore
+}
+
+// NewService wires the domain together.
+func NewService(store FullStore, hasher *Hasher, tokens *Tokens, settings *LiveSettings, media Media) *Service {
+	return &Service{store: store, accounts: store, throttle: store, media: media, hasher: hasher, tokens: tokens,
+		settings: settings, reuseGrace: DefaultReuseGrace}
 }
 
 // Session is a signed-in user's token pair.
@@ -109,17 +102,31 @@ func (s *Service) createAccount(ctx context.Context, r Registration, isAdmin boo
 // same ErrInvalidCredentials after the same amount of hashing; ErrAccountDisabled comes only after a
 // correct password.
 func (s *Service) Login(ctx context.Context, rawEmail, password string, client Client) (Session, error) {
-	email := strings.ToLower(strings.TrimSpace(rawEmail))
+	// Throttling keys on the text as normalised, whether or not an account has it, so that 429s say nothing
+	// about which emails are registered. NUL cannot be stored, and no account has it anyway.
+	email := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(rawEmail)), "\x00", "")
+	if err := s.checkLoginThrottle(ctx, email, client.IP); err != nil {
+		return Session{}, err
+	}
 	user, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrValidation) {
 		return Session{}, err
+	}
+	if email != strings.ToLower(strings.TrimSpace(rawEmail)) {
+		user = User{} // the NUL-stripped text must not sign in as another account
 	}
 	match, rehash, err := s.hasher.Verify(ctx, password, user.PasswordHash)
 	if err != nil {
 		return Session{}, err
 	}
 	if !match {
+		if err := s.recordLoginFailure(ctx, email, client.IP); err != nil {
+			return Session{}, err
+		}
 		return Session{}, ErrInvalidCredentials
+	}
+	if err := s.throttle.ClearLoginFailures(ctx, email, client.IP); err != nil {
+		return Session{}, err
 	}
 	if !user.IsActive {
 		return Session{}, ErrAccountDisabled
@@ -144,7 +151,7 @@ func (s *Service) startSession(ctx context.Context, user User, client Client) (S
 		UserID:      user.ID,
 		Client:      client,
 		RefreshHash: hash,
-		ExpiresAt:   time.Now().Add(s.lifetimes.RefreshTokenTTL()),
+		ExpiresAt:   time.Now().Add(s.settings.RefreshTokenTTL()),
 	})
 	if err != nil {
 		return Session{}, err
@@ -153,7 +160,7 @@ func (s *Service) startSession(ctx context.Context, user User, client Client) (S
 }
 
 func (s *Service) issue(user User, sessionID uuid.UUID, refresh string) (Session, error) {
-	ttl := s.lifetimes.AccessTokenTTL()
+	ttl := s.settings.AccessTokenTTL()
 	access, err := s.tokens.Issue(user.ID, sessionID, ttl)
 	if err != nil {
 		return Session{}, err
@@ -167,7 +174,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	userID, sessionID, err := s.store.RotateRefreshToken(ctx, Rotation{
 		OldHash:    HashRefreshToken(refreshToken),
 		NewHash:    nextHash,
-		ExpiresAt:  time.Now().Add(s.lifetimes.RefreshTokenTTL()),
+		ExpiresAt:  time.Now().Add(s.settings.RefreshTokenTTL()),
 		ReuseGrace: s.reuseGrace,
 	})
 	if err != nil {

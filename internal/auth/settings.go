@@ -11,25 +11,39 @@ import (
 
 // Runtime setting keys. Values are integers; their ranges are in settingRanges and openapi.yaml.
 const (
-	SettingAccessTokenTTL  = "access_token_ttl_seconds"
-	SettingRefreshTokenTTL = "refresh_token_ttl_seconds"
+	SettingAccessTokenTTL   = "access_token_ttl_seconds"
+	SettingRefreshTokenTTL  = "refresh_token_ttl_seconds"
+	SettingLoginMaxFailures = "login_max_failures"
+	SettingRateLimitPerIP   = "rate_limit_per_ip"
 )
 
 type valueRange struct{ min, max int64 }
 
 var settingRanges = map[string]valueRange{
-	SettingAccessTokenTTL:  {5, 86400},
-	SettingRefreshTokenTTL: {60, 31536000},
+	SettingAccessTokenTTL:   {5, 86400},
+	SettingRefreshTokenTTL:  {60, 31536000},
+	SettingLoginMaxFailures: {1, 100},
+	SettingRateLimitPerIP:   {0, 1000000},
 }
 
 // Settings maps setting keys to values.
 type Settings map[string]int64
 
-// DefaultSettings are the first values, taken from the environment.
-func DefaultSettings(accessTTL, refreshTTL time.Duration) Settings {
+// Defaults are the first values of the settings, taken from the environment.
+type Defaults struct {
+	AccessTokenTTL   time.Duration
+	RefreshTokenTTL  time.Duration
+	LoginMaxFailures int
+	RateLimitPerIP   int
+}
+
+// Settings returns the defaults as settings.
+func (d Defaults) Settings() Settings {
 	return Settings{
-		SettingAccessTokenTTL:  int64(accessTTL / time.Second),
-		SettingRefreshTokenTTL: int64(refreshTTL / time.Second),
+		SettingAccessTokenTTL:   int64(d.AccessTokenTTL / time.Second),
+		SettingRefreshTokenTTL:  int64(d.RefreshTokenTTL / time.Second),
+		SettingLoginMaxFailures: int64(d.LoginMaxFailures),
+		SettingRateLimitPerIP:   int64(d.RateLimitPerIP),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -76,7 +77,17 @@ func post(c *http.Client, url string, body any, out any) (int, error) {
 
 func setup(b *testing.B) (*apitest.Env, *http.Client) {
 	b.Helper()
-	env := apitest.New(b, func(c *apitest.Config) { c.AccessTokenTTL = time.Hour })
+	return setupWith(b, nil)
+}
+
+func setupWith(b *testing.B, opt apitest.Option) (*apitest.Env, *http.Client) {
+	b.Helper()
+	env := apitest.New(b, func(c *apitest.Config) {
+		c.AccessTokenTTL = time.Hour
+		if opt != nil {
+			opt(c)
+		}
+	})
 	return env, newClient()
 }
 
@@ -150,23 +161,44 @@ func BenchmarkRefresh(b *testing.B) {
 	}, http.StatusOK)
 }
 
-func benchmarkLogin(b *testing.B, email, password string, want int) {
-	env, c := setup(b)
-	register(b, env, c, "login@example.com")
-	body := map[string]string{"email": email, "password": password}
-	run(b, func(int) (int, error) { return post(c, env.Server.URL+"/api/login", body, nil) }, want)
+// loginAccounts spreads failed logins over accounts and client addresses so that the benchmark measures
+// login itself, not the throttling that would lock one account from one address after a few failures.
+const loginAccounts = 32
+
+func benchmarkLogin(b *testing.B, emailFormat, password string, want int) {
+	env, c := setupWith(b, func(cfg *apitest.Config) {
+		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	for i := range loginAccounts {
+		register(b, env, c, fmt.Sprintf("login%d@example.com", i))
+	}
+	var n atomic.Int64
+	run(b, func(int) (int, error) {
+		i := n.Add(1)
+		body, _ := json.Marshal(map[string]string{"email": fmt.Sprintf(emailFormat, i%loginAccounts), "password": password})
+		req, _ := http.NewRequest(http.MethodPost, env.Server.URL+"/api/login", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}, want)
 }
 
 func BenchmarkLogin(b *testing.B) {
-	benchmarkLogin(b, "login@example.com", apitest.Password, http.StatusOK)
+	benchmarkLogin(b, "login%d@example.com", apitest.Password, http.StatusOK)
 }
 
 // The two failing logins below must cost the same: compare their p50s to see that login timing does not
 // reveal whether an email is registered.
 func BenchmarkLoginWrongPassword(b *testing.B) {
-	benchmarkLogin(b, "login@example.com", "wrong password!", http.StatusUnauthorized)
+	benchmarkLogin(b, "login%d@example.com", "wrong password!", http.StatusUnauthorized)
 }
 
 func BenchmarkLoginUnknownEmail(b *testing.B) {
-	benchmarkLogin(b, "nobody@example.com", "wrong password!", http.StatusUnauthorized)
+	benchmarkLogin(b, "nobody%d@example.com", "wrong password!", http.StatusUnauthorized)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"strings"
@@ -25,6 +26,13 @@ type Config struct {
 	LogLevel        slog.Level    `env:"AUTHD_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"AUTHD_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 	MediaDir        string        `env:"AUTHD_MEDIA_DIR" envDefault:".data/media"`
+	// The next two seed runtime settings the first time; afterwards the admin API changes them.
+	LoginMaxFailures int `env:"AUTHD_LOGIN_MAX_FAILURES" envDefault:"5"`
+	RateLimitPerIP   int `env:"AUTHD_RATE_LIMIT_PER_IP" envDefault:"60"`
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed; empty trusts none.
+	TrustedProxies []netip.Prefix `env:"AUTHD_TRUSTED_PROXIES" envSeparator:","`
+	// CORSOrigins are the exact browser origins allowed to call the API; empty allows none.
+	CORSOrigins []string `env:"AUTHD_CORS_ORIGINS" envSeparator:","`
 }
 
 // MinJWTSecretLen is the shortest HS256 key accepted: RFC 7518 asks for a key at least as long as the hash.
@@ -101,6 +109,18 @@ func (c Config) Validate() error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("AUTHD_ADDR must not be empty"))
 	}
+	if c.LoginMaxFailures < 1 || c.LoginMaxFailures > 100 {
+		errs = append(errs, fmt.Errorf("AUTHD_LOGIN_MAX_FAILURES must be between 1 and 100 (got %d)", c.LoginMaxFailures))
+	}
+	if c.RateLimitPerIP < 0 || c.RateLimitPerIP > 1000000 {
+		errs = append(errs, fmt.Errorf("AUTHD_RATE_LIMIT_PER_IP must be between 0 (off) and 1000000 (got %d)", c.RateLimitPerIP))
+	}
+	for _, origin := range c.CORSOrigins {
+		if u, err := url.Parse(origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.Path != "" || u.RawQuery != "" || origin == "*" {
+			errs = append(errs, fmt.Errorf("AUTHD_CORS_ORIGINS: %q is not an origin such as https://app.example.com", origin))
+		}
+	}
 	if strings.TrimSpace(c.MediaDir) == "" {
 		errs = append(errs, errors.New("AUTHD_MEDIA_DIR must not be empty"))
 	}
@@ -136,6 +156,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("audience", c.Audience),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("media_dir", c.MediaDir),
+		slog.Int("login_max_failures", c.LoginMaxFailures),
+		slog.Int("rate_limit_per_ip", c.RateLimitPerIP),
+		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.Any("cors_origins", c.CORSOrigins),
 	)
 }
 

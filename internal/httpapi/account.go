@@ -68,12 +68,14 @@ func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordReque
 	if err != nil {
 		return nil, err
 	}
-	err = s.auth.ChangePassword(ctx, id, req.Body.CurrentPassword, req.Body.NewPassword)
+	err = s.auth.ChangePassword(ctx, id, clientFrom(ctx), req.Body.CurrentPassword, req.Body.NewPassword)
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.ChangePassword200JSONResponse{Success: true, Message: "Password changed; your other sessions have ended."}, nil
 	case errors.Is(err, auth.ErrWrongPassword):
 		return api.ChangePassword403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(wrongPassword().body(""))}, nil
+	case p.status == http.StatusTooManyRequests:
+		return api.ChangePassword429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	case p.status == http.StatusBadRequest:
 		return api.ChangePassword400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
 	}

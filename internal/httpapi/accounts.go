@@ -16,7 +16,7 @@ var noStore = "no-store"
 type clientKey struct{}
 
 // withClient records where the request came from, for the sessions it may create.
-func withClient(r *http.Request) context.Context {
+func withClient(r *http.Request, ip string) context.Context {
 	ua := r.UserAgent()
 	if len(ua) > 512 || hasControlBytes(ua) {
 		ua = strings.ToValidUTF8(ua[:min(len(ua), 512)], "")
@@ -27,7 +27,7 @@ func withClient(r *http.Request) context.Context {
 			return c
 		}, ua)
 	}
-	return context.WithValue(r.Context(), clientKey{}, auth.Client{UserAgent: ua, IP: clientIP(r)})
+	return context.WithValue(r.Context(), clientKey{}, auth.Client{UserAgent: ua, IP: ip})
 }
 
 func hasControlBytes(s string) bool {
@@ -73,6 +73,8 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 	session, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password, clientFrom(ctx))
 	if err != nil {
 		switch p := problemFor(err); p.status {
+		case http.StatusTooManyRequests:
+			return api.Login429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 		case http.StatusUnauthorized:
 			return api.Login401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
 		case http.StatusForbidden:
@@ -121,4 +123,8 @@ func authResponse(s auth.Session) api.AuthResponse {
 
 func unauthorized(p problem) api.UnauthorizedJSONResponse {
 	return api.UnauthorizedJSONResponse{Body: p.body(""), Headers: api.UnauthorizedResponseHeaders{WWWAuthenticate: challengeFor(p)}}
+}
+
+func tooManyRequests(p problem) api.TooManyRequestsJSONResponse {
+	return api.TooManyRequestsJSONResponse{Body: p.body(""), Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter}}
 }

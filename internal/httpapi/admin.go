@@ -32,6 +32,8 @@ func toAPISettings(s auth.Settings) api.Settings {
 	return api.Settings{
 		AccessTokenTtlSeconds:  s[auth.SettingAccessTokenTTL],
 		RefreshTokenTtlSeconds: s[auth.SettingRefreshTokenTTL],
+		LoginMaxFailures:       s[auth.SettingLoginMaxFailures],
+		RateLimitPerIp:         s[auth.SettingRateLimitPerIP],
 	}
 }
 
@@ -60,6 +62,12 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 	}
 	if v := req.Body.RefreshTokenTtlSeconds; v != nil {
 		changes[auth.SettingRefreshTokenTTL] = *v
+	}
+	if v := req.Body.LoginMaxFailures; v != nil {
+		changes[auth.SettingLoginMaxFailures] = *v
+	}
+	if v := req.Body.RateLimitPerIp; v != nil {
+		changes[auth.SettingRateLimitPerIP] = *v
 	}
 	updated, err := s.admin.UpdateSettings(ctx, id.User, changes)
 	if err != nil {

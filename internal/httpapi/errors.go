@@ -35,7 +35,11 @@ func invalidTokenChallenge() string { return bearerChallenge + `, error="invalid
 // place that decides which status and code an error gets.
 func problemFor(err error) problem {
 	var verr *auth.ValidationError
+	var limited *auth.RateLimitedError
 	switch {
+	case errors.As(err, &limited):
+		return problem{status: http.StatusTooManyRequests, code: api.ErrorCodeRateLimited,
+			message: "Too many attempts; wait before trying again.", retryAfter: limited.RetryAfterSeconds()}
 	case errors.As(err, &verr):
 		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
 			message: "The request has invalid fields.", fields: verr.Fields, cause: err}

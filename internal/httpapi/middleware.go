@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -95,7 +96,7 @@ func withAccessLog(next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),
-			slog.String("remote", clientIP(r)),
+			slog.String("remote", r.RemoteAddr),
 		)
 	})
 }
@@ -179,17 +180,109 @@ func withoutTrailingSlash(next http.Handler) http.Handler {
 
 // withRequestContext prepares the context in which authentication records the caller, and records the
 // client the request came from.
-func withRequestContext(next http.Handler) http.Handler {
+func (s *Server) withRequestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(auth.WithIdentitySlot(withClient(r))))
+		next.ServeHTTP(w, r.WithContext(auth.WithIdentitySlot(withClient(r, s.clients.IP(r)))))
 	})
 }
 
-// clientIP is the connection's address. Forwarded headers are not trusted.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
+// rateLimitedRoutes are the operations counted against the per-IP limit: the ones an attacker repeats.
+var rateLimitedRoutes = map[string]bool{
+	"POST /api/register": true, "POST /api/login": true, "POST /api/refresh": true, "POST /api/me/password": true,
+}
+
+// withRateLimit applies the per-IP limit before validation, so that malformed requests count too.
+func (s *Server) withRateLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rateLimitedRoutes[r.Method+" "+r.URL.Path] {
+			if err := s.auth.CheckRate(r.Context(), clientFrom(r.Context()).IP); err != nil {
+				writeProblem(w, r, problemFor(err))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientResolver finds the client's IP: the connection's address, or, when the connection comes from a
+// trusted proxy, the nearest address in X-Forwarded-For that is not itself a trusted proxy.
+type clientResolver struct{ trusted []netip.Prefix }
+
+func (c clientResolver) IP(r *http.Request) string {
+	addr := remoteAddr(r)
+	if !c.isTrusted(addr) {
+		return addr.String()
 	}
-	return strings.Trim(host, "[]")
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a garbled chain: trust nothing further out
+		}
+		hop = hop.Unmap()
+		if !c.isTrusted(hop) {
+			return hop.String()
+		}
+		addr = hop
+	}
+	return addr.String()
+}
+
+func (c clientResolver) isTrusted(addr netip.Addr) bool {
+	for _, p := range c.trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+func remoteAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.IPv4Unspecified()
+	}
+	return ap.Addr().Unmap()
+}
+
+// withCORS lets the configured browser origins call the API. An origin not on the list is never echoed,
+// and credentials are never allowed: authd uses bearer tokens, not cookies.
+func withCORS(origins []string) func(http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		allowed[o] = true
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			origin := r.Header.Get("Origin")
+			if origin == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			h := w.Header()
+			h.Add("Vary", "Origin")
+			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+			if !allowed[origin] {
+				if preflight {
+					writeProblem(w, r, problem{status: http.StatusForbidden, code: api.ErrorCodeForbidden,
+						message: "This origin may not call the API."})
+					return
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate, X-Request-Id")
+			if preflight {
+				h.Add("Vary", "Access-Control-Request-Method")
+				h.Add("Vary", "Access-Control-Request-Headers")
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -22,9 +23,10 @@ type Pinger interface {
 
 // Server implements the generated strict server interface on top of the domain.
 type Server struct {
-	auth  *auth.Service
-	admin *auth.Admin
-	db    Pinger
+	auth    *auth.Service
+	admin   *auth.Admin
+	db      Pinger
+	clients clientResolver
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -34,6 +36,10 @@ type Deps struct {
 	Auth  *auth.Service
 	Admin *auth.Admin
 	DB    Pinger
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// CORSOrigins are the exact origins browsers may call the API from.
+	CORSOrigins []string
 }
 
 // NewHandler returns the complete handler chain: request id, access log, panic recovery, security
@@ -47,7 +53,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode spec: %w", err)
 	}
-	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB}
+	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB, clients: clientResolver{trusted: d.TrustedProxies}}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
@@ -65,7 +71,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 				message: "The request has invalid parameters.", cause: err})
 		},
 	})
-	validated := withoutTrailingSlash(withRequestContext(requestValidator(specCopy(spec), srv.auth)(apiHandler)))
+	validated := withoutTrailingSlash(srv.withRequestContext(srv.withRateLimit(requestValidator(specCopy(spec), srv.auth)(apiHandler))))
 
 	root := http.NewServeMux()
 	mountDocs(root, spec, specJSON)
@@ -74,6 +80,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 
 	var h http.Handler = root
 	h = withBodyLimit(h)
+	h = withCORS(d.CORSOrigins)(h)
 	h = withSecurityHeaders(h)
 	h = withRecovery(h)
 	h = withAccessLog(h)

@@ -1,0 +1,214 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/apitest"
+)
+
+// withProductionThrottling puts the throttling defaults back and trusts 127.0.0.1 as a proxy, so that a
+// test can speak from several client IPs with X-Forwarded-For.
+func withProductionThrottling(trustLoopback bool) apitest.Option {
+	return func(c *apitest.Config) {
+		c.RateLimitPerIP = apitest.DefaultRateLimitPerIP
+		c.LoginMaxFailures = 5
+		if trustLoopback {
+			c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		}
+	}
+}
+
+func login(env *apitest.Env, email, password, ip string) apitest.Response {
+	env.T.Helper()
+	headers := []string{}
+	if ip != "" {
+		headers = []string{"X-Forwarded-For", ip}
+	}
+	return env.JSON(http.MethodPost, "/api/login", `{"email":"`+email+`","password":"`+password+`"}`, headers...)
+}
+
+func retryAfter(t *testing.T, r apitest.Response) int {
+	t.Helper()
+	s, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	if err != nil {
+		t.Fatalf("Retry-After %q on %d %s", r.Header.Get("Retry-After"), r.Status, r.Body)
+	}
+	return s
+}
+
+func TestLoginLockoutPerAccountAndIP(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(true))
+	env.Register("locked@example.com")
+	for _, email := range []string{"locked@example.com", "nobody@example.com"} {
+		for i := 1; i <= 5; i++ {
+			if r := login(env, email, "wrong password!", "203.0.113.7"); r.Status != http.StatusUnauthorized {
+				t.Fatalf("%s failure %d: %d %s, want 401", email, i, r.Status, r.Body)
+			}
+		}
+		// Locked now, even with the right password; unknown emails exactly like known ones.
+		r := login(env, email, apitest.Password, "203.0.113.7")
+		if r.Status != http.StatusTooManyRequests || r.Error(t).Error != api.ErrorCodeRateLimited {
+			t.Fatalf("%s after 5 failures: %d %s, want 429 rate_limited", email, r.Status, r.Body)
+		}
+		if s := retryAfter(t, r); s < 25 || s > 30 {
+			t.Errorf("%s: Retry-After %d, want about 30", email, s)
+		}
+		// Another IP is not locked out of the account.
+		if r := login(env, email, "wrong password!", "198.51.100.9"); r.Status != http.StatusUnauthorized {
+			t.Errorf("%s from another IP: %d, want 401", email, r.Status)
+		}
+	}
+	if r := login(env, "locked@example.com", apitest.Password, "198.51.100.9"); r.Status != http.StatusOK {
+		t.Errorf("right password from another IP: %d %s", r.Status, r.Body)
+	}
+
+	// The delay doubles with each further failure after a lock ends, up to 15 minutes.
+	ctx := context.Background()
+	expire := func() {
+		if _, err := env.Store.Pool().Exec(ctx, "UPDATE login_failures SET locked_until = now() - interval '1 second' WHERE ip = '203.0.113.7'"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expire()
+	if r := login(env, "locked@example.com", "wrong password!", "203.0.113.7"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("first attempt after the lock: %d", r.Status)
+	}
+	if s := retryAfter(t, login(env, "locked@example.com", apitest.Password, "203.0.113.7")); s < 55 || s > 60 {
+		t.Errorf("second lock: Retry-After %d, want about 60", s)
+	}
+	if _, err := env.Store.Pool().Exec(ctx, "UPDATE login_failures SET failures = 40 WHERE ip = '203.0.113.7'"); err != nil {
+		t.Fatal(err)
+	}
+	expire()
+	login(env, "locked@example.com", "wrong password!", "203.0.113.7")
+	if s := retryAfter(t, login(env, "locked@example.com", apitest.Password, "203.0.113.7")); s < 890 || s > 900 {
+		t.Errorf("capped lock: Retry-After %d, want 900", s)
+	}
+}
+
+func TestLoginSuccessResetsFailures(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(false))
+	env.Register("reset@example.com")
+	for range 4 {
+		login(env, "reset@example.com", "wrong password!", "")
+	}
+	if r := login(env, "reset@example.com", apitest.Password, ""); r.Status != http.StatusOK {
+		t.Fatalf("success: %d", r.Status)
+	}
+	for i := range 4 {
+		if r := login(env, "reset@example.com", "wrong password!", ""); r.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d after the reset: %d, want 401", i+1, r.Status)
+		}
+	}
+	if r := login(env, "reset@example.com", apitest.Password, ""); r.Status != http.StatusOK {
+		t.Errorf("4 failures after a success locked the account: %d", r.Status)
+	}
+}
+
+// Without trusted proxies, X-Forwarded-For is ignored: spoofing it does not escape a lock.
+func TestSpoofedForwardedForChangesNothing(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(false))
+	env.Register("spoof@example.com")
+	for i := range 5 {
+		login(env, "spoof@example.com", "wrong password!", "10.0.0."+strconv.Itoa(i))
+	}
+	if r := login(env, "spoof@example.com", apitest.Password, "10.9.9.9"); r.Status != http.StatusTooManyRequests {
+		t.Errorf("spoofed X-Forwarded-For escaped the lock: %d", r.Status)
+	}
+}
+
+func TestHourlyAccountCap(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(true))
+	env.Register("popular@example.com")
+	if _, err := env.Store.Pool().Exec(context.Background(),
+		"INSERT INTO login_failure_events (email, failed_at) SELECT 'popular@example.com', now() - interval '59 minutes' + g * interval '1 second' FROM generate_series(1, 100) g"); err != nil {
+		t.Fatal(err)
+	}
+	r := login(env, "popular@example.com", apitest.Password, "192.0.2.200")
+	if r.Status != http.StatusTooManyRequests {
+		t.Fatalf("101st attempt in the hour from a new IP: %d %s, want 429", r.Status, r.Body)
+	}
+	if s := retryAfter(t, r); s < 1 || s > 120 {
+		t.Errorf("Retry-After %d, want until the oldest counted failure is an hour old (about 61 s)", s)
+	}
+}
+
+func TestPerIPRateLimit(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(true))
+	// A window boundary in the middle would reset the count; start early in a minute.
+	var secondInMinute float64
+	if err := env.Store.Pool().QueryRow(context.Background(), "SELECT extract(second FROM now())").Scan(&secondInMinute); err != nil {
+		t.Fatal(err)
+	}
+	if secondInMinute > 45 {
+		time.Sleep(time.Duration(61-secondInMinute) * time.Second)
+	}
+	ip := "192.0.2.50"
+	for i := range apitest.DefaultRateLimitPerIP {
+		path := []string{"/api/login", "/api/register", "/api/refresh", "/api/me/password"}[i%4]
+		if r := env.JSON(http.MethodPost, path, `{}`, "X-Forwarded-For", ip); r.Status == http.StatusTooManyRequests {
+			t.Fatalf("request %d limited early", i+1)
+		}
+	}
+	r := env.JSON(http.MethodPost, "/api/login", `{"email":"a@example.com","password":"x"}`, "X-Forwarded-For", ip)
+	if r.Status != http.StatusTooManyRequests || r.Error(t).Error != api.ErrorCodeRateLimited {
+		t.Fatalf("request 61: %d %s, want 429", r.Status, r.Body)
+	}
+	if s := retryAfter(t, r); s < 1 || s > 60 {
+		t.Errorf("Retry-After %d", s)
+	}
+	if r := env.JSON(http.MethodPost, "/api/login", `{}`, "X-Forwarded-For", "192.0.2.51"); r.Status == http.StatusTooManyRequests {
+		t.Error("another IP was limited")
+	}
+	if r := env.Do(http.MethodGet, "/healthz", "", nil, "X-Forwarded-For", ip); r.Status != http.StatusOK {
+		t.Errorf("healthz is limited: %d", r.Status)
+	}
+}
+
+func TestWrongCurrentPasswordCountsAsFailedLogin(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(false))
+	session := env.Register("changer@example.com")
+	auth := []string{"Authorization", "Bearer " + session.AccessToken}
+	for i := range 5 {
+		r := env.JSON(http.MethodPost, "/api/me/password", `{"current_password":"wrong password!","new_password":"a fresh passphrase"}`, auth...)
+		if r.Status != http.StatusForbidden {
+			t.Fatalf("wrong current password %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r := env.JSON(http.MethodPost, "/api/me/password", `{"current_password":"`+apitest.Password+`","new_password":"a fresh passphrase"}`, auth...)
+	if r.Status != http.StatusTooManyRequests {
+		t.Errorf("password change after 5 wrong ones: %d %s, want 429", r.Status, r.Body)
+	}
+	if r := login(env, "changer@example.com", apitest.Password, ""); r.Status != http.StatusTooManyRequests {
+		t.Errorf("login after 5 wrong current passwords: %d, want 429", r.Status)
+	}
+}
+
+// The threshold is a runtime setting: an admin lowers it and it applies at once.
+func TestLoginMaxFailuresIsARuntimeSetting(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(false))
+	admin := env.NewAdmin("root@example.com")
+	resp, _ := env.Client.UpdateSettingsWithResponse(context.Background(), api.SettingsUpdate{LoginMaxFailures: ptr[int64](2)}, apitest.Bearer(admin.AccessToken))
+	if resp.JSON200 == nil || resp.JSON200.LoginMaxFailures != 2 || resp.JSON200.RateLimitPerIp != 60 {
+		t.Fatalf("PATCH: %s", resp.Body)
+	}
+	env.Register("two@example.com")
+	login(env, "two@example.com", "wrong password!", "")
+	login(env, "two@example.com", "wrong password!", "")
+	if r := login(env, "two@example.com", apitest.Password, ""); r.Status != http.StatusTooManyRequests {
+		t.Errorf("after 2 failures with the threshold at 2: %d, want 429", r.Status)
+	}
+}

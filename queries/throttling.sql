@@ -1,0 +1,42 @@
+-- name: LoginLockedUntil :one
+-- When (account, IP) is locked, and how many failures the account had from everywhere in the last hour.
+SELECT
+    COALESCE((SELECT locked_until FROM login_failures f WHERE f.email = @email AND f.ip = @ip), 'epoch')::timestamptz AS locked_until,
+    (SELECT count(*) FROM login_failure_events e WHERE e.email = @email AND e.failed_at > now() - interval '1 hour')::int AS hourly_failures,
+    COALESCE((SELECT min(e.failed_at) FROM (
+        SELECT failed_at FROM login_failure_events e2
+        WHERE e2.email = @email AND e2.failed_at > now() - interval '1 hour'
+        ORDER BY failed_at DESC LIMIT @hourly_limit::int) e), 'epoch')::timestamptz AS oldest_counted_failure;
+
+-- name: RecordLoginFailure :one
+-- One more consecutive failure; from the max_failures-th on, the pair is locked for 30 s doubling with each
+-- further failure, capped at 15 minutes.
+INSERT INTO login_failures AS f (email, ip, failures, last_failure_at, locked_until)
+VALUES (@email, @ip, 1, now(),
+        CASE WHEN 1 >= @max_failures::int THEN now() + interval '30 seconds' END)
+ON CONFLICT (email, ip) DO UPDATE SET
+    failures = f.failures + 1,
+    last_failure_at = now(),
+    locked_until = CASE WHEN f.failures + 1 >= @max_failures::int
+        THEN now() + least(interval '30 seconds' * power(2, least(f.failures + 1 - @max_failures::int, 10)), interval '15 minutes')
+        END
+RETURNING failures, locked_until;
+
+-- name: RecordLoginFailureEvent :exec
+INSERT INTO login_failure_events (email) VALUES ($1);
+
+-- name: PruneLoginFailureEvents :exec
+DELETE FROM login_failure_events WHERE email = $1 AND failed_at < now() - interval '1 hour';
+
+-- name: ClearLoginFailures :exec
+DELETE FROM login_failures WHERE email = $1 AND ip = $2;
+
+-- name: HitRateWindow :one
+-- Counts one request in the current window of key and returns the count and when the window ends.
+INSERT INTO rate_windows AS w (key, window_start, hits)
+VALUES (@key, date_trunc('minute', now()), 1)
+ON CONFLICT (key, window_start) DO UPDATE SET hits = w.hits + 1
+RETURNING hits, (window_start + interval '1 minute')::timestamptz AS window_end;
+
+-- name: PruneRateWindows :exec
+DELETE FROM rate_windows WHERE window_start < now() - interval '2 minutes';
