@@ -43,6 +43,16 @@ test: lint generate-check ## gofmt, vet, generated-code drift, then every test w
 bench: ## requests/s and p50/p99 latency of GET /api/me, refresh and login on a real server and database
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/bench/ | grep -v testdbconf
 
+FUZZTIME ?= 30s
+FUZZ_TARGETS := internal/httpapi:FuzzRequest internal/auth:FuzzVerify internal/auth:FuzzCheckPassword internal/auth:FuzzNormalizeEmail
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (the seed corpora also run in make test)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg | grep -v testdbconf; \
+	done
+
 .PHONY: build
 build: ## build bin/authd
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authd
