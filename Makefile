@@ -53,6 +53,11 @@ fuzz: ## run every fuzz target for FUZZTIME each (the seed corpora also run in m
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg | grep -v testdbconf; \
 	done
 
+.PHONY: spectral
+spectral: ## lint openapi.yaml with Spectral and the OWASP API security ruleset (.spectral.yaml; needs npm)
+	cd tools/spectral && npm ci --no-audit --no-fund --loglevel=error
+	cd tools/spectral && npx --no-install spectral lint ../../openapi.yaml --ruleset ../../.spectral.yaml --fail-severity error
+
 .PHONY: build
 build: ## build bin/authd
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authd

@@ -177,7 +177,7 @@ type Actor struct {
 // AdminUser The user object plus what an admin needs to judge the account.
 type AdminUser struct {
 	// ActiveSessions Sessions not revoked and not expired.
-	ActiveSessions int `json:"active_sessions"`
+	ActiveSessions int32 `json:"active_sessions"`
 
 	// AvatarUrl Path of the avatar image (/media/avatars/...), or null.
 	AvatarUrl    nullable.Nullable[string]    `json:"avatar_url"`
@@ -222,7 +222,7 @@ type AuthResponse struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Lifetime of the access token, in seconds.
-	ExpiresIn int `json:"expires_in"`
+	ExpiresIn int32 `json:"expires_in"`
 
 	// RefreshToken Opaque; exchange it at /api/refresh. Only its hash is stored.
 	RefreshToken openapi_types.UUID    `json:"refresh_token"`
@@ -256,8 +256,7 @@ type ErrorDetails struct {
 	RequestId *string `json:"request_id,omitempty"`
 
 	// ValidationErrors Each bad field (a JSON property, parameter or header name) mapped to what is wrong with it.
-	ValidationErrors     *map[string]string     `json:"validation_errors,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	ValidationErrors *map[string]string `json:"validation_errors,omitempty"`
 }
 
 // ErrorResponse defines model for ErrorResponse.
@@ -470,7 +469,7 @@ type TokenPair struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Lifetime of the access token, in seconds.
-	ExpiresIn int `json:"expires_in"`
+	ExpiresIn int32 `json:"expires_in"`
 
 	// RefreshToken Opaque; exchange it at /api/refresh. Only its hash is stored.
 	RefreshToken openapi_types.UUID `json:"refresh_token"`
@@ -506,7 +505,7 @@ type Username = string
 type Cursor = string
 
 // Limit defines model for Limit.
-type Limit = int
+type Limit = int32
 
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
@@ -572,6 +571,7 @@ type ListUsersParams struct {
 
 // PutAvatarMultipartBody defines parameters for PutAvatar.
 type PutAvatarMultipartBody struct {
+	// Avatar The image file, at most 5 MiB (larger is 413).
 	Avatar openapi_types.File `json:"avatar"`
 }
 
@@ -610,89 +610,6 @@ type RefreshJSONRequestBody = RefreshRequest
 
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
-
-// Getter for additional properties for ErrorDetails. Returns the specified
-// element and whether it was found
-func (a ErrorDetails) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for ErrorDetails
-func (a *ErrorDetails) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for ErrorDetails to handle AdditionalProperties
-func (a *ErrorDetails) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["request_id"]; found {
-		err = json.Unmarshal(raw, &a.RequestId)
-		if err != nil {
-			return fmt.Errorf("error reading 'request_id': %w", err)
-		}
-		delete(object, "request_id")
-	}
-
-	if raw, found := object["validation_errors"]; found {
-		err = json.Unmarshal(raw, &a.ValidationErrors)
-		if err != nil {
-			return fmt.Errorf("error reading 'validation_errors': %w", err)
-		}
-		delete(object, "validation_errors")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for ErrorDetails to handle AdditionalProperties
-func (a ErrorDetails) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.RequestId != nil {
-		object["request_id"], err = json.Marshal(a.RequestId)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'request_id': %w", err)
-		}
-	}
-
-	if a.ValidationErrors != nil {
-		object["validation_errors"], err = json.Marshal(a.ValidationErrors)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'validation_errors': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1824,7 +1741,7 @@ func NewGetSettingsHistoryRequest(server string, params *GetSettingsHistoryParam
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1902,7 +1819,7 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 
 		if params.Limit != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3080,12 +2997,12 @@ type GetSettingsResponse401Headers struct {
 
 // GetSettingsResponse429Headers the declared response headers of an HTTP 429 response for GetSettings
 type GetSettingsResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // GetSettingsResponse503Headers the declared response headers of an HTTP 503 response for GetSettings
 type GetSettingsResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type GetSettingsResponse struct {
@@ -3177,12 +3094,12 @@ type UpdateSettingsResponse401Headers struct {
 
 // UpdateSettingsResponse429Headers the declared response headers of an HTTP 429 response for UpdateSettings
 type UpdateSettingsResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // UpdateSettingsResponse503Headers the declared response headers of an HTTP 503 response for UpdateSettings
 type UpdateSettingsResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type UpdateSettingsResponse struct {
@@ -3295,12 +3212,12 @@ type GetSettingsHistoryResponse401Headers struct {
 
 // GetSettingsHistoryResponse429Headers the declared response headers of an HTTP 429 response for GetSettingsHistory
 type GetSettingsHistoryResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // GetSettingsHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetSettingsHistory
 type GetSettingsHistoryResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type GetSettingsHistoryResponse struct {
@@ -3399,12 +3316,12 @@ type ListUsersResponse401Headers struct {
 
 // ListUsersResponse429Headers the declared response headers of an HTTP 429 response for ListUsers
 type ListUsersResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
 type ListUsersResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type ListUsersResponse struct {
@@ -3503,12 +3420,12 @@ type DeleteUserResponse401Headers struct {
 
 // DeleteUserResponse429Headers the declared response headers of an HTTP 429 response for DeleteUser
 type DeleteUserResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // DeleteUserResponse503Headers the declared response headers of an HTTP 503 response for DeleteUser
 type DeleteUserResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type DeleteUserResponse struct {
@@ -3614,12 +3531,12 @@ type GetUserResponse401Headers struct {
 
 // GetUserResponse429Headers the declared response headers of an HTTP 429 response for GetUser
 type GetUserResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
 type GetUserResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type GetUserResponse struct {
@@ -3725,12 +3642,12 @@ type UpdateUserResponse401Headers struct {
 
 // UpdateUserResponse429Headers the declared response headers of an HTTP 429 response for UpdateUser
 type UpdateUserResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type UpdateUserResponse struct {
@@ -3857,12 +3774,12 @@ type RevokeUserSessionsResponse401Headers struct {
 
 // RevokeUserSessionsResponse429Headers the declared response headers of an HTTP 429 response for RevokeUserSessions
 type RevokeUserSessionsResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // RevokeUserSessionsResponse503Headers the declared response headers of an HTTP 503 response for RevokeUserSessions
 type RevokeUserSessionsResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type RevokeUserSessionsResponse struct {
@@ -3973,12 +3890,12 @@ type LoginResponse401Headers struct {
 
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
 type LoginResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type LoginResponse struct {
@@ -4088,12 +4005,12 @@ func (r LoginResponse) ContentType() string {
 
 // LogoutResponse429Headers the declared response headers of an HTTP 429 response for Logout
 type LogoutResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // LogoutResponse503Headers the declared response headers of an HTTP 503 response for Logout
 type LogoutResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type LogoutResponse struct {
@@ -4190,12 +4107,12 @@ type DeleteMeResponse401Headers struct {
 
 // DeleteMeResponse429Headers the declared response headers of an HTTP 429 response for DeleteMe
 type DeleteMeResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // DeleteMeResponse503Headers the declared response headers of an HTTP 503 response for DeleteMe
 type DeleteMeResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type DeleteMeResponse struct {
@@ -4308,12 +4225,12 @@ type GetMeResponse401Headers struct {
 
 // GetMeResponse429Headers the declared response headers of an HTTP 429 response for GetMe
 type GetMeResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // GetMeResponse503Headers the declared response headers of an HTTP 503 response for GetMe
 type GetMeResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type GetMeResponse struct {
@@ -4398,12 +4315,12 @@ type PatchMeResponse401Headers struct {
 
 // PatchMeResponse429Headers the declared response headers of an HTTP 429 response for PatchMe
 type PatchMeResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // PatchMeResponse503Headers the declared response headers of an HTTP 503 response for PatchMe
 type PatchMeResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type PatchMeResponse struct {
@@ -4516,12 +4433,12 @@ type PutMeResponse401Headers struct {
 
 // PutMeResponse429Headers the declared response headers of an HTTP 429 response for PutMe
 type PutMeResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // PutMeResponse503Headers the declared response headers of an HTTP 503 response for PutMe
 type PutMeResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type PutMeResponse struct {
@@ -4634,12 +4551,12 @@ type DeleteAvatarResponse401Headers struct {
 
 // DeleteAvatarResponse429Headers the declared response headers of an HTTP 429 response for DeleteAvatar
 type DeleteAvatarResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // DeleteAvatarResponse503Headers the declared response headers of an HTTP 503 response for DeleteAvatar
 type DeleteAvatarResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type DeleteAvatarResponse struct {
@@ -4724,12 +4641,12 @@ type PutAvatarResponse401Headers struct {
 
 // PutAvatarResponse429Headers the declared response headers of an HTTP 429 response for PutAvatar
 type PutAvatarResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // PutAvatarResponse503Headers the declared response headers of an HTTP 503 response for PutAvatar
 type PutAvatarResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type PutAvatarResponse struct {
@@ -4835,12 +4752,12 @@ type ChangeEmailResponse401Headers struct {
 
 // ChangeEmailResponse429Headers the declared response headers of an HTTP 429 response for ChangeEmail
 type ChangeEmailResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // ChangeEmailResponse503Headers the declared response headers of an HTTP 503 response for ChangeEmail
 type ChangeEmailResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type ChangeEmailResponse struct {
@@ -4960,12 +4877,12 @@ type ChangePasswordResponse401Headers struct {
 
 // ChangePasswordResponse429Headers the declared response headers of an HTTP 429 response for ChangePassword
 type ChangePasswordResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // ChangePasswordResponse503Headers the declared response headers of an HTTP 503 response for ChangePassword
 type ChangePasswordResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type ChangePasswordResponse struct {
@@ -5078,12 +4995,12 @@ type EndOtherSessionsResponse401Headers struct {
 
 // EndOtherSessionsResponse429Headers the declared response headers of an HTTP 429 response for EndOtherSessions
 type EndOtherSessionsResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // EndOtherSessionsResponse503Headers the declared response headers of an HTTP 503 response for EndOtherSessions
 type EndOtherSessionsResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type EndOtherSessionsResponse struct {
@@ -5161,12 +5078,12 @@ type ListMySessionsResponse401Headers struct {
 
 // ListMySessionsResponse429Headers the declared response headers of an HTTP 429 response for ListMySessions
 type ListMySessionsResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // ListMySessionsResponse503Headers the declared response headers of an HTTP 503 response for ListMySessions
 type ListMySessionsResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type ListMySessionsResponse struct {
@@ -5251,12 +5168,12 @@ type EndMySessionResponse401Headers struct {
 
 // EndMySessionResponse429Headers the declared response headers of an HTTP 429 response for EndMySession
 type EndMySessionResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // EndMySessionResponse503Headers the declared response headers of an HTTP 503 response for EndMySession
 type EndMySessionResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type EndMySessionResponse struct {
@@ -5353,12 +5270,12 @@ type RefreshResponse401Headers struct {
 
 // RefreshResponse429Headers the declared response headers of an HTTP 429 response for Refresh
 type RefreshResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // RefreshResponse503Headers the declared response headers of an HTTP 503 response for Refresh
 type RefreshResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type RefreshResponse struct {
@@ -5466,12 +5383,12 @@ type RegisterResponse201Headers struct {
 
 // RegisterResponse429Headers the declared response headers of an HTTP 429 response for Register
 type RegisterResponse429Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 // RegisterResponse503Headers the declared response headers of an HTTP 503 response for Register
 type RegisterResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type RegisterResponse struct {
@@ -5682,7 +5599,7 @@ func (r GetAvatarResponse) ContentType() string {
 
 // ReadyzResponse503Headers the declared response headers of an HTTP 503 response for Readyz
 type ReadyzResponse503Headers struct {
-	RetryAfter int
+	RetryAfter int32
 }
 
 type ReadyzResponse struct {
@@ -6358,8 +6275,8 @@ func ParseGetSettingsResponse(rsp *http.Response) (*GetSettingsResponse, error) 
 	case rsp.StatusCode == 429:
 		var headers GetSettingsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6368,8 +6285,8 @@ func ParseGetSettingsResponse(rsp *http.Response) (*GetSettingsResponse, error) 
 	case rsp.StatusCode == 503:
 		var headers GetSettingsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6473,8 +6390,8 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 	case rsp.StatusCode == 429:
 		var headers UpdateSettingsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6483,8 +6400,8 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 	case rsp.StatusCode == 503:
 		var headers UpdateSettingsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6574,8 +6491,8 @@ func ParseGetSettingsHistoryResponse(rsp *http.Response) (*GetSettingsHistoryRes
 	case rsp.StatusCode == 429:
 		var headers GetSettingsHistoryResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6584,8 +6501,8 @@ func ParseGetSettingsHistoryResponse(rsp *http.Response) (*GetSettingsHistoryRes
 	case rsp.StatusCode == 503:
 		var headers GetSettingsHistoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6675,8 +6592,8 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers ListUsersResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6685,8 +6602,8 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers ListUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6786,8 +6703,8 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers DeleteUserResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6796,8 +6713,8 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers DeleteUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6894,8 +6811,8 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers GetUserResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -6904,8 +6821,8 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7023,8 +6940,8 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers UpdateUserResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7033,8 +6950,8 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7131,8 +7048,8 @@ func ParseRevokeUserSessionsResponse(rsp *http.Response) (*RevokeUserSessionsRes
 	case rsp.StatusCode == 429:
 		var headers RevokeUserSessionsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7141,8 +7058,8 @@ func ParseRevokeUserSessionsResponse(rsp *http.Response) (*RevokeUserSessionsRes
 	case rsp.StatusCode == 503:
 		var headers RevokeUserSessionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7256,8 +7173,8 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7266,8 +7183,8 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers LoginResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7347,8 +7264,8 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers LogoutResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7357,8 +7274,8 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers LogoutResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7465,8 +7382,8 @@ func ParseDeleteMeResponse(rsp *http.Response) (*DeleteMeResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers DeleteMeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7475,8 +7392,8 @@ func ParseDeleteMeResponse(rsp *http.Response) (*DeleteMeResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers DeleteMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7552,8 +7469,8 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers GetMeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7562,8 +7479,8 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7667,8 +7584,8 @@ func ParsePatchMeResponse(rsp *http.Response) (*PatchMeResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers PatchMeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7677,8 +7594,8 @@ func ParsePatchMeResponse(rsp *http.Response) (*PatchMeResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers PatchMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7782,8 +7699,8 @@ func ParsePutMeResponse(rsp *http.Response) (*PutMeResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers PutMeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7792,8 +7709,8 @@ func ParsePutMeResponse(rsp *http.Response) (*PutMeResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers PutMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7869,8 +7786,8 @@ func ParseDeleteAvatarResponse(rsp *http.Response) (*DeleteAvatarResponse, error
 	case rsp.StatusCode == 429:
 		var headers DeleteAvatarResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7879,8 +7796,8 @@ func ParseDeleteAvatarResponse(rsp *http.Response) (*DeleteAvatarResponse, error
 	case rsp.StatusCode == 503:
 		var headers DeleteAvatarResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7977,8 +7894,8 @@ func ParsePutAvatarResponse(rsp *http.Response) (*PutAvatarResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers PutAvatarResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -7987,8 +7904,8 @@ func ParsePutAvatarResponse(rsp *http.Response) (*PutAvatarResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers PutAvatarResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8099,8 +8016,8 @@ func ParseChangeEmailResponse(rsp *http.Response) (*ChangeEmailResponse, error) 
 	case rsp.StatusCode == 429:
 		var headers ChangeEmailResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8109,8 +8026,8 @@ func ParseChangeEmailResponse(rsp *http.Response) (*ChangeEmailResponse, error) 
 	case rsp.StatusCode == 503:
 		var headers ChangeEmailResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8214,8 +8131,8 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 	case rsp.StatusCode == 429:
 		var headers ChangePasswordResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8224,8 +8141,8 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 	case rsp.StatusCode == 503:
 		var headers ChangePasswordResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8297,8 +8214,8 @@ func ParseEndOtherSessionsResponse(rsp *http.Response) (*EndOtherSessionsRespons
 	case rsp.StatusCode == 429:
 		var headers EndOtherSessionsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8307,8 +8224,8 @@ func ParseEndOtherSessionsResponse(rsp *http.Response) (*EndOtherSessionsRespons
 	case rsp.StatusCode == 503:
 		var headers EndOtherSessionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8384,8 +8301,8 @@ func ParseListMySessionsResponse(rsp *http.Response) (*ListMySessionsResponse, e
 	case rsp.StatusCode == 429:
 		var headers ListMySessionsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8394,8 +8311,8 @@ func ParseListMySessionsResponse(rsp *http.Response) (*ListMySessionsResponse, e
 	case rsp.StatusCode == 503:
 		var headers ListMySessionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8481,8 +8398,8 @@ func ParseEndMySessionResponse(rsp *http.Response) (*EndMySessionResponse, error
 	case rsp.StatusCode == 429:
 		var headers EndMySessionResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8491,8 +8408,8 @@ func ParseEndMySessionResponse(rsp *http.Response) (*EndMySessionResponse, error
 	case rsp.StatusCode == 503:
 		var headers EndMySessionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8599,8 +8516,8 @@ func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers RefreshResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8609,8 +8526,8 @@ func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers RefreshResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8707,8 +8624,8 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers RegisterResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8717,8 +8634,8 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers RegisterResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8856,8 +8773,8 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers ReadyzResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = value
@@ -8998,7 +8915,7 @@ func (siw *ServerInterfaceWrapper) GetSettingsHistory(w http.ResponseWriter, r *
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -9057,7 +8974,7 @@ func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -9637,7 +9554,7 @@ type NotFoundJSONResponse ErrorResponse
 type PayloadTooLargeJSONResponse ErrorResponse
 
 type ServiceUnavailableResponseHeaders struct {
-	RetryAfter int
+	RetryAfter int32
 }
 type ServiceUnavailableJSONResponse struct {
 	Body ErrorResponse
@@ -9648,7 +9565,7 @@ type ServiceUnavailableJSONResponse struct {
 type SettingsResponseJSONResponse Settings
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter int
+	RetryAfter int32
 }
 type TooManyRequestsJSONResponse struct {
 	Body ErrorResponse
@@ -13489,109 +13406,112 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1rc9u2ln/lDPfO1N5SsuRHmtpf1k2TNt08PHlMdjbKlWDySEJDAiwA2laz/u87OAApkqJevrab5vp+",
-	"uI0pAjgAzvvFL0Ek00wKFEYHx1+CKbIYFf3zCYum+EQKo2Ri/45RR4pnhksRHAfv5GcUoFBnUmjUkOba",
-	"gMALVHCOENmxcTcIAx1NMWV2PIo8DY4/BkJ2tJEKg09hYGYZBseBNoqLSXB9HQZv0KjZ6digWlzzLUZS",
-	"xBqMhEvGDZzjWCoEo2ZcTIBNGBd2SYV/5FxhHBwblWMVhJQLnloo+uXSXBicoKK1P3z4cJqbKQrDI2aw",
-	"ZdNTBDZ/g0sBNDkCXmUYGYxh582zJ/Doh6Pe7hpQ2NULFBMzDY73e73Fk7gOg4wplqIpriNXWqp2mEYC",
-	"r8wwojdGIMdgpgiZwgsucw0Zm6AFhtvX/8hRzYIwECy167kxwSrIMmYMKjv2nx9PO//LOn/2Oj8OO5/+",
-	"8x9B2wW+4Ck3i2CesQmC5n8uhSShcVVAYhyzPDEWjNBC5a/OwrTmIt9rVM9/tnPQShkz0/lCPF55MWOp",
-	"UmaC4yDP6c2Wiymx3r5/Gqdc2AXf+Kf2YSSFQUHHwLIs8ciy97u2Z/Glsto/FI6D4+A/9uZkuOd+1Xvl",
-	"zG7VxWvPNaoQmAYmgNmXQSNq4KYbXIfBTyx+g3/kqM2tQfRUKTnf5xKolFsUuAYuLljC42MY0X9pySHa",
-	"SUawc8nNFEYxGsYT3W2+oEcgWGrpGlk0hXMWw5hjEu+CVAMxSlliLwrjod3BqDsQdstPpBgnPLrnDWPK",
-	"eAJS0X1YJLNbN8zyx50R/Tikv0YhjIpX/JPd0I6z1BpNmZggXMo8iSFBdoEgJLDI8AscCHe7O6OEaTOk",
-	"P0a7fs/PpDrncYzi/jZdZZJxCOe5ASENsCSRl5YFjsYFTHbLLIpkLsww5pqdJxiPdgk9nwvLVVhCq90j",
-	"7AJyUXJrQjXYGXEPjEfO3RO6k3MZz0Czmbbbm1pcLN6jHbyS5pnMRXx/wL+SoPNoasWuzFWEFnmUzA3C",
-	"zkhIMxxbcPz5nrFZIln8TsoXTE3wfkmCTo5rkFYf6MNL/hMhuuVTF8ww5X44sj/AzihzoA6NlMPEAuu3",
-	"8BbVBY/wvWAXjCcWee53FzEz7JxpoudcKMuILBAFyWpUdhd+m3YHhPzaQT3M52CPSBmo6Fak5XRKNacN",
-	"Uv/2XkUhIjDfojFcTPSti5ti4mWnof3vwAWMpYqQ7uidlC+ZmHlJo+/xgqSElIlZIW807IwUMzgkRcKy",
-	"mROnJTINibT6oYbKsRNd396tvBdWL5SK/4n3yA9ecq25mIQkHqWyWqhVaiBSGFsGzRJNzI2E67Dy1PLl",
-	"4rGRhWyq7GEBYz98+NBpKserDqipS/tT0nmWSWUwfokxZ+9It/orGJOVV15PlhkqWu87DamFCqzKBzuj",
-	"fA7tkH4Y2h88b7J62fssthLw1nawUtdza5GO0SUl148iHTSKUGsyyd69e+HNpEUd/AUfo+Ep2p0zGgJ0",
-	"+Rq41jnGMFYyBSEvQYoQSJ2kmSwqlGoxF+bRYVBRyB8/Oqyp5EeLKnkYnEbGSXkWx9yCw5IzZU/ecKtG",
-	"j1misbntD1NL4TEC89pRF0Y8HtH15UkCUkQIZsoMHYp9HGOCxtmdWWX2LwFpYU3j5uhwQbsPrXXQYgTY",
-	"9Zz8cebCotkzNyg+OgvDLTm3ceX57xgZOotSr9/uPAqVH9xUkCW5hku7/1L/F4jOPv49jydI6O3Vr8Uz",
-	"cbrlUKPWXArdZm67X4hYFF7IzxgDEzH97VmNnba8+V7bzTuBP8xV0mYUmmlBhl4x4Kk1FHf2iOD23EO9",
-	"1+12napsL6LrsG9upB4+XntDYRAptAQ0ZKZ2wZaqOpYogpYxJdqUr7sn4Ro8CoOrzkR2FuYbc6XN0Nmh",
-	"NVw86m2Miouv6aG7Svu2//VcygSZKH62uNH+a8LEJGcTHEYybgJ1cNSyGlkgiZxwseok194GTbPpQWRT",
-	"KXAo8vTc0Uzl/f6jDRbzvHOrqy8MtRb4bswMKrPWcKF6HI3d1uineV2Vy63hd23HzSurIky4wARW8qsz",
-	"5uyIlTyrzmQqjqk239L6q9Ne/+AGU72Fx4RI9Lkb1K842JhSbLZwSW6ZsAbuyqNwon/tYaRcVJ/2m8dT",
-	"ZwirtnaGSkvxyr556zS/at0X/uUn9t0m4W4OcJOEWZK8HgfHH9fMYUe9coOuPzXRpUGlm035vhjRMt91",
-	"243nZlo1tbbAfadiOf16Ufadwm8f3sHOr2/3jx6FVuUEZr7//dLsWvGtUcTWYBnQ+lYlJ33yGH5CplDB",
-	"IO/1DiKamf6Jg6AhFQ97Pz5qk2gktvWQi9XqodccShWxqQ6ucsBa0hor1NNlW3+dsT9yPAG88l4va6UZ",
-	"2GMZ3/NDu/BaJDPgRsOU6alV7ihoENd00WUikdYdGm9dFIEHd3YtYQeHRxtq53XGUbvj5sZrgNTO3q/Y",
-	"xmKeFjpHQxmj3UMiL1F1IqYxPoFc8D9yBPtXhwuNQnPLE5JZl1ZjaZYQy4vZf/m/upFMqwe4TJ1JuSi1",
-	"gE2VGwL8CV3oloRSqlkrzTt6icIiWl9KVVeOyoe1vfT3H9f20l8nrIvzKKdrvSFraD7xvLNhkLNoygV2",
-	"FLKYXEXOwWgZrXMpJtx5xqNEaofMBXY2HeC0k6qT2yJNq0VK8DY8aBRkWTD7K08LDK0a/Q4zvDfZ6gZ1",
-	"x62Vj4WT0UKHZirjoX3kPb+FouOc2xV1p3ww919bYql4a4IwaPGbEbxVz2wr8dJ9/OziCMsxzykYdcTz",
-	"rqOh07QbtolCjcKAFHDU6+nQsuUxF7G7RjmZYAwRyzU2GG+/16bCLoQ3lgPa0DfbZqtD+rQWIIEdBr+9",
-	"ff0K/FZnIZSBRGtBOQcN2GvZhZRlGcYUULV2JNdwqaSYAMVmOBmNDfS/XkYQNxSS8fze1jp3iju2cqyI",
-	"GqwdVCguKWrt9df68f2ap0yUFHsCmo2RZPBUXnbhFYW0IykM40KXAQDduPX2e9I5iYeKEKIzmCNxRSuz",
-	"klcblmZLbZSadF/LyQoe4rddXWAOWFiefxuj+xVZYqZvDTO53vJadTmo4G/yc3vAvwq0H9UGS00PbVGm",
-	"fnpyBoc/QKHbgmGT0AVLmIYRipHF/VFmOj+9GdXFIz2rH6+1fCtiY78tCP7py374+HqnM4+Jf/rSDx9f",
-	"77bFxcPghbW/XrKrZ4wnucIWd8sTSz1RbiU4jBlPSNpPLNKNpQIpSleOc9PZB8/PihyIca7MFBVYMNPM",
-	"aJiggcP9H53UiTFhs4HQhimjrap10ANNrpxY5ucJakfwFGktZho7QEPIM0sN/SNIucgN6u5ArPQHrg3Q",
-	"+8OoBKdvoiusUFn6bT6Ev1prOKsAUL/4x3S++48hmjLFIoNKnxQBVYj5hBt94vNrpClYEd0rLfydhkRG",
-	"LLFs3hSxqULyDsTOonoYwuUUaYYZMIVwaEelFo3mEOxWljwnF6xMU2l18lxjDMVWHTLMiSmSSmFkYCqV",
-	"RjgnqpmBNiwjab7lyT9uucjiHG+kaUa5UijM8FaxIQwEXtamXGnTFu81sWgBtsa8q5DqiRRjbrfBXbxh",
-	"iyO5S8JYDfvcQbDoY6vy238OBle9XmcwuOqPB4OrH8af2lls1VuwQGSj70fE8A49M3N0BTtPu/1Hh7t1",
-	"ifD9wVH/x/7+weHRox8eN47gUQ22weD7j8T5D8P+0XU7VEqOeYIbOoxuxz304OHZwsPzhhmkpLUzVM/P",
-	"FjGnCG1DhsrLQPpnlHBrHzw/sxilcMK1QRU6mR2C9wQQzhVk4MNYJ9CjpIHxuLtOkNr/rQuwvHEr3Uyc",
-	"LnhqmpbMNuRen6yN5j2sW0Uqi5O8hVDlQf/o4FH9SB8tOVN3nf+ijrKRP+NvReRbC7lFxrAxO6gT/2Yk",
-	"fxPNzMc5t1UlbhBP9CK+LYmXa8oapDwbAqfNC+t0r7HX8bz3omKkV8zJwtm4DXibBhyzIYtj5Q3bCsN4",
-	"dLgs0mfh9qAsxrTtG6D5RHS4oIw2T/B0AFwXB1Ij7bWxuyGb+JOuahb9/Y3CdbVYWm0DtYOtrVQ7l/lV",
-	"r0C4F3xrzlIN1m8UEStwuxkPWxsRWxkR9KliN1PBadCWdOPHnM/WRgApz8Sr5BcsybG2SiERFjm+TOKt",
-	"3vfZcG0ic42Pww+sLlkFt7bbsHpcK25C/wuhqaExyVDPJfHq421LNLJUTuHllF0NxxUHx0qJ1HSIXFc9",
-	"wsMM1ZBn6yZp6G7N0NM2W1uimqwK+NSmX7V06/m0bXfVFf/KtZFqdoMgvMOhbZhGlbzXhdLDfzHI3zSD",
-	"PbDrg/HFwdxSLP6BJrahicXbcC7lG4YBKt75G3jVLV61ONWbnLd0ehertWEVbfaMcfUQ7f82o/23E8Fv",
-	"Q52NcjobWPOQHXn32ZEP6Y8P6Y/FlS2j22KzdRL8messYTOKlofQ7xz1KiGSEHTGItRF4dvGCTmnMYMX",
-	"8gITFmEzjNz0uK12hH/fXoOrMcoVN7O3VJzsjYOUC88Tj78E5/SvZwUu/PbhXdBSKVfzPchxmWfehVNX",
-	"bkrxWsuuFTLvkzPVwikpAC9QlUU6IWgJDGJMpcHY1zV+V6wwQaPhsHdgxYMUEbrgkquwtnTroC83PDUm",
-	"s9fnnlvRecOdEdwND27FEdFdD4Q9dC7GchGDWG6msT0hRjG5TrN83CW9HPvlXSFK6EtKa75j71fWU6lM",
-	"J+EXGJNK4TYyEN47SnFcJQ2zmjFIEr0ND2ro5nVhCUiZYBNMUZjuQAzEU7otSh4I3bm4+0vYzB7NlHkf",
-	"FUt9Lc3OqJb9MdrtgpVblijsVUcRZgYYGMV4YkHSCdNTd7EJj9Brir40++Vze1kkDOlg9fHensxQuGrH",
-	"rlSTPT9I79l3KW3CuCQ3e85BGFygcs68oNftd3tk2mcoWMaD4+Cg2+sekDvQTIkqSAkhJNzTFUt6gsQq",
-	"y8qg53FwHPyCprS2GzXg+73eMlW6fG9voXDvOgwOe/31A2u1ZTToYP2geVmwHbH/4/oRzUq+6zA42mRf",
-	"9UJeGnWwyWks1HZWORdFeWo86+On609W909TpmZFqXkuSIVtKU0MA8PsZX50swSfyHttomlL4oWzOIFl",
-	"WTKz+ng90sDGBtUlU7EO5/zMk7XQhokIQU+ZZb415hcSMVpOInAgnDZNpGcfy9xShUJKyejCO7ciSywf",
-	"nRUrf0bM7JRcQeK1dd2FUwEyNx057ihSp8ltFAIbCJe7RdVrrtg2F5+FvBTF+ThGPSYnMjGKw16vqLLn",
-	"Jixqe6jS2ZvhjlLrhODs7RotEMr8JOPZrVejeuP+uq5X+ODgbRHhBgMr3RTukW77G4xoFnrTuKNNwGsp",
-	"xvxGmYUjcWBiBjo/11gWfzY5SBvjuA7b5MTe1PnjNpEX3nUX1Hu6LIljz1/Zc71UrsO1L/rmMHbTbTRx",
-	"qxRZ9UO2NVigfjP2fAsW8pXT2DeI7k6LK6Wiu4gQBF6iNkCm13pEL0uvPHbXr/m/cWbJKGMTLry3yqqq",
-	"jVZE5yz6TAmYxYMidmnfco2JwCKSpjw0bShn/nLKExwIWr9Uy7sw0shUNB1BasU4ap/vNp5nwlV7sIRt",
-	"VliLMHvBtXnvq78axNnWpcjBsLRf0tHhTVKXNiDwr4oT1AsCV/IAusQHDnDvHOAt4am3IKkSXMl8MnX3",
-	"cSNOsPeFx9eODyS4rDkahfJdZaKvSI+Y8Cmkvjgfdg57P0K9k9ECVf5M75I/dQGPD1vcNEXd/9eNZw70",
-	"1SPKpkI0YAPELHtefaOY7O7Wu08IockCc1aK4/5c6XaDb5le1o5YG5zBYrO3bwzjvkEEei1WdsprdxRs",
-	"o6X7boN21SUehp+pgo6aVDo0RhFr70ko0r28z/O4me9oMb7erOVcmiloIzO4lOozF5PuQKxlvr6Gz6pI",
-	"3vvaxoiXWvslxdy+pd+sqb8tU/+bp9WtpcODN+F2vQlEy99pHwYJQUnXHM771rdRrPZcf51ONcHv5lxI",
-	"6ha594ZWsK8VjX0eROC/iQh8WmhN1eRi5nuJLUdSCjkRJnqEalp5zuFchqhIVM29zs4mn1hxVMaMDnt9",
-	"53oun/hcHEo5KR8anmJ3IE7ncquofSxjhIt9RV0nUqpRI589Fa25crR6uVrDA0C7vBvZVit03Fyw3Y5c",
-	"rXYuaTHS3/KJwBhcz+xm3+9OpfH3qjZ/tSbhtMiDN/3vKv/mzgM+EZYcXVHwQii6xjJyM61zDJmb5Szj",
-	"DWboQtPcUMaSRhGTXjxnG0UGmoYpU2liFV/HWPQlqnn4udtGyHbxu6HkRpXVPdNyM7lyaYtWx90pzkf9",
-	"+m7sEnmglc1oxWlVtcIdVjfh4BwTKSbWfFtBOUX20XLfmrNhXTi4UBOJMtwjnyHIFMJECt9uxhFvxETp",
-	"R59/JqHN4/YS74h8WguVNyKiwyWfYfD6QLXr51euiD6Ya3em/VZTwJY4EKnJPksSstgqTVFLenSPVvoN",
-	"PXncEZNf96mH7s2x9du7VRJ3pMF2uFiwZLwFvirrZ56a7XoIW8bJzqnlkzZsBi7TjRpknMBI5EkygihB",
-	"pvT8Kw6upcComrI66sKpmIE0U1QDUfRggh0e+6w+q9k4f1tYalQhdLvd3db0nA1zcs7sJu+Oe9d6GNyW",
-	"g67aQvteWfcDI/5LSNbddUsSTp2Ov9NtDrQaRectpsVblqIl2rPTd09+PWlZZV54ASmbwblV2JwIaJBS",
-	"bh4I6YGQvn5C2p505saGrx2q2xxtFsGpe+9W0PJBc3EWYyovmvoonfIydbSV3529+iWE386e/hLCL8+f",
-	"gVTwAc/PQlAYyYngVok4n4HnWifADKRSG//NHeqE1Pvx0ZX9P8j4FSa6C1anchVmXIOOWILxQMTOJzOf",
-	"oL9/ddTfpykUdlBEkr57cznl0RRiJTMNT//n+TN64Zezt5QPvUuGq/BVfZCLmNyziolYpgNhdamT+kfr",
-	"ioK3uXnXpvXkpoKfy9h1mieGZ0yZvbFUacfCU+fYbSV5tVKpcy4YZYGtKSV0IxdLjP7mfP6Bbd8S27Yn",
-	"tDnhV7h1WWrpWUGdDFw88qkvsrsLvaXa2/lvr7U8eG7+JgTj4+w1gvHhCNdn56T44I19wzXcaY9StNFU",
-	"tZdVe7TCpVGTKd/sylRm8ZzUFpeCsphnugtFdLQJlxVph72DgWj9LleblHPHcDZvyXinDtptifw+4xuN",
-	"Rnpfvcv3gQ/cGR/YmMzr37dqN3Weivi1pfLliTGHm3EHFHGJlQ/WztLUk/lNAl5RhXCDiW7lmH/BtXk5",
-	"W5PUdEslUPPGbW1lDy73ssC40BlMCiMUpmicTCn3J1QQYzc7gpSpz7qG2w/40/DzV8I2tQPemPbX1i6c",
-	"CkfHRUJfEUf30vow9IFWZsrfSMwDS/hFSyrCUxGXGBlsGtJsYyL3Jdr+PZLk1jEqq77V2NMcF/RS50xL",
-	"0ditfnD+U4HQPqtgRXYN9X2Q4rhwpWgUBuNGOoI2MtNl6jj475y45HT3BuH5JZvXo1NDCZroQn5GPRB2",
-	"/supTOZIu+OYvJvAgkVYPG8JQml9lFC4W0vnOez1u/B6DNqOZwlEUnjWOBAe7uLzBPZ2fHIQXrHIslTS",
-	"t63uiHFrWMxn7XyTOUHzRmWtFXgCL/1tZIyrv2mO34MCvVkW0tOit1oz92gsFbAWXFiShVRkCVV5TJOi",
-	"/Bt3RVL1xtsb0VT/3nJmq5lHlkH6rlPOCeDLczSfCF/jfOm/TPw1pNg++LDuhvSeEApQYZlHDCvetEuh",
-	"XUJqU/qw0p9LW0f86n+/Q+lR+7ZTC6a/z7o3Pdm61rWgzWdKUjUb15Bn1QPSM20w9UdU73D4xapS16ta",
-	"bZRxoPX6mG80t1wja3xoq1rQzzpj+t7Hwf71YNDdycTk/37PJrttRf3rK/Ap1rb3e4aT+r1tEndyYzOx",
-	"9dBWnkaznUBkWQ31YHByY4ZMhaC5iNBLER+WoyoM90T4XOxV7K31aFt7Zd+YvW1pwNwyXp+KWofO5YYp",
-	"6dPLCf+N+/kvpHuCoPuX22oLXKNsKeiaDUZTO6qdezSsPkuI/qXFcoRq0z3X948MfZLk3TnLIN59HbZa",
-	"7c0MDHkpqlkYfoYiCWPDSeY+pEp0ICyTvEVcTWEtgPSYtrjEm2afNDsBqSbz9n8nrmZYUwFVdVYqCluc",
-	"0yGSTwNgMReoqyfmr+P60/X/BwAA//8=",
+	"7H1pd9u2tuhfweI7a9V+pWTJQ5raX57jJm36MnhlWLnrRjkSRG6JaEiABUDbaq7/+13YACmSgibHdtMc",
+	"nw89MUVMG3ue+CWIRJYLDlyr4PhLkACNQeI/z2iUwJngWorU/B2DiiTLNRM8OA7eic/AiQSVC65AkaxQ",
+	"mnC4AEnGQCIzNu4GYaCiBDJqxgMvsuD4Y8BFR2khIfgUBnqWQ3AcKC0ZnwbX12HwBrScnU40yMU130Ik",
+	"eKyIFuSSMk3GMBESiJYzxqeETinjZkkJfxZMQhwca1lAfQsTITOqg+OAcX2wH4RBRq9YZrb1+NFhrxcG",
+	"GeP27361N8Y1TEHi5j58+HBa6AS4ZhHV4IFKAoTO32CCE1wdCFzlEGmIyc6bZ2fk0U9Hvd3Ve83o1Qvg",
+	"U50Ex/tma21QXYdBTiXNQJf3VUglpH9PIw5XehjhGyMiJkQnQHIJF0wUiuR0CmYzzLz+ZwFyFoQBp5lZ",
+	"z44JVu0sp1qDNGP//fG089+081ev8/Ow8+n//ivw3fALljG9uM1zOgWi2F9Ld5LiuPpGYpjQItVmG+GK",
+	"u+1vcLPvFcjnv5hJcemc6mS+Mos3w6qiwDdr8Dl45L24imzM8NM4Y9ys/8Y9NQ8jwTVwBBPN89Qh094f",
+	"ysDqS23xf0mYBMfB/9mb0/Ge/VXtVTPbVRfRolAgQ0IVoZxQ8zJRAIow3Q2uw+AJjd/AnwUofWs7eiql",
+	"mJ9zya6kXZQwRRi/oCmLj8kI/x+XHIKZZER2LplOyCgGTVmquu0X1IhwmhnGADRKyJjGZMIgjXeJkAM+",
+	"ymhq7g3ioTnBqDvg5shngk9SFt3zgSGjLCVC4n0YnDNH19Qw2J0R/jjEv0YhGZWvuCe7oRlnqDlKKJ8C",
+	"uRRFGpMU6AUQLgiNNLuAAbe3uzNKqdJD/GO06878TMgxi2Pg93foOhONQzIuNOFCE5qm4tKwyNGk3JM5",
+	"Mo0iUXA9jJmi4xTi0S6i53NuuA5NcbV73DsnBa+4OaIa2RkxtxmHnLsneCdjEc+IojNljpcYXCzfwxO8",
+	"EvqZKHh8f5t/JYgqosTIbVHICAzySFFoIDsjLvRwYrbj4HtOZ6mg8TshXlA5hfslCYQcU0QYhaJPXrIn",
+	"iOiGT11QTaX94cj8QHZGud3qUAsxTM1m3RHegrxgEbzn9IKy1CDP/Z4ippqOqUJ6Lrg0jMhsoiRZBdKc",
+	"wh3TnACRX9ldD4v5tkeoLNSUM1STOpWe5Nupe3uvplHhNt+C1oxP1a2Lm3LiZdBQ7nfCOJkIGQHe0Tsh",
+	"XlI+c5JG3eMFCUEyymelvFFkZySphiEqGobNnFg1kyqSCqNgKlIDO9L17d3Ke270RiHZX3CP/OAlU4rx",
+	"aYjiUUijpRodh0QSYsOgaaqQuaFwHdaeGr5cPtailE21Myxg7IcPHzpt5XkVgNq6toOSKvJcSA3xS4gZ",
+	"fYe61d/BmIy8cnq0yEHiej8okpldEaPykZ1RMd/tEH8Ymh8cbzJ62fs8NhLw1k6wUteza6GO0UWd141C",
+	"HTSKQCm06d69e+HsrEUd/QWbgGYZmJNTHELw8hVhShUQk4kUGeHikggeElQncSaDCnX9/NHhKtvraFFD",
+	"D4PTSFspT+OYme3Q9FwayGtm1OgJTRW0j/0hMRQeA6FOO+qSEYtHeH1FmhLBIyA6oRqBYh7HkIK2hmte",
+	"m/1LgFpY2/g5OlzQ7kNjLKy3CczyVhxZY2LRSpqbGx+t/WF3MLeZxfgPiDSCplLztwNPaQEQOxXJ00KR",
+	"SwOOyhzgANbe/qOIp4DY7rSxRRBZVXOoQCkmuPKZ7/YXpB0JF+IzxITyGP92nKeNKQuWnPlfDVd6Plyx",
+	"KsKwkKnPzNRJSbhOlWCZMT139pBE9+xDtdftdq1ybe6q27zC/d7h47WXGAaRBENyQ6obKGHosGPIqDnp",
+	"Yc8zRYV31Wj7JFyDiGFw1ZmKzsJ8EyaVHlq7toHMR72b4vLiKDW0uGAGu1/HQqRAefmzQS7/rynl04JO",
+	"YRiJuL3HgyPPamjRpGLK+BZwXnt1OOumYMoTwWHIi2xsabD2fv/RBos51vw1eFKahZ7t3pjX1GZtIE4d",
+	"Oq3DN2ivfZm1q2/QRgMA7Quto1O4wGNWssNzaq2WlSyxycNqbjKfp2v9TSqn7TANmdrCP4M3/NwO6tfc",
+	"fVRKOlu4JLtM2NjuSlBYRWMtMDLG60/7bfA0uceqo52DVIK/Mm/eOkdYte4L9/KZebdNx5tvuE3RNE1f",
+	"T4Ljj2vmMKNe2UHXn9ro0qLSzaZ8X47wzHftu/FCJ3XDbgvctwqd1eYX5eYp+f3DO7Lz29v9o0ehUXAJ",
+	"1T/+cal3jXaggMfGPBrg+sYAQO31mDwBKkGSQdHrHUQ4M/4TBkG3zdR+9okSqxWoIeOrlVGnmFQK6Srl",
+	"c2vHv6G9iQSVLIPN65z+WcAJgSvnhDNGoyZ7NGd7bmiXvObpjDCtSEJVYnRNDII0FZ4NBSxuY6id7VPG",
+	"VSysPVEVi3cb2g5NRtPAiTYcGhtp3JVb0ceSnpYKTUs3RGCQVFyC7ERUQXxCCs7+LICYvzqMK+CKGR6S",
+	"zrq4Gs3yFFlkTP+f+6sbiawOz2W6UsZ4BeBNNSfc+Bne75aEVelwK41PfAmDOkpdCtnUvKqHjbP09x83",
+	"ztJfJ9xLeFTTeW/ImMFnjte23AU0ShiHjgQaoyPLuj8NY7YOz5RZv32UCmVxu8TOtnseT1J3wRuk8drL",
+	"uN+Wfw9DRAtOidrTEkPrLgmLGc7XbXSJplvZyNPSBWp2BzoR8dA8cn7pUjGyrveaelQ9mHvXDbHUfElB",
+	"GHi8erjfut/YS7x4H7/YKMeWmOc8W0Orx7cMIQkKuCaCk6NeT4WGj08Yj+09iukUYhLRQkGLU/d7Pv1z",
+	"IfqyfKctBdU3W3OnTxvxG7JDye9vX78i7qizkFRxUGOuWf8RMfeySzKa5xBjwNjYtUyRSyn4lGDoiGl3",
+	"tIbOU9tQSRPXy6jkhpI2nl/mWn9UefFGGJaBjrWDSu0nA6WcEtwE6W9FRnlFxidE0QmgIE/EZZe8wjB+",
+	"JLimjKsqZqFamOC/O1WgzKhJJoTBHLNrqp0R30rTLL+h3dNmbyVjcceuLzDfWFjB38f9fgOa6uStprrY",
+	"ltpUNahkeuKzP8mhvmk3yreXhjLr0cienJ2Tw59IqSATTaehje9QRUbAR4YeRrnuPHkzaspMfNbSNI4a",
+	"smTfF9f/9GU/fHy905mH+T996YePr3d9of4weGGMuJf06hllaSHB4xI6M9QTFUaskwllKaoAU4N0EyGJ",
+	"4JW7yXoWzYPn52Xex6SQOgFJzDazXCsyBU0O93+2oiiGlM4GXGkqtTLq2EGPKHQ3xaIYp6AsE8DgcDnT",
+	"xG40JEVuqKF/RDLGCw2qO+ArXZj99TokAqMWT7+JArFCj+n7/BJ/typxXttA8+IfI3z3H5MooZJGGqQ6",
+	"KWPAJGZTptWJyykSumRFeK+48A+KpCKiqWH9ugynleJ4wHcWdcaQXCaAM8wIlUAOzajMoNF8B7u1Jcfo",
+	"NRZZJozeXiiISXlUiwxzYoqElBBpkgipgIyRamZEaZqjiN8S8o89F1nC8UbqZ1RICVwPbxUbwoDDZWPK",
+	"lYZx+V4bixb21pp3FVKdCT5h5hjMhki2AMldEsbqvc+9DIuOujq//fdgcNXrdQaDq/5kMLj6afLJz2Lr",
+	"LocFIhv9OEKGd+iYmaUrsvO02390uNuUCD8eHPV/7u8fHB49+ulxCwSPGnsbDH78iJz/MOwfXft3JcWE",
+	"pbCh1+l2fEwPbqIt3ERvqAbMwzsH+fx8EXPKaDzJQToZiP+MUmZshufnBqMkTJnSIEMrs0Pi3AOIcyUZ",
+	"uMjbCelhnsNk0l0nSDeJ8LyxK91MnC54c9rWzTbk3pzMR/Nur1sFV0tI3kJ09aB/dPCoCdJHS2Bqr/Mr",
+	"dZSNnBz/KCLfWsgtMoaN2UGT+Dcj+ZtoZi4Wu60q8fUBTSfxfWnKTGHeI2YK4e58nl2rik2cyuccHN3A",
+	"Z12WDsmv2O0NA6D5kMaxdFZw7e1Hh8tCjeZUbqOLQXrzBlFsyjuMY8ae4w4IHqZKcDX4wLbBwyGdumup",
+	"ayX9/Y3ihY1gXuM8jVtorNQA0xwvViDrC7Y1V6onI2wUkivpoh2QWxuSWxmSdJlxN1PfcdDX0ZybYjxb",
+	"G5HELBun3V/QtIB22cRa4eKVLSKNb3M6l0nok91rnC1uYH1H9cM2YBXWYb/iWtVXBNqGWqdDNVcJVl+O",
+	"L0nLcBAMlmf0ajipeVpWisa2Z+a67q8e5iCHLF83SUuJbMfJtjnaEh1pVTiqMf2qpb3w8R131RX/xpQW",
+	"cnaDlAKLQ9twoDqvWJcYEH5lykLbHnebXZ9aUALmljILHmhiG5pYvA3r275hPKIWJriBe9/glce73+a8",
+	"lfe9XM2HVXjYc8rkQ+7CQ+6Chz/dMB/Bh2obJcy2sOwhr/Tvzit9SBx9SBzdLHF0Gc2Xh22S7y9M5Smd",
+	"YdpASPqdo14tLhQSldMIVFmguHFq0mlMyQtxASmNoB07b7sZV3v/f/TXUiuICsn07C0WmTtDJGPc8dPj",
+	"L8EY//WsRI3fP7wLPBWNDQ+LmFQFAF1yasuCMUhtOL8E6hyRul7gJjiBC5BVMVVIlCCUxJAJDbGrP/2h",
+	"XGEKWpHD3oGRNIJH0CXvrKNzIgyEyZtnZ49/2j8iO5jo8QHG9nfyBJQmZ9ZTQM7N7bAI1K4NyNlCe8MU",
+	"7OEreCVa5+b27XMj5W8IGDx2y+td88fc5BQDPj/GMca3c8Y5xISmUyGZTjKnt+yGBK7ylEVMowaz41SY",
+	"EL3t6CCWIaFFzIBHgA9RAM4GnKaXdKZIlED0GeKNgGVwi/GJKCuTqC2JdvXwtNBJTDLKMCprU5FRKOJo",
+	"dby3N2U6KcbdSGR7+LL972Jqj52JKUIxettp906wOVPHDui2yip09dKNKIOLQKhESN1J2QXEqPPZ6xtw",
+	"50fHiL8UmhrThQhUfVq+dgvP3AawSEY5nUIGXHcHfMCfIopjmkloscEifUpnBvoJde5LmrlCsZ1RI09o",
+	"tNslRlEwnMTQRxRBrgklWlKWmi2plKrE3lDKInCqvAP7y+fvFgAtcuC2lLcr5HTPDVJ75l1MsNFpdWNB",
+	"GFyAtG7foNftd3vomsmB05wFx8FBt9c9QMexTpCVoBKIlLunaq6OKSAyVGVvz+PgOPgVdOUOaTU42O/1",
+	"ltk61Xt7C1Wp12Fw2OuvH9gonMRBB+sHzWvezYj9n9ePaJepXofB0Sbnalap46iDTaCxULhcZ/cYD2ww",
+	"+o+frj8Z4yzLqJyVfRQKjjaGp+42DDQ1l/nRzhJ8wjiHjhJPio51CRCa5+nMGEzNmBSdaJCXVMYqnAsB",
+	"R9ZcaWqYkUqokVgNiREiMRr+yWHArbmDpGcei8JQhQRM3qnYKk2N8JmVK38GyM2UTJLUmVOqS045EYXu",
+	"iElHojmDfr2Q0AG3mX9YmmkryQv+mYtLXsLHSrcJxheQURz2emULCabDslINy/idn8RSapMQrEOkQQuI",
+	"Mk9EPLv1UmvnfbluKmMujHxbRLjBwFqrkHuk2/4GI9pdDHDc0Sbb81Qaf6fMwpI4oXxGVDFWUFU2tzmI",
+	"j3Fchz45sZdYh+km8sL5VoNmQ6MlGQ/zV/ZsI6HrcO2LrjOSObSPJm6VIuuOYl/3EGy2ZOBbspBvnMa+",
+	"Q3S3WlwlFe1FhITDpVHM0V5dj+hVpZ/D7uY1/3+YGTLK6ZRx5040qmqrD9eYRp8xVbd8UIa1zVu2Kxcx",
+	"iKQwY1FpLLm4TFgKA47rV8ZIl4wUUBklI5IZMQ7KZUZO5jmT9QZDoc909QizF0zp967YsEWcvhZddg9L",
+	"m4UdHd4kyW0DAv+mOEGz/nQlD8BLfOAA984B3iKeOgsS+xpIUUwTex834gR7X1h8bflACss6A2Iehy2E",
+	"df0VIspdsrHrPEF2Dns/k2abrgWq/AXfRQf2Ah4fenxbZVOLbxvP7NZXj6g6ZuGADRCzauj2nWKyvVvn",
+	"PrFeHyPdrJViuT+Tym/wLdPL/Ii1AQwWOxl+Zxj3HSLQa76yDaTfUbCNlu46a5pVl3gYfsECTGzhatEY",
+	"eKycJ6HMBHSO4uN2ZqzB+GYnorHQCVFa5ORSyM+MT7sDvpb5uhJQoyI5l7WPES+19iuKuX1Lv93C4bZM",
+	"/e+eVreWDg/ehNv1JiAt/6Bc7CgkUtjOh863vo1itWe7RXXq6Zw350JCeeTeG1zBvFa2qXoQgf8hIvBp",
+	"qTXV886pa5S3HEkx5ISY6BCqbeVZh3MVokJRNfc6W5t8asRRFTM67PWt67l64pKlMCeoeqhZBt0BP53L",
+	"rbJKtgqsLjbNtW12sZoRffZY3mgLF5uFjS0PAJ7ybmRboyR2c8F2O3K13ijHY6S/ZVMOMbEd5dtd8Tu1",
+	"tvirelg2WujjIg/e9H+q/Js7D9iUG3K05eMLoegGyyh00uQYotDLWcYbyMGGppnGFDEFPEa9eM42yhRB",
+	"RRIqs9QovpaxqEuQ8/Bz10fIZvG7oeRWPd4903I7+3Vp/2HL3THOh90nb+wSeaCVzWjFalWNmi7aNOHI",
+	"GFLBp8Z8W0E5ZcrWct+atWFtOLhUE5Ey7COXkkklkKngrluRJd6I8sqPPv+IiM/j9hLuiHy8Je0bEdHh",
+	"km+QOH2g3tL2G1dEH8y1O9N+64lvSxyI+AUJmqZosdVa/Fb0aB+t9Bs68rgjJr/uOybdm2Pr93erKO5Q",
+	"g+0wvmDJOAt8VdbPPBfeNsg2jJOOsWGY0nRGbKYbtlI5ISNepOmIRClQqeafKLHNJ0b1PN9Rl5zyGRE6",
+	"ATngZQcvssNil9VnNBvrbwsrjSok3W5315ues2FOzrk55N1x70a3i9ty0NX7w98r635gxH8Lydq79iTh",
+	"NOn4B+VzoDUouvCYFm9pBoZoz0/fnf124lllXulCMjojY6OwWRHQIqVCPxDSAyF9+4S0PenMjQ1XrNW0",
+	"OXwWwal971bQ8kFzsRZjJi7a+ihCeZk66uV3569+Dcnv509/Dcmvz58RIckHGJ+HREIkppwZJWI8I45r",
+	"nRCqSSaUdh+Uwp5ZvZ8fXZn/kJxdQaq6xOhUtqSPKaIimkI84LH1ycwn6O9fHfX3cQoJHeCRwI86XSYs",
+	"SkgsRa7I0/96/gxf+PX8LeZD76Lhyl1VJSl4jO5ZSXkssgE3utRJ84uNZYXh3LzzaT2FruHnMnadFalm",
+	"OZV6byJk1jH7aXJsXw2k3+q00DHUFLYguoNde3HDh/2D3Ubh6Jhxiklka0o/7cKLZV3/cDHxwPVviesb",
+	"CG3ON2rMvqqFdZykSUU2nPnUFTbehdpT7yz+j1d6Hhw//xCCcWH6BsG4aIZtynRSfv3JvOFqLr1BDh9N",
+	"1Zum+YMdNgsbPQHtfl9VEtBJY3HBMQl6prqkDK6294UCpncw4N5v1vmEpAXD+bz35536d7cl8vsMj7Q6",
+	"Nn7zHuMHPnBnfGBjMm9+7M1vKT3l8WtD5cvzag434w7A4worH4ylpZkr85skcIUFxi0mupVf/wVT+uVs",
+	"TU7ULVVQzbv8+aombOpmiXGhNS8kRMB12aEbM/ZPsJ7GHHZEMio/qwZuP+BPK0xQi/o0ALwx7a8tfTjl",
+	"lo7LfMAyDO+k9WHo4rRUV7+hmCc0ZReeTIanPK4wMtg0IupjIvcl2v4zcuzWMSqjvjXY0xwX1FLfjqfm",
+	"LKc6mZecsVJnm+tS9fKz7XoMXX8q8dvlKKzI1cEuEoIfl44ZBVxD3EpuUFrkqkpEJ+6bOzbV3b6BaH9J",
+	"59Xt2J4CJ7oQn0ENuJn/MhHpHId3LM+3E5htIVLPu7JgkiCmJ+42koMOe/0ueT0hyoynKYkEj8o2JG7f",
+	"5WcxzGW5VCO4opHhsKh+G1USYm+QzeUAfZcZRvO+dN56Pg6X7jZyyuQ/NGPwQZ/eLKfpadkpr53JNBGS",
+	"UA8uLMlpKnOO6jymTVHujbsiqWbD941oqn9vGbj1PCbDIF3jL+sTcMU+ik25q5i+dB/x/hYSdh9cWndD",
+	"emeIAlim5hDDiDdlE3KXkFqCH/T6a2kjit/c73coPRrfFPNg+vu8e1PINpWwBeU+lwJr45giRV4HkJop",
+	"DZkDUbNB5RejWV2vatxRRZXWq2eu199yBa3Vn7DeHoB2JvidmYP968Ggu5Pz6f/8kU93fS0C1tfzY2xq",
+	"748cps17WwxD1bv07R/uP37s7Spu58v5rUzn5X24wgmJDEvCzg9WvsyAypAohl3ekO+5YCDWftgn3GWA",
+	"r2KD3ivwtlC/MRvc0u65Zfw/5Y1GrMvtWdS7lzOIN/bnv5E/4A66f7uJt8Bdqu6Pti9klJhRfi7TMhYN",
+	"wbqXFosg6q3+bI9F9A+gxO/OWQvy+OvQa+y38z7EJa/nfrgZytSPDSeZu55qQYWwSi3ncT1xttykw7TF",
+	"Jd60u7OZCVCFmTcdPLGVygrLtuqzYina4pwWkVzyAY0ZB1WHmLuO60/X/xsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

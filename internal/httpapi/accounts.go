@@ -98,7 +98,7 @@ func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api
 			AccessToken:  session.AccessToken,
 			RefreshToken: uuid.MustParse(session.RefreshToken),
 			TokenType:    api.TokenPairTokenType(auth.TokenType),
-			ExpiresIn:    int(session.ExpiresIn.Seconds()),
+			ExpiresIn:    int32(session.ExpiresIn.Seconds()),
 		},
 		Headers: api.Refresh200ResponseHeaders{CacheControl: &noStore},
 	}, nil
@@ -116,7 +116,7 @@ func authResponse(s auth.Session) api.AuthResponse {
 		AccessToken:  s.AccessToken,
 		RefreshToken: uuid.MustParse(s.RefreshToken),
 		TokenType:    api.AuthResponseTokenType(auth.TokenType),
-		ExpiresIn:    int(s.ExpiresIn.Seconds()),
+		ExpiresIn:    int32(s.ExpiresIn.Seconds()),
 		User:         toAPIUser(s.User),
 	}
 }
@@ -126,5 +126,5 @@ func unauthorized(p problem) api.UnauthorizedJSONResponse {
 }
 
 func tooManyRequests(p problem) api.TooManyRequestsJSONResponse {
-	return api.TooManyRequestsJSONResponse{Body: p.body(""), Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter}}
+	return api.TooManyRequestsJSONResponse{Body: p.body(""), Headers: api.TooManyRequestsResponseHeaders{RetryAfter: int32(p.retryAfter)}}
 }

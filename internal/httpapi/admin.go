@@ -17,7 +17,7 @@ func pageSize(limit *api.Limit) int {
 	if limit == nil {
 		return defaultPageSize
 	}
-	return *limit
+	return int(*limit)
 }
 
 func deref[T any](p *T) T {
@@ -43,7 +43,7 @@ func toAPIAdminUser(u auth.AdminUser) api.AdminUser {
 		Id: pub.Id, Email: pub.Email, Username: pub.Username, FirstName: pub.FirstName, LastName: pub.LastName,
 		PhoneNumber: pub.PhoneNumber, AvatarUrl: pub.AvatarUrl, LanguageCode: pub.LanguageCode, IsAdmin: pub.IsAdmin,
 		CreatedAt: pub.CreatedAt, UpdatedAt: pub.UpdatedAt, LastLoginAt: pub.LastLoginAt,
-		IsActive: u.IsActive, ActiveSessions: u.ActiveSessions,
+		IsActive: u.IsActive, ActiveSessions: int32(u.ActiveSessions),
 	}
 }
 

@@ -102,12 +102,12 @@ func TestAdminSettingsChangeNewTokensOnly(t *testing.T) {
 	if older := history.JSON200.Changes[1]; older.Setting != "access_token_ttl_seconds" || older.OldValue != 30 || older.NewValue != 120 {
 		t.Errorf("older change: %+v", older)
 	}
-	page1, _ := env.Client.GetSettingsHistoryWithResponse(ctx, &api.GetSettingsHistoryParams{Limit: ptr(1)}, bearer)
+	page1, _ := env.Client.GetSettingsHistoryWithResponse(ctx, &api.GetSettingsHistoryParams{Limit: ptr[api.Limit](1)}, bearer)
 	if page1.JSON200 == nil || len(page1.JSON200.Changes) != 1 || page1.JSON200.NextCursor.IsNull() {
 		t.Fatalf("history page 1: %s", page1.Body)
 	}
 	cursor := page1.JSON200.NextCursor.MustGet()
-	page2, _ := env.Client.GetSettingsHistoryWithResponse(ctx, &api.GetSettingsHistoryParams{Limit: ptr(1), Cursor: &cursor}, bearer)
+	page2, _ := env.Client.GetSettingsHistoryWithResponse(ctx, &api.GetSettingsHistoryParams{Limit: ptr[api.Limit](1), Cursor: &cursor}, bearer)
 	if page2.JSON200 == nil || len(page2.JSON200.Changes) != 1 || page2.JSON200.Changes[0].Setting != "access_token_ttl_seconds" || !page2.JSON200.NextCursor.IsNull() {
 		t.Errorf("history page 2: %s", page2.Body)
 	}
@@ -243,7 +243,7 @@ func TestAdminListUsers(t *testing.T) {
 	seen := map[string]bool{}
 	var cursor *string
 	for page := 0; ; page++ {
-		p := list(api.ListUsersParams{Limit: ptr(2), Cursor: cursor})
+		p := list(api.ListUsersParams{Limit: ptr[api.Limit](2), Cursor: cursor})
 		for _, u := range p.Users {
 			if seen[u.Email] {
 				t.Errorf("user %s on two pages", u.Email)

@@ -22,7 +22,7 @@ func (s *Server) Readyz(ctx context.Context, _ api.ReadyzRequestObject) (api.Rea
 		p := problemFor(auth.ErrUnavailable)
 		p.cause = err
 		return api.Readyz503JSONResponse{ServiceUnavailableJSONResponse: api.ServiceUnavailableJSONResponse{
-			Body: p.body(""), Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter}}}, nil
+			Body: p.body(""), Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: int32(p.retryAfter)}}}, nil
 	}
 	return api.Readyz200JSONResponse{Status: api.Ok}, nil
 }
