@@ -53,6 +53,16 @@ fuzz: ## run every fuzz target for FUZZTIME each (the seed corpora also run in m
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg | grep -v testdbconf; \
 	done
 
+SOAK_CLIENTS ?= 200
+SOAK_DURATION ?= 30s
+
+.PHONY: soak
+soak: build ## flood a real authd with logins; prints throughput, probe latencies and peak RSS
+	@server=$$(scripts/ensure-postgres); base=$${server%%\?*}; base=$${base%/*}; \
+	psql "$$server" -qc "DROP DATABASE IF EXISTS authd_soak" -c "CREATE DATABASE authd_soak" && \
+	$(GO) run ./cmd/soak -authd $(BIN) -database-url "$$base/authd_soak?sslmode=disable" \
+		-clients $(SOAK_CLIENTS) -duration $(SOAK_DURATION)
+
 .PHONY: spectral
 spectral: ## lint openapi.yaml with Spectral and the OWASP API security ruleset (.spectral.yaml; needs npm)
 	cd tools/spectral && npm ci --no-audit --no-fund --loglevel=error

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -26,13 +27,19 @@ type Argon2Params struct {
 // DefaultArgon2Params follow OWASP's password storage cheat sheet: m=19 MiB, t=2, p=1.
 var DefaultArgon2Params = Argon2Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// Hasher hashes and verifies passwords with argon2id. At most Slots hashes run at once, because each one
-// holds Memory KiB: a flood of logins waits up to Wait for a slot and then gets ErrBusy instead of
-// exhausting memory.
+// queuePerSlot bounds how many callers may wait for each hashing slot; beyond that a caller gets ErrBusy
+// at once, so a flood is answered fast instead of queueing for the whole wait.
+const queuePerSlot = 8
+
+// Hasher hashes and verifies passwords with argon2id. At most slots hashes run at once, because each one
+// holds Memory KiB; a few callers per slot wait up to wait for one, the rest get ErrBusy at once. A flood
+// of logins therefore costs bounded memory and gets fast 503s.
 type Hasher struct {
-	params Argon2Params
-	slots  chan struct{}
-	wait   time.Duration
+	params  Argon2Params
+	slots   chan struct{}
+	wait    time.Duration
+	waiting atomic.Int64
+	queue   int64
 	// dummy is verified against when the account does not exist, so that such logins take as long as
 	// real ones.
 	dummy string
@@ -43,13 +50,23 @@ func NewHasher(params Argon2Params, slots int, wait time.Duration) *Hasher {
 	if slots < 1 {
 		slots = runtime.NumCPU()
 	}
-	h := &Hasher{params: params, slots: make(chan struct{}, slots), wait: wait}
+	h := &Hasher{params: params, slots: make(chan struct{}, slots), wait: wait, queue: int64(slots * queuePerSlot)}
 	h.dummy = h.encode([]byte("authd-dummy-salt"), argon2.IDKey([]byte("not a real password"), []byte("authd-dummy-salt"),
 		params.Time, params.Memory, params.Threads, params.KeyLen))
 	return h
 }
 
 func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case h.slots <- struct{}{}:
+		return func() { <-h.slots }, nil
+	default:
+	}
+	if h.waiting.Add(1) > h.queue {
+		h.waiting.Add(-1)
+		return nil, ErrBusy
+	}
+	defer h.waiting.Add(-1)
 	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
@@ -60,6 +77,12 @@ func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 	case <-ctx.Done():
 		return nil, ErrBusy
 	}
+}
+
+// Saturated reports that every slot is taken and the queue is full: a caller would get ErrBusy. Login
+// checks it first, so that a flood's excess costs no database work either.
+func (h *Hasher) Saturated() bool {
+	return len(h.slots) == cap(h.slots) && h.waiting.Load() >= h.queue
 }
 
 // Hash returns the PHC string of password: $argon2id$v=19$m=...,t=...,p=...$salt$key.

@@ -95,3 +95,19 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 		t.Errorf("Hash with a cancelled context = %v, want ErrBusy", err)
 	}
 }
+
+// Beyond the queue, callers are refused at once rather than after the wait.
+func TestHasherRefusesBeyondTheQueueAtOnce(t *testing.T) {
+	h := NewHasher(fastParams, 1, time.Hour)
+	ctx := context.Background()
+	release, _ := h.acquire(ctx)
+	defer release()
+	h.waiting.Store(h.queue) // the queue is full
+	start := time.Now()
+	if _, err := h.Hash(ctx, "password-one"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Hash with a full queue = %v, want ErrBusy", err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Errorf("refused after %s, want at once", waited)
+	}
+}

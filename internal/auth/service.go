@@ -105,6 +105,9 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 	// Throttling keys on the text as normalised, whether or not an account has it, so that 429s say nothing
 	// about which emails are registered. NUL cannot be stored, and no account has it anyway.
 	email := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(rawEmail)), "\x00", "")
+	if s.hasher.Saturated() {
+		return Session{}, ErrBusy
+	}
 	if err := s.checkLoginThrottle(ctx, email, client.IP); err != nil {
 		return Session{}, err
 	}

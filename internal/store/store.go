@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +28,9 @@ type Store struct {
 
 var _ auth.Store = (*Store)(nil)
 
+// defaultMaxConns is the pool size unless DATABASE_URL sets pool_max_conns.
+const defaultMaxConns = 20
+
 // Open connects a pool to databaseURL. It does not wait for the database: authd starts, answers 503 while
 // PostgreSQL is away, and recovers by itself when it returns.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
@@ -37,6 +41,11 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	// A short connect timeout turns an outage into a quick 503 rather than a hanging request.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
 	cfg.HealthCheckPeriod = 5 * time.Second
+	// pgx's default (max(4, CPUs)) makes every request queue behind a login flood's queries; a larger
+	// pool keeps cheap requests such as GET /api/me moving. pool_max_conns in DATABASE_URL still wins.
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
