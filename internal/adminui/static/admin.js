@@ -91,11 +91,20 @@
     }
   }
 
+  const settingInputs = {
+    access_token_ttl_seconds: "access-ttl",
+    refresh_token_ttl_seconds: "refresh-ttl",
+    login_max_failures: "login-max-failures",
+    rate_limit_per_ip: "rate-limit-per-ip",
+  };
+
+  function showSettings(settings) {
+    for (const [key, id] of Object.entries(settingInputs)) $(id).value = settings[key];
+  }
+
   async function loadSettings() {
     const resp = await request("GET", "/api/admin/settings");
-    if (!resp.ok) return;
-    $("access-ttl").value = resp.data.access_token_ttl_seconds;
-    $("refresh-ttl").value = resp.data.refresh_token_ttl_seconds;
+    if (resp.ok) showSettings(resp.data);
   }
 
   async function loadHistory() {
@@ -115,10 +124,8 @@
   async function saveSettings(event) {
     event.preventDefault();
     const status = $("settings-status");
-    const change = {
-      access_token_ttl_seconds: Number($("access-ttl").value),
-      refresh_token_ttl_seconds: Number($("refresh-ttl").value),
-    };
+    const change = {};
+    for (const [key, id] of Object.entries(settingInputs)) change[key] = Number($(id).value);
     status.className = "status";
     status.textContent = "Saving…";
     const resp = await request("PATCH", "/api/admin/settings", change);
@@ -128,9 +135,8 @@
       return;
     }
     status.className = "status ok";
-    status.textContent = "Saved. New tokens use these lifetimes.";
-    $("access-ttl").value = resp.data.access_token_ttl_seconds;
-    $("refresh-ttl").value = resp.data.refresh_token_ttl_seconds;
+    status.textContent = "Saved. Applies to new tokens and from the next request on.";
+    showSettings(resp.data);
     await loadHistory();
   }
 
