@@ -687,6 +687,8 @@ type ClientInterface interface {
 
 	// GetSettings The runtime settings in force.
 	//
+	// The values this instance issues tokens and throttles with; every instance sharing the database converges on them within a second.
+	//
 	// Corresponds with GET /api/admin/settings (the `GetSettings` operationId).
 	GetSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -714,6 +716,8 @@ type ClientInterface interface {
 
 	// GetSettingsHistory Every settings change, newest first.
 	//
+	// Each change with its old and new value, who made it and when, in keyset-paginated pages.
+	//
 	// Corresponds with GET /api/admin/settings/history (the `GetSettingsHistory` operationId).
 	GetSettingsHistory(ctx context.Context, params *GetSettingsHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -733,6 +737,8 @@ type ClientInterface interface {
 	DeleteUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUser One user, as an admin sees it.
+	//
+	// The user object plus `is_active` and the number of active sessions.
 	//
 	// Corresponds with GET /api/admin/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -758,6 +764,8 @@ type ClientInterface interface {
 	UpdateUser(ctx context.Context, id UserID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeUserSessions End every session of a user.
+	//
+	// The user's refresh tokens and access tokens stop working at once; the user may sign in again.
 	//
 	// Corresponds with POST /api/admin/users/{id}/revoke-sessions (the `RevokeUserSessions` operationId).
 	RevokeUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -820,6 +828,8 @@ type ClientInterface interface {
 
 	// GetMe The signed-in user.
 	//
+	// Needs an access token whose session is still active and whose user is still enabled.
+	//
 	// Corresponds with GET /api/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -863,6 +873,8 @@ type ClientInterface interface {
 
 	// DeleteAvatar Remove the caller's avatar.
 	//
+	// The image file is deleted and `avatar_url` becomes null.
+	//
 	// Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
 	DeleteAvatar(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -879,12 +891,16 @@ type ClientInterface interface {
 
 	// ChangeEmailWithBody Change the caller's email address; needs the current password.
 	//
+	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
 	ChangeEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ChangeEmail Change the caller's email address; needs the current password.
+	//
+	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -913,10 +929,14 @@ type ClientInterface interface {
 
 	// EndOtherSessions End every session of the caller except the current one.
 	//
+	// Their refresh tokens and access tokens stop working at once; the current session stays.
+	//
 	// Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
 	EndOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListMySessions The caller's active sessions.
+	//
+	// Every session that is neither revoked nor expired, with the user agent and client address that started it.
 	//
 	// Corresponds with GET /api/me/sessions (the `ListMySessions` operationId).
 	ListMySessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -952,12 +972,16 @@ type ClientInterface interface {
 
 	// RegisterWithBody Create an account and sign in.
 	//
+	// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/register (the `Register` operationId).
 	RegisterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Register Create an account and sign in.
+	//
+	// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -966,21 +990,29 @@ type ClientInterface interface {
 
 	// Healthz The process is up.
 	//
+	// Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
+	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAvatar An avatar image.
+	//
+	// Served with its content type, `X-Content-Type-Options: nosniff` and a year-long cache lifetime.
 	//
 	// Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
 	GetAvatar(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Readyz The database is reachable.
 	//
+	// Answers 503 with Retry-After while PostgreSQL is unreachable; use it as a readiness probe.
+	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetSettings The runtime settings in force.
+//
+// The values this instance issues tokens and throttles with; every instance sharing the database converges on them within a second.
 //
 // Corresponds with GET /api/admin/settings (the `GetSettings` operationId).
 func (c *Client) GetSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1039,6 +1071,8 @@ func (c *Client) UpdateSettings(ctx context.Context, body UpdateSettingsJSONRequ
 
 // GetSettingsHistory Every settings change, newest first.
 //
+// Each change with its old and new value, who made it and when, in keyset-paginated pages.
+//
 // Corresponds with GET /api/admin/settings/history (the `GetSettingsHistory` operationId).
 func (c *Client) GetSettingsHistory(ctx context.Context, params *GetSettingsHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSettingsHistoryRequest(c.Server, params)
@@ -1088,6 +1122,8 @@ func (c *Client) DeleteUser(ctx context.Context, id UserID, reqEditors ...Reques
 }
 
 // GetUser One user, as an admin sees it.
+//
+// The user object plus `is_active` and the number of active sessions.
 //
 // Corresponds with GET /api/admin/users/{id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1143,6 +1179,8 @@ func (c *Client) UpdateUser(ctx context.Context, id UserID, body UpdateUserJSONR
 }
 
 // RevokeUserSessions End every session of a user.
+//
+// The user's refresh tokens and access tokens stop working at once; the user may sign in again.
 //
 // Corresponds with POST /api/admin/users/{id}/revoke-sessions (the `RevokeUserSessions` operationId).
 func (c *Client) RevokeUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1275,6 +1313,8 @@ func (c *Client) DeleteMe(ctx context.Context, body DeleteMeJSONRequestBody, req
 
 // GetMe The signed-in user.
 //
+// Needs an access token whose session is still active and whose user is still enabled.
+//
 // Corresponds with GET /api/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server)
@@ -1368,6 +1408,8 @@ func (c *Client) PutMe(ctx context.Context, body PutMeJSONRequestBody, reqEditor
 
 // DeleteAvatar Remove the caller's avatar.
 //
+// The image file is deleted and `avatar_url` becomes null.
+//
 // Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
 func (c *Client) DeleteAvatar(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteAvatarRequest(c.Server)
@@ -1404,6 +1446,8 @@ func (c *Client) PutAvatarWithBody(ctx context.Context, contentType string, body
 
 // ChangeEmailWithBody Change the caller's email address; needs the current password.
 //
+// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
@@ -1420,6 +1464,8 @@ func (c *Client) ChangeEmailWithBody(ctx context.Context, contentType string, bo
 }
 
 // ChangeEmail Change the caller's email address; needs the current password.
+//
+// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1478,6 +1524,8 @@ func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequ
 
 // EndOtherSessions End every session of the caller except the current one.
 //
+// Their refresh tokens and access tokens stop working at once; the current session stays.
+//
 // Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
 func (c *Client) EndOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEndOtherSessionsRequest(c.Server)
@@ -1492,6 +1540,8 @@ func (c *Client) EndOtherSessions(ctx context.Context, reqEditors ...RequestEdit
 }
 
 // ListMySessions The caller's active sessions.
+//
+// Every session that is neither revoked nor expired, with the user agent and client address that started it.
 //
 // Corresponds with GET /api/me/sessions (the `ListMySessions` operationId).
 func (c *Client) ListMySessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1567,6 +1617,8 @@ func (c *Client) Refresh(ctx context.Context, body RefreshJSONRequestBody, reqEd
 
 // RegisterWithBody Create an account and sign in.
 //
+// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/register (the `Register` operationId).
@@ -1583,6 +1635,8 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 }
 
 // Register Create an account and sign in.
+//
+// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1601,6 +1655,8 @@ func (c *Client) Register(ctx context.Context, body RegisterJSONRequestBody, req
 
 // Healthz The process is up.
 //
+// Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
+//
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
@@ -1616,6 +1672,8 @@ func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 
 // GetAvatar An avatar image.
 //
+// Served with its content type, `X-Content-Type-Options: nosniff` and a year-long cache lifetime.
+//
 // Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
 func (c *Client) GetAvatar(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAvatarRequest(c.Server, name)
@@ -1630,6 +1688,8 @@ func (c *Client) GetAvatar(ctx context.Context, name string, reqEditors ...Reque
 }
 
 // Readyz The database is reachable.
+//
+// Answers 503 with Retry-After while PostgreSQL is unreachable; use it as a readiness probe.
 //
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2669,6 +2729,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetSettingsWithResponse The runtime settings in force.
 	//
+	// The values this instance issues tokens and throttles with; every instance sharing the database converges on them within a second.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/admin/settings (the `GetSettings` operationId).
@@ -2698,6 +2760,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetSettingsHistoryWithResponse Every settings change, newest first.
 	//
+	// Each change with its old and new value, who made it and when, in keyset-paginated pages.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/admin/settings/history (the `GetSettingsHistory` operationId).
@@ -2723,6 +2787,8 @@ type ClientWithResponsesInterface interface {
 	DeleteUserWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
 
 	// GetUserWithResponse One user, as an admin sees it.
+	//
+	// The user object plus `is_active` and the number of active sessions.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2750,6 +2816,8 @@ type ClientWithResponsesInterface interface {
 	UpdateUserWithResponse(ctx context.Context, id UserID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
 	// RevokeUserSessionsWithResponse End every session of a user.
+	//
+	// The user's refresh tokens and access tokens stop working at once; the user may sign in again.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2814,6 +2882,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetMeWithResponse The signed-in user.
 	//
+	// Needs an access token whose session is still active and whose user is still enabled.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/me (the `GetMe` operationId).
@@ -2859,6 +2929,8 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteAvatarWithResponse Remove the caller's avatar.
 	//
+	// The image file is deleted and `avatar_url` becomes null.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
@@ -2877,12 +2949,16 @@ type ClientWithResponsesInterface interface {
 
 	// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
 	//
+	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
 	ChangeEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeEmailResponse, error)
 
 	// ChangeEmailWithResponse Change the caller's email address; needs the current password.
+	//
+	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2911,12 +2987,16 @@ type ClientWithResponsesInterface interface {
 
 	// EndOtherSessionsWithResponse End every session of the caller except the current one.
 	//
+	// Their refresh tokens and access tokens stop working at once; the current session stays.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
 	EndOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EndOtherSessionsResponse, error)
 
 	// ListMySessionsWithResponse The caller's active sessions.
+	//
+	// Every session that is neither revoked nor expired, with the user agent and client address that started it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2956,12 +3036,16 @@ type ClientWithResponsesInterface interface {
 
 	// RegisterWithBodyWithResponse Create an account and sign in.
 	//
+	// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/register (the `Register` operationId).
 	RegisterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterResponse, error)
 
 	// RegisterWithResponse Create an account and sign in.
+	//
+	// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2970,6 +3054,8 @@ type ClientWithResponsesInterface interface {
 
 	// HealthzWithResponse The process is up.
 	//
+	// Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
@@ -2977,12 +3063,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetAvatarWithResponse An avatar image.
 	//
+	// Served with its content type, `X-Content-Type-Options: nosniff` and a year-long cache lifetime.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
 	GetAvatarWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetAvatarResponse, error)
 
 	// ReadyzWithResponse The database is reachable.
+	//
+	// Answers 503 with Retry-After while PostgreSQL is unreachable; use it as a readiness probe.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5661,6 +5751,8 @@ func (r ReadyzResponse) ContentType() string {
 
 // GetSettingsWithResponse The runtime settings in force.
 //
+// The values this instance issues tokens and throttles with; every instance sharing the database converges on them within a second.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/admin/settings (the `GetSettings` operationId).
@@ -5708,6 +5800,8 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, bo
 
 // GetSettingsHistoryWithResponse Every settings change, newest first.
 //
+// Each change with its old and new value, who made it and when, in keyset-paginated pages.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/admin/settings/history (the `GetSettingsHistory` operationId).
@@ -5751,6 +5845,8 @@ func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id Use
 }
 
 // GetUserWithResponse One user, as an admin sees it.
+//
+// The user object plus `is_active` and the number of active sessions.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5796,6 +5892,8 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Use
 }
 
 // RevokeUserSessionsWithResponse End every session of a user.
+//
+// The user's refresh tokens and access tokens stop working at once; the user may sign in again.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5902,6 +6000,8 @@ func (c *ClientWithResponses) DeleteMeWithResponse(ctx context.Context, body Del
 
 // GetMeWithResponse The signed-in user.
 //
+// Needs an access token whose session is still active and whose user is still enabled.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/me (the `GetMe` operationId).
@@ -5977,6 +6077,8 @@ func (c *ClientWithResponses) PutMeWithResponse(ctx context.Context, body PutMeJ
 
 // DeleteAvatarWithResponse Remove the caller's avatar.
 //
+// The image file is deleted and `avatar_url` becomes null.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/me/avatar (the `DeleteAvatar` operationId).
@@ -6007,6 +6109,8 @@ func (c *ClientWithResponses) PutAvatarWithBodyWithResponse(ctx context.Context,
 
 // ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
 //
+// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
@@ -6019,6 +6123,8 @@ func (c *ClientWithResponses) ChangeEmailWithBodyWithResponse(ctx context.Contex
 }
 
 // ChangeEmailWithResponse Change the caller's email address; needs the current password.
+//
+// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6065,6 +6171,8 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 
 // EndOtherSessionsWithResponse End every session of the caller except the current one.
 //
+// Their refresh tokens and access tokens stop working at once; the current session stays.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/me/sessions (the `EndOtherSessions` operationId).
@@ -6077,6 +6185,8 @@ func (c *ClientWithResponses) EndOtherSessionsWithResponse(ctx context.Context, 
 }
 
 // ListMySessionsWithResponse The caller's active sessions.
+//
+// Every session that is neither revoked nor expired, with the user agent and client address that started it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6140,6 +6250,8 @@ func (c *ClientWithResponses) RefreshWithResponse(ctx context.Context, body Refr
 
 // RegisterWithBodyWithResponse Create an account and sign in.
 //
+// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/register (the `Register` operationId).
@@ -6152,6 +6264,8 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 }
 
 // RegisterWithResponse Create an account and sign in.
+//
+// The email is stored lower-cased and is unique case-insensitively, as is the username. The password must pass the policy described on `Password`. The answer signs the new user in.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6166,6 +6280,8 @@ func (c *ClientWithResponses) RegisterWithResponse(ctx context.Context, body Reg
 
 // HealthzWithResponse The process is up.
 //
+// Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /healthz (the `Healthz` operationId).
@@ -6179,6 +6295,8 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 
 // GetAvatarWithResponse An avatar image.
 //
+// Served with its content type, `X-Content-Type-Options: nosniff` and a year-long cache lifetime.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /media/avatars/{name} (the `GetAvatar` operationId).
@@ -6191,6 +6309,8 @@ func (c *ClientWithResponses) GetAvatarWithResponse(ctx context.Context, name st
 }
 
 // ReadyzWithResponse The database is reachable.
+//
+// Answers 503 with Retry-After while PostgreSQL is unreachable; use it as a readiness probe.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13406,112 +13526,120 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1pd9u2tuhfweI7a9V+pWTJQ5raX57jJm36MnhlWLnrRjkSRG6JaEiABUDbaq7/+13YACmSgibHdtMc",
-	"nw89MUVMG3ue+CWIRJYLDlyr4PhLkACNQeI/z2iUwJngWorU/B2DiiTLNRM8OA7eic/AiQSVC65AkaxQ",
-	"mnC4AEnGQCIzNu4GYaCiBDJqxgMvsuD4Y8BFR2khIfgUBnqWQ3AcKC0ZnwbX12HwBrScnU40yMU130Ik",
-	"eKyIFuSSMk3GMBESiJYzxqeETinjZkkJfxZMQhwca1lAfQsTITOqg+OAcX2wH4RBRq9YZrb1+NFhrxcG",
-	"GeP27361N8Y1TEHi5j58+HBa6AS4ZhHV4IFKAoTO32CCE1wdCFzlEGmIyc6bZ2fk0U9Hvd3Ve83o1Qvg",
-	"U50Ex/tma21QXYdBTiXNQJf3VUglpH9PIw5XehjhGyMiJkQnQHIJF0wUiuR0CmYzzLz+ZwFyFoQBp5lZ",
-	"z44JVu0sp1qDNGP//fG089+081ev8/Ow8+n//ivw3fALljG9uM1zOgWi2F9Ld5LiuPpGYpjQItVmG+GK",
-	"u+1vcLPvFcjnv5hJcemc6mS+Mos3w6qiwDdr8Dl45L24imzM8NM4Y9ys/8Y9NQ8jwTVwBBPN89Qh094f",
-	"ysDqS23xf0mYBMfB/9mb0/Ge/VXtVTPbVRfRolAgQ0IVoZxQ8zJRAIow3Q2uw+AJjd/AnwUofWs7eiql",
-	"mJ9zya6kXZQwRRi/oCmLj8kI/x+XHIKZZER2LplOyCgGTVmquu0X1IhwmhnGADRKyJjGZMIgjXeJkAM+",
-	"ymhq7g3ioTnBqDvg5shngk9SFt3zgSGjLCVC4n0YnDNH19Qw2J0R/jjEv0YhGZWvuCe7oRlnqDlKKJ8C",
-	"uRRFGpMU6AUQLgiNNLuAAbe3uzNKqdJD/GO06878TMgxi2Pg93foOhONQzIuNOFCE5qm4tKwyNGk3JM5",
-	"Mo0iUXA9jJmi4xTi0S6i53NuuA5NcbV73DsnBa+4OaIa2RkxtxmHnLsneCdjEc+IojNljpcYXCzfwxO8",
-	"EvqZKHh8f5t/JYgqosTIbVHICAzySFFoIDsjLvRwYrbj4HtOZ6mg8TshXlA5hfslCYQcU0QYhaJPXrIn",
-	"iOiGT11QTaX94cj8QHZGud3qUAsxTM1m3RHegrxgEbzn9IKy1CDP/Z4ippqOqUJ6Lrg0jMhsoiRZBdKc",
-	"wh3TnACRX9ldD4v5tkeoLNSUM1STOpWe5Nupe3uvplHhNt+C1oxP1a2Lm3LiZdBQ7nfCOJkIGQHe0Tsh",
-	"XlI+c5JG3eMFCUEyymelvFFkZySphiEqGobNnFg1kyqSCqNgKlIDO9L17d3Ke270RiHZX3CP/OAlU4rx",
-	"aYjiUUijpRodh0QSYsOgaaqQuaFwHdaeGr5cPtailE21Myxg7IcPHzpt5XkVgNq6toOSKvJcSA3xS4gZ",
-	"fYe61d/BmIy8cnq0yEHiej8okpldEaPykZ1RMd/tEH8Ymh8cbzJ62fs8NhLw1k6wUteza6GO0UWd141C",
-	"HTSKQCm06d69e+HsrEUd/QWbgGYZmJNTHELw8hVhShUQk4kUGeHikggeElQncSaDCnX9/NHhKtvraFFD",
-	"D4PTSFspT+OYme3Q9FwayGtm1OgJTRW0j/0hMRQeA6FOO+qSEYtHeH1FmhLBIyA6oRqBYh7HkIK2hmte",
-	"m/1LgFpY2/g5OlzQ7kNjLKy3CczyVhxZY2LRSpqbGx+t/WF3MLeZxfgPiDSCplLztwNPaQEQOxXJ00KR",
-	"SwOOyhzgANbe/qOIp4DY7rSxRRBZVXOoQCkmuPKZ7/YXpB0JF+IzxITyGP92nKeNKQuWnPlfDVd6Plyx",
-	"KsKwkKnPzNRJSbhOlWCZMT139pBE9+xDtdftdq1ybe6q27zC/d7h47WXGAaRBENyQ6obKGHosGPIqDnp",
-	"Yc8zRYV31Wj7JFyDiGFw1ZmKzsJ8EyaVHlq7toHMR72b4vLiKDW0uGAGu1/HQqRAefmzQS7/rynl04JO",
-	"YRiJuL3HgyPPamjRpGLK+BZwXnt1OOumYMoTwWHIi2xsabD2fv/RBos51vw1eFKahZ7t3pjX1GZtIE4d",
-	"Oq3DN2ivfZm1q2/QRgMA7Quto1O4wGNWssNzaq2WlSyxycNqbjKfp2v9TSqn7TANmdrCP4M3/NwO6tfc",
-	"fVRKOlu4JLtM2NjuSlBYRWMtMDLG60/7bfA0uceqo52DVIK/Mm/eOkdYte4L9/KZebdNx5tvuE3RNE1f",
-	"T4Ljj2vmMKNe2UHXn9ro0qLSzaZ8X47wzHftu/FCJ3XDbgvctwqd1eYX5eYp+f3DO7Lz29v9o0ehUXAJ",
-	"1T/+cal3jXaggMfGPBrg+sYAQO31mDwBKkGSQdHrHUQ4M/4TBkG3zdR+9okSqxWoIeOrlVGnmFQK6Srl",
-	"c2vHv6G9iQSVLIPN65z+WcAJgSvnhDNGoyZ7NGd7bmiXvObpjDCtSEJVYnRNDII0FZ4NBSxuY6id7VPG",
-	"VSysPVEVi3cb2g5NRtPAiTYcGhtp3JVb0ceSnpYKTUs3RGCQVFyC7ERUQXxCCs7+LICYvzqMK+CKGR6S",
-	"zrq4Gs3yFFlkTP+f+6sbiawOz2W6UsZ4BeBNNSfc+Bne75aEVelwK41PfAmDOkpdCtnUvKqHjbP09x83",
-	"ztJfJ9xLeFTTeW/ImMFnjte23AU0ShiHjgQaoyPLuj8NY7YOz5RZv32UCmVxu8TOtnseT1J3wRuk8drL",
-	"uN+Wfw9DRAtOidrTEkPrLgmLGc7XbXSJplvZyNPSBWp2BzoR8dA8cn7pUjGyrveaelQ9mHvXDbHUfElB",
-	"GHi8erjfut/YS7x4H7/YKMeWmOc8W0Orx7cMIQkKuCaCk6NeT4WGj08Yj+09iukUYhLRQkGLU/d7Pv1z",
-	"IfqyfKctBdU3W3OnTxvxG7JDye9vX78i7qizkFRxUGOuWf8RMfeySzKa5xBjwNjYtUyRSyn4lGDoiGl3",
-	"tIbOU9tQSRPXy6jkhpI2nl/mWn9UefFGGJaBjrWDSu0nA6WcEtwE6W9FRnlFxidE0QmgIE/EZZe8wjB+",
-	"JLimjKsqZqFamOC/O1WgzKhJJoTBHLNrqp0R30rTLL+h3dNmbyVjcceuLzDfWFjB38f9fgOa6uStprrY",
-	"ltpUNahkeuKzP8mhvmk3yreXhjLr0cienJ2Tw59IqSATTaehje9QRUbAR4YeRrnuPHkzaspMfNbSNI4a",
-	"smTfF9f/9GU/fHy905mH+T996YePr3d9of4weGGMuJf06hllaSHB4xI6M9QTFUaskwllKaoAU4N0EyGJ",
-	"4JW7yXoWzYPn52Xex6SQOgFJzDazXCsyBU0O93+2oiiGlM4GXGkqtTLq2EGPKHQ3xaIYp6AsE8DgcDnT",
-	"xG40JEVuqKF/RDLGCw2qO+ArXZj99TokAqMWT7+JArFCj+n7/BJ/typxXttA8+IfI3z3H5MooZJGGqQ6",
-	"KWPAJGZTptWJyykSumRFeK+48A+KpCKiqWH9ugynleJ4wHcWdcaQXCaAM8wIlUAOzajMoNF8B7u1Jcfo",
-	"NRZZJozeXiiISXlUiwxzYoqElBBpkgipgIyRamZEaZqjiN8S8o89F1nC8UbqZ1RICVwPbxUbwoDDZWPK",
-	"lYZx+V4bixb21pp3FVKdCT5h5hjMhki2AMldEsbqvc+9DIuOujq//fdgcNXrdQaDq/5kMLj6afLJz2Lr",
-	"LocFIhv9OEKGd+iYmaUrsvO02390uNuUCD8eHPV/7u8fHB49+ulxCwSPGnsbDH78iJz/MOwfXft3JcWE",
-	"pbCh1+l2fEwPbqIt3ERvqAbMwzsH+fx8EXPKaDzJQToZiP+MUmZshufnBqMkTJnSIEMrs0Pi3AOIcyUZ",
-	"uMjbCelhnsNk0l0nSDeJ8LyxK91MnC54c9rWzTbk3pzMR/Nur1sFV0tI3kJ09aB/dPCoCdJHS2Bqr/Mr",
-	"dZSNnBz/KCLfWsgtMoaN2UGT+Dcj+ZtoZi4Wu60q8fUBTSfxfWnKTGHeI2YK4e58nl2rik2cyuccHN3A",
-	"Z12WDsmv2O0NA6D5kMaxdFZw7e1Hh8tCjeZUbqOLQXrzBlFsyjuMY8ae4w4IHqZKcDX4wLbBwyGdumup",
-	"ayX9/Y3ihY1gXuM8jVtorNQA0xwvViDrC7Y1V6onI2wUkivpoh2QWxuSWxmSdJlxN1PfcdDX0ZybYjxb",
-	"G5HELBun3V/QtIB22cRa4eKVLSKNb3M6l0nok91rnC1uYH1H9cM2YBXWYb/iWtVXBNqGWqdDNVcJVl+O",
-	"L0nLcBAMlmf0ajipeVpWisa2Z+a67q8e5iCHLF83SUuJbMfJtjnaEh1pVTiqMf2qpb3w8R131RX/xpQW",
-	"cnaDlAKLQ9twoDqvWJcYEH5lykLbHnebXZ9aUALmljILHmhiG5pYvA3r275hPKIWJriBe9/glce73+a8",
-	"lfe9XM2HVXjYc8rkQ+7CQ+6Chz/dMB/Bh2obJcy2sOwhr/Tvzit9SBx9SBzdLHF0Gc2Xh22S7y9M5Smd",
-	"YdpASPqdo14tLhQSldMIVFmguHFq0mlMyQtxASmNoB07b7sZV3v/f/TXUiuICsn07C0WmTtDJGPc8dPj",
-	"L8EY//WsRI3fP7wLPBWNDQ+LmFQFAF1yasuCMUhtOL8E6hyRul7gJjiBC5BVMVVIlCCUxJAJDbGrP/2h",
-	"XGEKWpHD3oGRNIJH0CXvrKNzIgyEyZtnZ49/2j8iO5jo8QHG9nfyBJQmZ9ZTQM7N7bAI1K4NyNlCe8MU",
-	"7OEreCVa5+b27XMj5W8IGDx2y+td88fc5BQDPj/GMca3c8Y5xISmUyGZTjKnt+yGBK7ylEVMowaz41SY",
-	"EL3t6CCWIaFFzIBHgA9RAM4GnKaXdKZIlED0GeKNgGVwi/GJKCuTqC2JdvXwtNBJTDLKMCprU5FRKOJo",
-	"dby3N2U6KcbdSGR7+LL972Jqj52JKUIxettp906wOVPHDui2yip09dKNKIOLQKhESN1J2QXEqPPZ6xtw",
-	"50fHiL8UmhrThQhUfVq+dgvP3AawSEY5nUIGXHcHfMCfIopjmkloscEifUpnBvoJde5LmrlCsZ1RI09o",
-	"tNslRlEwnMTQRxRBrgklWlKWmi2plKrE3lDKInCqvAP7y+fvFgAtcuC2lLcr5HTPDVJ75l1MsNFpdWNB",
-	"GFyAtG7foNftd3vomsmB05wFx8FBt9c9QMexTpCVoBKIlLunaq6OKSAyVGVvz+PgOPgVdOUOaTU42O/1",
-	"ltk61Xt7C1Wp12Fw2OuvH9gonMRBB+sHzWvezYj9n9ePaJepXofB0Sbnalap46iDTaCxULhcZ/cYD2ww",
-	"+o+frj8Z4yzLqJyVfRQKjjaGp+42DDQ1l/nRzhJ8wjiHjhJPio51CRCa5+nMGEzNmBSdaJCXVMYqnAsB",
-	"R9ZcaWqYkUqokVgNiREiMRr+yWHArbmDpGcei8JQhQRM3qnYKk2N8JmVK38GyM2UTJLUmVOqS045EYXu",
-	"iElHojmDfr2Q0AG3mX9YmmkryQv+mYtLXsLHSrcJxheQURz2emULCabDslINy/idn8RSapMQrEOkQQuI",
-	"Mk9EPLv1UmvnfbluKmMujHxbRLjBwFqrkHuk2/4GI9pdDHDc0Sbb81Qaf6fMwpI4oXxGVDFWUFU2tzmI",
-	"j3Fchz45sZdYh+km8sL5VoNmQ6MlGQ/zV/ZsI6HrcO2LrjOSObSPJm6VIuuOYl/3EGy2ZOBbspBvnMa+",
-	"Q3S3WlwlFe1FhITDpVHM0V5dj+hVpZ/D7uY1/3+YGTLK6ZRx5040qmqrD9eYRp8xVbd8UIa1zVu2Kxcx",
-	"iKQwY1FpLLm4TFgKA47rV8ZIl4wUUBklI5IZMQ7KZUZO5jmT9QZDoc909QizF0zp967YsEWcvhZddg9L",
-	"m4UdHd4kyW0DAv+mOEGz/nQlD8BLfOAA984B3iKeOgsS+xpIUUwTex834gR7X1h8bflACss6A2Iehy2E",
-	"df0VIspdsrHrPEF2Dns/k2abrgWq/AXfRQf2Ah4fenxbZVOLbxvP7NZXj6g6ZuGADRCzauj2nWKyvVvn",
-	"PrFeHyPdrJViuT+Tym/wLdPL/Ii1AQwWOxl+Zxj3HSLQa76yDaTfUbCNlu46a5pVl3gYfsECTGzhatEY",
-	"eKycJ6HMBHSO4uN2ZqzB+GYnorHQCVFa5ORSyM+MT7sDvpb5uhJQoyI5l7WPES+19iuKuX1Lv93C4bZM",
-	"/e+eVreWDg/ehNv1JiAt/6Bc7CgkUtjOh863vo1itWe7RXXq6Zw350JCeeTeG1zBvFa2qXoQgf8hIvBp",
-	"qTXV886pa5S3HEkx5ISY6BCqbeVZh3MVokJRNfc6W5t8asRRFTM67PWt67l64pKlMCeoeqhZBt0BP53L",
-	"rbJKtgqsLjbNtW12sZoRffZY3mgLF5uFjS0PAJ7ybmRboyR2c8F2O3K13ijHY6S/ZVMOMbEd5dtd8Tu1",
-	"tvirelg2WujjIg/e9H+q/Js7D9iUG3K05eMLoegGyyh00uQYotDLWcYbyMGGppnGFDEFPEa9eM42yhRB",
-	"RRIqs9QovpaxqEuQ8/Bz10fIZvG7oeRWPd4903I7+3Vp/2HL3THOh90nb+wSeaCVzWjFalWNmi7aNOHI",
-	"GFLBp8Z8W0E5ZcrWct+atWFtOLhUE5Ey7COXkkklkKngrluRJd6I8sqPPv+IiM/j9hLuiHy8Je0bEdHh",
-	"km+QOH2g3tL2G1dEH8y1O9N+64lvSxyI+AUJmqZosdVa/Fb0aB+t9Bs68rgjJr/uOybdm2Pr93erKO5Q",
-	"g+0wvmDJOAt8VdbPPBfeNsg2jJOOsWGY0nRGbKYbtlI5ISNepOmIRClQqeafKLHNJ0b1PN9Rl5zyGRE6",
-	"ATngZQcvssNil9VnNBvrbwsrjSok3W5315ues2FOzrk55N1x70a3i9ty0NX7w98r635gxH8Lydq79iTh",
-	"NOn4B+VzoDUouvCYFm9pBoZoz0/fnf124lllXulCMjojY6OwWRHQIqVCPxDSAyF9+4S0PenMjQ1XrNW0",
-	"OXwWwal971bQ8kFzsRZjJi7a+ihCeZk66uV3569+Dcnv509/Dcmvz58RIckHGJ+HREIkppwZJWI8I45r",
-	"nRCqSSaUdh+Uwp5ZvZ8fXZn/kJxdQaq6xOhUtqSPKaIimkI84LH1ycwn6O9fHfX3cQoJHeCRwI86XSYs",
-	"SkgsRa7I0/96/gxf+PX8LeZD76Lhyl1VJSl4jO5ZSXkssgE3utRJ84uNZYXh3LzzaT2FruHnMnadFalm",
-	"OZV6byJk1jH7aXJsXw2k3+q00DHUFLYguoNde3HDh/2D3Ubh6Jhxiklka0o/7cKLZV3/cDHxwPVviesb",
-	"CG3ON2rMvqqFdZykSUU2nPnUFTbehdpT7yz+j1d6Hhw//xCCcWH6BsG4aIZtynRSfv3JvOFqLr1BDh9N",
-	"1Zum+YMdNgsbPQHtfl9VEtBJY3HBMQl6prqkDK6294UCpncw4N5v1vmEpAXD+bz35536d7cl8vsMj7Q6",
-	"Nn7zHuMHPnBnfGBjMm9+7M1vKT3l8WtD5cvzag434w7A4worH4ylpZkr85skcIUFxi0mupVf/wVT+uVs",
-	"TU7ULVVQzbv8+aombOpmiXGhNS8kRMB12aEbM/ZPsJ7GHHZEMio/qwZuP+BPK0xQi/o0ALwx7a8tfTjl",
-	"lo7LfMAyDO+k9WHo4rRUV7+hmCc0ZReeTIanPK4wMtg0IupjIvcl2v4zcuzWMSqjvjXY0xwX1FLfjqfm",
-	"LKc6mZecsVJnm+tS9fKz7XoMXX8q8dvlKKzI1cEuEoIfl44ZBVxD3EpuUFrkqkpEJ+6bOzbV3b6BaH9J",
-	"59Xt2J4CJ7oQn0ENuJn/MhHpHId3LM+3E5htIVLPu7JgkiCmJ+42koMOe/0ueT0hyoynKYkEj8o2JG7f",
-	"5WcxzGW5VCO4opHhsKh+G1USYm+QzeUAfZcZRvO+dN56Pg6X7jZyyuQ/NGPwQZ/eLKfpadkpr53JNBGS",
-	"UA8uLMlpKnOO6jymTVHujbsiqWbD941oqn9vGbj1PCbDIF3jL+sTcMU+ik25q5i+dB/x/hYSdh9cWndD",
-	"emeIAlim5hDDiDdlE3KXkFqCH/T6a2kjit/c73coPRrfFPNg+vu8e1PINpWwBeU+lwJr45giRV4HkJop",
-	"DZkDUbNB5RejWV2vatxRRZXWq2eu199yBa3Vn7DeHoB2JvidmYP968Ggu5Pz6f/8kU93fS0C1tfzY2xq",
-	"748cps17WwxD1bv07R/uP37s7Spu58v5rUzn5X24wgmJDEvCzg9WvsyAypAohl3ekO+5YCDWftgn3GWA",
-	"r2KD3ivwtlC/MRvc0u65Zfw/5Y1GrMvtWdS7lzOIN/bnv5E/4A66f7uJt8Bdqu6Pti9klJhRfi7TMhYN",
-	"wbqXFosg6q3+bI9F9A+gxO/OWQvy+OvQa+y38z7EJa/nfrgZytSPDSeZu55qQYWwSi3ncT1xttykw7TF",
-	"Jd60u7OZCVCFmTcdPLGVygrLtuqzYina4pwWkVzyAY0ZB1WHmLuO60/X/xsAAP//",
+	"7D1rd9s2ln/lHu2cU3tLyZIfaWJ/WTdN2nTz8CbuyZytMhJEXoloSIAFQNtq1v99Dy5AiqSohx3HbTOe",
+	"D52YIoAL4L5f/NQJZZpJgcLozvGnTowsQkX/fMrCGJ9KYZRM7N8R6lDxzHApOsedc/kRBSjUmRQaNaS5",
+	"NiDwAhVMEEI7Nup1go4OY0yZHY8iTzvHv3aE7GojFXY+BB0zz7Bz3NFGcTHrXF8Hnbdo1Px0alAtr/kO",
+	"QykiDUbCJeMGJjiVCsGoORczYDPGhV1S4e85Vxh1jo3KsQrCVKqUmc5xhwtzsN8JOim74qkF6/Gjw34/",
+	"6KRcuL8HJWxcGJyhIuDev39/mpsYheEhM9hyKjECW7zBpQBaHQGvMgwNRrDz9vlTePTdUX93Pawpu3qJ",
+	"YmbizvG+Ba15VNdBJ2OKpWiK+8qVlqodprHAKzMK6Y0xyCmYGCFTeMFlriFjM7TAcPv67zmqeSfoCJba",
+	"9dyYzjrIMmYMKjv2X7+edv+Xdf/od5+Muh/+8x+dtht+yVNulsE8YzMEzf9YCUlC46qARDhleWIsGMGa",
+	"ux1scbO/aFQvfrCT0tIZM/FiZR5th1V5Tm9WzufgUevFlWRjh59GKRd2/bf+qX0YSmFQ0DGxLEs8Mu39",
+	"pu1Zfaos/g+F085x5z/2FnS8537Ve+XMbtVltMg1qgCYBiaA2ZdBI2rgpte5Djrfs+gt/p6jNncG0TOl",
+	"5GKfK6BSblHgGri4YAmPjmFM/09LjtBOMoadS25iGEdoGE90r/mCHoNgqWUMyMIYJiyCKcck2gWphmKc",
+	"ssTeG0Yju4Nxbyjslp9KMU14eM8bxpTxBKSi+7A4Z7dumGWwO2P6cUR/jQMYF6/4J7uBHWepOYyZmCFc",
+	"yjyJIEF2gSAksNDwCxwKd7s744RpM6I/xrt+z8+lmvAoQnF/m64y0SiASW5ASAMsSeSlZZHjaQGT3TIL",
+	"Q5kLM4q4ZpMEo/EuoecLYbkOS2i1e4RdQC5Kbk6oBjtj7oHxyLl7QncykdEcNJtru73Y4mLxHu3gtTTP",
+	"ZS6i+wP+tQSdh7GV2zJXIVrkUTI3CDtjIc1oasHx53vG5olk0bmUL5ma4f2SBJ0c1yCtQjGAV/x7QnTL",
+	"py6YYcr9cGR/gJ1x5kAdGSlHiQXWb+Edqgse4i+CXTCeWOS5311EzLAJ00TPuVCWEVkgCpLVqOwu/Dbt",
+	"Dgj5tYN6lC/AHpOyUFHOSE3qlnpSG6T+7b2KRkVgvkNjuJjpOxc3xcSrTkP734ELmEoVIt3RuZSvmJh7",
+	"SaPv8YKkhJSJeSFvNOyMFTM4IkXDspkTp2YyDYm0CqaGyrETXd/drfwirN4oFf8D75EfvOJaczELSDxK",
+	"ZbVUq+NAqDCyDJolmpgbCddR5anly8VjIwvZVNnDEsa+f/++21Se1x1QU9f2p6TzLJPKYPQKI87OSbf6",
+	"MxiTlVdej5YZKlrvGw2phQqsygc743wB7Yh+GNkfPG+yetkvWWQl4J3tYK2u59YiHaNHOq8fRTpoGKLW",
+	"ZNOdn7/0dtayjv6ST9HwFO3OGQ0BunwNXOscI5gqmYKQlyBFAKRO0kwWFar6+aPDdbbX0bKGHnROQ+Ok",
+	"PIsibsFhyZmyJ2+4VaOnLNHY3Pb72FJ4hMC8dtSDMY/GdH15koAUIYKJmaFDsY8jTNA4wzWrzP6pQ1pY",
+	"0/g5OlzS7gNrLGy2CezyThw5Y2LZSlqYG786+8NBsLCZ5eQ3DA0dTanm3+x4CgsA3FSQJbmGS3scpTkg",
+	"EJ29/VsezZCw3Wtjy0fkVM2RRq25FLrNfHe/EO0ovJAfMQImIvrbc54mpixZcvZ/FVzpt+GKUxFGuUra",
+	"zEwTF4TrVQmeWtNzZ49IdM891Hu9Xs8p1/auevUr3O8fPt54iUEnVGhJbsRMDSUsHXYtGdUnPey3TFHi",
+	"XTnaPQk2IGLQuerOZHdpvilX2oycXVtD5qP+bXF5eZQeOVywg/2vEykTZKL42SJX+68JE7OczXAUyqgJ",
+	"48FRy2pk0SRyxsUNznnj1dGs2x5TFkuBI5GnE0eDlfcHj7ZYzLPmz8GTwixsAffWvKYyaw1xqqfT2HyN",
+	"9pqXWbn6Gm3UDqB5oVV0CpZ4zFp2eMac1bKWJdZ5WMVN1ubp2nyT2ms73GCqb+CfoRt+4QYNKu4+phSb",
+	"L12SWyaogbv2KJyisfEwUi6qTwfN46lzj3VbO0OlpXht37xzjrBu3Zf+5af23SYdbw9wk6JZkryZdo5/",
+	"3TCHHfXaDbr+0ESXBpVuN+UvxYiW+a7bbjw3cdWwuwHuO4XOafPLcvMUfn5/Djs/vds/ehRYBReY+fa3",
+	"S7NrtQONIrLm0ZDWtwYAaa/H8D0yhQqGeb9/ENLM9E8cdnpNpvakTZQ4rUCPuFivjHrFpFRI1ymfN3b8",
+	"W9qbKtTxqrN5k7HfczwBvPJOOGs0GthjGd/zQ3vwRiRz4EZDzHRsdU0KgtQVni0FLIExMt72KeIq7qxb",
+	"oioO77a0HeqMpoYTzXOoAVK7K79iG0t6Vig0Dd2QDgMSeYmqGzKN0Qnkgv+eI9i/ulxoFJpbHpLMe7Qa",
+	"S7OEWGTE/sv/1QtlWj3PVbpSykV5wNtqTgT4U7rfGxJWqcOtNT7pJQrqaH0pVV3zKh/W9jLYf1zby2CT",
+	"cC/Oo5yu9YasGfzU89qGu4CFMRfYVcgicmQ596dlzM7hmXDntw8TqR1uF9jZdM/TTqoueIs0rfYywdvw",
+	"71GIaMkpUXlaYGjVJeEww/u6rS5RdytbeVq4QC10aGIZjewj75cuFCPneq+oR+WDhXfdEkvFl9QJOi1e",
+	"PYK36jduJV66jx9clOOGmOc9WyOnxzcMIYUahQEp4Kjf14Hl41MuInePcjbDCEKWa2xw6kG/Tf9cir6s",
+	"hrShoLbNVof0WS1+AzsMfn735jX4rc4DKOOg1lxz/iOw97ILKcsyjChgbO1aruFSSTEDCh1x47dW03kq",
+	"ABU0cb2KSm4paaPFZW70RxUXb4VhEejYOKjQflLU2ivB9SP9KU+ZKMn4BDSbIgnyWF724DWF8UMpDONC",
+	"lzEL3cCE9rvTOcmMimSiM1hgdkW1s+JbG5Zmt7R7muytYCx+29UFFoAF5fm3cb+fkCUmfmeYyW9Kbboc",
+	"VDA9+bE9yaEKtB/VBktNmW3RyL5/egaH30GhIINhs8DFd5iGMYqxpYdxZrrfvx3XZSY9a2gaRzVZst8W",
+	"1//waT94fL3TXYT5P3waBI+vd9tC/UHnpTXiXrGr54wnucIWl9BTSz1hbsU6TBlPSAWYWaSbSgVSlO4m",
+	"51m0D16cFXkf01yZGBVYMNPMaJihgcP9J04URZiw+VBow5TRVh076IMmd1Mk80mC2jEBCg4XM00doAHk",
+	"maWGwRGkXOQGdW8o1rowB5t1SDqMSjz9NgrEGj1m0OaX+LNVibMKAPWLf0znu/8YwpgpFhpU+qSIAUPE",
+	"Z9zoE59TJE3BiuheaeFvNCQyZIll/aYIpxXieCh2lnXGAC5jpBnmwBTCoR2VWjRaQLBbWXJCXmOZptLq",
+	"7bnGCIqtOmRYEFMolcLQQCyVRpgQ1cxBG5aRiL/hyT9uucjiHG+lfoa5UijM6E6xIegIvKxNudYwLt5r",
+	"YtESbI151yHVUymm3G6DuxDJDY7kSxLGetgXXoZlR12V3/5rOLzq97vD4dVgOhxefTf90M5iqy6HJSIb",
+	"fzsmhnfomZmjK9h51hs8OtytS4RvD44GTwb7B4dHj7573DiCRzXYhsNvfyXOfxgMjq7boVJyyhPc0ut0",
+	"Nz6mBzfRDdxEb5lBysM7Q/XibBlzimg8ZKi8DKR/hgm3NsOLM4tRCmdcG1SBk9kBePcA4VxBBj7ydgJ9",
+	"ynOYTnubBOk2EZ63bqXbidMlb07TurkJudcna6N5D+uNgqvFSd5BdPVgcHTwqH6kj1acqbvOz9RRtnJy",
+	"/K2I/MZCbpkxbM0O6sS/HcnfRjPzsdibqhKfH9D0Er8tTZlrynukTCGCrs2z61SxqVf5vIOj12mzLguH",
+	"5GdAe8sAaDZiUaS8FVx5+9HhqlCj3ZUHdDlIb98AzWeiywVl7HnuQMfDdXFcNT5w0+DhiM38tVS1ksH+",
+	"VvHCWjCvtp/aLdRWqh3TAi/WIOtLfmOuVE1G2CokV9BFMyC3MSS3NiTpM+Nup77ToM+jOT/FZL4xIklZ",
+	"Nl67v2BJjs2yiY3CpVW2yCS6y+l8JmGb7N7gbPEDqxBVN1s7q6B69muuVX9GoG1kTDLSC5Vg/eW0JWlZ",
+	"DkLB8pRdjaYVT8ta0dj0zFxX/dWjDNWIZ5smaSiRzTjZTba2QkdaF46qTb9u6dbzadvuuiv+iWsj1fwW",
+	"KQUOh27Cgaq8YlNiQPCZKQtNe9wDuzm1oDiYO8oseKCJm9DE8m043/Yt4xGVMMEt3PsWr1q8+03OW3rf",
+	"i9XasIo2e8a4eshdeMhdaOFPt8xHaEO1rRJmG1j2kFf6Z+eVPiSOPiSObpc4uormi83WyfcHrrOEzSlt",
+	"IIBB96hfiQsFoDMWoi4KFLdOTTqNGLyUF5iwEJux86abcb33/9v2WmqNYa64mb+jInNviKRceH56/Kkz",
+	"oX89L1Dj5/fnnZaKxpqHRU7LAoAenLqyYApSW86vkHlHpKkWuEkBeIGqLKYKQEtgEGEqDUa+/vSbYoUZ",
+	"Gg2H/QMraaQIsQfnztE5lfaE4e3zp4+/2z+CHUr0eI8T9zt8j9rAU+cpgDN7OzxEvesCcq7Q3jIFt/ny",
+	"vGJjMnv77rmV8rc8GNp2w+td8cfcZhdDsdjGMcW3My4ERsCSmVTcxKnXW3YDwKss4SE3pMHseBUmIG87",
+	"OYhVACyPOIoQ6SEJwPlQsOSSzTWEMYYfMdrqsCxucTGVRWUScyXRvh6e5SaOIGWcorIuFZmEIo3Wx3t7",
+	"M27ifNILZbpHL7v/Lqf2uJm4BkbR226zd4LLmTr2h+6qrAJfL12LMvgIhI6lMt2EX2BEOp+7vqHwfnSK",
+	"+CtpmDVdQJLq0/C1u/PMXAALUibYDFMUpjcUQ/GMUJzSTAKHDQ7pEza3px8z775kqS8U2xnX8oTGuz2w",
+	"ioLlJJY+whAzAwyMYjyxIOmE6djdUMJD9Kq8P/ZXL86XDlpmKFwpb0+q2Z4fpPfsu5RgY5LyxjpB5wKV",
+	"c/t2+r1Br0+umQwFy3jnuHPQ6/cOyHFsYmIlpAQS5e7piqtjhiv8lORD0c4nyYU2zGIioWZZJ8YowUxJ",
+	"Y4oMjBN/huUAHTPL3+r8JZTiAtUMteU0JsaUxnIBzKvKlvGWhXgvos5x50c0pYOm0XJhv99fZX2V7+0t",
+	"1cleB53D/mDzwFopJw062DxoUYVvR+w/2TyiWTh7HXSOttlXvW6eRh1scxpLpdRVAUQRypro+fXD9Qdr",
+	"LqYpU/Ois0MuyOppqQQOOoZZ9PrVzdL5QJEXE8YtSUPOSQEsy5K5NeHqUTI2NagumYp0sBBLntGsw7Gg",
+	"QCkpcCgcVhG+2scyt3SqkNKJSkbPEisO58XKHxEzOyVXkHgDT/fgVIDMTVdOu4oMLKKSANhQuFxEKhZ1",
+	"te25+CjkpSjOx8nbKUU8iHUd9vtFUwtugqJ2jhoLeM+N4x11QnAumhotEMp8L6P5nRd/e3/QdV099IHt",
+	"uyLCLQZWmpfcI90OthjR7KtA4462Aa+l9vkrZRaOxIGJOeh8orGstW5ykDbGcR20Sa692LlwV0owSjMu",
+	"uqi4/GANMvElqnhZEO5lUVXMjWMPsffZfMS5RtPN2IwLKrXOmKXIdYLJu5U79V5OK5I9Fq/suR5K18HG",
+	"F31TKHu6bcR3p6Rf9ZG3NU6h87AXWfCqvzgxf4V05RTYUvy6iwgsdlubhEz1zRRVFjm2ktF/ExWApwLy",
+	"pFotvdGCbMLCj5SlXDwoIvr2LdeQDCwiaUrW1IaqTS5jnuBQ0PqlHdaDsUamwngMqdUXUPuk0OkiXbTa",
+	"Wylos9pbpOZLrs0vvs6yQZxt3ckcDCv7pB0d3ia/bwsC/0txgnrp7VoeQJf4wAHunQO8Izz1xjO1dFAy",
+	"n8XuPm7FCfY+8eja8YEEVzVFpBQWVwPsW0uETPg8a990A3YO+0+g3qFsiSp/oHfJd7+Ex4ctbr2in8df",
+	"G88c6OtHlM3CaMAWiFn2svtKMdndrfccOYeXlW7OHHLcnyvdblmudGEs9UMZl7XrY++8QHA+a9cEhzC6",
+	"SP5p1fXakXWLc11uDPmVYfFXiJRvxNqumu1ejpto/r5RqV11hXvkB6pnpY64Dp1RRNq7QYrESu93P24m",
+	"GlsMrzd2mkgTgzYyg0upPnIx6w3FRobuK2qt2uUjAG3MfaWroqSYu3dTNDti3JWf4qun1RtLnAdXyN26",
+	"QoiWv9E+FBeAkq6RpA9V3ERZ23PNt7rV7NjbcyGp18jSb/RmFlPlLgVnOikr+iBlc0p+Bi4WPb7rbOMt",
+	"7ccCVfQYexC4/yYC91mh91WLBpjvcriaJCheSHjfir6nvk9AGV8krF046J1XYWaFXxnwO+wPnN+wfOIz",
+	"3cg5WD40PMXeUJwupGRR4lxGxZc7HrseyVSKSuENqk11Vaf1qtSGD4N2+WUkaa2eeXsxejdSvNrlqMXN",
+	"8I7PBEbgWEXzkwbdyjcN1jUgrX3/gBZ5CDz8XaXtwv3hBYmr/V/KI6ixjNzEdY4hc7OaZbzFDF1eATeU",
+	"36dRRCTRFmyjyO/UEDOVJlYGOsaiL1Etcgd6bYRsF/8ylNwoprxnWm6mLq9sHu24O4VEqXXorZ06D7Sy",
+	"Ha04rapWkMfq2hxMMJFiZjW5NZRT5Nut9g46i9lFzgultPC2cFXk0zKFMJPC64aOeEMmykjAKu3QOYpe",
+	"4Rcin9Z+BFsR0eGKD8h4faDaj/gvrog+GIdfTPutZi2ucIHS5z9YkpC5VenPXNKje7Ta8/ma2jyzRrrj",
+	"ZSx1jfFqw5OkdPpQ6Nu+UTTPdj+jIJW11RXqafALSZJNX7rp3Z4kvj7UIZlKanKXiyVzyTsV1mVhLaol",
+	"XAt1y53ZhFrKacPm4HIhqdnOCYxFniRjCBNkSi8+YuNc6uNqJvi4B6diDtLEqIai6PEGOzzyeZ9WfXIu",
+	"xKBU2wLo9Xq7relSW+ZIndlNfjkRUeuHclc+x+oXBO5VPjxw+z+FZN1dtyRF1en4G93mE6xRdN4iA96x",
+	"FC3Rnp2eP/3ppGWVRS0UueQmVjQ4OdMgpdw8ENIDIf31CenmpLOwaHw53ybDxpUAUinBQpt3Qm9R7zSG",
+	"CYYyRV2WBLbZL6duwTvB7wcVyNm3qbxoas90yquU51bGefb6xwB+Pnv2YwA/vngOUsF7nJwFoDCUM8Gt",
+	"NjKZg2d/J8AMpFIb/+0yas/Wf/Loyv4HMn6Fie7BAnWsWh2yBKOhiJwHaTHBYP/qaLBPUyjsogglfT/s",
+	"MuZhDJGSmYZn/3zxnF748ewdJbrvkpktfAEv5CIiZ7JiIpLpUFil7KT+cdCimHVhjLapT7mp4Ocqvp/m",
+	"ieEZU2ZvKlXatfDUWX9bue0mwgoaJ7pDDaIJ4MPBwW6tRnnCBaOkvQ1Vxm7h5QrCv7m8eRAfdyQ+7Alt",
+	"zzcqUqMsu27lJEtRJ+7jQW0fYDtx6SXUPwmc/IKWvqe7bpInUPuQ6LKQcWHmZ75+90vobtUG+n97ze3B",
+	"RfY3IVafPlEjVh/3cbRzUnzkzL7hS4tbw0Ft9FztDdgeFnIZ9+TOaLa1K5OzTmqLS0EJ73Pdg4IhNOHy",
+	"jGEoWjlDm4B2x3C2aHH7RT3hNyXy+wwkNRqT/uV96w984Ivxga3JvP5Nw5XmHlefk+xUEHnBJRwPWKLk",
+	"ZyJ6Y7nJ6kynw+24EIqoxP4Hg3BlLtECYwCvqF6/waxvFGl5Vpve+I+SCOR0NcVHMcXiU7zBIqfI5bnP",
+	"7LIWr3wv5kIFpLmoPBkjn2u8XND0ar4hQe6OCgIX/TrbioDqSfOBs94UhihM0WufClBOqDzMnvMYUqY+",
+	"6hr5PqBuI5xTCQEuVSVsxd42VvKcCsdCilTUIjToFZLDwAftWYOLAUv4BbbyshIjO9uGx9v4131J73+P",
+	"hMtNPNJqqDXOuMAFvdJ11lJCmTETLyooeaGWLtTFajXlzbqFXX8o8NtL5DWJW9QPRorjwu+lUVgeWs90",
+	"sXJblzUQ4L+e5aos3BuE9pds0RWCGs3QRJar66Gw81/GMlng8I4TN24CCxYh9aK/EmWMUq7qbi1T7LA/",
+	"6MGbKWg7niUQShEWDYU83MUHbuxl+bwzvGKh5bBkYVhtGaPWYKhPCPsq080WHSZby1MFXvrbyBhXf9P0",
+	"0QeTYbsEt2dFz8tmWttUKmAtuLAiwa1IQFvNY87LhLWyeWb1W5e+h9fqtnJUTuab4xfJEy5MUJqz9OUi",
+	"qrQnNiYTHs7BQTFBy7NhXNjnYzfUMRMKgWlfe3/pk3laayz8Jr8UV6h/fWIrtjC4t4zyal6e5fG+C6Gz",
+	"3ArTjs9E2zn+yRzkwfH4ZbjHU0IBnzVHiGGp2FcqreAWMX1d8I+VzTNOvXzf7/eprwx9iNEnX5AXQaO6",
+	"QA0/nZ+fBZXuiwqENCcUA+CGSk/BatzCDsmUnLTo3j95UL6grK19S7GFqH7Jere9xLrKumQKFcdleWpW",
+	"vQs91wZTfxv1xryfLFO9Xnk1Fh+KxDJudBHQpfZdAYz/SVSNwnQtTnff0DB9DEJqwadTl+nGYI5MdRPy",
+	"6VrqLvuEtaZLliHVzcqz76m6Wn1u9IGt9iJh3Sl9z+tg/3o47O1kYvZ/v2Wz3bZ+JJubh1Bgdu+3DGd1",
+	"PFmOwVa7oe4f7j9+3Pr1BjdfJu5kula2TiucuPugNjNO+tubCkBz6qZJLN1HwqlMyz0RvlhjHYdvvYLW",
+	"T1XcmsPf0Cq9Y3o7FbWG16u9DWQVbeZ9R/0DR2Vv0ah595Tq3aj1D5xJbWYK3/3PS6ctKWRh7L5gW2V9",
+	"diG+jve9dZD8iayPIOj96bb+EuMsRYpr9etOt52BNrwGljf4l5ZLo6rdW13bXHIUkd7UW3AxkpTXQavX",
+	"p5moJS9FNVnLz1Dkam05ycIHWQmgBWXBiYiq6fQFkB6pl5d422xvaSfwNcxFH9kT1y1BUzFndVYqUF2e",
+	"0yGST/LxaF0Z5q/j+sP1/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
