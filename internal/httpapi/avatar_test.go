@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"hash/crc32"
@@ -174,6 +175,11 @@ func TestAvatarRefusals(t *testing.T) {
 	gif := []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 	if r := uploadAvatar(t, env, session.AccessToken, gif); r.Status != http.StatusOK {
 		t.Errorf("a 1x1 GIF: %d %s, want 200", r.Status, r.Body)
+	}
+	// A 1x1 lossless WebP; WebP is stored re-encoded as PNG.
+	webp, _ := base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+	if r := uploadAvatar(t, env, session.AccessToken, webp); r.Status != http.StatusOK || !strings.HasSuffix(avatarURL(t, r), ".png") {
+		t.Errorf("a 1x1 WebP: %d %s, want 200 and a PNG", r.Status, r.Body)
 	}
 	cases := map[string][]byte{
 		"text renamed .png":   []byte("just some text, not an image at all"),
