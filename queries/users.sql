@@ -16,18 +16,6 @@ UPDATE users SET last_login_at = now() WHERE id = $1;
 -- name: SetPasswordHash :exec
 UPDATE users SET password_hash = @password_hash, updated_at = now() WHERE id = @id;
 
--- name: UpdateProfile :one
--- Each set_* flag says whether the matching column is in the update, so absent and null stay distinct.
-UPDATE users SET
-    username      = CASE WHEN @set_username::boolean THEN sqlc.narg('username') ELSE username END,
-    first_name    = COALESCE(sqlc.narg('first_name'), first_name),
-    last_name     = COALESCE(sqlc.narg('last_name'), last_name),
-    phone_number  = CASE WHEN @set_phone_number::boolean THEN sqlc.narg('phone_number') ELSE phone_number END,
-    language_code = COALESCE(sqlc.narg('language_code'), language_code),
-    updated_at    = now()
-WHERE id = @id
-RETURNING *;
-
 -- name: ListUsers :many
 -- Keyset pagination, newest first; the cursor is the (created_at, id) of the last row of the previous page.
 SELECT sqlc.embed(u),
@@ -51,7 +39,9 @@ SELECT id FROM users WHERE is_admin AND is_active ORDER BY id FOR UPDATE;
 -- name: LockUser :one
 SELECT * FROM users WHERE id = $1 FOR UPDATE;
 
--- name: AdminUpdateUser :one
+-- name: UpdateUser :one
+-- Each set_* flag says whether the matching nullable column is in the update, so absent and null stay
+-- distinct; the other columns change only when their argument is not null.
 UPDATE users SET
     is_active     = COALESCE(sqlc.narg('is_active'), is_active),
     is_admin      = COALESCE(sqlc.narg('is_admin'), is_admin),

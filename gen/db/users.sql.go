@@ -12,66 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const adminUpdateUser = `-- name: AdminUpdateUser :one
-UPDATE users SET
-    is_active     = COALESCE($1, is_active),
-    is_admin      = COALESCE($2, is_admin),
-    username      = CASE WHEN $3::boolean THEN $4 ELSE username END,
-    first_name    = COALESCE($5, first_name),
-    last_name     = COALESCE($6, last_name),
-    phone_number  = CASE WHEN $7::boolean THEN $8 ELSE phone_number END,
-    language_code = COALESCE($9, language_code),
-    updated_at    = now()
-WHERE id = $10
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
-`
-
-type AdminUpdateUserParams struct {
-	IsActive       *bool
-	IsAdmin        *bool
-	SetUsername    bool
-	Username       *string
-	FirstName      *string
-	LastName       *string
-	SetPhoneNumber bool
-	PhoneNumber    *string
-	LanguageCode   *string
-	ID             uuid.UUID
-}
-
-func (q *Queries) AdminUpdateUser(ctx context.Context, arg AdminUpdateUserParams) (User, error) {
-	row := q.db.QueryRow(ctx, adminUpdateUser,
-		arg.IsActive,
-		arg.IsAdmin,
-		arg.SetUsername,
-		arg.Username,
-		arg.FirstName,
-		arg.LastName,
-		arg.SetPhoneNumber,
-		arg.PhoneNumber,
-		arg.LanguageCode,
-		arg.ID,
-	)
-	var i User
-	err := row.Scan(
-		&i.ID,
-		&i.Email,
-		&i.Username,
-		&i.PasswordHash,
-		&i.FirstName,
-		&i.LastName,
-		&i.PhoneNumber,
-		&i.AvatarUrl,
-		&i.LanguageCode,
-		&i.IsAdmin,
-		&i.IsActive,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.LastLoginAt,
-	)
-	return i, err
-}
-
 const countActiveSessions = `-- name: CountActiveSessions :one
 SELECT count(*)::int FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
 `
@@ -425,19 +365,23 @@ func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams
 	return err
 }
 
-const updateProfile = `-- name: UpdateProfile :one
+const updateUser = `-- name: UpdateUser :one
 UPDATE users SET
-    username      = CASE WHEN $1::boolean THEN $2 ELSE username END,
-    first_name    = COALESCE($3, first_name),
-    last_name     = COALESCE($4, last_name),
-    phone_number  = CASE WHEN $5::boolean THEN $6 ELSE phone_number END,
-    language_code = COALESCE($7, language_code),
+    is_active     = COALESCE($1, is_active),
+    is_admin      = COALESCE($2, is_admin),
+    username      = CASE WHEN $3::boolean THEN $4 ELSE username END,
+    first_name    = COALESCE($5, first_name),
+    last_name     = COALESCE($6, last_name),
+    phone_number  = CASE WHEN $7::boolean THEN $8 ELSE phone_number END,
+    language_code = COALESCE($9, language_code),
     updated_at    = now()
-WHERE id = $8
+WHERE id = $10
 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
 
-type UpdateProfileParams struct {
+type UpdateUserParams struct {
+	IsActive       *bool
+	IsAdmin        *bool
 	SetUsername    bool
 	Username       *string
 	FirstName      *string
@@ -448,9 +392,12 @@ type UpdateProfileParams struct {
 	ID             uuid.UUID
 }
 
-// Each set_* flag says whether the matching column is in the update, so absent and null stay distinct.
-func (q *Queries) UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error) {
-	row := q.db.QueryRow(ctx, updateProfile,
+// Each set_* flag says whether the matching nullable column is in the update, so absent and null stay
+// distinct; the other columns change only when their argument is not null.
+func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, updateUser,
+		arg.IsActive,
+		arg.IsAdmin,
 		arg.SetUsername,
 		arg.Username,
 		arg.FirstName,

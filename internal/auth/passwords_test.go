@@ -111,3 +111,20 @@ func TestHasherRefusesBeyondTheQueueAtOnce(t *testing.T) {
 		t.Errorf("refused after %s, want at once", waited)
 	}
 }
+
+// Saturated tells Login to refuse before any database work exactly when Hash would refuse at once.
+func TestHasherSaturated(t *testing.T) {
+	h := NewHasher(fastParams, 1, time.Hour)
+	if h.Saturated() {
+		t.Fatal("an idle hasher is saturated")
+	}
+	release, _ := h.acquire(context.Background())
+	defer release()
+	if h.Saturated() {
+		t.Error("saturated with the queue empty")
+	}
+	h.waiting.Store(h.queue)
+	if !h.Saturated() {
+		t.Error("not saturated with every slot taken and the queue full")
+	}
+}

@@ -13,12 +13,6 @@ import (
 	"github.com/authd/authd/internal/avatar"
 )
 
-// wrongPassword answers a wrong current password: 403, since the caller is authenticated.
-func wrongPassword() problem {
-	return problem{status: http.StatusForbidden, code: api.ErrorCodeInvalidCredentials,
-		message: "The current password is wrong."}
-}
-
 func (s *Server) ListMySessions(ctx context.Context, _ api.ListMySessionsRequestObject) (api.ListMySessionsResponseObject, error) {
 	id, err := caller(ctx)
 	if err != nil {
@@ -72,8 +66,8 @@ func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordReque
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.ChangePassword200JSONResponse{Success: true, Message: "Password changed; your other sessions have ended."}, nil
-	case errors.Is(err, auth.ErrWrongPassword):
-		return api.ChangePassword403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(wrongPassword().body(""))}, nil
+	case p.status == http.StatusForbidden:
+		return api.ChangePassword403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	case p.status == http.StatusTooManyRequests:
 		return api.ChangePassword429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	case p.status == http.StatusBadRequest:
@@ -91,8 +85,8 @@ func (s *Server) ChangeEmail(ctx context.Context, req api.ChangeEmailRequestObje
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.ChangeEmail200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
-	case errors.Is(err, auth.ErrWrongPassword):
-		return api.ChangeEmail403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(wrongPassword().body(""))}, nil
+	case p.status == http.StatusForbidden:
+		return api.ChangeEmail403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	case p.status == http.StatusBadRequest:
 		return api.ChangeEmail400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
 	case p.status == http.StatusConflict:
@@ -110,8 +104,8 @@ func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (a
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.DeleteMe204Response{}, nil
-	case errors.Is(err, auth.ErrWrongPassword):
-		return api.DeleteMe403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(wrongPassword().body(""))}, nil
+	case p.status == http.StatusForbidden:
+		return api.DeleteMe403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	case p.status == http.StatusConflict:
 		return api.DeleteMe409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
 	}

@@ -51,6 +51,9 @@ func problemFor(err error) problem {
 			message: "This username is already taken.", fields: map[string]string{"username": "is already taken"}}
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidCredentials, message: "Invalid email or password."}
+	case errors.Is(err, auth.ErrWrongPassword):
+		// 403, not 401: the caller is authenticated; the password only confirms the change.
+		return problem{status: http.StatusForbidden, code: api.ErrorCodeInvalidCredentials, message: "The current password is wrong."}
 	case errors.Is(err, auth.ErrAccountDisabled):
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeAccountDisabled, message: "This account is disabled."}
 	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenReused):

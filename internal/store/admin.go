@@ -61,18 +61,7 @@ func (s *Store) UpdateUser(ctx context.Context, id uuid.UUID, c auth.UserChanges
 				return err
 			}
 		}
-		_, err := q.AdminUpdateUser(ctx, db.AdminUpdateUserParams{
-			ID:             id,
-			IsActive:       c.IsActive,
-			IsAdmin:        c.IsAdmin,
-			SetUsername:    c.Profile.Username != nil || c.Profile.ClearUsername,
-			Username:       c.Profile.Username,
-			FirstName:      c.Profile.FirstName,
-			LastName:       c.Profile.LastName,
-			SetPhoneNumber: c.Profile.PhoneNumber != nil || c.Profile.ClearPhone,
-			PhoneNumber:    c.Profile.PhoneNumber,
-			LanguageCode:   c.Profile.LanguageCode,
-		})
+		_, err := q.UpdateUser(ctx, updateParams(id, c))
 		if err != nil {
 			return err
 		}

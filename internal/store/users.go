@@ -76,20 +76,27 @@ func (s *Store) RecordLogin(ctx context.Context, userID uuid.UUID, newPasswordHa
 	})
 }
 
-// UpdateProfile applies the present fields of p.
+// UpdateProfile applies the present fields of p; status and role are never touched here.
 func (s *Store) UpdateProfile(ctx context.Context, userID uuid.UUID, p auth.Profile) (auth.User, error) {
-	row, err := s.q.UpdateProfile(ctx, db.UpdateProfileParams{
-		ID:             userID,
-		SetUsername:    p.Username != nil || p.ClearUsername,
-		Username:       p.Username,
-		FirstName:      p.FirstName,
-		LastName:       p.LastName,
-		SetPhoneNumber: p.PhoneNumber != nil || p.ClearPhone,
-		PhoneNumber:    p.PhoneNumber,
-		LanguageCode:   p.LanguageCode,
-	})
+	row, err := s.q.UpdateUser(ctx, updateParams(userID, auth.UserChanges{Profile: p}))
 	if err != nil {
 		return auth.User{}, translate(err)
 	}
 	return toUser(row), nil
+}
+
+// updateParams turns a change into the UpdateUser query's arguments; nil fields stay as they are.
+func updateParams(id uuid.UUID, c auth.UserChanges) db.UpdateUserParams {
+	return db.UpdateUserParams{
+		ID:             id,
+		IsActive:       c.IsActive,
+		IsAdmin:        c.IsAdmin,
+		SetUsername:    c.Profile.Username != nil || c.Profile.ClearUsername,
+		Username:       c.Profile.Username,
+		FirstName:      c.Profile.FirstName,
+		LastName:       c.Profile.LastName,
+		SetPhoneNumber: c.Profile.PhoneNumber != nil || c.Profile.ClearPhone,
+		PhoneNumber:    c.Profile.PhoneNumber,
+		LanguageCode:   c.Profile.LanguageCode,
+	}
 }
