@@ -32,11 +32,12 @@ fmt-check: ## fail if any Go file is not gofmt-formatted
 	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 
 .PHONY: lint
-lint: fmt-check ## gofmt and go vet
+lint: fmt-check ## gofmt, go vet and staticcheck (pinned as a tool line in go.mod)
 	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
 
 .PHONY: test
-test: lint generate-check ## gofmt, vet, generated-code drift, then every test with the race detector
+test: lint generate-check ## gofmt, vet, staticcheck, generated-code drift, then every test with the race detector
 	$(GO) test -race -count=1 $(PKGS)
 
 .PHONY: bench

@@ -64,4 +64,4 @@ UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING 
 UPDATE users SET email = $2, updated_at = now() WHERE id = $1 RETURNING *;
 
 -- name: SetAvatar :one
-UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1 RETURNING *;
+UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING *;

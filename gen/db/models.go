@@ -74,7 +74,7 @@ type User struct {
 	FirstName    string
 	LastName     string
 	PhoneNumber  *string
-	AvatarUrl    *string
+	Avatar       *string
 	LanguageCode string
 	IsAdmin      bool
 	IsActive     bool

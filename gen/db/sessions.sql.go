@@ -102,7 +102,7 @@ func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (Refres
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar_url, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = $1
@@ -133,7 +133,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.User.FirstName,
 		&i.User.LastName,
 		&i.User.PhoneNumber,
-		&i.User.AvatarUrl,
+		&i.User.Avatar,
 		&i.User.LanguageCode,
 		&i.User.IsAdmin,
 		&i.User.IsActive,

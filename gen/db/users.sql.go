@@ -27,7 +27,7 @@ const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
 VALUES ($1, $2, $3, $4, $5, $6,
         $7, $8)
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
 
 type CreateUserParams struct {
@@ -61,7 +61,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,
@@ -85,7 +85,7 @@ func (q *Queries) DeleteUser(ctx context.Context, id uuid.UUID) (int64, error) {
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE email = $1
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE email = $1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -99,7 +99,7 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,
@@ -111,7 +111,7 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE id = $1
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
@@ -125,7 +125,7 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,
@@ -137,7 +137,7 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar_url, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at,
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at,
        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions
 FROM users u
 WHERE ($2::text IS NULL
@@ -184,7 +184,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 			&i.User.FirstName,
 			&i.User.LastName,
 			&i.User.PhoneNumber,
-			&i.User.AvatarUrl,
+			&i.User.Avatar,
 			&i.User.LanguageCode,
 			&i.User.IsAdmin,
 			&i.User.IsActive,
@@ -229,7 +229,7 @@ func (q *Queries) LockActiveAdmins(ctx context.Context) ([]uuid.UUID, error) {
 }
 
 const lockUser = `-- name: LockUser :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE id = $1 FOR UPDATE
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -243,7 +243,7 @@ func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,
@@ -255,7 +255,7 @@ func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
 }
 
 const promoteUser = `-- name: PromoteUser :one
-UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
 
 func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
@@ -269,7 +269,7 @@ func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,
@@ -290,16 +290,16 @@ func (q *Queries) RecordLogin(ctx context.Context, id uuid.UUID) error {
 }
 
 const setAvatar = `-- name: SetAvatar :one
-UPDATE users SET avatar_url = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
 
 type SetAvatarParams struct {
-	ID        uuid.UUID
-	AvatarUrl *string
+	ID     uuid.UUID
+	Avatar *string
 }
 
 func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, error) {
-	row := q.db.QueryRow(ctx, setAvatar, arg.ID, arg.AvatarUrl)
+	row := q.db.QueryRow(ctx, setAvatar, arg.ID, arg.Avatar)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -309,7 +309,7 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, err
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,
@@ -321,7 +321,7 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, err
 }
 
 const setEmail = `-- name: SetEmail :one
-UPDATE users SET email = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+UPDATE users SET email = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
 
 type SetEmailParams struct {
@@ -340,7 +340,7 @@ func (q *Queries) SetEmail(ctx context.Context, arg SetEmailParams) (User, error
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,
@@ -376,7 +376,7 @@ UPDATE users SET
     language_code = COALESCE($9, language_code),
     updated_at    = now()
 WHERE id = $10
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar_url, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
 
 type UpdateUserParams struct {
@@ -416,7 +416,7 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, e
 		&i.FirstName,
 		&i.LastName,
 		&i.PhoneNumber,
-		&i.AvatarUrl,
+		&i.Avatar,
 		&i.LanguageCode,
 		&i.IsAdmin,
 		&i.IsActive,

@@ -1,5 +1,3 @@
-// Package apitest runs authd's full handler chain over HTTP on a fresh database, and talks to it through
-// the generated client. Every response is validated against openapi.yaml, so spec drift fails the test.
 package apitest
 
 import (
@@ -20,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/app"
@@ -36,6 +35,8 @@ type Env struct {
 	T      testing.TB
 	Config config.Config
 	Store  *store.Store
+	// DB is a pool of its own on the server's database, for tests that look at or arrange rows directly.
+	DB     *pgxpool.Pool
 	App    *app.App
 	Server *httptest.Server
 	// Client is the generated client; every response it receives is checked against the spec.
@@ -95,6 +96,11 @@ func NewOnStore(t testing.TB, cfg config.Config, st *store.Store) *Env {
 	if err != nil {
 		t.Fatalf("build app: %v", err)
 	}
+	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatalf("open test pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(a.Close)
 	t.Cleanup(srv.Close)
@@ -104,11 +110,11 @@ func NewOnStore(t testing.TB, cfg config.Config, st *store.Store) *Env {
 	if err != nil {
 		t.Fatalf("client: %v", err)
 	}
-	return &Env{T: t, Config: cfg, Store: st, App: a, Server: srv, Client: client, HTTP: httpClient}
+	return &Env{T: t, Config: cfg, Store: st, DB: pool, App: a, Server: srv, Client: client, HTTP: httpClient}
 }
 
 func specRouter(t testing.TB) routers.Router {
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		t.Fatalf("spec: %v", err)
 	}
@@ -178,7 +184,7 @@ func isAPIPath(p string) bool {
 }
 
 var errorSchema = func() *openapi3.Schema {
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		panic(err)
 	}

@@ -115,7 +115,7 @@ func decodeJSON(b []byte) (any, error) {
 // NewAdmin creates an admin as `authd createsuperuser` does and signs them in.
 func (e *Env) NewAdmin(email string) *api.AuthResponse {
 	e.T.Helper()
-	if _, err := e.App.Admin.CreateSuperuser(context.Background(), auth.Superuser{Email: email, Password: Password}); err != nil {
+	if _, err := e.App.Accounts.Create(context.Background(), auth.Registration{Email: email, Password: Password}, true); err != nil {
 		e.T.Fatalf("create admin: %v", err)
 	}
 	return e.Login(email, Password)

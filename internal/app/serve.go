@@ -1,4 +1,3 @@
-// Package app wires authd together for its subcommands; cmd/authd only dispatches to it.
 package app
 
 import (
@@ -94,18 +93,17 @@ const settingsPoll = 5 * time.Second
 
 // App is authd's domain and HTTP handler on an open store, with the settings follower running.
 type App struct {
-	Handler http.Handler
-	Admin   *auth.Admin
-	stop    context.CancelFunc
-	done    chan struct{}
+	Handler  http.Handler
+	Admin    *auth.Admin
+	Accounts *auth.Accounts
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // New seeds the runtime settings from cfg where the database has none, loads them, follows their changes
 // and builds the handler. Close stops following.
 func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) {
-	defaults := auth.Defaults{AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		LoginMaxFailures: cfg.LoginMaxFailures, RateLimitPerIP: cfg.RateLimitPerIP}
-	if err := st.SeedSettings(ctx, defaults.Settings()); err != nil {
+	if err := st.SeedSettings(ctx, cfg.SettingDefaults()); err != nil {
 		return nil, fmt.Errorf("seed settings: %w", err)
 	}
 	current, err := st.LoadSettings(ctx)
@@ -119,15 +117,16 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
-	svc := auth.NewService(st, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media})
-	admin := auth.NewAdmin(st, live, svc)
+	accounts := auth.NewAccounts(st, hasher, media)
+	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media})
+	admin := auth.NewAdmin(st, live, accounts)
 	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st,
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins})
 	if err != nil {
 		return nil, err
 	}
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	a := &App{Handler: handler, Admin: admin, stop: stop, done: make(chan struct{})}
+	a := &App{Handler: handler, Admin: admin, Accounts: accounts, stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		live.Follow(followCtx, st, settingsPoll)

@@ -30,9 +30,9 @@ func CreateSuperuser(ctx context.Context, databaseURL string, args []string, std
 	if *email == "" || fs.NArg() > 0 {
 		return errors.New("usage: authd createsuperuser --email E [--username U] [--promote]")
 	}
-	su := auth.Superuser{Email: *email}
+	su := auth.Registration{Email: *email}
 	if *username != "" {
-		su.Username = username
+		su.Profile.Username = username
 	}
 	if err := migrateUp(ctx, databaseURL); err != nil {
 		return err
@@ -42,10 +42,10 @@ func CreateSuperuser(ctx context.Context, databaseURL string, args []string, std
 		return err
 	}
 	defer st.Close()
-	admin := auth.NewAdmin(st, nil, auth.NewService(st, auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait), nil, nil, auth.Media{}))
+	accounts := auth.NewAccounts(st, auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait), nil)
 
 	if *promote {
-		if u, err := admin.Promote(ctx, *email); err == nil {
+		if u, err := accounts.Promote(ctx, *email); err == nil {
 			fmt.Fprintf(stdout, "%s is now an admin\n", u.Email)
 			return nil
 		} else if !errors.Is(err, auth.ErrNotFound) {
@@ -55,7 +55,7 @@ func CreateSuperuser(ctx context.Context, databaseURL string, args []string, std
 	if su.Password, err = readPassword(stdin, stdout); err != nil {
 		return err
 	}
-	user, err := admin.CreateSuperuser(ctx, su)
+	user, err := accounts.Create(ctx, su, true)
 	var verr *auth.ValidationError
 	switch {
 	case errors.Is(err, auth.ErrEmailTaken):

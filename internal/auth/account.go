@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"path"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,9 +15,6 @@ import (
 
 // ErrWrongPassword is a wrong current password given to confirm an account change.
 var ErrWrongPassword = errors.New("the current password is wrong")
-
-// AvatarPathPrefix is where avatars are served; a user's avatar_url is this plus the file name.
-const AvatarPathPrefix = "/media/avatars/"
 
 // SessionInfo is one of a user's sessions, as the user sees it.
 type SessionInfo struct {
@@ -40,9 +36,8 @@ type AccountStore interface {
 	// ChangePassword stores a new hash and ends every session but keep, in one transaction.
 	ChangePassword(ctx context.Context, userID uuid.UUID, hash string, keep uuid.UUID) error
 	SetEmail(ctx context.Context, userID uuid.UUID, email string) (User, error)
-	// SetAvatar stores the avatar URL (nil removes it) and returns the user and the URL it replaced.
-	SetAvatar(ctx context.Context, userID uuid.UUID, url *string) (User, *string, error)
-	DeleteUser(ctx context.Context, id uuid.UUID) error
+	// SetAvatar stores the avatar's file name (nil removes it) and returns the user and the name it replaced.
+	SetAvatar(ctx context.Context, userID uuid.UUID, name *string) (User, *string, error)
 }
 
 // Media is where avatars are processed and kept.
@@ -65,17 +60,17 @@ func (s *Service) confirmPassword(ctx context.Context, user User, password strin
 
 // Sessions lists the caller's active sessions.
 func (s *Service) Sessions(ctx context.Context, id Identity) ([]SessionInfo, error) {
-	return s.accounts.ListSessions(ctx, id.User.ID)
+	return s.selfServe.ListSessions(ctx, id.User.ID)
 }
 
 // EndSession ends one of the caller's sessions; another user's session is ErrNotFound.
 func (s *Service) EndSession(ctx context.Context, id Identity, sessionID uuid.UUID) error {
-	return s.accounts.RevokeOwnSession(ctx, id.User.ID, sessionID)
+	return s.selfServe.RevokeOwnSession(ctx, id.User.ID, sessionID)
 }
 
 // EndOtherSessions ends every session of the caller but the current one.
 func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
-	return s.accounts.RevokeOtherSessions(ctx, id.User.ID, id.SessionID)
+	return s.selfServe.RevokeOtherSessions(ctx, id.User.ID, id.SessionID)
 }
 
 // ChangePassword replaces the caller's password after checking the current one; every other session ends.
@@ -100,7 +95,7 @@ func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client
 	if err != nil {
 		return err
 	}
-	return s.accounts.ChangePassword(ctx, id.User.ID, hash, id.SessionID)
+	return s.selfServe.ChangePassword(ctx, id.User.ID, hash, id.SessionID)
 }
 
 // ChangeEmail replaces the caller's email after checking their password.
@@ -112,7 +107,7 @@ func (s *Service) ChangeEmail(ctx context.Context, id Identity, email, password 
 	if err := s.confirmPassword(ctx, id.User, password); err != nil {
 		return User{}, err
 	}
-	return s.accounts.SetEmail(ctx, id.User.ID, normalized)
+	return s.selfServe.SetEmail(ctx, id.User.ID, normalized)
 }
 
 // SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.
@@ -130,23 +125,22 @@ func (s *Service) SetAvatar(ctx context.Context, id Identity, upload []byte) (Us
 	if err := s.media.Storage.Put(ctx, name, img.Data); err != nil {
 		return User{}, fmt.Errorf("store avatar: %w", err)
 	}
-	url := AvatarPathPrefix + name
-	user, old, err := s.accounts.SetAvatar(ctx, id.User.ID, &url)
+	user, old, err := s.selfServe.SetAvatar(ctx, id.User.ID, &name)
 	if err != nil {
-		s.removeAvatar(ctx, &url)
+		s.accounts.removeAvatar(ctx, &name)
 		return User{}, err
 	}
-	s.removeAvatar(ctx, old)
+	s.accounts.removeAvatar(ctx, old)
 	return user, nil
 }
 
 // DeleteAvatar removes the caller's avatar.
 func (s *Service) DeleteAvatar(ctx context.Context, id Identity) (User, error) {
-	user, old, err := s.accounts.SetAvatar(ctx, id.User.ID, nil)
+	user, old, err := s.selfServe.SetAvatar(ctx, id.User.ID, nil)
 	if err != nil {
 		return User{}, err
 	}
-	s.removeAvatar(ctx, old)
+	s.accounts.removeAvatar(ctx, old)
 	return user, nil
 }
 
@@ -155,31 +149,7 @@ func (s *Service) DeleteAccount(ctx context.Context, id Identity, password strin
 	if err := s.confirmPassword(ctx, id.User, password); err != nil {
 		return err
 	}
-	return s.deleteUser(ctx, id.User.ID)
-}
-
-// deleteUser deletes a user with their sessions (by cascade) and their avatar file.
-func (s *Service) deleteUser(ctx context.Context, userID uuid.UUID) error {
-	user, err := s.accounts.UserByID(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if err := s.accounts.DeleteUser(ctx, userID); err != nil {
-		return err
-	}
-	s.removeAvatar(ctx, user.AvatarURL)
-	return nil
-}
-
-// removeAvatar deletes a replaced avatar's file. Failure leaves an orphan file, not a broken account, so it
-// is logged rather than returned.
-func (s *Service) removeAvatar(ctx context.Context, url *string) {
-	if url == nil {
-		return
-	}
-	if err := s.media.Storage.Delete(ctx, path.Base(*url)); err != nil {
-		slog.WarnContext(ctx, "remove avatar file", slog.String("file", path.Base(*url)), slog.String("error", err.Error()))
-	}
+	return s.accounts.Delete(ctx, id.User.ID)
 }
 
 // OpenAvatar returns a stored avatar image.
@@ -192,7 +162,7 @@ func (s *Service) OpenAvatar(ctx context.Context, name string) (AvatarFile, erro
 		return AvatarFile{}, err
 	}
 	contentType := "image/png"
-	if path.Ext(name) == ".jpg" {
+	if strings.HasSuffix(name, ".jpg") {
 		contentType = "image/jpeg"
 	}
 	return AvatarFile{Body: r, Size: size, ContentType: contentType}, nil

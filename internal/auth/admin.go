@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"strconv"
 	"strings"
@@ -35,22 +34,21 @@ type UserCursor struct {
 
 // Encode makes the cursor opaque for clients.
 func (c UserCursor) Encode() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID.String()))
+	return encodeCursor(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10), c.ID.String())
 }
 
 func decodeUserCursor(s string) (*UserCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	micros, id, ok := strings.Cut(string(raw), ".")
-	if err != nil || !ok {
-		return nil, Invalid("cursor", "is not a cursor from this API")
+	parts, err := decodeCursor(s, 2)
+	if err != nil {
+		return nil, err
 	}
-	us, err1 := strconv.ParseInt(micros, 10, 64)
-	uid, err2 := uuid.Parse(id)
+	us, err1 := strconv.ParseInt(parts[0], 10, 64)
+	uid, err2 := uuid.Parse(parts[1])
 	if err1 != nil || err2 != nil {
-		return nil, Invalid("cursor", "is not a cursor from this API")
+		return nil, errBadCursor
 	}
 	return &UserCursor{CreatedAt: time.UnixMicro(us), ID: uid}, nil
 }
@@ -75,18 +73,17 @@ type AdminStore interface {
 	// active admin.
 	UpdateUser(ctx context.Context, id uuid.UUID, changes UserChanges) (AdminUser, error)
 	RevokeUserSessions(ctx context.Context, id uuid.UUID) error
-	PromoteUser(ctx context.Context, email string) (User, error)
 }
 
 // Admin implements the admin zone: runtime settings and user management.
 type Admin struct {
 	store    AdminStore
 	settings *LiveSettings
-	accounts *Service
+	accounts *Accounts
 }
 
 // NewAdmin returns the admin service; settings are the live settings the account service issues with.
-func NewAdmin(store AdminStore, settings *LiveSettings, accounts *Service) *Admin {
+func NewAdmin(store AdminStore, settings *LiveSettings, accounts *Accounts) *Admin {
 	return &Admin{store: store, settings: settings, accounts: accounts}
 }
 
@@ -110,9 +107,12 @@ func (a *Admin) UpdateSettings(ctx context.Context, actor User, changes Settings
 func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor string) ([]SettingChange, string, error) {
 	var before int64
 	if cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		if before, err = strconv.ParseInt(string(raw), 10, 64); err != nil || before <= 0 {
-			return nil, "", Invalid("cursor", "is not a cursor from this API")
+		parts, err := decodeCursor(cursor, 1)
+		if err != nil {
+			return nil, "", err
+		}
+		if before, err = strconv.ParseInt(parts[0], 10, 64); err != nil || before <= 0 {
+			return nil, "", errBadCursor
 		}
 	}
 	changes, err := a.store.SettingsHistory(ctx, limit+1, before)
@@ -122,7 +122,7 @@ func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor string) (
 	next := ""
 	if len(changes) > limit {
 		changes = changes[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(changes[limit-1].ID, 10)))
+		next = encodeCursor(strconv.FormatInt(changes[limit-1].ID, 10))
 	}
 	return changes, next, nil
 }
@@ -163,7 +163,7 @@ func (a *Admin) UpdateUser(ctx context.Context, id uuid.UUID, changes UserChange
 
 // DeleteUser deletes a user with their sessions and avatar.
 func (a *Admin) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	return a.accounts.deleteUser(ctx, id)
+	return a.accounts.Delete(ctx, id)
 }
 
 // RevokeSessions ends every session of a user.
@@ -172,26 +172,4 @@ func (a *Admin) RevokeSessions(ctx context.Context, id uuid.UUID) (AdminUser, er
 		return AdminUser{}, err
 	}
 	return a.store.AdminUser(ctx, id)
-}
-
-// Superuser is a new admin's details.
-type Superuser struct {
-	Email    string
-	Username *string
-	Password string
-}
-
-// CreateSuperuser makes a new admin, held to the same rules as any registration.
-func (a *Admin) CreateSuperuser(ctx context.Context, su Superuser) (User, error) {
-	return a.accounts.createAccount(ctx, Registration{Email: su.Email, Password: su.Password,
-		Profile: Profile{Username: su.Username}}, true)
-}
-
-// Promote makes the existing user with this email an admin; ErrNotFound when there is none.
-func (a *Admin) Promote(ctx context.Context, email string) (User, error) {
-	normalized, err := NormalizeEmail(email)
-	if err != nil {
-		return User{}, err
-	}
-	return a.store.PromoteUser(ctx, normalized)
 }

@@ -1,4 +1,3 @@
-// Package auth is authd's domain: accounts, passwords, tokens and sessions.
 package auth
 
 import (
@@ -52,6 +51,18 @@ type validationErrors map[string]string
 func (v validationErrors) add(field, message string) {
 	if _, seen := v[field]; !seen {
 		v[field] = message
+	}
+}
+
+// merge adds the fields of a *ValidationError; other errors name the body.
+func (v validationErrors) merge(err error) {
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		v.add("body", err.Error())
+		return
+	}
+	for field, message := range verr.Fields {
+		v.add(field, message)
 	}
 }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -15,9 +16,12 @@ const (
 	MaxEmailLen    = 254
 	MaxUsernameLen = 50
 	MaxNameLen     = 50
+	// MaxLanguageTagLen is the longest BCP 47 tag accepted (RFC 5646 section 4.4.1 suggests 35).
+	MaxLanguageTagLen = 35
 )
 
-var phonePattern = regexp.MustCompile(`^\+[0-9]{4,15}$`)
+// PhonePattern is what a phone number must match: E.164, + and 4 to 15 digits.
+var PhonePattern = regexp.MustCompile(`^\+[0-9]{4,15}$`)
 
 // NormalizeEmail trims and lower-cases an email address and checks that it is a plain addr-spec
 // (no display name, no comments) with a dotted domain.
@@ -27,7 +31,7 @@ func NormalizeEmail(raw string) (string, error) {
 		return "", Invalid("email", "is required")
 	}
 	if utf8.RuneCountInString(email) > MaxEmailLen {
-		return "", Invalid("email", "must be at most 254 characters")
+		return "", Invalid("email", fmt.Sprintf("must be at most %d characters", MaxEmailLen))
 	}
 	if hasControl(email) || strings.ContainsAny(email, " \t<>()[]\\,;:\"") {
 		return "", Invalid("email", "must be a valid email address")
@@ -69,7 +73,7 @@ func (p *Profile) normalize(v validationErrors) {
 		case strings.TrimSpace(u) == "":
 			v.add("username", "must not be blank")
 		case n > MaxUsernameLen:
-			v.add("username", "must be at most 50 characters")
+			v.add("username", fmt.Sprintf("must be at most %d characters", MaxUsernameLen))
 		case strings.TrimSpace(u) != u:
 			v.add("username", "must not start or end with spaces")
 		}
@@ -81,15 +85,15 @@ func (p *Profile) normalize(v validationErrors) {
 		if hasControl(*value) {
 			v.add(field, "must not contain control characters")
 		} else if utf8.RuneCountInString(*value) > MaxNameLen {
-			v.add(field, "must be at most 50 characters")
+			v.add(field, fmt.Sprintf("must be at most %d characters", MaxNameLen))
 		}
 	}
-	if p.PhoneNumber != nil && !phonePattern.MatchString(*p.PhoneNumber) {
+	if p.PhoneNumber != nil && !PhonePattern.MatchString(*p.PhoneNumber) {
 		v.add("phone_number", "must be + followed by 4 to 15 digits")
 	}
 	if p.LanguageCode != nil {
 		tag, err := language.Parse(*p.LanguageCode)
-		if err != nil || hasControl(*p.LanguageCode) || len(*p.LanguageCode) > 35 {
+		if err != nil || hasControl(*p.LanguageCode) || len(*p.LanguageCode) > MaxLanguageTagLen {
 			v.add("language_code", "must be a BCP 47 language tag such as en or pt-BR")
 		} else {
 			canonical := tag.String()

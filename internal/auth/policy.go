@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -38,9 +39,9 @@ func CheckPassword(field, password, email string, username *string) error {
 	case !utf8.ValidString(password) || strings.ContainsRune(password, 0):
 		return Invalid(field, "must be valid text without NUL characters")
 	case n < MinPasswordLen:
-		return Invalid(field, "must be at least 8 characters")
+		return Invalid(field, fmt.Sprintf("must be at least %d characters", MinPasswordLen))
 	case n > MaxPasswordLen:
-		return Invalid(field, "must be at most 128 characters")
+		return Invalid(field, fmt.Sprintf("must be at most %d characters", MaxPasswordLen))
 	case strings.IndexFunc(password, func(r rune) bool { return !unicode.IsDigit(r) }) < 0:
 		return Invalid(field, "must not be entirely numeric")
 	}

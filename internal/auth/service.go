@@ -16,8 +16,9 @@ const DefaultReuseGrace = 2 * time.Second
 
 // Service implements registration, login, refresh, logout and profile updates.
 type Service struct {
+	accounts   *Accounts
 	store      Store
-	accounts   AccountStore
+	selfServe  AccountStore
 	throttle   ThrottleStore
 	media      Media
 	hasher     *Hasher
@@ -34,9 +35,9 @@ type FullStore interface {
 }
 
 // NewService wires the domain together.
-func NewService(store FullStore, hasher *Hasher, tokens *Tokens, settings *LiveSettings, media Media) *Service {
-	return &Service{store: store, accounts: store, throttle: store, media: media, hasher: hasher, tokens: tokens,
-		settings: settings, reuseGrace: DefaultReuseGrace}
+func NewService(store FullStore, accounts *Accounts, hasher *Hasher, tokens *Tokens, settings *LiveSettings, media Media) *Service {
+	return &Service{accounts: accounts, store: store, selfServe: store, throttle: store, media: media, hasher: hasher,
+		tokens: tokens, settings: settings, reuseGrace: DefaultReuseGrace}
 }
 
 // Session is a signed-in user's token pair.
@@ -47,55 +48,13 @@ type Session struct {
 	User         User
 }
 
-// Registration is a new account's details.
-type Registration struct {
-	Email    string
-	Password string
-	Profile  Profile
-}
-
 // Register creates an account and signs it in.
 func (s *Service) Register(ctx context.Context, r Registration, client Client) (Session, error) {
-	user, err := s.createAccount(ctx, r, false)
+	user, err := s.accounts.Create(ctx, r, false)
 	if err != nil {
 		return Session{}, err
 	}
 	return s.startSession(ctx, user, client)
-}
-
-// createAccount validates a registration against the field rules and the password policy, hashes the
-// password and stores the account.
-func (s *Service) createAccount(ctx context.Context, r Registration, isAdmin bool) (User, error) {
-	v := validationErrors{}
-	email, err := NormalizeEmail(r.Email)
-	if err != nil {
-		v.add("email", err.(*ValidationError).Fields["email"])
-	}
-	r.Profile.normalize(v)
-	if err := CheckPassword("password", r.Password, email, r.Profile.Username); err != nil {
-		v.add("password", err.(*ValidationError).Fields["password"])
-	}
-	if err := v.err(); err != nil {
-		return User{}, err
-	}
-	hash, err := s.hasher.Hash(ctx, r.Password)
-	if err != nil {
-		return User{}, err
-	}
-	language := "en"
-	if r.Profile.LanguageCode != nil {
-		language = *r.Profile.LanguageCode
-	}
-	return s.store.CreateUser(ctx, NewUser{
-		Email:        email,
-		Username:     r.Profile.Username,
-		PasswordHash: hash,
-		FirstName:    deref(r.Profile.FirstName),
-		LastName:     deref(r.Profile.LastName),
-		PhoneNumber:  r.Profile.PhoneNumber,
-		LanguageCode: language,
-		IsAdmin:      isAdmin,
-	})
 }
 
 // Login checks an email and password and starts a session. An unknown email and a wrong password are the
@@ -216,11 +175,4 @@ func (s *Service) UpdateProfile(ctx context.Context, userID uuid.UUID, p Profile
 		return User{}, err
 	}
 	return s.store.UpdateProfile(ctx, userID, p)
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,15 @@ func (d Defaults) Settings() Settings {
 		SettingRateLimitPerIP:   int64(d.RateLimitPerIP),
 	}
 }
+
+// SettingRange returns the smallest and largest value a setting may take; ok is false for an unknown key.
+func SettingRange(key string) (lo, hi int64, ok bool) {
+	r, ok := settingRanges[key]
+	return r.min, r.max, ok
+}
+
+// SettingKeys returns every setting key.
+func SettingKeys() []string { return slices.Sorted(maps.Keys(settingRanges)) }
 
 // ValidateSettingChanges checks that every key is known and every value in range.
 func ValidateSettingChanges(changes Settings) error {

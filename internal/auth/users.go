@@ -16,7 +16,7 @@ type User struct {
 	FirstName    string
 	LastName     string
 	PhoneNumber  *string
-	AvatarURL    *string
+	Avatar       *string // the file name in the avatar storage
 	LanguageCode string
 	IsAdmin      bool
 	IsActive     bool

@@ -1,5 +1,3 @@
-// Package avatar turns an uploaded image into a safe avatar: recognised by content, bounded in size before
-// its pixels are decoded, scaled down and re-encoded so that no metadata (EXIF, GPS) survives.
 package avatar
 
 import (
@@ -20,6 +18,9 @@ const (
 	MaxBytes     = 5 << 20
 	MaxDimension = 4096
 	OutDimension = 512
+	// MaxUploadBytes is the largest request that carries one avatar: MaxBytes plus room for the
+	// multipart framing around it. openapi.yaml declares it as putAvatar's x-authd-body-limit.
+	MaxUploadBytes = MaxBytes + 64<<10
 )
 
 var (

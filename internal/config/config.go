@@ -1,17 +1,20 @@
-// Package config loads authd's configuration from the environment, once, and validates it.
 package config
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/authd/authd/internal/auth"
 )
 
 // Config is every setting authd reads from the environment. Secrets are masked by LogValue.
@@ -94,12 +97,7 @@ func (c Config) Validate() error {
 	if len(c.JWTSecret) < MinJWTSecretLen {
 		errs = append(errs, fmt.Errorf("AUTHD_JWT_SECRET is required and must be at least %d bytes (got %d)", MinJWTSecretLen, len(c.JWTSecret)))
 	}
-	if c.AccessTokenTTL < 5*time.Second || c.AccessTokenTTL > 24*time.Hour {
-		errs = append(errs, fmt.Errorf("AUTHD_ACCESS_TOKEN_TTL must be between 5s and 24h (got %s)", c.AccessTokenTTL))
-	}
-	if c.RefreshTokenTTL < time.Minute || c.RefreshTokenTTL > 365*24*time.Hour {
-		errs = append(errs, fmt.Errorf("AUTHD_REFRESH_TOKEN_TTL must be between 1m and 8760h (got %s)", c.RefreshTokenTTL))
-	}
+	errs = append(errs, c.validateSettingDefaults()...)
 	if strings.TrimSpace(c.Issuer) == "" {
 		errs = append(errs, errors.New("AUTHD_ISSUER must not be empty"))
 	}
@@ -108,12 +106,6 @@ func (c Config) Validate() error {
 	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("AUTHD_ADDR must not be empty"))
-	}
-	if c.LoginMaxFailures < 1 || c.LoginMaxFailures > 100 {
-		errs = append(errs, fmt.Errorf("AUTHD_LOGIN_MAX_FAILURES must be between 1 and 100 (got %d)", c.LoginMaxFailures))
-	}
-	if c.RateLimitPerIP < 0 || c.RateLimitPerIP > 1000000 {
-		errs = append(errs, fmt.Errorf("AUTHD_RATE_LIMIT_PER_IP must be between 0 (off) and 1000000 (got %d)", c.RateLimitPerIP))
 	}
 	for _, origin := range c.CORSOrigins {
 		if u, err := url.Parse(origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
@@ -131,6 +123,38 @@ func (c Config) Validate() error {
 		return fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// SettingDefaults are the first values of the runtime settings, which the environment seeds.
+func (c Config) SettingDefaults() auth.Settings {
+	return auth.Defaults{AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
+		LoginMaxFailures: c.LoginMaxFailures, RateLimitPerIP: c.RateLimitPerIP}.Settings()
+}
+
+// settingVars names the variable that seeds each runtime setting, for error messages.
+var settingVars = map[string]string{
+	auth.SettingAccessTokenTTL:   "AUTHD_ACCESS_TOKEN_TTL",
+	auth.SettingRefreshTokenTTL:  "AUTHD_REFRESH_TOKEN_TTL",
+	auth.SettingLoginMaxFailures: "AUTHD_LOGIN_MAX_FAILURES",
+	auth.SettingRateLimitPerIP:   "AUTHD_RATE_LIMIT_PER_IP",
+}
+
+// validateSettingDefaults holds the seeds to the rules of runtime changes, so that the ranges live in one
+// place (auth.ValidateSettingChanges).
+func (c Config) validateSettingDefaults() []error {
+	var verr *auth.ValidationError
+	if !errors.As(auth.ValidateSettingChanges(c.SettingDefaults()), &verr) {
+		return nil
+	}
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(verr.Fields)) {
+		unit := ""
+		if key == auth.SettingAccessTokenTTL || key == auth.SettingRefreshTokenTTL {
+			unit = " seconds"
+		}
+		errs = append(errs, fmt.Errorf("%s %s%s (got %v)", settingVars[key], verr.Fields[key], unit, c.SettingDefaults()[key]))
+	}
+	return errs
 }
 
 func (c Config) validateDatabaseURL() error {

@@ -10,43 +10,6 @@ import (
 	"github.com/authd/authd/internal/auth"
 )
 
-// defaultPageSize is the page size when a request names none (openapi.yaml says the same).
-const defaultPageSize = 20
-
-func pageSize(limit *api.Limit) int {
-	if limit == nil {
-		return defaultPageSize
-	}
-	return int(*limit)
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-func toAPISettings(s auth.Settings) api.Settings {
-	return api.Settings{
-		AccessTokenTtlSeconds:  s[auth.SettingAccessTokenTTL],
-		RefreshTokenTtlSeconds: s[auth.SettingRefreshTokenTTL],
-		LoginMaxFailures:       s[auth.SettingLoginMaxFailures],
-		RateLimitPerIp:         s[auth.SettingRateLimitPerIP],
-	}
-}
-
-func toAPIAdminUser(u auth.AdminUser) api.AdminUser {
-	pub := toAPIUser(u.User)
-	return api.AdminUser{
-		Id: pub.Id, Email: pub.Email, Username: pub.Username, FirstName: pub.FirstName, LastName: pub.LastName,
-		PhoneNumber: pub.PhoneNumber, AvatarUrl: pub.AvatarUrl, LanguageCode: pub.LanguageCode, IsAdmin: pub.IsAdmin,
-		CreatedAt: pub.CreatedAt, UpdatedAt: pub.UpdatedAt, LastLoginAt: pub.LastLoginAt,
-		IsActive: u.IsActive, ActiveSessions: int32(u.ActiveSessions),
-	}
-}
-
 func (s *Server) GetSettings(context.Context, api.GetSettingsRequestObject) (api.GetSettingsResponseObject, error) {
 	return api.GetSettings200JSONResponse{SettingsResponseJSONResponse: api.SettingsResponseJSONResponse(toAPISettings(s.admin.Settings()))}, nil
 }
@@ -97,13 +60,6 @@ func (s *Server) GetSettingsHistory(ctx context.Context, req api.GetSettingsHist
 			ChangedBy: actor, ChangedAt: c.ChangedAt.UTC()}
 	}
 	return page, nil
-}
-
-func cursorOf(next string) nullable.Nullable[string] {
-	if next == "" {
-		return nullable.NewNullNullable[string]()
-	}
-	return nullable.NewNullableWithValue(next)
 }
 
 func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {

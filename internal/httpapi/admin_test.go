@@ -82,7 +82,7 @@ func TestAdminSettingsChangeNewTokensOnly(t *testing.T) {
 	}
 	var expiresIn time.Duration
 	fresh := env.Login("root@example.com", apitest.Password)
-	if err := env.Store.Pool().QueryRow(ctx, "SELECT expires_at - created_at FROM refresh_tokens WHERE token_hash = sha256($1::text::bytea)",
+	if err := env.DB.QueryRow(ctx, "SELECT expires_at - created_at FROM refresh_tokens WHERE token_hash = sha256($1::text::bytea)",
 		fresh.RefreshToken.String()).Scan(&expiresIn); err != nil {
 		t.Fatal(err)
 	}

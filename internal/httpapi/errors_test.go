@@ -182,7 +182,7 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 		t.Errorf("refresh after recovery: %d %s", r.StatusCode(), r.Body)
 	}
 	var users int
-	if err := env.Store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM users WHERE email = 'during@example.com'").Scan(&users); err != nil || users != 0 {
+	if err := env.DB.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE email = 'during@example.com'").Scan(&users); err != nil || users != 0 {
 		t.Errorf("user registered during the outage exists: %d %v", users, err)
 	}
 	env.Register("after@example.com")

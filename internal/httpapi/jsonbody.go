@@ -2,18 +2,19 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// maxJSONDepth bounds nesting; no request of the API nests more than two levels.
+// maxJSONDepth bounds nesting; no request of the API nests more than two levels. jsontext's own bound is
+// 10,000 and cannot be lowered, so the depth is checked while the tokens are read.
 const maxJSONDepth = 32
 
 func init() {
@@ -33,83 +34,42 @@ func init() {
 	})
 }
 
-// decodeStrictJSON decodes one JSON value, refusing invalid UTF-8, duplicate object keys, nesting deeper
-// than maxJSONDepth and anything after the value.
+// decodeStrictJSON decodes exactly one JSON value with go-json-experiment/json, which refuses invalid UTF-8,
+// duplicate object names and anything after the value; nesting deeper than maxJSONDepth is refused too.
 func decodeStrictJSON(data []byte) (any, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("the body is not valid UTF-8")
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	for {
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, describeJSONError(err)
+		}
+		if dec.StackDepth() > maxJSONDepth {
+			return nil, fmt.Errorf("JSON nested deeper than %d levels", maxJSONDepth)
+		}
+		if dec.StackDepth() == 0 {
+			break
+		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	value, err := readJSONValue(dec, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("unexpected data after the JSON value")
+	var value any
+	if err := jsonv2.Unmarshal(data, &value); err != nil {
+		return nil, describeJSONError(err)
 	}
 	return value, nil
 }
 
-func readJSONValue(dec *json.Decoder, depth int) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, syntaxError(err)
-	}
-	delim, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	if depth >= maxJSONDepth {
-		return nil, fmt.Errorf("JSON nested deeper than %d levels", maxJSONDepth)
-	}
-	switch delim {
-	case '{':
-		obj := map[string]any{}
-		for dec.More() {
-			keyTok, err := dec.Token()
-			if err != nil {
-				return nil, syntaxError(err)
-			}
-			key, _ := keyTok.(string)
-			if _, dup := obj[key]; dup {
-				return nil, fmt.Errorf("duplicate key %q", truncateKey(key))
-			}
-			if obj[key], err = readJSONValue(dec, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		_, err = dec.Token()
-		return obj, syntaxError(err)
-	case '[':
-		arr := []any{}
-		for dec.More() {
-			v, err := readJSONValue(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		_, err = dec.Token()
-		return arr, syntaxError(err)
-	}
-	return nil, errors.New("unexpected delimiter")
-}
-
-func syntaxError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+// describeJSONError words a decoding failure for the client without echoing its input.
+func describeJSONError(err error) error {
+	var syntax *jsontext.SyntacticError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("unexpected end of JSON input")
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
-	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return err
+	case errors.As(err, &syntax) && errors.Is(syntax.Err, jsontext.ErrDuplicateName):
+		return fmt.Errorf("duplicate key at %s", truncateKey(string(syntax.JSONPointer)))
+	case errors.As(err, &syntax) && syntax.Err != nil && syntax.Err.Error() == "invalid UTF-8":
+		return errors.New("the body is not valid UTF-8")
+	case errors.As(err, &syntax) && errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("unexpected end of JSON input")
+	case errors.As(err, &syntax):
+		return fmt.Errorf("invalid JSON at byte %d", syntax.ByteOffset)
 	}
 	return errors.New("invalid JSON")
 }

@@ -69,7 +69,7 @@ func TestLoginDisabledAccountOnlyAfterCorrectPassword(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	env.Register("disabled@example.com")
-	if _, err := env.Store.Pool().Exec(context.Background(), "UPDATE users SET is_active = false WHERE email = 'disabled@example.com'"); err != nil {
+	if _, err := env.DB.Exec(context.Background(), "UPDATE users SET is_active = false WHERE email = 'disabled@example.com'"); err != nil {
 		t.Fatal(err)
 	}
 	wrong, _ := env.Client.LoginWithResponse(context.Background(), api.LoginRequest{Email: "disabled@example.com", Password: "wrong password!"})
@@ -103,12 +103,12 @@ func TestLoginRehashesOutdatedHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Store.Pool().Exec(ctx, "UPDATE users SET password_hash = $1 WHERE email = 'rehash@example.com'", weak); err != nil {
+	if _, err := env.DB.Exec(ctx, "UPDATE users SET password_hash = $1 WHERE email = 'rehash@example.com'", weak); err != nil {
 		t.Fatal(err)
 	}
 	env.Login("rehash@example.com", apitest.Password)
 	var hash string
-	if err := env.Store.Pool().QueryRow(ctx, "SELECT password_hash FROM users WHERE email = 'rehash@example.com'").Scan(&hash); err != nil {
+	if err := env.DB.QueryRow(ctx, "SELECT password_hash FROM users WHERE email = 'rehash@example.com'").Scan(&hash); err != nil {
 		t.Fatal(err)
 	}
 	if want := "$argon2id$v=19$m=19456,t=2,p=1$"; hash[:len(want)] != want {

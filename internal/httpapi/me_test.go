@@ -136,10 +136,10 @@ func TestMeRefusesDisabledAndDeletedUsers(t *testing.T) {
 	ctx := context.Background()
 	disabled := env.Register(apitest.UniqueEmail("disabled"))
 	deleted := env.Register(apitest.UniqueEmail("deleted"))
-	if _, err := env.Store.Pool().Exec(ctx, "UPDATE users SET is_active = false WHERE id = $1", disabled.User.Id); err != nil {
+	if _, err := env.DB.Exec(ctx, "UPDATE users SET is_active = false WHERE id = $1", disabled.User.Id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Store.Pool().Exec(ctx, "DELETE FROM users WHERE id = $1", deleted.User.Id); err != nil {
+	if _, err := env.DB.Exec(ctx, "DELETE FROM users WHERE id = $1", deleted.User.Id); err != nil {
 		t.Fatal(err)
 	}
 	for name, token := range map[string]string{"disabled": disabled.AccessToken, "deleted": deleted.AccessToken} {

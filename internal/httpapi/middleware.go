@@ -7,18 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
 
-	"github.com/authd/authd/gen/api"
-	"github.com/authd/authd/internal/auth"
-	"github.com/authd/authd/internal/avatar"
-)
+	"github.com/rs/cors"
 
-// MaxBodyBytes is the largest request body accepted (1 MiB); reading stops there.
-const MaxBodyBytes = 1 << 20
+	"github.com/authd/authd/gen/api"
+)
 
 type requestIDKey struct{}
 
@@ -139,17 +135,11 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// maxAvatarBodyBytes leaves room for the multipart framing around a largest allowed avatar.
-const maxAvatarBodyBytes = avatar.MaxBytes + 64<<10
-
-// withBodyLimit stops reading bodies at MaxBodyBytes (avatar uploads: maxAvatarBodyBytes); the validator
-// or handler then reports 413.
+// withBodyLimit stops reading bodies at the operation's x-authd-body-limit; the validator or handler then
+// reports 413. A body announced larger is refused before a byte of it is read.
 func withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := int64(MaxBodyBytes)
-		if strings.TrimRight(r.URL.Path, "/") == "/api/me/avatar" {
-			limit = maxAvatarBodyBytes
-		}
+		limit := routeFrom(r.Context()).policy.bodyLimit
 		if r.ContentLength > limit {
 			writeProblem(w, r, problem{status: http.StatusRequestEntityTooLarge, code: api.ErrorCodePayloadTooLarge,
 				message: fmt.Sprintf("The body is larger than %d bytes.", limit)})
@@ -178,23 +168,11 @@ func withoutTrailingSlash(next http.Handler) http.Handler {
 	})
 }
 
-// withRequestContext prepares the context in which authentication records the caller, and records the
-// client the request came from.
-func (s *Server) withRequestContext(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(auth.WithIdentitySlot(withClient(r, s.clients.IP(r)))))
-	})
-}
-
-// rateLimitedRoutes are the operations counted against the per-IP limit: the ones an attacker repeats.
-var rateLimitedRoutes = map[string]bool{
-	"POST /api/register": true, "POST /api/login": true, "POST /api/refresh": true, "POST /api/me/password": true,
-}
-
-// withRateLimit applies the per-IP limit before validation, so that malformed requests count too.
+// withRateLimit counts the operations that declare x-authd-rate-limit against the per-IP limit, before
+// authentication and validation, so that malformed and unauthenticated requests count too.
 func (s *Server) withRateLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rateLimitedRoutes[r.Method+" "+r.URL.Path] {
+		if routeFrom(r.Context()).policy.rateLimited {
 			if err := s.auth.CheckRate(r.Context(), clientFrom(r.Context()).IP); err != nil {
 				writeProblem(w, r, problemFor(err))
 				return
@@ -204,85 +182,35 @@ func (s *Server) withRateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// clientResolver finds the client's IP: the connection's address, or, when the connection comes from a
-// trusted proxy, the nearest address in X-Forwarded-For that is not itself a trusted proxy.
-type clientResolver struct{ trusted []netip.Prefix }
-
-func (c clientResolver) IP(r *http.Request) string {
-	addr := remoteAddr(r)
-	if !c.isTrusted(addr) {
-		return addr.String()
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a garbled chain: trust nothing further out
-		}
-		hop = hop.Unmap()
-		if !c.isTrusted(hop) {
-			return hop.String()
-		}
-		addr = hop
-	}
-	return addr.String()
-}
-
-func (c clientResolver) isTrusted(addr netip.Addr) bool {
-	for _, p := range c.trusted {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
-
-func remoteAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.IPv4Unspecified()
-	}
-	return ap.Addr().Unmap()
-}
-
-// withCORS lets the configured browser origins call the API. An origin not on the list is never echoed,
-// and credentials are never allowed: authd uses bearer tokens, not cookies.
+// withCORS lets the configured browser origins call the API (rs/cors). An origin not on the list is never
+// echoed and its preflight is refused with 403; credentials are never allowed: authd uses bearer tokens,
+// not cookies.
 func withCORS(origins []string) func(http.Handler) http.Handler {
 	allowed := map[string]bool{}
 	for _, o := range origins {
 		allowed[o] = true
 	}
+	c := cors.New(cors.Options{
+		// A function rather than AllowedOrigins: an empty list there would allow every origin.
+		AllowOriginFunc:    func(origin string) bool { return allowed[origin] },
+		AllowedMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders:     []string{"Authorization", "Content-Type", "X-Request-Id"},
+		ExposedHeaders:     []string{"Retry-After", "WWW-Authenticate", "X-Request-Id"},
+		MaxAge:             600,
+		OptionsPassthrough: true,
+	})
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			origin := r.Header.Get("Origin")
-			if origin == "" {
+		return c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 				next.ServeHTTP(w, r)
 				return
 			}
-			h := w.Header()
-			h.Add("Vary", "Origin")
-			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-			if !allowed[origin] {
-				if preflight {
-					writeProblem(w, r, problem{status: http.StatusForbidden, code: api.ErrorCodeForbidden,
-						message: "This origin may not call the API."})
-					return
-				}
-				next.ServeHTTP(w, r)
+			if w.Header().Get("Access-Control-Allow-Origin") == "" {
+				writeProblem(w, r, problem{status: http.StatusForbidden, code: api.ErrorCodeForbidden,
+					message: "This origin may not call the API."})
 				return
 			}
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate, X-Request-Id")
-			if preflight {
-				h.Add("Vary", "Access-Control-Request-Method")
-				h.Add("Vary", "Access-Control-Request-Headers")
-				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
+			w.WriteHeader(http.StatusNoContent)
+		}))
 	}
 }

@@ -133,7 +133,7 @@ func TestRefreshRejectsBadTokens(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	session := env.Register(apitest.UniqueEmail("expired"))
-	if _, err := env.Store.Pool().Exec(context.Background(), "UPDATE refresh_tokens SET expires_at = now() - interval '1 second'"); err != nil {
+	if _, err := env.DB.Exec(context.Background(), "UPDATE refresh_tokens SET expires_at = now() - interval '1 second'"); err != nil {
 		t.Fatal(err)
 	}
 	for name, token := range map[string]string{
@@ -159,7 +159,7 @@ func TestRefreshOfDisabledUserFails(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	session := env.Register(apitest.UniqueEmail("gone"))
-	if _, err := env.Store.Pool().Exec(context.Background(), "UPDATE users SET is_active = false"); err != nil {
+	if _, err := env.DB.Exec(context.Background(), "UPDATE users SET is_active = false"); err != nil {
 		t.Fatal(err)
 	}
 	if r := refresh(t, env, session.RefreshToken); r.JSON401 == nil {

@@ -104,7 +104,7 @@ func TestRegisterConflicts(t *testing.T) {
 		})
 	}
 	var count int
-	if err := env.Store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM users").Scan(&count); err != nil || count != 1 {
+	if err := env.DB.QueryRow(context.Background(), "SELECT count(*) FROM users").Scan(&count); err != nil || count != 1 {
 		t.Errorf("users = %d (%v), want 1", count, err)
 	}
 }
@@ -160,7 +160,7 @@ func TestRegisterValidation(t *testing.T) {
 		})
 	}
 	var count int
-	if err := env.Store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM users").Scan(&count); err != nil || count != 0 {
+	if err := env.DB.QueryRow(context.Background(), "SELECT count(*) FROM users").Scan(&count); err != nil || count != 0 {
 		t.Errorf("users = %d (%v), want none created", count, err)
 	}
 }

@@ -1,15 +1,10 @@
-// Package httpapi is authd's HTTP layer: the strict handlers generated from openapi.yaml, request
-// validation, middleware and the one error writer.
 package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
-
-	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/adminui"
@@ -23,10 +18,9 @@ type Pinger interface {
 
 // Server implements the generated strict server interface on top of the domain.
 type Server struct {
-	auth    *auth.Service
-	admin   *auth.Admin
-	db      Pinger
-	clients clientResolver
+	auth  *auth.Service
+	admin *auth.Admin
+	db    Pinger
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -43,9 +37,11 @@ type Deps struct {
 }
 
 // NewHandler returns the complete handler chain: request id, access log, panic recovery, security
-// headers, body limit, docs, and for the API the validator in front of the strict handlers.
+// headers, CORS, docs and admin page, and for the API: routing to the operation, then the policies
+// openapi.yaml declares for it (client address, body limit, rate limit, authentication), then validation,
+// then the strict handler.
 func NewHandler(d Deps) (http.Handler, error) {
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
@@ -53,7 +49,15 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode spec: %w", err)
 	}
-	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB, clients: clientResolver{trusted: d.TrustedProxies}}
+	// Routing ignores the servers list: authd answers on whatever host it is reached by.
+	routed := *spec
+	routed.Servers = nil
+	policies, err := newPolicyTable(&routed)
+	if err != nil {
+		return nil, err
+	}
+	clients := clientResolver{trusted: d.TrustedProxies}
+	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
@@ -63,43 +67,32 @@ func NewHandler(d Deps) (http.Handler, error) {
 			writeProblem(w, r, problemFor(err))
 		},
 	})
-	apiMux := http.NewServeMux()
 	apiHandler := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
-		BaseRouter: apiMux,
+		BaseRouter: http.NewServeMux(),
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
 				message: "The request has invalid parameters.", cause: err})
 		},
 	})
-	validated := withoutTrailingSlash(srv.withRequestContext(srv.withRateLimit(requestValidator(specCopy(spec), srv.auth)(apiHandler))))
+	var apiChain http.Handler = apiHandler
+	apiChain = withValidation(apiChain)
+	apiChain = withAuthentication(d.Auth)(apiChain)
+	apiChain = srv.withRateLimit(apiChain)
+	apiChain = withBodyLimit(apiChain)
+	apiChain = clients.withClient(apiChain)
+	apiChain = policies.withRoute(apiChain)
+	apiChain = withoutTrailingSlash(apiChain)
 
 	root := http.NewServeMux()
 	mountDocs(root, spec, specJSON)
 	adminui.Mount(root)
-	root.Handle("/", validated)
+	root.Handle("/", apiChain)
 
 	var h http.Handler = root
-	h = withBodyLimit(h)
 	h = withCORS(d.CORSOrigins)(h)
 	h = withSecurityHeaders(h)
 	h = withRecovery(h)
 	h = withAccessLog(h)
 	h = withRequestID(h)
 	return h, nil
-}
-
-// specCopy gives the validator its own copy: it clears Servers on the spec it is given.
-func specCopy(spec *openapi3.T) *openapi3.T {
-	c := *spec
-	return &c
-}
-
-// caller returns the identity that the validator authenticated. Its absence on a secured operation is a
-// wiring bug, not a client error.
-func caller(ctx context.Context) (auth.Identity, error) {
-	id, ok := auth.IdentityFrom(ctx)
-	if !ok {
-		return auth.Identity{}, errors.New("secured operation reached without an authenticated caller")
-	}
-	return id, nil
 }

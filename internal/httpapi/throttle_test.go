@@ -72,7 +72,7 @@ func TestLoginLockoutPerAccountAndIP(t *testing.T) {
 	// The delay doubles with each further failure after a lock ends, up to 15 minutes.
 	ctx := context.Background()
 	expire := func() {
-		if _, err := env.Store.Pool().Exec(ctx, "UPDATE login_failures SET locked_until = now() - interval '1 second' WHERE ip = '203.0.113.7'"); err != nil {
+		if _, err := env.DB.Exec(ctx, "UPDATE login_failures SET locked_until = now() - interval '1 second' WHERE ip = '203.0.113.7'"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,7 +83,7 @@ func TestLoginLockoutPerAccountAndIP(t *testing.T) {
 	if s := retryAfter(t, login(env, "locked@example.com", apitest.Password, "203.0.113.7")); s < 55 || s > 60 {
 		t.Errorf("second lock: Retry-After %d, want about 60", s)
 	}
-	if _, err := env.Store.Pool().Exec(ctx, "UPDATE login_failures SET failures = 40 WHERE ip = '203.0.113.7'"); err != nil {
+	if _, err := env.DB.Exec(ctx, "UPDATE login_failures SET failures = 40 WHERE ip = '203.0.113.7'"); err != nil {
 		t.Fatal(err)
 	}
 	expire()
@@ -130,7 +130,7 @@ func TestHourlyAccountCap(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t, withProductionThrottling(true))
 	env.Register("popular@example.com")
-	if _, err := env.Store.Pool().Exec(context.Background(),
+	if _, err := env.DB.Exec(context.Background(),
 		"INSERT INTO login_failure_events (email, failed_at) SELECT 'popular@example.com', now() - interval '59 minutes' + g * interval '1 second' FROM generate_series(1, 100) g"); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestPerIPRateLimit(t *testing.T) {
 	env := apitest.New(t, withProductionThrottling(true))
 	// A window boundary in the middle would reset the count; start early in a minute.
 	var secondInMinute float64
-	if err := env.Store.Pool().QueryRow(context.Background(), "SELECT extract(second FROM now())").Scan(&secondInMinute); err != nil {
+	if err := env.DB.QueryRow(context.Background(), "SELECT extract(second FROM now())").Scan(&secondInMinute); err != nil {
 		t.Fatal(err)
 	}
 	if secondInMinute > 45 {

@@ -11,10 +11,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	middleware "github.com/oapi-codegen/nethttp-middleware"
 
 	"github.com/authd/authd/gen/api"
-	"github.com/authd/authd/internal/auth"
 )
 
 func init() {
@@ -23,64 +21,41 @@ func init() {
 	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
 }
 
-// Authenticator checks a bearer token and returns the caller.
-type Authenticator interface {
-	Authenticate(ctx context.Context, accessToken string) (auth.Identity, error)
-}
-
-// adminScheme is the security scheme of admin-only operations in openapi.yaml.
-const adminScheme = "adminBearer"
-
-// errMissingBearer is the security failure of a request without a bearer token.
+// errMissingBearer is the security failure of a request that reached the validator unauthenticated,
+// which withAuthentication prevents.
 var errMissingBearer = errors.New("missing bearer token")
 
-// requestValidator validates every request against the spec before it reaches a handler, and
-// authenticates the operations that have a security requirement.
-func requestValidator(spec *openapi3.T, authn Authenticator) func(http.Handler) http.Handler {
-	opts := &middleware.Options{
-		Options: openapi3filter.Options{
-			MultiError:              true,
-			AuthenticationFunc:      authenticationFunc(authn),
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
-		},
-		DoNotValidateServers:  true,
-		SilenceServersWarning: true,
-		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
-			writeProblem(w, r, problemForValidation(err))
-		},
-	}
-	return middleware.OapiRequestValidatorWithOptions(spec, opts)
-}
-
-// authenticationFunc runs for operations with a security requirement. It authenticates fully (token and
-// session) and records the caller for the handler.
-func authenticationFunc(authn Authenticator) openapi3filter.AuthenticationFunc {
-	return func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
-		token, ok := bearerToken(in.RequestValidationInput.Request)
-		if !ok {
+// validationOptions make kin-openapi report every problem of a request at once, without schema dumps.
+// Authentication already happened in withAuthentication; the validator only confirms it did.
+var validationOptions = &openapi3filter.Options{
+	MultiError: true,
+	AuthenticationFunc: func(ctx context.Context, _ *openapi3filter.AuthenticationInput) error {
+		if _, err := caller(ctx); err != nil {
 			return errMissingBearer
 		}
-		identity, err := authn.Authenticate(ctx, token)
-		if err != nil {
-			return err
-		}
-		// is_admin comes from the row just loaded with the session, never from a token claim, so a
-		// demoted admin is refused at their next request.
-		if in.SecuritySchemeName == adminScheme && !identity.User.IsAdmin {
-			return auth.ErrForbidden
-		}
-		auth.SetIdentity(ctx, identity)
 		return nil
-	}
+	},
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 }
 
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
+// withValidation validates every request against its operation in openapi.yaml (parameters, body,
+// security) before it reaches a handler.
+func withValidation(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := routeFrom(r.Context())
+		err := openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+			Request:     r,
+			PathParams:  m.params,
+			QueryParams: r.URL.Query(),
+			Route:       m.route,
+			Options:     validationOptions,
+		})
+		if err != nil {
+			writeProblem(w, r, problemForValidation(err))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // problemForValidation translates what the validator reports. A failed security requirement wins over
@@ -130,16 +105,12 @@ func routingProblem(err error) (problem, bool) {
 	return problem{}, false
 }
 
+// securityProblem answers a security failure found by the validator. withAuthentication runs first, so
+// this means a request skipped it; it fails closed.
 func securityProblem(secErr *openapi3filter.SecurityRequirementsError) problem {
-	for _, e := range secErr.Errors {
-		if errors.Is(e, errMissingBearer) {
-			return problem{status: http.StatusUnauthorized, code: api.ErrorCodeUnauthorized,
-				message: "Authentication is required: send an access token as Authorization: Bearer <token>."}
-		}
-		// invalid token 401, not an admin 403, database down 503, anything else 500
-		return problemFor(e)
-	}
-	return problemFor(auth.ErrInvalidToken)
+	p := authenticationRequired()
+	p.cause = secErr
+	return p
 }
 
 // bodyProblem recognises the failures that are about the body as a whole rather than a field.
@@ -193,7 +164,7 @@ func collectFields(reqErr *openapi3filter.RequestError, fields map[string]string
 			continue
 		}
 		field := strings.Join(schemaErr.JSONPointer(), ".")
-		message := schemaErr.Reason
+		var message string
 		if m := unsupportedProperty.FindStringSubmatch(schemaErr.Reason); m != nil {
 			field = joinField(field, m[1])
 			message = "is not an allowed property"

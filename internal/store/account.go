@@ -15,7 +15,7 @@ var _ auth.AccountStore = (*Store)(nil)
 func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.SessionInfo, error) {
 	rows, err := s.q.ListActiveSessions(ctx, userID)
 	if err != nil {
-		return nil, translate(err)
+		return nil, wrap("list sessions", err)
 	}
 	out := make([]auth.SessionInfo, len(rows))
 	for i, r := range rows {
@@ -29,7 +29,7 @@ func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.Sess
 func (s *Store) RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUID) error {
 	n, err := s.q.RevokeOwnSession(ctx, db.RevokeOwnSessionParams{ID: sessionID, UserID: userID})
 	if err != nil {
-		return translate(err)
+		return wrap("revoke own session", err)
 	}
 	if n == 0 {
 		return auth.ErrNotFound
@@ -39,31 +39,31 @@ func (s *Store) RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUI
 
 // RevokeOtherSessions ends every session of userID but keep.
 func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID) error {
-	return translate(s.q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep}))
+	return wrap("revoke other sessions", s.q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep}))
 }
 
 // ChangePassword implements auth.AccountStore.
 func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, hash string, keep uuid.UUID) error {
-	return s.InTx(ctx, func(q *db.Queries) error {
+	return wrap("change password", s.InTx(ctx, func(q *db.Queries) error {
 		if err := q.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: userID, PasswordHash: hash}); err != nil {
 			return err
 		}
 		return q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep})
-	})
+	}))
 }
 
 // SetEmail changes a user's email; a taken one is ErrEmailTaken.
 func (s *Store) SetEmail(ctx context.Context, userID uuid.UUID, email string) (auth.User, error) {
 	u, err := s.q.SetEmail(ctx, db.SetEmailParams{ID: userID, Email: email})
 	if err != nil {
-		return auth.User{}, translate(err)
+		return auth.User{}, wrap("set email", err)
 	}
 	return toUser(u), nil
 }
 
-// SetAvatar implements auth.AccountStore; the row lock makes the returned previous URL exact even when
-// two uploads race.
-func (s *Store) SetAvatar(ctx context.Context, userID uuid.UUID, url *string) (auth.User, *string, error) {
+// SetAvatar implements auth.AccountStore; the row lock makes the returned previous file name exact even
+// when two uploads race.
+func (s *Store) SetAvatar(ctx context.Context, userID uuid.UUID, name *string) (auth.User, *string, error) {
 	var user auth.User
 	var previous *string
 	err := s.InTx(ctx, func(q *db.Queries) error {
@@ -71,10 +71,10 @@ func (s *Store) SetAvatar(ctx context.Context, userID uuid.UUID, url *string) (a
 		if err != nil {
 			return err
 		}
-		previous = old.AvatarUrl
-		u, err := q.SetAvatar(ctx, db.SetAvatarParams{ID: userID, AvatarUrl: url})
+		previous = old.Avatar
+		u, err := q.SetAvatar(ctx, db.SetAvatarParams{ID: userID, Avatar: name})
 		user = toUser(u)
 		return err
 	})
-	return user, previous, err
+	return user, previous, wrap("set avatar", err)
 }

@@ -25,7 +25,7 @@ func (s *Store) ListUsers(ctx context.Context, search string, limit int, after *
 	}
 	rows, err := s.q.ListUsers(ctx, params)
 	if err != nil {
-		return nil, translate(err)
+		return nil, wrap("list users", err)
 	}
 	out := make([]auth.AdminUser, len(rows))
 	for i, r := range rows {
@@ -36,17 +36,18 @@ func (s *Store) ListUsers(ctx context.Context, search string, limit int, after *
 
 // AdminUser returns a user with their number of active sessions.
 func (s *Store) AdminUser(ctx context.Context, id uuid.UUID) (auth.AdminUser, error) {
-	return adminUser(ctx, s.q, id)
+	u, err := adminUser(ctx, s.q, id)
+	return u, wrap("admin user", err)
 }
 
 func adminUser(ctx context.Context, q *db.Queries, id uuid.UUID) (auth.AdminUser, error) {
 	u, err := q.GetUserByID(ctx, id)
 	if err != nil {
-		return auth.AdminUser{}, translate(err)
+		return auth.AdminUser{}, err
 	}
 	n, err := q.CountActiveSessions(ctx, id)
 	if err != nil {
-		return auth.AdminUser{}, translate(err)
+		return auth.AdminUser{}, err
 	}
 	return auth.AdminUser{User: toUser(u), ActiveSessions: int(n)}, nil
 }
@@ -73,7 +74,7 @@ func (s *Store) UpdateUser(ctx context.Context, id uuid.UUID, c auth.UserChanges
 		out, err = adminUser(ctx, q, id)
 		return err
 	})
-	return out, err
+	return out, wrap("update user", err)
 }
 
 // guardLastAdmin fails with ErrLastAdmin when id is the only active admin. It locks every active admin
@@ -93,7 +94,7 @@ func guardLastAdmin(ctx context.Context, q *db.Queries, id uuid.UUID) error {
 
 // DeleteUser implements auth.AdminStore; sessions and refresh tokens go with the user.
 func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	return s.InTx(ctx, func(q *db.Queries) error {
+	return wrap("delete user", s.InTx(ctx, func(q *db.Queries) error {
 		if err := guardLastAdmin(ctx, q, id); err != nil {
 			return err
 		}
@@ -105,24 +106,24 @@ func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID) error {
 			return auth.ErrNotFound
 		}
 		return nil
-	})
+	}))
 }
 
 // RevokeUserSessions ends every session of a user.
 func (s *Store) RevokeUserSessions(ctx context.Context, id uuid.UUID) error {
-	return s.InTx(ctx, func(q *db.Queries) error {
+	return wrap("revoke user sessions", s.InTx(ctx, func(q *db.Queries) error {
 		if _, err := q.LockUser(ctx, id); err != nil {
 			return err
 		}
 		return q.RevokeUserSessions(ctx, id)
-	})
+	}))
 }
 
 // PromoteUser makes the user with this email an admin.
 func (s *Store) PromoteUser(ctx context.Context, email string) (auth.User, error) {
 	u, err := s.q.PromoteUser(ctx, email)
 	if err != nil {
-		return auth.User{}, translate(err)
+		return auth.User{}, wrap("promote user", err)
 	}
 	return toUser(u), nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/authd/authd/gen/db"
 	"github.com/authd/authd/internal/auth"
@@ -31,7 +32,7 @@ func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (uuid.UUI
 			ExpiresAt: ns.ExpiresAt,
 		})
 	})
-	return id, err
+	return id, wrap("create session", err)
 }
 
 // RotateRefreshToken implements auth.Store. The UPDATE that marks the old token used is the only gate:
@@ -40,7 +41,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID
 	var reused bool
 	err = s.InTx(ctx, func(q *db.Queries) error {
 		used, err := q.UseRefreshToken(ctx, r.OldHash)
-		if errors.Is(err, errNoRows) {
+		if errors.Is(err, pgx.ErrNoRows) {
 			reused, err = s.revokeIfReused(ctx, q, r)
 			if err != nil {
 				return err
@@ -63,7 +64,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID
 	})
 	switch {
 	case err != nil:
-		return uuid.Nil, uuid.Nil, err
+		return uuid.Nil, uuid.Nil, wrap("rotate refresh token", err)
 	case reused:
 		return uuid.Nil, uuid.Nil, auth.ErrTokenReused
 	case sessionID == uuid.Nil:
@@ -76,7 +77,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID
 // ago is being replayed, so its whole session is revoked (committed with the caller's transaction).
 func (s *Store) revokeIfReused(ctx context.Context, q *db.Queries, r auth.Rotation) (bool, error) {
 	token, err := q.GetRefreshToken(ctx, r.OldHash)
-	if errors.Is(err, errNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
@@ -90,14 +91,14 @@ func (s *Store) revokeIfReused(ctx context.Context, q *db.Queries, r auth.Rotati
 
 // RevokeSessionByRefreshToken revokes the session a refresh token belongs to, if any.
 func (s *Store) RevokeSessionByRefreshToken(ctx context.Context, hash []byte) error {
-	return translate(s.q.RevokeSessionByRefreshToken(ctx, hash))
+	return wrap("revoke session by refresh token", s.q.RevokeSessionByRefreshToken(ctx, hash))
 }
 
 // SessionUser implements auth.Store with one indexed lookup.
 func (s *Store) SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (auth.User, error) {
 	row, err := s.q.GetSessionUser(ctx, db.GetSessionUserParams{SessionID: sessionID, UserID: userID})
 	if err != nil {
-		return auth.User{}, translate(err)
+		return auth.User{}, wrap("load session user", err)
 	}
 	return toUser(row.User), nil
 }

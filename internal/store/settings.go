@@ -18,21 +18,21 @@ var _ auth.AdminStore = (*Store)(nil)
 
 // SeedSettings stores defaults for settings that have no value yet; existing values win.
 func (s *Store) SeedSettings(ctx context.Context, defaults auth.Settings) error {
-	return s.InTx(ctx, func(q *db.Queries) error {
+	return wrap("seed settings", s.InTx(ctx, func(q *db.Queries) error {
 		for key, value := range defaults {
 			if err := q.SeedSetting(ctx, db.SeedSettingParams{Key: key, Value: value}); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}))
 }
 
 // LoadSettings returns every stored setting.
 func (s *Store) LoadSettings(ctx context.Context) (auth.Settings, error) {
 	rows, err := s.q.ListSettings(ctx)
 	if err != nil {
-		return nil, translate(err)
+		return nil, wrap("load settings", err)
 	}
 	out := auth.Settings{}
 	for _, r := range rows {
@@ -65,7 +65,7 @@ func (s *Store) UpdateSettings(ctx context.Context, changes auth.Settings, actor
 		return q.NotifySettingsChanged(ctx)
 	})
 	if err != nil {
-		return nil, err
+		return nil, wrap("update settings", err)
 	}
 	return s.LoadSettings(ctx)
 }
@@ -78,7 +78,7 @@ func (s *Store) SettingsHistory(ctx context.Context, limit int, beforeID int64) 
 	}
 	rows, err := s.q.ListSettingsHistory(ctx, db.ListSettingsHistoryParams{Limit: int32(limit), BeforeID: before})
 	if err != nil {
-		return nil, translate(err)
+		return nil, wrap("settings history", err)
 	}
 	out := make([]auth.SettingChange, len(rows))
 	for i, r := range rows {

@@ -1,5 +1,3 @@
-// Package store is authd's persistence: it wraps the sqlc queries and the pgx pool, owns transactions,
-// applies migrations, and alone translates driver errors into the domain's sentinel errors.
 package store
 
 import (
@@ -58,15 +56,12 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, q: db.New(pool)}
 }
 
-// Pool returns the underlying pool, for migrations and LISTEN.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	return translate(s.pool.Ping(ctx))
+	return wrap("ping", s.pool.Ping(ctx))
 }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise.
@@ -91,6 +86,15 @@ const (
 	stringDataRightTruncation = "22001"
 	invalidTextRepresentation = "22P02"
 )
+
+// wrap translates err and names the operation that failed, so that a logged 500 says which step it was.
+// Sentinels survive: errors.Is(wrap("x", pgx.ErrNoRows), auth.ErrNotFound) holds.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, translate(err))
+}
 
 // translate turns a driver error into a domain error, keeping the original for the logs.
 func translate(err error) error {
@@ -152,5 +156,3 @@ func isConnectionError(err error) bool {
 	}
 	return false
 }
-
-var errNoRows = pgx.ErrNoRows

@@ -14,7 +14,7 @@ var _ auth.ThrottleStore = (*Store)(nil)
 func (s *Store) LoginThrottle(ctx context.Context, email, ip string, hourlyLimit int) (auth.LoginThrottleState, error) {
 	row, err := s.q.LoginLockedUntil(ctx, db.LoginLockedUntilParams{Email: email, Ip: ip, HourlyLimit: int32(hourlyLimit)})
 	if err != nil {
-		return auth.LoginThrottleState{}, translate(err)
+		return auth.LoginThrottleState{}, wrap("load login throttle", err)
 	}
 	return auth.LoginThrottleState{LockedUntil: row.LockedUntil, HourlyFailures: int(row.HourlyFailures),
 		OldestCountedFailure: row.OldestCountedFailure}, nil
@@ -22,7 +22,7 @@ func (s *Store) LoginThrottle(ctx context.Context, email, ip string, hourlyLimit
 
 // RecordLoginFailure counts a failed login for (email, ip) and for the account's hourly cap.
 func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, maxFailures int) error {
-	return s.InTx(ctx, func(q *db.Queries) error {
+	return wrap("record login failure", s.InTx(ctx, func(q *db.Queries) error {
 		if _, err := q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, Ip: ip, MaxFailures: int32(maxFailures)}); err != nil {
 			return err
 		}
@@ -30,24 +30,24 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, maxFai
 			return err
 		}
 		return q.RecordLoginFailureEvent(ctx, email)
-	})
+	}))
 }
 
 // ClearLoginFailures resets the consecutive failures of (email, ip) after a successful login.
 func (s *Store) ClearLoginFailures(ctx context.Context, email, ip string) error {
-	return translate(s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, Ip: ip}))
+	return wrap("clear login failures", s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, Ip: ip}))
 }
 
 // HitRate counts a request against key's current one-minute window.
 func (s *Store) HitRate(ctx context.Context, key string) (int, time.Time, error) {
 	row, err := s.q.HitRateWindow(ctx, key)
 	if err != nil {
-		return 0, time.Time{}, translate(err)
+		return 0, time.Time{}, wrap("count rate window", err)
 	}
 	if row.Hits == 1 {
 		// A new window began: drop finished ones so the table stays small.
 		if err := s.q.PruneRateWindows(ctx); err != nil {
-			return 0, time.Time{}, translate(err)
+			return 0, time.Time{}, wrap("prune rate windows", err)
 		}
 	}
 	return int(row.Hits), row.WindowEnd, nil

@@ -18,7 +18,7 @@ func toUser(u db.User) auth.User {
 		FirstName:    u.FirstName,
 		LastName:     u.LastName,
 		PhoneNumber:  u.PhoneNumber,
-		AvatarURL:    u.AvatarUrl,
+		Avatar:       u.Avatar,
 		LanguageCode: u.LanguageCode,
 		IsAdmin:      u.IsAdmin,
 		IsActive:     u.IsActive,
@@ -41,7 +41,7 @@ func (s *Store) CreateUser(ctx context.Context, u auth.NewUser) (auth.User, erro
 		IsAdmin:      u.IsAdmin,
 	})
 	if err != nil {
-		return auth.User{}, translate(err)
+		return auth.User{}, wrap("create user", err)
 	}
 	return toUser(row), nil
 }
@@ -50,7 +50,7 @@ func (s *Store) CreateUser(ctx context.Context, u auth.NewUser) (auth.User, erro
 func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error) {
 	row, err := s.q.GetUserByEmail(ctx, email)
 	if err != nil {
-		return auth.User{}, translate(err)
+		return auth.User{}, wrap("user by email", err)
 	}
 	return toUser(row), nil
 }
@@ -59,28 +59,28 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error
 func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
 	row, err := s.q.GetUserByID(ctx, id)
 	if err != nil {
-		return auth.User{}, translate(err)
+		return auth.User{}, wrap("user by id", err)
 	}
 	return toUser(row), nil
 }
 
 // RecordLogin sets last_login_at and, when newPasswordHash is not empty, replaces the password hash.
 func (s *Store) RecordLogin(ctx context.Context, userID uuid.UUID, newPasswordHash string) error {
-	return s.InTx(ctx, func(q *db.Queries) error {
+	return wrap("record login", s.InTx(ctx, func(q *db.Queries) error {
 		if newPasswordHash != "" {
 			if err := q.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: userID, PasswordHash: newPasswordHash}); err != nil {
 				return err
 			}
 		}
 		return q.RecordLogin(ctx, userID)
-	})
+	}))
 }
 
 // UpdateProfile applies the present fields of p; status and role are never touched here.
 func (s *Store) UpdateProfile(ctx context.Context, userID uuid.UUID, p auth.Profile) (auth.User, error) {
 	row, err := s.q.UpdateUser(ctx, updateParams(userID, auth.UserChanges{Profile: p}))
 	if err != nil {
-		return auth.User{}, translate(err)
+		return auth.User{}, wrap("update profile", err)
 	}
 	return toUser(row), nil
 }

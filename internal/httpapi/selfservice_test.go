@@ -196,7 +196,7 @@ func TestDeleteAccount(t *testing.T) {
 		t.Errorf("refresh of a deleted account: %d", r.StatusCode())
 	}
 	var sessions int
-	if err := env.Store.Pool().QueryRow(ctx, "SELECT count(*) FROM sessions").Scan(&sessions); err != nil || sessions != 0 {
+	if err := env.DB.QueryRow(ctx, "SELECT count(*) FROM sessions").Scan(&sessions); err != nil || sessions != 0 {
 		t.Errorf("sessions left: %d %v", sessions, err)
 	}
 	if files := mediaFiles(t, env); len(files) != 0 {

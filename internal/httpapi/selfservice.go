@@ -3,14 +3,10 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/auth"
-	"github.com/authd/authd/internal/avatar"
 )
 
 func (s *Server) ListMySessions(ctx context.Context, _ api.ListMySessionsRequestObject) (api.ListMySessionsResponseObject, error) {
@@ -62,7 +58,11 @@ func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordReque
 	if err != nil {
 		return nil, err
 	}
-	err = s.auth.ChangePassword(ctx, id, clientFrom(ctx), req.Body.CurrentPassword, req.Body.NewPassword)
+	client, err := passwordCheckClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.auth.ChangePassword(ctx, id, client, req.Body.CurrentPassword, req.Body.NewPassword)
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.ChangePassword200JSONResponse{Success: true, Message: "Password changed; your other sessions have ended."}, nil
@@ -110,94 +110,4 @@ func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (a
 		return api.DeleteMe409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
 	}
 	return nil, err
-}
-
-// avatarTooLarge is the 413 of an avatar file over avatar.MaxBytes.
-func avatarTooLarge() problem {
-	return problem{status: http.StatusRequestEntityTooLarge, code: api.ErrorCodePayloadTooLarge,
-		message: fmt.Sprintf("The avatar is larger than %d MiB.", avatar.MaxBytes>>20)}
-}
-
-func (s *Server) PutAvatar(ctx context.Context, req api.PutAvatarRequestObject) (api.PutAvatarResponseObject, error) {
-	id, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	upload, p := readAvatarPart(req.Body)
-	switch p.status {
-	case http.StatusBadRequest:
-		return api.PutAvatar400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.PutAvatar413JSONResponse{PayloadTooLargeJSONResponse: api.PayloadTooLargeJSONResponse(p.body(""))}, nil
-	}
-	user, err := s.auth.SetAvatar(ctx, id, upload)
-	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest {
-			return api.PutAvatar400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		}
-		return nil, err
-	}
-	return api.PutAvatar200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
-}
-
-// readAvatarPart reads the "avatar" file part, at most avatar.MaxBytes of it.
-func readAvatarPart(body *multipart.Reader) ([]byte, problem) {
-	for {
-		part, err := body.NextPart()
-		if errors.Is(err, io.EOF) {
-			return nil, problemFor(auth.Invalid("avatar", "is required"))
-		}
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, avatarTooLarge()
-		}
-		if err != nil {
-			return nil, problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
-				message: "The multipart body is malformed.", fields: map[string]string{"body": "is not valid multipart/form-data"}}
-		}
-		if part.FormName() != "avatar" {
-			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(part, avatar.MaxBytes+1))
-		if errors.As(err, &tooLarge) || len(data) > avatar.MaxBytes {
-			return nil, avatarTooLarge()
-		}
-		if err != nil {
-			return nil, problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
-				message: "The multipart body is malformed.", fields: map[string]string{"avatar": "could not be read"}}
-		}
-		return data, problem{}
-	}
-}
-
-func (s *Server) DeleteAvatar(ctx context.Context, _ api.DeleteAvatarRequestObject) (api.DeleteAvatarResponseObject, error) {
-	id, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	user, err := s.auth.DeleteAvatar(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return api.DeleteAvatar200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
-}
-
-// avatarCacheControl lets clients and proxies keep an avatar for a year: a new avatar gets a new name.
-var avatarCacheControl = "public, max-age=31536000, immutable"
-
-func (s *Server) GetAvatar(ctx context.Context, req api.GetAvatarRequestObject) (api.GetAvatarResponseObject, error) {
-	f, err := s.auth.OpenAvatar(ctx, req.Name)
-	if err != nil {
-		if errors.Is(err, auth.ErrNotFound) {
-			p := problemFor(err)
-			p.message = "No such avatar."
-			return api.GetAvatar404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(p.body(""))}, nil
-		}
-		return nil, err
-	}
-	headers := api.GetAvatar200ResponseHeaders{CacheControl: &avatarCacheControl}
-	if f.ContentType == "image/jpeg" {
-		return api.GetAvatar200ImagejpegResponse{Body: f.Body, ContentLength: f.Size, Headers: headers}, nil
-	}
-	return api.GetAvatar200ImagepngResponse{Body: f.Body, ContentLength: f.Size, Headers: headers}, nil
 }

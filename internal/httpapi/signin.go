@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -12,37 +11,6 @@ import (
 )
 
 var noStore = "no-store"
-
-type clientKey struct{}
-
-// withClient records where the request came from, for the sessions it may create.
-func withClient(r *http.Request, ip string) context.Context {
-	ua := r.UserAgent()
-	if len(ua) > 512 || hasControlBytes(ua) {
-		ua = strings.ToValidUTF8(ua[:min(len(ua), 512)], "")
-		ua = strings.Map(func(c rune) rune {
-			if c < 0x20 || c == 0x7f {
-				return -1
-			}
-			return c
-		}, ua)
-	}
-	return context.WithValue(r.Context(), clientKey{}, auth.Client{UserAgent: ua, IP: ip})
-}
-
-func hasControlBytes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f || s[i] >= 0x80 {
-			return true
-		}
-	}
-	return false
-}
-
-func clientFrom(ctx context.Context) auth.Client {
-	c, _ := ctx.Value(clientKey{}).(auth.Client)
-	return c
-}
 
 func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
 	b := req.Body
@@ -70,7 +38,11 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 }
 
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
-	session, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password, clientFrom(ctx))
+	client, err := passwordCheckClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	session, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password, client)
 	if err != nil {
 		switch p := problemFor(err); p.status {
 		case http.StatusTooManyRequests:

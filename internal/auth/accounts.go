@@ -1,0 +1,114 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	"github.com/authd/authd/internal/avatar"
+)
+
+// AccountsStore is the persistence of account creation and deletion.
+type AccountsStore interface {
+	CreateUser(ctx context.Context, u NewUser) (User, error)
+	UserByID(ctx context.Context, id uuid.UUID) (User, error)
+	DeleteUser(ctx context.Context, id uuid.UUID) error
+	PromoteUser(ctx context.Context, email string) (User, error)
+}
+
+// Accounts creates and deletes accounts. Registration, the admin zone and `authd createsuperuser` all go
+// through it, so every account is held to the same rules and every deletion removes the same things.
+type Accounts struct {
+	store   AccountsStore
+	hasher  *Hasher
+	avatars avatar.Storage
+}
+
+// NewAccounts returns Accounts; avatars may be nil where no avatar can exist yet (createsuperuser).
+func NewAccounts(store AccountsStore, hasher *Hasher, avatars avatar.Storage) *Accounts {
+	return &Accounts{store: store, hasher: hasher, avatars: avatars}
+}
+
+// Registration is a new account's details.
+type Registration struct {
+	Email    string
+	Password string
+	Profile  Profile
+}
+
+// Create validates a registration against the field rules and the password policy, hashes the password
+// and stores the account.
+func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool) (User, error) {
+	v := validationErrors{}
+	email, err := NormalizeEmail(r.Email)
+	if err != nil {
+		v.merge(err)
+	}
+	r.Profile.normalize(v)
+	if err := CheckPassword("password", r.Password, email, r.Profile.Username); err != nil {
+		v.merge(err)
+	}
+	if err := v.err(); err != nil {
+		return User{}, err
+	}
+	hash, err := a.hasher.Hash(ctx, r.Password)
+	if err != nil {
+		return User{}, err
+	}
+	language := "en"
+	if r.Profile.LanguageCode != nil {
+		language = *r.Profile.LanguageCode
+	}
+	return a.store.CreateUser(ctx, NewUser{
+		Email:        email,
+		Username:     r.Profile.Username,
+		PasswordHash: hash,
+		FirstName:    deref(r.Profile.FirstName),
+		LastName:     deref(r.Profile.LastName),
+		PhoneNumber:  r.Profile.PhoneNumber,
+		LanguageCode: language,
+		IsAdmin:      isAdmin,
+	})
+}
+
+// Delete deletes a user with their sessions (by cascade) and their avatar file. The last active admin
+// cannot be deleted (ErrLastAdmin).
+func (a *Accounts) Delete(ctx context.Context, userID uuid.UUID) error {
+	user, err := a.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	a.removeAvatar(ctx, user.Avatar)
+	return nil
+}
+
+// Promote makes the existing user with this email an admin; ErrNotFound when there is none.
+func (a *Accounts) Promote(ctx context.Context, email string) (User, error) {
+	normalized, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	return a.store.PromoteUser(ctx, normalized)
+}
+
+// removeAvatar deletes a replaced or orphaned avatar file. Failure leaves an orphan file, not a broken
+// account, so it is logged rather than returned.
+func (a *Accounts) removeAvatar(ctx context.Context, name *string) {
+	if name == nil || a.avatars == nil {
+		return
+	}
+	if err := a.avatars.Delete(ctx, *name); err != nil {
+		slog.WarnContext(ctx, "remove avatar file", slog.String("file", *name), slog.String("error", err.Error()))
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/auth"
+)
+
+// toAPIUser is the public view of a user: never a hash or a token.
+func toAPIUser(u auth.User) api.User {
+	out := api.User{
+		Id:           u.ID,
+		Email:        u.Email,
+		FirstName:    u.FirstName,
+		LastName:     u.LastName,
+		LanguageCode: u.LanguageCode,
+		IsAdmin:      u.IsAdmin,
+		CreatedAt:    u.CreatedAt.UTC(),
+		UpdatedAt:    u.UpdatedAt.UTC(),
+		Username:     nullableOf(u.Username),
+		PhoneNumber:  nullableOf(u.PhoneNumber),
+		AvatarUrl:    avatarURL(u.Avatar),
+	}
+	if u.LastLoginAt != nil {
+		out.LastLoginAt = nullable.NewNullableWithValue(u.LastLoginAt.UTC())
+	} else {
+		out.LastLoginAt = nullable.NewNullNullable[time.Time]()
+	}
+	return out
+}
+
+// avatarPath is where GetAvatar serves avatars; the database keeps only the file name.
+const avatarPath = "/media/avatars/"
+
+func avatarURL(name *string) nullable.Nullable[string] {
+	if name == nil {
+		return nullable.NewNullNullable[string]()
+	}
+	return nullable.NewNullableWithValue(avatarPath + *name)
+}
+
+func nullableOf[T any](v *T) nullable.Nullable[T] {
+	if v == nil {
+		return nullable.NewNullNullable[T]()
+	}
+	return nullable.NewNullableWithValue(*v)
+}
+
+// defaultPageSize is the page size when a request names none (openapi.yaml says the same).
+const defaultPageSize = 20
+
+func pageSize(limit *api.Limit) int {
+	if limit == nil {
+		return defaultPageSize
+	}
+	return int(*limit)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func toAPISettings(s auth.Settings) api.Settings {
+	return api.Settings{
+		AccessTokenTtlSeconds:  s[auth.SettingAccessTokenTTL],
+		RefreshTokenTtlSeconds: s[auth.SettingRefreshTokenTTL],
+		LoginMaxFailures:       s[auth.SettingLoginMaxFailures],
+		RateLimitPerIp:         s[auth.SettingRateLimitPerIP],
+	}
+}
+
+func toAPIAdminUser(u auth.AdminUser) api.AdminUser {
+	pub := toAPIUser(u.User)
+	return api.AdminUser{
+		Id: pub.Id, Email: pub.Email, Username: pub.Username, FirstName: pub.FirstName, LastName: pub.LastName,
+		PhoneNumber: pub.PhoneNumber, AvatarUrl: pub.AvatarUrl, LanguageCode: pub.LanguageCode, IsAdmin: pub.IsAdmin,
+		CreatedAt: pub.CreatedAt, UpdatedAt: pub.UpdatedAt, LastLoginAt: pub.LastLoginAt,
+		IsActive: u.IsActive, ActiveSessions: int32(u.ActiveSessions),
+	}
+}
+
+func cursorOf(next string) nullable.Nullable[string] {
+	if next == "" {
+		return nullable.NewNullNullable[string]()
+	}
+	return nullable.NewNullableWithValue(next)
+}

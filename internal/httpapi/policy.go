@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/authd/authd/internal/auth"
+)
+
+// The vendor extensions by which openapi.yaml declares each operation's policies. They are read once, at
+// start; a value of the wrong shape stops the server from starting.
+const (
+	// extBodyLimit is the largest body, in bytes, an operation reads; on the document it is the default.
+	extBodyLimit = "x-authd-body-limit"
+	// extRateLimit puts an operation under a per-client limit; its only value today is rateLimitPerIP.
+	extRateLimit = "x-authd-rate-limit"
+	// extPasswordCheck marks an operation that verifies a password, and so must share the login throttle.
+	extPasswordCheck = "x-authd-password-check"
+)
+
+// rateLimitPerIP counts requests against the runtime setting rate_limit_per_ip, per client address.
+const rateLimitPerIP = "per-ip"
+
+// Security scheme names in openapi.yaml.
+const (
+	userScheme  = "bearerAuth"
+	adminScheme = "adminBearer"
+)
+
+// operationPolicy is what openapi.yaml declares about one operation.
+type operationPolicy struct {
+	operationID   string
+	bodyLimit     int64
+	rateLimited   bool
+	passwordCheck bool
+	// scheme is the security scheme the caller must satisfy: userScheme, adminScheme, or "" for public.
+	scheme string
+}
+
+// policyTable finds the operation of a request and its policies.
+type policyTable struct {
+	router   routers.Router
+	policies map[*openapi3.Operation]*operationPolicy
+}
+
+// newPolicyTable reads every operation's policies from spec.
+func newPolicyTable(spec *openapi3.T) (*policyTable, error) {
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return nil, fmt.Errorf("route openapi.yaml: %w", err)
+	}
+	defaultLimit, err := intExtension(spec.Extensions, extBodyLimit)
+	if err != nil || defaultLimit <= 0 {
+		return nil, fmt.Errorf("openapi.yaml: %s must be set on the document to a positive number of bytes", extBodyLimit)
+	}
+	t := &policyTable{router: router, policies: map[*openapi3.Operation]*operationPolicy{}}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			p, err := readPolicy(op, defaultLimit)
+			if err != nil {
+				return nil, fmt.Errorf("openapi.yaml %s %s: %w", method, path, err)
+			}
+			t.policies[op] = p
+		}
+	}
+	return t, nil
+}
+
+func readPolicy(op *openapi3.Operation, defaultLimit int64) (*operationPolicy, error) {
+	p := &operationPolicy{operationID: op.OperationID, bodyLimit: defaultLimit}
+	if _, ok := op.Extensions[extBodyLimit]; ok {
+		limit, err := intExtension(op.Extensions, extBodyLimit)
+		if err != nil || limit <= 0 {
+			return nil, fmt.Errorf("%s must be a positive number of bytes", extBodyLimit)
+		}
+		p.bodyLimit = limit
+	}
+	if v, ok := op.Extensions[extRateLimit]; ok {
+		if v != rateLimitPerIP {
+			return nil, fmt.Errorf("%s must be %q", extRateLimit, rateLimitPerIP)
+		}
+		p.rateLimited = true
+	}
+	if v, ok := op.Extensions[extPasswordCheck]; ok {
+		check, isBool := v.(bool)
+		if !isBool {
+			return nil, fmt.Errorf("%s must be true or false", extPasswordCheck)
+		}
+		p.passwordCheck = check
+	}
+	if op.Security != nil {
+		for _, req := range *op.Security {
+			for name := range req {
+				if name != userScheme && name != adminScheme {
+					return nil, fmt.Errorf("unknown security scheme %q", name)
+				}
+				if p.scheme == "" || name == adminScheme {
+					p.scheme = name
+				}
+			}
+		}
+	}
+	if p.passwordCheck && !p.rateLimited {
+		return nil, fmt.Errorf("%s needs %s: a password check must be throttled", extPasswordCheck, extRateLimit)
+	}
+	return p, nil
+}
+
+func intExtension(ext map[string]any, name string) (int64, error) {
+	switch v := ext[name].(type) {
+	case float64:
+		if v != float64(int64(v)) {
+			return 0, fmt.Errorf("%s is not an integer", name)
+		}
+		return int64(v), nil
+	case int:
+		return int64(v), nil
+	case int64:
+		return v, nil
+	}
+	return 0, fmt.Errorf("%s is missing or not a number", name)
+}
+
+// matchedRoute is the operation a request was routed to, with its path parameters and policies.
+type matchedRoute struct {
+	route  *routers.Route
+	params map[string]string
+	policy *operationPolicy
+}
+
+type routeKey struct{}
+
+// routeFrom returns the route withRoute found; handlers behind withRoute always have one.
+func routeFrom(ctx context.Context) *matchedRoute {
+	m, _ := ctx.Value(routeKey{}).(*matchedRoute)
+	return m
+}
+
+// withRoute finds the operation of every API request once; the middleware after it reads its policies
+// and the validator its route. An unknown path is 404 and a known path with another method 405.
+func (t *policyTable) withRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route, params, err := t.router.FindRoute(r)
+		if err != nil {
+			p, ok := routingProblem(err)
+			if !ok {
+				p = problemFor(err)
+			}
+			writeProblem(w, r, p)
+			return
+		}
+		m := &matchedRoute{route: route, params: params, policy: t.policies[route.Operation]}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, m)))
+	})
+}
+
+// passwordCheckClient returns the client of an operation that verifies a password. Such an operation must
+// declare x-authd-password-check in openapi.yaml (which requires a rate limit), so that no password oracle
+// escapes the throttle; one that does not is a wiring bug, answered 500 by every test that reaches it.
+func passwordCheckClient(ctx context.Context) (auth.Client, error) {
+	if m := routeFrom(ctx); m == nil || !m.policy.passwordCheck {
+		return auth.Client{}, errors.New("this operation verifies a password but openapi.yaml does not declare " + extPasswordCheck)
+	}
+	return clientFrom(ctx), nil
+}

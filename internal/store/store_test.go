@@ -1,0 +1,274 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/store"
+	"github.com/authd/authd/internal/testdb"
+)
+
+// newStore returns a store on a fresh database and a pool of its own on it, for arranging rows.
+func newStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
+	t.Helper()
+	url := testdb.URL(t)
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return st, pool
+}
+
+func newUser(t *testing.T, st *store.Store, email string, admin bool) auth.User {
+	t.Helper()
+	u, err := st.CreateUser(context.Background(), auth.NewUser{Email: email, PasswordHash: "x", LanguageCode: "en", IsAdmin: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func newSession(t *testing.T, st *store.Store, userID uuid.UUID, token string) uuid.UUID {
+	t.Helper()
+	id, err := st.CreateSession(context.Background(), auth.NewSession{UserID: userID, RefreshHash: auth.HashRefreshToken(token),
+		ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func rotation(old, next string, grace time.Duration) auth.Rotation {
+	return auth.Rotation{OldHash: auth.HashRefreshToken(old), NewHash: auth.HashRefreshToken(next),
+		ExpiresAt: time.Now().Add(time.Hour), ReuseGrace: grace}
+}
+
+func TestRotation(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	user := newUser(t, st, "rotate@example.com", false)
+	session := newSession(t, st, user.ID, "a")
+
+	gotUser, gotSession, err := st.RotateRefreshToken(ctx, rotation("a", "b", time.Minute))
+	if err != nil || gotUser != user.ID || gotSession != session {
+		t.Fatalf("rotate a->b: %v %v %v", gotUser, gotSession, err)
+	}
+	// Within the grace period a replay is refused but the session lives on.
+	if _, _, err := st.RotateRefreshToken(ctx, rotation("a", "x", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("replay within grace: %v, want ErrInvalidToken", err)
+	}
+	if _, _, err := st.RotateRefreshToken(ctx, rotation("b", "c", time.Minute)); err != nil {
+		t.Fatalf("rotate b->c after a replay within grace: %v", err)
+	}
+	// After the grace period a replay is reuse: the whole session is revoked, the newest token included.
+	if _, _, err := st.RotateRefreshToken(ctx, rotation("b", "y", 0)); !errors.Is(err, auth.ErrTokenReused) {
+		t.Fatalf("replay after grace: %v, want ErrTokenReused", err)
+	}
+	if _, _, err := st.RotateRefreshToken(ctx, rotation("c", "d", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("newest token of a revoked session: %v, want ErrInvalidToken", err)
+	}
+	if _, err := st.SessionUser(ctx, session, user.ID); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("revoked session still answers: %v", err)
+	}
+	// An unknown token is neither rotated nor reuse.
+	if _, _, err := st.RotateRefreshToken(ctx, rotation("never-issued", "z", 0)); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+// Of many concurrent rotations of one token exactly one wins, and none revokes the session.
+func TestConcurrentRotationHasOneWinner(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	user := newUser(t, st, "race@example.com", false)
+	session := newSession(t, st, user.ID, "seed")
+	const racers = 12
+	var wg sync.WaitGroup
+	results := make(chan error, racers)
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := st.RotateRefreshToken(context.Background(), rotation("seed", "next-"+string(rune('a'+i)), time.Minute))
+			results <- err
+		}()
+	}
+	wg.Wait()
+	close(results)
+	wins := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, auth.ErrInvalidToken):
+			t.Errorf("loser: %v, want ErrInvalidToken", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d winners, want 1", wins)
+	}
+	if _, err := st.SessionUser(context.Background(), session, user.ID); err != nil {
+		t.Fatalf("session revoked by a race within grace: %v", err)
+	}
+}
+
+// Two admins demoting each other at once: one succeeds, the other gets ErrLastAdmin, and one admin remains.
+func TestLastAdminRace(t *testing.T) {
+	t.Parallel()
+	st, pool := newStore(t)
+	for round := range 5 {
+		a := newUser(t, st, "a"+string(rune('0'+round))+"@example.com", true)
+		b := newUser(t, st, "b"+string(rune('0'+round))+"@example.com", true)
+		demote := false
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, id := range []uuid.UUID{a.ID, b.ID} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = st.UpdateUser(context.Background(), id, auth.UserChanges{IsAdmin: &demote})
+			}()
+		}
+		wg.Wait()
+		failed := 0
+		for _, err := range errs {
+			if err != nil {
+				failed++
+				if !errors.Is(err, auth.ErrLastAdmin) {
+					t.Fatalf("round %d: %v, want ErrLastAdmin", round, err)
+				}
+			}
+		}
+		var admins int
+		if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE is_admin AND is_active").Scan(&admins); err != nil {
+			t.Fatal(err)
+		}
+		if failed != 1 || admins != 1 {
+			t.Fatalf("round %d: %d refused, %d admins left; want 1 and 1", round, failed, admins)
+		}
+		if _, err := pool.Exec(context.Background(), "DELETE FROM users"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoginThrottleWindows(t *testing.T) {
+	t.Parallel()
+	st, pool := newStore(t)
+	ctx := context.Background()
+	const email, ip, maxFailures = "throttle@example.com", "192.0.2.1", 3
+	for i := 1; i <= maxFailures; i++ {
+		state, err := st.LoginThrottle(ctx, email, ip, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state.LockedUntil.After(time.Now()) {
+			t.Fatalf("locked after %d failures, before reaching %d", i-1, maxFailures)
+		}
+		if err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state, err := st.LoginThrottle(ctx, email, ip, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wait := time.Until(state.LockedUntil); wait < 25*time.Second || wait > 31*time.Second {
+		t.Fatalf("locked for %s after %d failures, want about 30s", wait, maxFailures)
+	}
+	if state.HourlyFailures != maxFailures {
+		t.Fatalf("hourly failures %d, want %d", state.HourlyFailures, maxFailures)
+	}
+	// Each further failure doubles the lock, up to 15 minutes.
+	for range 12 {
+		if err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state, _ = st.LoginThrottle(ctx, email, ip, 100)
+	if wait := time.Until(state.LockedUntil); wait < 14*time.Minute || wait > 15*time.Minute+time.Second {
+		t.Fatalf("lock after many failures %s, want the 15 minute cap", wait)
+	}
+	// Another IP is not locked, but the account's hourly count is shared.
+	other, _ := st.LoginThrottle(ctx, email, "192.0.2.2", 100)
+	if other.LockedUntil.After(time.Now()) || other.HourlyFailures != maxFailures+12 {
+		t.Fatalf("other IP: %+v", other)
+	}
+	// Success clears the pair's lock; the hourly count stays.
+	if err := st.ClearLoginFailures(ctx, email, ip); err != nil {
+		t.Fatal(err)
+	}
+	state, _ = st.LoginThrottle(ctx, email, ip, 100)
+	if state.LockedUntil.After(time.Now()) || state.HourlyFailures != maxFailures+12 {
+		t.Fatalf("after clearing: %+v", state)
+	}
+	// Failures older than an hour no longer count.
+	if _, err := pool.Exec(ctx, "UPDATE login_failure_events SET failed_at = now() - interval '61 minutes'"); err != nil {
+		t.Fatal(err)
+	}
+	if state, _ = st.LoginThrottle(ctx, email, ip, 100); state.HourlyFailures != 0 {
+		t.Fatalf("failures older than an hour still counted: %d", state.HourlyFailures)
+	}
+}
+
+func TestRateWindows(t *testing.T) {
+	t.Parallel()
+	st, pool := newStore(t)
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		hits, end, err := st.HitRate(ctx, "ip:198.51.100.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hits != i {
+			t.Fatalf("hit %d counted as %d", i, hits)
+		}
+		if wait := time.Until(end); wait <= 0 || wait > time.Minute {
+			t.Fatalf("window ends in %s", wait)
+		}
+	}
+	if hits, _, _ := st.HitRate(ctx, "ip:198.51.100.2"); hits != 1 {
+		t.Fatalf("another key shares the count: %d", hits)
+	}
+	// A new window prunes finished ones.
+	if _, err := pool.Exec(ctx, "UPDATE rate_windows SET window_start = window_start - interval '10 minutes'"); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _, _ := st.HitRate(ctx, "ip:198.51.100.1"); hits != 1 {
+		t.Fatalf("old window still counted: %d", hits)
+	}
+	var windows int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rate_windows").Scan(&windows); err != nil || windows != 1 {
+		t.Fatalf("%d windows left (%v), want 1", windows, err)
+	}
+}
+
+// A failing store call names its operation, and the sentinel still matches.
+func TestErrorsNameTheOperation(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	_, err := st.UserByID(context.Background(), uuid.New())
+	if !errors.Is(err, auth.ErrNotFound) || !strings.HasPrefix(err.Error(), "user by id: ") {
+		t.Fatalf("got %v", err)
+	}
+	newUser(t, st, "taken@example.com", false)
+	_, err = st.CreateUser(context.Background(), auth.NewUser{Email: "taken@example.com", PasswordHash: "x", LanguageCode: "en"})
+	if !errors.Is(err, auth.ErrEmailTaken) || !strings.HasPrefix(err.Error(), "create user: ") {
+		t.Fatalf("got %v", err)
+	}
+}
