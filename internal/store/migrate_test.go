@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3"
 
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/testdb"
@@ -61,3 +63,43 @@ func TestConcurrentMigrationsAreSafe(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// Migration 00004 keeps only the avatar's file name of rows that held its URL, and 00004's Down restores it.
+func TestAvatarMigrationKeepsFileNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.EmptyURL(t)
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlDB.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, `INSERT INTO users (email, password_hash, avatar_url) VALUES
+		('a@example.com', 'x', '/media/avatars/0123456789abcdef0123456789abcdef.png'), ('b@example.com', 'x', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	var a, b sql.NullString
+	if err := sqlDB.QueryRowContext(ctx, "SELECT (SELECT avatar FROM users WHERE email = 'a@example.com'), (SELECT avatar FROM users WHERE email = 'b@example.com')").Scan(&a, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.String != "0123456789abcdef0123456789abcdef.png" || b.Valid {
+		t.Fatalf("after 00004: %v %v", a, b)
+	}
+	if _, err := provider.DownTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlDB.QueryRowContext(ctx, "SELECT avatar_url FROM users WHERE email = 'a@example.com'").Scan(&a); err != nil ||
+		a.String != "/media/avatars/0123456789abcdef0123456789abcdef.png" {
+		t.Fatalf("after rolling 00004 back: %v %v", a, err)
+	}
+}
