@@ -7,27 +7,48 @@ RETURNING *;
 INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
 VALUES ($1, $2, $3, $4);
 
--- name: UseRefreshToken :one
--- Rotation in one statement: of concurrent callers with the same token, exactly one gets the row.
-UPDATE refresh_tokens rt SET used_at = now()
-FROM sessions s, users u
-WHERE rt.token_hash = $1
-  AND rt.used_at IS NULL
-  AND rt.expires_at > now()
-  AND s.id = rt.session_id
-  AND s.revoked_at IS NULL
-  AND u.id = s.user_id
-  AND u.is_active
-RETURNING rt.id, rt.session_id, s.user_id;
-
--- name: GetRefreshToken :one
-SELECT * FROM refresh_tokens WHERE token_hash = $1;
-
--- name: ExtendSession :exec
-UPDATE sessions SET last_used_at = now(), expires_at = $2 WHERE id = $1;
-
--- name: RevokeSession :exec
-UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL;
+-- name: RotateRefreshToken :one
+-- Rotation in one statement, decided on the database's clock. The old token's row is locked, so of
+-- concurrent callers with the same token exactly one finds it unused and rotates it: the token is marked
+-- used, its successor inserted and the session extended. A caller that finds it used more than
+-- grace_seconds ago is replaying it: the session is revoked in the same statement.
+WITH old AS (
+    SELECT rt.id, rt.session_id, rt.used_at, s.user_id,
+           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active AS rotatable,
+           rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => @grace_seconds::float8) AS reused
+    FROM refresh_tokens rt
+    JOIN sessions s ON s.id = rt.session_id
+    JOIN users u ON u.id = s.user_id
+    WHERE rt.token_hash = @old_hash
+    FOR UPDATE OF rt
+),
+used AS (
+    UPDATE refresh_tokens rt SET used_at = now()
+    FROM old
+    WHERE rt.id = old.id AND old.rotatable
+    RETURNING rt.id, old.session_id
+),
+issued AS (
+    INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
+    SELECT used.session_id, used.id, @new_hash, @expires_at FROM used
+    RETURNING session_id
+),
+extended AS (
+    UPDATE sessions s SET last_used_at = now(), expires_at = @expires_at
+    FROM used
+    WHERE s.id = used.session_id
+    RETURNING s.id
+),
+revoked AS (
+    UPDATE sessions s SET revoked_at = now()
+    FROM old
+    WHERE s.id = old.session_id AND old.reused AND s.revoked_at IS NULL
+    RETURNING s.id
+)
+SELECT old.user_id, old.session_id,
+       (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,
+       COALESCE(old.reused, false) AS reused
+FROM old;
 
 -- name: RevokeSessionByRefreshToken :exec
 UPDATE sessions SET revoked_at = now()

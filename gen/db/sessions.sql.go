@@ -68,39 +68,6 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (S
 	return i, err
 }
 
-const extendSession = `-- name: ExtendSession :exec
-UPDATE sessions SET last_used_at = now(), expires_at = $2 WHERE id = $1
-`
-
-type ExtendSessionParams struct {
-	ID        uuid.UUID
-	ExpiresAt time.Time
-}
-
-func (q *Queries) ExtendSession(ctx context.Context, arg ExtendSessionParams) error {
-	_, err := q.db.Exec(ctx, extendSession, arg.ID, arg.ExpiresAt)
-	return err
-}
-
-const getRefreshToken = `-- name: GetRefreshToken :one
-SELECT id, session_id, parent_id, token_hash, created_at, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1
-`
-
-func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (RefreshToken, error) {
-	row := q.db.QueryRow(ctx, getRefreshToken, tokenHash)
-	var i RefreshToken
-	err := row.Scan(
-		&i.ID,
-		&i.SessionID,
-		&i.ParentID,
-		&i.TokenHash,
-		&i.CreatedAt,
-		&i.ExpiresAt,
-		&i.UsedAt,
-	)
-	return i, err
-}
-
 const getSessionUser = `-- name: GetSessionUser :one
 SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at
 FROM sessions s
@@ -213,15 +180,6 @@ func (q *Queries) RevokeOwnSession(ctx context.Context, arg RevokeOwnSessionPara
 	return result.RowsAffected(), nil
 }
 
-const revokeSession = `-- name: RevokeSession :exec
-UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
-`
-
-func (q *Queries) RevokeSession(ctx context.Context, id uuid.UUID) error {
-	_, err := q.db.Exec(ctx, revokeSession, id)
-	return err
-}
-
 const revokeSessionByRefreshToken = `-- name: RevokeSessionByRefreshToken :exec
 UPDATE sessions SET revoked_at = now()
 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL
@@ -241,29 +199,77 @@ func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID) erro
 	return err
 }
 
-const useRefreshToken = `-- name: UseRefreshToken :one
-UPDATE refresh_tokens rt SET used_at = now()
-FROM sessions s, users u
-WHERE rt.token_hash = $1
-  AND rt.used_at IS NULL
-  AND rt.expires_at > now()
-  AND s.id = rt.session_id
-  AND s.revoked_at IS NULL
-  AND u.id = s.user_id
-  AND u.is_active
-RETURNING rt.id, rt.session_id, s.user_id
+const rotateRefreshToken = `-- name: RotateRefreshToken :one
+WITH old AS (
+    SELECT rt.id, rt.session_id, rt.used_at, s.user_id,
+           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active AS rotatable,
+           rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => $1::float8) AS reused
+    FROM refresh_tokens rt
+    JOIN sessions s ON s.id = rt.session_id
+    JOIN users u ON u.id = s.user_id
+    WHERE rt.token_hash = $2
+    FOR UPDATE OF rt
+),
+used AS (
+    UPDATE refresh_tokens rt SET used_at = now()
+    FROM old
+    WHERE rt.id = old.id AND old.rotatable
+    RETURNING rt.id, old.session_id
+),
+issued AS (
+    INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
+    SELECT used.session_id, used.id, $3, $4 FROM used
+    RETURNING session_id
+),
+extended AS (
+    UPDATE sessions s SET last_used_at = now(), expires_at = $4
+    FROM used
+    WHERE s.id = used.session_id
+    RETURNING s.id
+),
+revoked AS (
+    UPDATE sessions s SET revoked_at = now()
+    FROM old
+    WHERE s.id = old.session_id AND old.reused AND s.revoked_at IS NULL
+    RETURNING s.id
+)
+SELECT old.user_id, old.session_id,
+       (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,
+       COALESCE(old.reused, false) AS reused
+FROM old
 `
 
-type UseRefreshTokenRow struct {
-	ID        uuid.UUID
-	SessionID uuid.UUID
-	UserID    uuid.UUID
+type RotateRefreshTokenParams struct {
+	GraceSeconds float64
+	OldHash      []byte
+	NewHash      []byte
+	ExpiresAt    time.Time
 }
 
-// Rotation in one statement: of concurrent callers with the same token, exactly one gets the row.
-func (q *Queries) UseRefreshToken(ctx context.Context, tokenHash []byte) (UseRefreshTokenRow, error) {
-	row := q.db.QueryRow(ctx, useRefreshToken, tokenHash)
-	var i UseRefreshTokenRow
-	err := row.Scan(&i.ID, &i.SessionID, &i.UserID)
+type RotateRefreshTokenRow struct {
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+	Rotated   bool
+	Reused    bool
+}
+
+// Rotation in one statement, decided on the database's clock. The old token's row is locked, so of
+// concurrent callers with the same token exactly one finds it unused and rotates it: the token is marked
+// used, its successor inserted and the session extended. A caller that finds it used more than
+// grace_seconds ago is replaying it: the session is revoked in the same statement.
+func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshTokenParams) (RotateRefreshTokenRow, error) {
+	row := q.db.QueryRow(ctx, rotateRefreshToken,
+		arg.GraceSeconds,
+		arg.OldHash,
+		arg.NewHash,
+		arg.ExpiresAt,
+	)
+	var i RotateRefreshTokenRow
+	err := row.Scan(
+		&i.UserID,
+		&i.SessionID,
+		&i.Rotated,
+		&i.Reused,
+	)
 	return i, err
 }

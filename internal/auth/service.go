@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -87,7 +88,7 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 		}
 		return Session{}, ErrInvalidCredentials
 	}
-	if err := s.throttle.ClearLoginFailures(ctx, email, client.IP); err != nil {
+	if err := s.throttle.ClearLoginFailures(ctx, email, clientNetwork(client.IP)); err != nil {
 		return Session{}, err
 	}
 	if !user.IsActive {
@@ -139,6 +140,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		ExpiresAt:  time.Now().Add(s.settings.RefreshTokenTTL()),
 		ReuseGrace: s.reuseGrace,
 	})
+	if errors.Is(err, ErrTokenReused) {
+		slog.WarnContext(ctx, "refresh token reused: session revoked", slog.String("session_id", sessionID.String()),
+			slog.String("user_id", userID.String()))
+	}
 	if err != nil {
 		return Session{}, err
 	}

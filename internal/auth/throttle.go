@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"time"
 )
 
@@ -49,7 +50,7 @@ type ThrottleStore interface {
 // often in the last hour from everywhere. It runs before the password is checked, so the right password
 // does not get through a lock either.
 func (s *Service) checkLoginThrottle(ctx context.Context, email, ip string) error {
-	st, err := s.throttle.LoginThrottle(ctx, email, ip, hourlyAccountFailures)
+	st, err := s.throttle.LoginThrottle(ctx, email, clientNetwork(ip), hourlyAccountFailures)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (s *Service) checkLoginThrottle(ctx context.Context, email, ip string) erro
 
 // recordLoginFailure counts a failed password check for (email, ip).
 func (s *Service) recordLoginFailure(ctx context.Context, email, ip string) error {
-	return s.throttle.RecordLoginFailure(ctx, email, ip, int(s.settings.Get()[SettingLoginMaxFailures]))
+	return s.throttle.RecordLoginFailure(ctx, email, clientNetwork(ip), int(s.settings.Get()[SettingLoginMaxFailures]))
 }
 
 // CheckRate counts a request from ip against the per-IP limit per minute (0 turns it off).
@@ -74,7 +75,7 @@ func (s *Service) CheckRate(ctx context.Context, ip string) error {
 	if limit <= 0 {
 		return nil
 	}
-	hits, windowEnd, err := s.throttle.HitRate(ctx, "ip:"+ip)
+	hits, windowEnd, err := s.throttle.HitRate(ctx, "ip:"+clientNetwork(ip))
 	if err != nil {
 		return err
 	}
@@ -82,4 +83,22 @@ func (s *Service) CheckRate(ctx context.Context, ip string) error {
 		return &RateLimitedError{RetryAfter: time.Until(windowEnd)}
 	}
 	return nil
+}
+
+// clientNetwork is what throttling counts as one client: an IPv4 address, or an IPv6 /64, which one
+// customer is usually given whole (RFC 6177) and can take any number of addresses from.
+func clientNetwork(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	prefix, err := addr.WithZone("").Prefix(64)
+	if err != nil {
+		return addr.String()
+	}
+	return prefix.String()
 }

@@ -38,6 +38,7 @@ func NewTokens(secret []byte, issuer, audience string) *Tokens {
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
+		jwt.WithStrictDecoding(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(issuer),
 		jwt.WithAudience(audience),

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,5 +39,32 @@ func TestRefreshTokensAreRandomV4UUIDs(t *testing.T) {
 	}
 	if string(hashA) == a || len(hashA) != 32 || string(HashRefreshToken(a)) != string(hashA) {
 		t.Error("refresh token hash is not its SHA-256")
+	}
+}
+
+// A token has exactly one spelling: base64url without padding, with canonical trailing bits. Without strict
+// decoding the last character of an HS256 signature has three more spellings that verify.
+func TestTokensHaveOneSpelling(t *testing.T) {
+	tokens := NewTokens([]byte("0123456789abcdef0123456789abcdef"), "iss", "aud")
+	raw, err := tokens.Issue(uuid.New(), uuid.New(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, raw[len(raw)-1])
+	var variants []string
+	for low := range 4 {
+		if v := last&^3 | low; v != last {
+			variants = append(variants, raw[:len(raw)-1]+string(alphabet[v]))
+		}
+	}
+	variants = append(variants, raw+"=", strings.ReplaceAll(raw, "_", "/"))
+	for _, v := range variants {
+		if v == raw {
+			continue
+		}
+		if _, _, err := tokens.Verify(v); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("another spelling %q verifies", v[len(v)-6:])
+		}
 	}
 }

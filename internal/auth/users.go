@@ -71,8 +71,8 @@ type Store interface {
 	// CreateSession starts a session and stores its first refresh token; it returns the session id.
 	CreateSession(ctx context.Context, s NewSession) (uuid.UUID, error)
 	// RotateRefreshToken marks the old token used and stores the new one in the same session. An unknown,
-	// used, expired or revoked token is ErrInvalidToken; a token used more than ReuseGrace ago revokes its
-	// session and is ErrTokenReused.
+	// used, expired or revoked token is ErrInvalidToken; a token used more than ReuseGrace ago (by the
+	// database's clock) revokes its session and is ErrTokenReused, returned with the user and session ids.
 	RotateRefreshToken(ctx context.Context, r Rotation) (userID, sessionID uuid.UUID, err error)
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte) error
 	// SessionUser returns the active user of an active session, or ErrNotFound.

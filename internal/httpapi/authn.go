@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -49,9 +50,12 @@ func withAuthentication(authn Authenticator) func(http.Handler) http.Handler {
 }
 
 func authenticate(r *http.Request, authn Authenticator, scheme string) (auth.Identity, problem, bool) {
-	token, ok := bearerToken(r)
-	if !ok {
+	token, err := bearerToken(r)
+	if errors.Is(err, errMissingBearer) {
 		return auth.Identity{}, authenticationRequired(), false
+	}
+	if err != nil {
+		return auth.Identity{}, problemFor(err), false
 	}
 	identity, err := authn.Authenticate(r.Context(), token)
 	if err != nil {
@@ -71,11 +75,25 @@ func authenticationRequired() problem {
 		message: "Authentication is required: send an access token as Authorization: Bearer <token>."}
 }
 
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+// bearerToken reads the request's one Authorization header. Without one it is errMissingBearer; anything
+// but exactly "Bearer <token>" (the scheme in any case, one space, a token of JWT characters) is
+// ErrInvalidToken, and so is a second header, which proxies and servers might otherwise pick differently.
+func bearerToken(r *http.Request) (string, error) {
+	values := r.Header.Values("Authorization")
+	switch {
+	case len(values) == 0:
+		return "", errMissingBearer
+	case len(values) > 1:
+		return "", fmt.Errorf("%w: more than one Authorization header", auth.ErrInvalidToken)
 	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
+	scheme, token, ok := strings.Cut(values[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.IndexFunc(token, notTokenChar) >= 0 {
+		return "", fmt.Errorf("%w: Authorization is not \"Bearer <token>\"", auth.ErrInvalidToken)
+	}
+	return token, nil
+}
+
+// notTokenChar reports a character that no access token has: they are base64url segments joined by dots.
+func notTokenChar(c rune) bool {
+	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')
 }

@@ -1,8 +1,12 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -190,5 +194,47 @@ func TestLogoutRevokesTheSession(t *testing.T) {
 	unknown, _ := env.Client.LogoutWithResponse(context.Background(), api.RefreshRequest{RefreshToken: uuid.NewString()})
 	if unknown.JSON200 == nil {
 		t.Errorf("logout with an unknown token: %d, want 200", unknown.StatusCode())
+	}
+}
+
+// The revocation of a session for reuse is logged at warn with the session and user (never the token), and
+// reuse is decided on the database's clock: a token whose used_at the database puts a minute back is reuse
+// at once, without waiting out the grace period on the server's clock.
+func TestReuseIsLoggedWithSessionAndUser(t *testing.T) { // not parallel: it swaps the default logger
+	env := apitest.New(t)
+	first := env.Register(apitest.UniqueEmail("reuselog"))
+	if second := refresh(t, env, first.RefreshToken).JSON200; second == nil {
+		t.Fatal("rotation failed")
+	}
+	if _, err := env.DB.Exec(context.Background(), "UPDATE refresh_tokens SET used_at = now() - interval '1 minute' WHERE used_at IS NOT NULL"); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	previous := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	replay := refresh(t, env, first.RefreshToken)
+	slog.SetDefault(previous)
+	if replay.JSON401 == nil {
+		t.Fatalf("replay: %d %s", replay.StatusCode(), replay.Body)
+	}
+	var sessionID string
+	if err := env.DB.QueryRow(context.Background(), "SELECT id::text FROM sessions WHERE revoked_at IS NOT NULL").Scan(&sessionID); err != nil {
+		t.Fatalf("session not revoked: %v", err)
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if strings.Contains(line, first.RefreshToken.String()) {
+			t.Errorf("the refresh token is in the log: %s", line)
+		}
+		if entry["level"] == "WARN" && entry["session_id"] == sessionID && entry["user_id"] == first.User.Id.String() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no warn line with session_id %s and user_id %s:\n%s", sessionID, first.User.Id, logs.String())
 	}
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -35,58 +34,26 @@ func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (uuid.UUI
 	return id, wrap("create session", err)
 }
 
-// RotateRefreshToken implements auth.Store. The UPDATE that marks the old token used is the only gate:
-// concurrent callers with the same token queue on its row lock and all but the first find it used.
+// RotateRefreshToken implements auth.Store in one statement (queries/sessions.sql): the old token's row
+// lock is the only gate, and whether a replay is reuse is decided on the database's clock.
 func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID, sessionID uuid.UUID, err error) {
-	var reused bool
-	err = s.InTx(ctx, func(q *db.Queries) error {
-		used, err := q.UseRefreshToken(ctx, r.OldHash)
-		if errors.Is(err, pgx.ErrNoRows) {
-			reused, err = s.revokeIfReused(ctx, q, r)
-			if err != nil {
-				return err
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		userID, sessionID = used.UserID, used.SessionID
-		if err := q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{
-			SessionID: used.SessionID,
-			ParentID:  &used.ID,
-			TokenHash: r.NewHash,
-			ExpiresAt: r.ExpiresAt,
-		}); err != nil {
-			return err
-		}
-		return q.ExtendSession(ctx, db.ExtendSessionParams{ID: used.SessionID, ExpiresAt: r.ExpiresAt})
+	row, err := s.q.RotateRefreshToken(ctx, db.RotateRefreshTokenParams{
+		OldHash:      r.OldHash,
+		NewHash:      r.NewHash,
+		ExpiresAt:    r.ExpiresAt,
+		GraceSeconds: r.ReuseGrace.Seconds(),
 	})
 	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return uuid.Nil, uuid.Nil, auth.ErrInvalidToken
 	case err != nil:
 		return uuid.Nil, uuid.Nil, wrap("rotate refresh token", err)
-	case reused:
-		return uuid.Nil, uuid.Nil, auth.ErrTokenReused
-	case sessionID == uuid.Nil:
+	case row.Reused:
+		return row.UserID, row.SessionID, auth.ErrTokenReused
+	case !row.Rotated:
 		return uuid.Nil, uuid.Nil, auth.ErrInvalidToken
 	}
-	return userID, sessionID, nil
-}
-
-// revokeIfReused looks at a token that could not be rotated. One that was rotated more than ReuseGrace
-// ago is being replayed, so its whole session is revoked (committed with the caller's transaction).
-func (s *Store) revokeIfReused(ctx context.Context, q *db.Queries, r auth.Rotation) (bool, error) {
-	token, err := q.GetRefreshToken(ctx, r.OldHash)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if token.UsedAt == nil || time.Since(*token.UsedAt) <= r.ReuseGrace {
-		return false, nil
-	}
-	return true, q.RevokeSession(ctx, token.SessionID)
+	return row.UserID, row.SessionID, nil
 }
 
 // RevokeSessionByRefreshToken revokes the session a refresh token belongs to, if any.

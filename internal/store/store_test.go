@@ -5,10 +5,12 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authd/authd/internal/auth"
@@ -270,5 +272,55 @@ func TestErrorsNameTheOperation(t *testing.T) {
 	_, err = st.CreateUser(context.Background(), auth.NewUser{Email: "taken@example.com", PasswordHash: "x", LanguageCode: "en"})
 	if !errors.Is(err, auth.ErrEmailTaken) || !strings.HasPrefix(err.Error(), "create user: ") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// queryCounter counts the statements a pool sends.
+type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A refresh is one round trip: rotation, its reuse decision and the revocation are one statement, with no
+// transaction around it.
+func TestRotationIsOneStatement(t *testing.T) {
+	t.Parallel()
+	st, plain := newStore(t)
+	user := newUser(t, st, "oneshot@example.com", false)
+	newSession(t, st, user.ID, "first")
+
+	cfg, err := pgxpool.ParseConfig(plain.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &queryCounter{}
+	cfg.ConnConfig.Tracer = counter
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	traced := store.New(pool)
+	for _, step := range []struct {
+		old, next string
+		grace     time.Duration
+		want      error
+	}{
+		{"first", "second", time.Minute, nil},
+		{"first", "x", time.Minute, auth.ErrInvalidToken},
+		{"first", "y", 0, auth.ErrTokenReused},
+	} {
+		before := counter.n.Load()
+		_, _, err := traced.RotateRefreshToken(context.Background(), rotation(step.old, step.next, step.grace))
+		if !errors.Is(err, step.want) && !(step.want == nil && err == nil) {
+			t.Fatalf("rotate %s: %v, want %v", step.old, err, step.want)
+		}
+		if n := counter.n.Load() - before; n != 1 {
+			t.Errorf("rotate %s (%v) took %d statements, want 1", step.old, step.want, n)
+		}
 	}
 }
