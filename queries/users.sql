@@ -13,8 +13,10 @@ SELECT * FROM users WHERE email = $1;
 -- name: RecordLogin :exec
 UPDATE users SET last_login_at = now() WHERE id = $1;
 
--- name: SetPasswordHash :exec
-UPDATE users SET password_hash = @password_hash, updated_at = now() WHERE id = @id;
+-- name: ReplacePasswordHash :execrows
+-- Conditional on the hash that was verified, so that of concurrent changes exactly one wins and a rehash
+-- at login never overwrites a password changed meanwhile.
+UPDATE users SET password_hash = @new_hash, updated_at = now() WHERE id = @id AND password_hash = @verified_hash;
 
 -- name: ListUsers :many
 -- Keyset pagination, newest first; the cursor is the (created_at, id) of the last row of the previous page.
@@ -55,13 +57,18 @@ WHERE id = @id
 RETURNING *;
 
 -- name: DeleteUser :execrows
-DELETE FROM users WHERE id = $1;
+-- An empty verified_hash deletes unconditionally (admins); otherwise only if the password is still the one
+-- that was verified.
+DELETE FROM users WHERE id = @id AND (@verified_hash::text = '' OR password_hash = @verified_hash::text);
 
 -- name: PromoteUser :one
 UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING *;
 
 -- name: SetEmail :one
-UPDATE users SET email = $2, updated_at = now() WHERE id = $1 RETURNING *;
+-- Conditional on the email and password hash the request saw, so that concurrent changes cannot both win.
+UPDATE users SET email = @email, updated_at = now()
+WHERE id = @id AND email = @old_email AND password_hash = @verified_hash
+RETURNING *;
 
 -- name: SetAvatar :one
 UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING *;

@@ -45,6 +45,7 @@ func (e AuthResponseTokenType) Valid() bool {
 // Defines values for ErrorCode.
 const (
 	ErrorCodeAccountDisabled      ErrorCode = "account_disabled"
+	ErrorCodeConflict             ErrorCode = "conflict"
 	ErrorCodeEmailTaken           ErrorCode = "email_taken"
 	ErrorCodeForbidden            ErrorCode = "forbidden"
 	ErrorCodeInternalError        ErrorCode = "internal_error"
@@ -67,6 +68,8 @@ const (
 func (e ErrorCode) Valid() bool {
 	switch e {
 	case ErrorCodeAccountDisabled:
+		return true
+	case ErrorCodeConflict:
 		return true
 	case ErrorCodeEmailTaken:
 		return true
@@ -342,7 +345,7 @@ type ProfileUpdate struct {
 	Username     nullable.Nullable[Username]    `json:"username,omitempty"`
 }
 
-// RateLimitPerIP Requests per minute per client IP to register, login, refresh and password change; 0 is off.
+// RateLimitPerIP Requests per minute per client (an IPv4 address or an IPv6 /64) to every operation marked x-authd-rate-limit (register, login, refresh and every password check); 0 is off.
 type RateLimitPerIP = int64
 
 // RefreshRequest defines model for RefreshRequest.
@@ -425,7 +428,7 @@ type Settings struct {
 	// starts at 30 s and doubles with each further failure, up to 15 minutes.
 	LoginMaxFailures LoginMaxFailures `json:"login_max_failures"`
 
-	// RateLimitPerIp Requests per minute per client IP to register, login, refresh and password change; 0 is off.
+	// RateLimitPerIp Requests per minute per client (an IPv4 address or an IPv6 /64) to every operation marked x-authd-rate-limit (register, login, refresh and every password check); 0 is off.
 	RateLimitPerIp RateLimitPerIP `json:"rate_limit_per_ip"`
 
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
@@ -447,7 +450,7 @@ type SettingsUpdate struct {
 	// starts at 30 s and doubles with each further failure, up to 15 minutes.
 	LoginMaxFailures *LoginMaxFailures `json:"login_max_failures,omitempty"`
 
-	// RateLimitPerIp Requests per minute per client IP to register, login, refresh and password change; 0 is off.
+	// RateLimitPerIp Requests per minute per client (an IPv4 address or an IPv6 /64) to every operation marked x-authd-rate-limit (register, login, refresh and every password check); 0 is off.
 	RateLimitPerIp *RateLimitPerIP `json:"rate_limit_per_ip,omitempty"`
 
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
@@ -810,7 +813,7 @@ type ClientInterface interface {
 
 	// DeleteMeWithBody Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again.
+	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -819,7 +822,7 @@ type ClientInterface interface {
 
 	// DeleteMe Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again.
+	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -891,7 +894,7 @@ type ClientInterface interface {
 
 	// ChangeEmailWithBody Change the caller's email address; needs the current password.
 	//
-	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -900,7 +903,7 @@ type ClientInterface interface {
 
 	// ChangeEmail Change the caller's email address; needs the current password.
 	//
-	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -910,7 +913,8 @@ type ClientInterface interface {
 	// ChangePasswordWithBody Change the caller's password.
 	//
 	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials`.
+	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -920,7 +924,8 @@ type ClientInterface interface {
 	// ChangePassword Change the caller's password.
 	//
 	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials`.
+	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1275,7 +1280,7 @@ func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEdit
 
 // DeleteMeWithBody Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again.
+// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1294,7 +1299,7 @@ func (c *Client) DeleteMeWithBody(ctx context.Context, contentType string, body 
 
 // DeleteMe Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again.
+// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1446,7 +1451,7 @@ func (c *Client) PutAvatarWithBody(ctx context.Context, contentType string, body
 
 // ChangeEmailWithBody Change the caller's email address; needs the current password.
 //
-// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1465,7 +1470,7 @@ func (c *Client) ChangeEmailWithBody(ctx context.Context, contentType string, bo
 
 // ChangeEmail Change the caller's email address; needs the current password.
 //
-// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1485,7 +1490,8 @@ func (c *Client) ChangeEmail(ctx context.Context, body ChangeEmailJSONRequestBod
 // ChangePasswordWithBody Change the caller's password.
 //
 // Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials`.
+// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1505,7 +1511,8 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 // ChangePassword Change the caller's password.
 //
 // Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials`.
+// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2864,7 +2871,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteMeWithBodyWithResponse Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again.
+	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2873,7 +2880,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteMeWithResponse Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again.
+	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2949,7 +2956,7 @@ type ClientWithResponsesInterface interface {
 
 	// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
 	//
-	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2958,7 +2965,7 @@ type ClientWithResponsesInterface interface {
 
 	// ChangeEmailWithResponse Change the caller's email address; needs the current password.
 	//
-	// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2968,7 +2975,8 @@ type ClientWithResponsesInterface interface {
 	// ChangePasswordWithBodyWithResponse Change the caller's password.
 	//
 	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials`.
+	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2978,7 +2986,8 @@ type ClientWithResponsesInterface interface {
 	// ChangePasswordWithResponse Change the caller's password.
 	//
 	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials`.
+	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4986,6 +4995,8 @@ type ChangePasswordResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -5022,6 +5033,11 @@ func (r ChangePasswordResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ChangePasswordResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ChangePasswordResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -5970,7 +5986,7 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body Logou
 
 // DeleteMeWithBodyWithResponse Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again.
+// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5985,7 +6001,7 @@ func (c *ClientWithResponses) DeleteMeWithBodyWithResponse(ctx context.Context, 
 
 // DeleteMeWithResponse Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again.
+// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6109,7 +6125,7 @@ func (c *ClientWithResponses) PutAvatarWithBodyWithResponse(ctx context.Context,
 
 // ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
 //
-// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6124,7 +6140,7 @@ func (c *ClientWithResponses) ChangeEmailWithBodyWithResponse(ctx context.Contex
 
 // ChangeEmailWithResponse Change the caller's email address; needs the current password.
 //
-// A wrong password is 403 `invalid_credentials`; an address in use (case-insensitively) is 409 `email_taken`.
+// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6140,7 +6156,8 @@ func (c *ClientWithResponses) ChangeEmailWithResponse(ctx context.Context, body 
 // ChangePasswordWithBodyWithResponse Change the caller's password.
 //
 // Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials`.
+// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6156,7 +6173,8 @@ func (c *ClientWithResponses) ChangePasswordWithBodyWithResponse(ctx context.Con
 // ChangePasswordWithResponse Change the caller's password.
 //
 // Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials`.
+// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8199,6 +8217,13 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -11889,6 +11914,20 @@ func (response ChangePassword403JSONResponse) VisitChangePasswordResponse(w http
 	return err
 }
 
+type ChangePassword409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ChangePassword409JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response ChangePassword413JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
@@ -13526,122 +13565,123 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1pd9u2ln/lHs47p/aUkiVvTewv46ZJm04WT5KevDNVngSRVxIaEmAB0Laa8X+fgwuQIilqseO4bZ7f",
-	"h76YIraLu2/8FEQyzaRAYXRw8imYIYtR0T+fsGiGT6QwSib27xh1pHhmuBTBSfBOfkQBCnUmhUYNaa4N",
-	"CLxABWOEyI6Nu0EY6GiGKbPjUeRpcPJrIGRHG6kw+BAGZp5hcBJoo7iYBtfXYfAGjZqfTQyq5TXfYiRF",
-	"rMFIuGTcwBgnUiEYNediCmzKuLBLKvw95wrj4MSoHKtbmEiVMhOcBFyYg/0gDFJ2xVO7rUfHh71eGKRc",
-	"uL/75d64MDhFRZt7//79WW5mKAyPmMEWqMwQ2OINLgXQ6gh4lWFkMIadN8+ewPF3R73d9XtN2dULFFMz",
-	"C0727daaoLoOg4wplqIp7itXWqr2PY0EXplhRG+MQE7AzBAyhRdc5hoyNkW7GW5f/z1HNQ/CQLDUrufG",
-	"BOt2ljFjUNmx//r1rPO/rPNHr/N42Pnwn/8I2m74BU+5Wd7mOZsiaP7Hyp0kNK66kRgnLE+M3Ua45m77",
-	"W9zsLxrV8x/spLR0xsxssTKPt8OqPKc3K/A5OG69uJJs7PCzOOXCrv/GP7UPIykMCgITy7LEI9Peb9rC",
-	"6lNl8X8onAQnwX/sLeh4z/2q98qZ3arLaJFrVCEwDUwAsy+DRtTATTe4DoPvWfwGf89Rmzvb0VOl5OKc",
-	"K3al3KLANXBxwRIen8CI/p+WHKKdZAQ7l9zMYBSjYTzR3eYLegSCpZYxIItmMGYxTDgm8S5INRCjlCX2",
-	"3jAe2hOMugNhj/xEiknCo3s+MKaMJyAV3YfFOXt0wyyD3RnRj0P6axTCqHjFP9kN7ThLzdGMiSnCpcyT",
-	"GBJkFwhCAosMv8CBcLe7M0qYNkP6Y7Trz/xMqjGPYxT3d+hX0gBLEnmJ8QkI+0eBfzujSbEdezYGMdds",
-	"nGAMLIpkLgwwA4mc0qv+0bB4x0ODwaWSYjoQUa4UCgMZ0/pSqhgiKSZcEVLYFf2MHnI7I49tw0hhbDk4",
-	"S3QJpefC8jiW0NnuD1JnAnJRyg5CbNqo24wnhd1TwoCxjOeg2VxbkM7sIYv3iJxfSfNM5iK+z2sGnUcz",
-	"qyXIXEVoL0fJ3FhYC2mGE7ud0S7t7pzNE8nid1K+YGqK90uABDmuQVr1pQ8v+fcOkQSwC2aYcj8c2R9g",
-	"Z5S5rQ6NlMPEbtYf4S2qCx7hL4JdMJ5YjLzfU8TMsDHTxD1yoSzbs5soGIRGZU/hj2lPYLWRkXa7HuaL",
-	"bY9INamogqSUdUqtrG2n/u29iv5G23yLxnAx1Xcu3IqJV0FD+9+BC5hIFSHd0TspXzIx93JN3+MFSQkp",
-	"E/NCumnYGSlmcEhqjeVdp06pZRoSaRmUhgrYia7v7lZ+EVZLlYr/gffID15yrbmYhiSMpbI6sdWooMJv",
-	"V3DhEMrHRhaSsHKGJYx9//59p6mqrwNQU7P3UNJ5lkllMH6JMWfvSJP7MxiTlZFea5cZKlrvGw2p3RVY",
-	"BRN2Rvlit0P6YWh/8LzJaoG/ZDEzd3jfazVLtxZpNF3SsP0o0nijCLUmC/Lduxfeqlu2CF7wCRqeoj05",
-	"oyFAl6+Ba51jDBMlUxDyEqQIgZRXmsmiQtUaOD5cZ+kdLdsDYXAWGSflWRxzux2WnCsLecOt0j5hicbm",
-	"sd/PLIXHCMxrFF0Y8XhE15cnCUgRIZgZMwQU+zjGBI0zk7PK7J8C0vmaptbR4ZItEVrTZLMFYpd34siZ",
-	"Lss22cK4+dVZO24HCwtdjn/DyBBoSqPiZuAp7A1wU0GW5BouLThK5U8gOuv+tzyeImG719GWQeQU26FG",
-	"rbkUus1Z4H4h2lF4IT9aJVLE9LfnPE1MWbIb7f8quNJrwxWnIgxzlbQZtWZWEK5XJXhqDd2dPSLRPfdQ",
-	"73W7Xae82rvq1q9wv3f4aOMlhkGk0JLckJkaSlg67Fgyqk962GuZosS7crR7Em5AxDC46kxlZ2m+CVfa",
-	"DJ0VXUPmo95tcXl5lB46XLCD/a9jKRNkovjZIlf7rwkT05xNcRjJuLnHg6OW1ch+IvvjBnDeeHU067Zg",
-	"ymZS4FDk6djRYOX9/vEWi3nW/Dl4UhihLdu9Na+pzFpDnCp0Goev0V7zMitXX6ONGgCaF1pFp3CJx6xl",
-	"h+fMWS1rWWKdh1Wccm1+tc03qb22ww2m+gbeILrh525Qv+JcZEqx+dIluWXC2nbXgsIpGhuBkXJRfdpv",
-	"gqfOPdYd7RyVluKVffPOOcK6dV/4l5/Yd5t0vP2GmxTNkuT1JDj5dcMcdtQrN+j6QxNdGlS63ZS/FCNa",
-	"5rtuu/HczKqG3Q1w3yl0Tptflptn8PP7d7Dz09v9o+PQKrjAzLe/XZpdqx1oFLE1jwa0vjUASHs9ge+R",
-	"KVQwyHu9g4hmpn/iIOg2mdrjNlHitAI95GK9MuoVk1IhXad83jjMYGlvolDPVsHmdcZ+z/EU8Mo7rjg5",
-	"xfZYxvf80C68FskcuNEwY3pmdU0KudQVni0FLG1jaLztU0RxHKxbYjgO77a0HeqMpoYTTTjUNlK7K79i",
-	"G0t6Wig0Dd2QgAGJvETViZjG+BRywX/PEexfHS40Cs0tD0nmXVqNpVlCLDJm/+X/6kYyrcJzla6UclEC",
-	"eFvNiTb+hO73hoRV6nBrjU96iUJIzjVaUwXKh7Wz9Pcf1c7S3yTcC3iU07XekDWDn3he23AXsGjGBXYU",
-	"spgcWc79aRmzc3gm3EUJokRqh9sFdjaDAXSSqsPfIk2rvUz7bfj3KCC15JSoPC0wtOqScJjhPetWl6j7",
-	"qq08LVygdndoZjIe2kfeMV4oRs7RX1GPygcLX74lloovKQiDFq8e7bfqN24lXrqPH1xM5YaY5z1bQ6fH",
-	"NwwhhRqFASngqNfToeXjEy5id49yOsUYIpZrbHDqfq9N/1yK9azeaUNBbZutvtOntWgR7DD4+e3rV+CP",
-	"Og+hjLpac835j8Deyy6kLMswpvC0tWu5doEIoEAVN/5oNZ2nsqGCJq5XUcktJW28uMyN/qji4q0wLAId",
-	"GwcV2k+KWnsluA7Sn/KUiZKMT0GzCZIgn8nLLryipIFICsO40GXMQjcwof3udE4yoyKZCAYLzK6odlZ8",
-	"a8PS7JZ2T5O9FYzFH7u6wGJjYQn/Nu73E7LEzN4aZvKbUpsuBxVMT35sT6mobtqPattLTZlt0ci+f3IO",
-	"h99BoSCDYdPQxXeYhhGKkaWHUWY6378Z1WUmPWtoGkc1WbLflkXw4dN++Oh6p7NIKvjwqR8+ut5tSywI",
-	"gxfWiHvJrp4xnuQKW1xCTyz1RLkV6zBhPCEVYGqRbiIVSFG6m5xn0T54fl5kmUxyZWaowG4zzYyGKRo4",
-	"3H/sRFGMCZsPhDZMGW3VsYMeaHI3xTIfJ6gdE6BQdDHTxG00hDyz1NA/gpSL3KDuDsRaF2Z/sw5JwKhE",
-	"72+jQKzRY/ptfok/W5U4r2ygfvGPCL77jyCaMcUig0qfurhzkkDMp9zoU5/BJE3BiuheaeFvNCQyYoll",
-	"/aYIpxXieCB2lnXGEC5nSDPMgSmEQzsqtWi02MFuZckxeY1lmkqrt+ca4zJo7ZBhQUyRVAojAzOpNMKY",
-	"qGYO2rCMRPwNIf+o5SILON5K/fQx9+GdYkMYCLysTbnWMC7ea2LR0t4a865DqicudYA5jLoRSL4kYazf",
-	"+8LLsOyoq/Lbfw0GV71eZzC46k8Gg6vvJh/aWWzV5bBEZKNvR8TwDj0zc3QFO0+7/ePD3bpE+PbgqP+4",
-	"v39weHT83aMGCI5rexsMvv2VOP9h2D+6bt+VkhOe4JZep7vxMT24iW7gJnrDDFLW3zmq5+fLmFNE4yFD",
-	"5WUg/TNKuLUZnp9bjFI45dqgCp3MDsG7BwjnFhk+xLNOoUd5DpNJd5Mg3SbC88atdDtxuuTNaVo3NyH3",
-	"+mRtNO/3eqPgagHJO4iuHvSPDo7rID1eAVN3nZ+po2zl5PhbEfmNhdwyY9iaHdSJfzuSv41m5mOxN1Ul",
-	"Pj+g6SV+W1I015RlSZlCtLs2z65TxSZe5fMOjm7QZl0WDsnP2O0tA6DZkMWx8lZw5e3jw1WhRnsqv9Hl",
-	"IL19AzSfig4XlLHnuQOBh+sCXDU+cNPg4ZBN/bVUtZL+/lbxwlowr3ae2i3UVqqBaYEXa5D1Bb8xV6om",
-	"I2wVkivoohmQ2xiSWxuS9Jlxt1PfadDn0ZyfYjzfGJGkLBuv3V+wJMdmkcZG4dIqW2QS3+V0PpOwTXZv",
-	"cLb4gdUdVQ9bg1VYhf2aa9WfEWgbGpMM9UIlWH85bUlaloNQsDxlV8NJxdOyVjQ2PTPXVX/1MEM15Nmm",
-	"SRpKZDNOdpOjrdCR1oWjatOvW7oVPm3HXXfFP3FtpJrfIqXA4dBNOFCVV2xKDAg/M2WhaY/7zW5OLSgA",
-	"c0eZBQ80cROaWL4N59u+ZTyiEia4hXvf4lWLd7/JeUvve7FaG1bRYc8ZVw+5Cw+5Cy386Zb5CG2otlXC",
-	"bAPLHvJK/+y80ofE0YfE0e0SR1fRfHHYOvn+wHWWsDmlDYTQ7xz1KnGhEHTGItRFheTWqUlnMYMX8gIT",
-	"FmEzdt50M673/n/bXrmtMcoVN/O3VNLuDZGUC89PTz4FY/rXswI1fn7/LmipaKx5WOSkLADowpkrQqYg",
-	"teX8Cpl3RJpqgZsUgBeoymKqELQEBjGm0mDsq12/KVaYotFw2DuwkkaKCLvwzjk6J9JCGN48e/Lou/0j",
-	"2KFEj/c4dr/D96gNPPE1pOf2dniEetcF5FxZv2UK7vAlvGbGZPb23XMr5W8JGDp2w+td8cfc5hQDsTjG",
-	"CcW3My4ExsCSqVTczFKvt+yGgFdZwiNuSIPZ8SpMSN52chCrEFgecxQR0kMSgPOBYMklm2uIZhh9xHgr",
-	"YFnc4mIii8ok5gqwffU9y80shpRxisq6VGQSijRan+ztTbmZ5eNuJNM9etn9dzm1x83ENTCK3naanRpc",
-	"ztSJB7qrsgp9dXYtyuAjEHomlekk/AJj0vnc9Q2E96NTxF9Jw6zpApJUn4av3cEzcwEsSJlgU0xRmO5A",
-	"DMRTQnFKMwkdNjikT9jcQn/GvPuSpb5QbGdUyxMa7XbBKgqWk1j6iCLMDDAwivHEbkknTM/cDSU8Qq/K",
-	"e7C/fP5uCdAyQ+FKebtSTff8IL1n36UEG5OUNxaEwQUq5/YNet1+t0eumQwFy3hwEhx0e90DchybGbES",
-	"UgKJcvd0xdUxxRV+SvKhaOeT5EIbZjGRULOsE2OUYKakMUUGxqmHYTlAz5jlb3X+EklxgWqK2nIaM8OU",
-	"xnIBzKvKlvGWhXjP4+Ak+BFN6aBpNHjY7/VWWV/le3tLdbLXYXDY628eWCvlpEEHmwctav7tiP3Hm0c0",
-	"C2evw+Bom3PV6+Zp1ME20Fgqpa4KIIpQ1kTPrx+uP1hzMU2Zmhd9JHJBVk9LJXAYGGbR61c3S/CBIi8m",
-	"mrUkDTknBbAsS+bWhKtHydjEoLpkKtbhQix5RrMOx8ICpaTAgXBYRfhqH8vc0qlCSicqGT1LrDicFyt/",
-	"RMzslFxB4g083YUzATI3HTnpKDKwiEpCYAPhchGpWNTVtufio5CXooCPk7cTingQ6zrs9YoWGtyERe0c",
-	"NRbwnhvHO+qE4Fw0NVoglPlexvM7L/72/qDrunroA9t3RYRbDKy0SrlHuu1vMaLZV4HGHW2zvZba56+U",
-	"WTgSBybmoPOxxrLWuslB2hjHddgmufZmzoW7UoJRmnHRs8XlB2uQiS9RxcuCcC+LqmJuHHuYeZ/NR5xr",
-	"NJ2MTbmgUuuMWYpcJ5i8Wzmod45akeyxeGXPdWy6Dje+6FtQWei2Ed+dkn7VR97WOIXgYS+y4FV/cWL+",
-	"CunKKbCl+HUXEVrstjYJmeqbKaoscmwlo/8mKgBPBeRJtVp6o+HZmEUfKUu5eFBE9O1brv0ZWETSlKyp",
-	"DVWbXM54ggNB65d2WBdGGpmKZiNIrb6A2ieFThbpotVOTmGb1d4iNV9wbX7xdZYN4mzrheb2sLIr29Hh",
-	"bfL7tiDwvxQnqJferuUBdIkPHODeOcBbwlNvPFNLByXz6czdx604wd4nHl87PpDgqhaMlMLiaoB9a4mI",
-	"CZ9n7ZtuwM5h7zHU+6EtUeUP9C757pfw+LDFrVf08/hr45nb+voRZbMwGrAFYpad875STHZ36z1HzuFl",
-	"pZszhxz350q3W5YrXRhL/VBGZe36yDsvEJzP2jXBIYwukn9adb12ZN0CrsttKL8yLP4KkfK1WNvDs93L",
-	"cRPN37dFtauucI/8QPWs1FHRoTOKWHs3SJFY6f3uJ81EY4vh9cZOY2lmoI3M4FKqj1xMuwOxkaEXHSKl",
-	"KiIAbcx9pauipJi7d1M0O2LclZ/iq6fVG0ucB1fI3bpCiJa/0T4UF4KSrpGkD1XcRFnbc823OtXs2Ntz",
-	"IanXyNJv9GYWU+UuBWc6LSv6IGVzSn4GLhYdxets4w2dx26q6DH2IHD/TQTu00LvqxYNMN/lcDVJULyQ",
-	"8L4Vfc98n4AyvkhYu3DQO6/C1Aq/MuB32Os7v2H5xGe6kXOwfGh4it2BOFvuo1xGxZfbKIcwzi1hJHMX",
-	"3qDaVFd1Wq9Kbfgw6JRfRpLW6pm3F6N3I8WrXY5a3Axv+VRgDI5VND+g0Kl8QWFdA9La1xZokYfAw99V",
-	"2i7cH16QuNr/pTyCGsvIzSz4EAZXlJUQd4p3OpRIUSRFFb8qZrDjPohwEmSoOjwLqtxG5mY1u3mDGbqc",
-	"BG4oN1CjiH1P9ILlFLmhGmZMpYmVn44p6UtUi7yDbhsTsIt/GS7QKMS8Zz7QTHte2XjaSQYKp1Lb0Vs7",
-	"hB7obDs6cxpZrZiP1TVBGGMixdRqgctUV1JOkau32rPorG0XdS8U2sJTw1WRi8sUwlQKr1c6wo+YKKMI",
-	"qzRL52R6iV+IfFp7GWxFRIcrPnXjdYlqL+O/uBL7YFh+Mc25mvG4wn1KHyphSUKmWqW3c0mP7tFqr+kr",
-	"ahHNGqmSlzOpa4xXG54kpcOIwub2jaLxtvsZBam7rW5UT4NfSJJs+iZP9/Yk8fWhDslUUrE7XCyZWt4h",
-	"sS6Da1Fp4dqvW+7MxtSOThs2B5dHSY16TmEk8iQZQZQgU3rxuR3njh9Vs8hHXTgTc5Bmhmogiv5wsMNj",
-	"nzNq1SfnfgxLlS+Ebre725pqtWV+1bk95JcTEbVeKnflr6x+feBe5cMDt/9TSNbddUtCVZ2Ov9Ft/sQa",
-	"RectMuAtS9ES7fnZuyc/nbassqijInfe2IoGJ2capJSbB0J6IKS/PiHdnHQWFo0vBdxk2LjyQSpDWGjz",
-	"TugtaqVGMMZIpqjLcsI2++XMLXgn+P2gAjn7NpUXTe2ZoLxKeW5lnOevfgzh5/OnP4bw4/NnIBW8x/F5",
-	"CAojORXcaiPjOXj2dwrMQCq18d89o9ZuvcfHV/Y/kPErTHQXFqhj1eqIJRgPROw8SIsJ+vtXR/19mkJh",
-	"B0Uk6dtjlzMezSBWMtPw9J/Pn9ELP56/pST5XTKzhS/+hVzE5IhWTMQyHQirlJ3WP2NaFMIujNE29Sk3",
-	"FfxcxffTPDE8Y8rsTaRKO3Y/ddbfVqq7ibDCBkR3qLk0bfiwf7Bbq28ec8Eo4W9DhbJbeLn68G8ubx7E",
-	"xx2JDwuhrfnGwr88lvG88C8fHfQeHfaPqyKlrOduZTNL4SzuA01tX3Y7dXkr1JgJnHCDloaqu26Sx1D7",
-	"HuqyBHLx66e+MPhLKHbVzvx/e7XuwX/2N6Fkn5dRo2QfUHK0c1p8Pc2+0fjubbuSUKHnatPB9piRS+Un",
-	"X0ezX16Z9XVaW1wKyqSf6y4UDGHpe7yOMQxEK2dok94ODOeL3rlf1E1+UyK/zyhTo+PpX97x/sAHvhgf",
-	"WEvmdxJRTnGv/qHFlXYkV5+TgVUwiILDOP6xxAWeivi15USr068Ot+NgKOKSch4szZUJTgtsA7yiJgIN",
-	"Rn+jEM7T2vTGfylFIKerKb7UKRbfBw4XiU4u+X5ql7V45RtEF+ojzUU10xj7BOjlKquX8w1Ze3dUpbho",
-	"ItpWmVTP5A+dWagwQmGKDwBQVcwp1axZOI8gZeqjrpH+A+o24kSV2OJSqcRaDah4cWN50ZlwLKTIjy1i",
-	"jl6ZOQx9NgBrcDFgCb/AVl5WYmSwbdy9jX/dl+T/98gC3cQjrXZb44wLXNArfXItdZ0ZM7NFWScvVNqF",
-	"qlkt8bxZC7PrDwV+e4m8JiOMmtRIcVI41DQKy0PrKTRWbuuyMAP8J71c6Yd7g9D+ki1aVVD3G5rIcnU9",
-	"EHb+y5lMFji848SNm8Bui5B60fSJ0lgpgXa3loJ22Ot34fUEtB3PEoikiIouR37fxVd37GX5hDa8YpHl",
-	"sGSdWE0b49Yoq880+yrz2BZtL1trZgVe+tvIGFd/05zWB3Nju8y5p0Ujzma+3EQqYC24sCpfda39UOS9",
-	"reZA78o8ubLfZ/XznL7t2OpOeFQB5/v5FzkbLjpRGsr0sSVqDkBMTiY8moPbxRgtR4dRYfmP3FDHaijy",
-	"pn27gEufQ9RaFuIP+aV4Rv2DGVsxjf69JcFX0wGtBPCNE51dVxh+fCra4Pgn85cHl+aX4S1PCAV8sh4h",
-	"hqViX1x1K14yo88l/rGyG8iZ1w32ez1qlENflvQZIeSB0KguUMNP796dh5V2kgqENKcUe+CGamnBauvC",
-	"DsmUHLfo7T/5rXxBOV37OGQLyf2SdW97xXV1d8mMKsBlOW5WvSk91wZTbzrVOw1/siz3euXVWGwpst24",
-	"0UWUmfqRhTD6J9E8CtOxGN95TcP0CQipBZ9MXPodgzky1UnIl2xpv2x81prDWcZ5NyvevknsatW70di2",
-	"2lyFdSb0gbKD/evBoLuTien//ZZNd9sarGzuhkLR4r3fMpzW8WQ5MFxt77p/uP/oUevnKNx8mbiT6VqZ",
-	"Pq1w6u6D+uY4zcHeVAiaU3tQYvg+PE91Z+6J8BUk6/h/6xW0fnvj1vz/hhbtHdPbmah18F7tqSCLajPv",
-	"O+odOCp7g0bNO2dUwEe9jOBcajNV+PZ/XjhdSiGLZu6TvFXWZxfi63jfG7eTP5H10Q66f7qfYIlxliLF",
-	"9S520G1noA2Pg+UN/qXleq1qO1rXB5icTKRVdRdcjOToddjqMWpmj8lLUc0g8zMUCWRbTrLwX1YCd2FZ",
-	"BSPiao5/sUmP1MtLvGn267QT+KLsojHuqWv/oKk6tTorVdwuz+kQyWceebSuDPPXcb0i9aHfO3x09N3x",
-	"9f8HAAD//w==",
+	"7D1rd9s2ln8Fhzvn1N5SsmTLrmN/WddN2nTz8CbuyZyNMhJEXoloSIAFQMtq1v99Dy7Ap6iHHcdpM54P",
+	"nZgigAvgvl/85AUiSQUHrpV38smLgIYg8Z/nNIjgXHAtRWz+DkEFkqWaCe6deJfiI3AiQaWCK1AkyZQm",
+	"HK5AkgmQwIwNu57vqSCChJrxwLPEO3nvcdFRWkjwPvieXqTgnXhKS8Zn3s2N770BLRdnUw1yec23EAge",
+	"KqIFmVOmyQSmQgLRcsH4jNAZZdwsKeGPjEkIvRMtM6iCMBUyodo78RjXB/ue7yX0miUGrOOjQa/newnj",
+	"9u9+ARvjGmYgEbh3796dZToCrllANbScSgSElm8wwQmuDgSuUwg0hGTnzbNzcvTDYW93PawJvX4BfKYj",
+	"72TfgNY8qhvfS6mkCej8vjKphGyHaczhWo8CfGNMxJToCEgq4YqJTJGUzsAAw8zrf2QgF57vcZqY9ewY",
+	"bx1kKdUapBn7r/dnnf+lnT97nSejzof//IfXdsMvWML0MpgXdAZEsT9XQhLjuCogIUxpFmsDhr/mbvtb",
+	"3OxvCuTzn8ykuHRKdVSuzMLtsCrL8M3K+RwctV5cQTZm+FmYMG7Wf+OemoeB4Bo4HhNN09gh097vypzV",
+	"p8ri/5Aw9U68/9gr6XjP/qr2ipntqstokSmQPqGKUE6oeZkoAEWY7no3vvcjDd/AHxkofW8QPZVSlPtc",
+	"AZW0ixKmCONXNGbhCRnj/+OSIzCTjMnOnOmIjEPQlMWq23xBjQmniWEMQIOITGhIpgzicJcIOeTjhMbm",
+	"3iAcmR2Mu0Nutnwu+DRmwQNvGBLKYiIk3ofBObN1TQ2D3RnjjyP8a+yTcf6Ke7Lrm3GGmoOI8hmQucji",
+	"kMRAr4BwQWig2RUMub3dnXFMlR7hH+Ndt+dnQk5YGAJ/uE2/EprQOBZzCE8IN3/k+LcznubgmL1REjJF",
+	"JzGEhAaByLgmVJNYzPBV92iUv+NOg5K5FHw25EEmJXBNUqrUXMiQBIJPmUSkMCu6Gd3J7Ywdto0CCaHh",
+	"4DRWxSk954bH0Rj39nAndcZJxgvZgYiNgFpgHCnsniIGTES4IIoulDnSyGwyfw/J+ZXQz0TGw4e8ZqKy",
+	"IDJagshkAOZypMi0OWsu9GhqwBnvInQXdBELGl4K8YLKGTwsAeLJMUWEUV/65CX70SISJ/SKairtD4fm",
+	"B7IzTi2oIy3EKDbAui28BXnFAviN0yvKYoORD7uLkGo6oQq5R8alYXsGiJxBKJBmF26bZgdGGxkrC/Uo",
+	"K8Eeo2pSUQVRKesUWlkbpO7tvYr+hmC+Ba0Zn6l7F275xKtOQ7nfCeNkKmQAeEeXQrykfOHkmnrACxKC",
+	"JJQvcummyM5YUg0jVGsM7zq1Si1VJBaGQSlSOXak6/u7ld+40VKFZH/CA/KDl0wpxmc+CmMhjU5sNCpS",
+	"4bcruLBPisda5JKwsocljH337l2nqaqvO6CmZu9OSWVpKqSG8CWEjF6iJvc1GJORkU5rFylIXO87RRID",
+	"FTEKJtkZZyW0I/xhZH5wvMlogb+lIdX3eN9rNUu7Fmo0XdSw3SjUeIMAlEIL8vLyhbPqli2CF2wKmiVg",
+	"dk5xCMHLV4QplUFIplIkhIs5EdwnqLziTAYVqtbA0WCdpXe4bA/43lmgrZSnYcgMODS+kObkNTNK+5TG",
+	"CprbfhcZCg+BUKdRdMmYhWO8viyOieABEB1RjYdiHocQg7ZmclqZ/ZOHOl/T1DocLNkSvjFNNlsgZnkr",
+	"jqzpsmyTlcbNe2vtWAhKC11MfodA49EURsXtjie3N4idiqRxpsjcHEeh/HEAa93/noUzQGx3OtryEVnF",
+	"dqRAKSa4anMW2F+QdiRciY9GieQh/u04TxNTluxG878KrvTacMWqCKNMxm1GrY5ywnWqBEuMobuzhyS6",
+	"Zx+qvW63a5VXc1fd+hXu9wbHGy/R9wIJhuRGVNdQwtBhx5BRfdJBr2WKAu+K0faJvwERfe+6MxOdpfmm",
+	"TCo9slZ0DZkPe3fF5eVRamRxwQx2v06EiIHy/GeDXO2/xpTPMjqDUSDCJowHhy2rof2E9sctznnj1eGs",
+	"2x5TGgkOI54lE0uDlff7R1ss5ljz5+BJboS2gHtnXlOZtYY41dNpbL5Ge83LrFx9jTZqB9C80Co6+Us8",
+	"Zi07vKDWalnLEus8rOKUa/Orbb5J5bQdpiFRt/AG4Q0/t4P6FecilZIuli7JLuPXwF17FFbR2HgYCePV",
+	"p/3m8dS5x7qtXYBUgr8yb947R1i37gv38rl5t0nH2wPcpGgax6+n3sn7DXOYUa/soJsPTXRpUOl2U/6W",
+	"j2iZ76btxjMdVQ27W+C+VeisNr8sN8/Ir+8uyc4vb/cPj3yj4BKqv/99rneNdqCAh8Y8GuL6xgBA7fWE",
+	"/AhUgiTDrNc7CHBm/CcMvW6TqT1pEyVWK1Ajxtcro04xKRTSdcrnrcMMhvamElS06mxep/SPDE4JXDvH",
+	"FUOn2B5N2Z4b2iWvebwgTCsSURUZXRNDLnWFZ0sBi2CMtLN98iiOPeuWGI7Fuy1thzqjqeFE8xxqgNTu",
+	"yq3YxpKe5gpNQzfEwyCxmIPsBFRBeEoyzv7IgJi/Oowr4IoZHhIvurgaTdIYWWRI/8v91Q1EUj3PVbpS",
+	"wnhxwNtqTgj4Od7vLQmr0OHWGp/4EoaQrGu0pgoUD2t76e8f1/bS3yTc8/Mopmu9IWMGnzte23AX0CBi",
+	"HDoSaIiOLOv+NIzZOjxjZqMEQSyUxe0cO5vBANxJ1eFvkKbVXkZ4G/49DEgtOSUqT3MMrbokLGY4z7rR",
+	"Jeq+aiNPcxeogQ50JMKReeQc47liZB39FfWoeFD68o2Gk0cufK/qVvJ8r8XBh6BXXcitdIxX85MNr9wS",
+	"CZ2Ta2RV+oZNJEEB10RwctjrKd+w9Cnjob1SMZtBSAKaKWgw7X6vTRVdCvushrShq7bNVof0aS1wRHYo",
+	"+fXt61fEbXXhkyIAayw360oi5op2SULTFEKMVBsTlykbkyAYs2Laba2m/lQAysnjZhXB3FHohuVlbnRN",
+	"5Rdv5GIe89g4KFeEElDK6cP1I/0lSygvKPqUKDoFlOmRmHfJK8wfCATXlHFVhC9UAxPa705lKD4qQgrP",
+	"oMTsipZnJLnSNEnvaAI1OV3OY9y2qwuUgPnF+bcxwl+Axjp6q6nObkttqhiU8z/xsT27ogq0G9UGS02v",
+	"bVHOfjy/IIMfSK4rE01nvg31UEXGwMeGHsap7vz4ZlwXn/isoXQc1sTKfltCwYdP+/7xzU6nzC/48Knv",
+	"H9/stuUY+N4LY8+9pNfPKIszCS3eoXNDPUFmJDyZUhajNjAzSDcVkgheeJ6sk9E8eH6RJ5xMM6kjkMSA",
+	"maRakRloMth/YqVSCDFdDLnSVGplNLODHlHoeQpFNolBWSaAUel8pqkF1CdZaqihf0gSxjMNqjvka72Z",
+	"/c3qJB5GJZB/F11ijUrTb3NRfG2t4qICQP3ij/F8949JEFFJAw1SndoQdByTkM2YVqcumUnonBXhveLC",
+	"3ykSi4DGhvXrPLKWS+Yh31lWH30yjwBnWBAqgQzMqMSgUQnBbmXJCTqQRZIIo8JnCsIifm2RoSSmQEgJ",
+	"gSaRkArIBKlmQZSmKYr4W578cctF5ud4J03Uhd9H94oNvsdhXptyrY2cv9fEoiXYGvOuQ6pzm0VALUbd",
+	"6ki+JGGsh710OCz77Kr89l/D4XWv1xkOr/vT4fD6h+mHdhZb9T4sEdn4+zEyvIFjZpauyM7Tbv9osFuX",
+	"CN8fHPaf9PcPBodHPxw3juCoBttw+P175PwDv3940w6VFFMWw5YOqPtxNz16jG7hMXpDNWAC4AXI5xfL",
+	"mJMH5kkK0slA/GcQM2Mz7FBOnl9cDQgNQwlKuSyN5xdXR2TvaIDuIaNDLsowKUmo/Aghue4Y2yzsGOuo",
+	"g9YR2ZEwY0qD9K3w94lzOSDy2nnK3KEIgo+7p6SHGRTTaXeTXN4mdvTGrnc36bzkJ2oaS7fhHvXJ2liI",
+	"g/VWYdv8PO8hbnvQPzw4qh/p0YoztZf6mSrPVu6TvxXPuLXMXOYzW3OXOi/ZjoPcRdFzUd7baiafHyp1",
+	"CkRbujVTmL+JOUgIXZvP2Gp2U6dBOn9J12szVnNX52dAe8fQajpyfLbBXY4Gq4KYZlcO0OXwv3mDKDbj",
+	"HcYxF9BxBzwepvLjqvGB24YlR3TmrqWq5PT3t4pE1sKEtf3UbqG2Uu2YSrxYg6wv2K25UjXNYatgX04X",
+	"zVDfxmDf2mCny7m7mzWAgz6P5twUk8XGWCfm7zhj4YrGGTTLPzYKl1bZIuLwPqdzOYptsnuD78YNrEJU",
+	"3WztrPzq2a+5VvUZIbyR1vFIlSrB+stpS/8yHATD8Am9Hk0rjpu1orHp6Lmpur9HKcgRSzdN0tBJmxG4",
+	"22xthY60LtBVm37d0q3n07bddVf8C1NayMUdkhUsDt2GA1V5xaaUA/8zkyGa5r0DdnPSQn4w95Sz8EgT",
+	"t6GJ5duwrvI7hjcqUYc7RAsMXrUEC5qct3Dm56u1YRVu9oIy+ZgV8ZgV0cKf7pjp0IZqW6XiNrDsMWP1",
+	"a2esPqakPqakbpeSuorm883WyfcnptKYLjALwSf9zmGvEmbyiUppACqvvdw66ekspOSFuIKYBtAMxTfd",
+	"jOuDCd+314QrCDLJ9OItFss7QyRh3PHTk0/eBP/1LEeNX99dei21kjUPi5gWpQVdcmbLmzHmbTi/BOoc",
+	"kbpaOie48/s6j4xPlCCUhJAIDaGro/0uX2EGWpFB78BIGsED6JJL6+icCnPC5M2z8+Mf9g/JDuaNvIOJ",
+	"/Z38CEqTc1edemFuhwWgdm18zzYMMEzBbr44r0jr1Ny+fW6k/B0PBrfd8H1X/DF32cWQl9s4wXB5yjiH",
+	"kNB4JiTTUeL0ll2fwHUas4Bp1GB2nArjo88dHcTSJzQLGfAArCPeCMDFkNN4ThfKOuIh3OqwDG4xPhV5",
+	"zRO1pd2urh8DAiShDIO8NskZhSKOVid7ezOmo2zSDUSyhy/b/y5nCtmZmCIUg8GdZg8Im4J14g7dBiZ8",
+	"V/dttlhEGVwcQkVC6k7MriBEnc9e35A7PzomEEihqTFdiEDVp+Frt+eZ2ngYSSinM0iA6+6QD/lTRHHM",
+	"WvEtNlikj+nCnH5EnfuSJq4EbWdcSzsa73aJURQMJzH0EQSQakKJlpTFBiQVUxXZG4pZAE6Vd8f+8vnl",
+	"0kGLFLgtEu4KOdtzg9SeeRfzdXRc3Jjne1cgrdvX63X73R66ZlLgNGXeiXfQ7XUP0HGsI2QlqAQi5e6p",
+	"iqtjBiv8lOhDUdYnybjS1GAiomZRgUYxX00KrfOEjlN3hsUAFVHD3+r8JRD8CuQMlOE0OoIExzJOqFOV",
+	"DeMtYlfPQ+/E+xl04aBptI7Y7/VWWV/Fe3tLFbg3vjfo9TcPrBWJ4qCDzYPKbgJmxP6TzSOaJbk3vne4",
+	"zb7qFfk46mCb01gq0q4KIAx41kTP+w83H4y5mCRULvIOFRlHq6elxtj3NDXo9d7O4n3AyIsOopYcJOuk",
+	"IDRN44Ux4epRMjrVIOdUhsovxZJjNOtwzM9RSnAYcotViK/mscgMnUrA7KSC0dPYiMNFvvJHgNRMySSJ",
+	"nYGnuuSME5Hpjph2JBpYSCU+oUNuUxuxDNXGYzP+kYs5z8/HytspRjyQdQ16vbw5B9N+XpWHLQuc58by",
+	"jjohWBdNjRYQZX4U4eLey8qdP+imrh66OPl9EeEWAytNWB6QbvtbjGh2bMBxh9uA11JV/Y0yC0vihPIF",
+	"UdlEQVHF3eQgbYzjxm+TXHuRdeGulGCYtZx3g7HpxoqI2BW/wjwn3Hler8y0ZQ+R89l8hIUC3UnpjHEs",
+	"4k6poch1gsm5lb16T6oVuSPlK3u2F9SNv/FF19zKnG4b8d0r6Vd95G0tWfA8zEXmvOovTszfIF1ZBbYQ",
+	"v/YifIPdxiZBU30zRRXlk61k9N9IBcRRAXpSjZbeaKU2ocFHTHrOH+QRffOWbaxGDCIpzP1UGutY5hGL",
+	"Ychx/cIO65KxAiqDaEwSoy+Acjmm0zL7tNojym+z2luk5gum9G+ugrNBnG1d1iwMK/u9HQ7uki64BYH/",
+	"pThBvah3LQ/AS3zkAA/OAd4injrjGZtFSJHNInsfd+IEe59YeGP5QAyrmjtiCoutLnZNKwLKXdq2a+dB",
+	"dga9J6TeaW2JKn/Cd9F3v4THgxa3Xt4p5K+NZxb09SOKNmQ4YAvELHryfaOYbO/WeY7KzFNrDlnuz6Rq",
+	"tyxXujCWOq2Mi6r4sXNeALE+a9teBzE6T/5p1fXakXWLc11ucPmNYfE3iJSv+druoO1ejtto/q7hqll1",
+	"hXvkJ6yUxV6NFp2Bh8q5QfLESud3P2kmGhsMr7eMmggdEaVFSuZCfmR81h3yjQw97z0pZB4BaGPuK10V",
+	"BcXcv5ui2WvjvvwU3zyt3lriPLpC7tcVgrT8nXKhOJ9IYVtUulDFbZS1PdvWq1PNjr07FxJqjSz9Tm1m",
+	"MVXuknOm06JAkCR0gcnPhPGyV3mdbbzB/Rig8u5ljwL330TgPi0qjipFA9T1T1xNEhgvRLxvRd8z13ag",
+	"iC8i1pYOeutVmBnhVwT8Br2+9RsWT1ymGzoHi4eaJdAd8rPlDs1FVHy5QbNPJpkhjHhhwxtY6mqLWOtF",
+	"rg0fBu7yy0jSWnn09mL0fqR4tX9Si5vhLZtxCIllFc1PM3Qq32ZY19q09h0HXOQx8PB3lbal+8MJEttK",
+	"YCmPoMYyMh15H3wvL4DM3+lgIkWeFLVcHumdeCnIDku9KrcRmV7Nbt5ACjYngWnMDVTAQ9dtPWc5eW6o",
+	"IhGVSWzkp2VKag6yzDvotjEBs/iX4QKNQswH5gPNtOeVLa2tZMBwKjY0vbND6JHOtqMzq5HVivloXRMk",
+	"E4gFnxktcJnqCsrJc/VWexattW2j7rlCm3tqmMxzcakEMhPc6ZWW8APKiyiC0yzJkuBnTiS3ddfGZVBS",
+	"KzT3ax1RyI7ry4TC32a8YMoCA7XSsfkSvhCdtvZg2IpaByu+1uOUlmo75r+4tvxowX4xFb2aWrnCT4vf",
+	"WqFxjDZhpT11Qfj20WdK3BWu3VfYIZs28jnnkVA16aA0i+PCq4WxffNG3nfc/gwcdfJWX6+j3y8k7jZ9",
+	"kqh7d3L69tAOBT/aAR3Gl+xB5zVZl2ZWloPY7vNGhNAJtuBTmi6ITfbE5kSnZMyzOB6TIAYqVfm1ISsi",
+	"xtVU93GXnPEFEToCOeR5Tzyyw0KX2Gp0POsj9Qsx5JNut7vbmg+2ZRLYhdnklxMvtf4x9+VUrX584UFl",
+	"y6Ok+Coka++6JeurTsffqTanZ42isxYZ8JYmYIj24uzy/JfTllXKYi/0OU6MaLAyqkFKmX4kpEdC+usT",
+	"0u1JpzS7XL3iJuvL1jhirURpCVihVxZ0jckEApGAKmoe22yfM7vgveD3owpkjfBEXDU1bzzlVsV7FeO8",
+	"ePWzT369ePqzT35+/owISd7B5MInEgIx48xoI5MFcezvlFBNEqG0++wbtrPrPTm6Nv8hKbuGWHVJiTpG",
+	"rQ5oDOGQh9bNVU7Q378+7O/jFBI6wAOBn16bRyyISChFqsjTfz5/hi/8fPEWM/l30RfAXYUyyXiI3nJJ",
+	"eSiSITdK2Wn9K655tW5pyLapT5mu4Ocqvp9ksWYplXpvKmTSMfDUWX9bPfEmwvIbJ7qDvbUR4EH/YLdW",
+	"hD1hnGJW4oYyarvwconk31zePIqPexIf5oS25hulST4R4SI3yQ8PeseD/lFVpBRF561s5oFcb6c2Lce2",
+	"QbRi0a70hNS+GXuKMbbiW6iuMCBXFXMYhXTOxHyKvJ/8eFnM2Uj+U1ci/SW0x+rXD/72uuOjg+9vwi5c",
+	"hkqNXbjQmiWz0/wLdeaNxreF798FWGE41daN7ZE3WxCBzphm18Eid+60BrjgWI+wUGWwYOl7yZZzDfl9",
+	"Rw3I62mFJw258/cQuKaBjhcWtiwIzGlbqHFnrtF6nT21KDn2Ii/KtspfNBJxWzb1kBHDSvda7AD3GNt4",
+	"ZH3bsr4H4Wz173eutM+Z/Jz0u5yv5YzRsr0ltvGUh68Nm1mdezfYjvECDwtSe7TgV2a3ldhG4Bo7SDTk",
+	"0yrrvr3stTa9dl/d4cDwavIPwPLys9N+meVmKy9mZlkUarbZeK5c41xYMA+hy35fLrF7udiQsnlPJapl",
+	"B9m2srR6GYdvzW0JAXCdf0wCS6JOsWDRnPMY+6OrGuk/om4j/laJ9y7VySwjaAt721hbdsYtC8mTo/NY",
+	"rtPBBr5LBaENLkZozK6glZcVGOltmwvRxr8eSlX490gB3sQjjeJb44wlLqiVvs6Wot6U6qis6WW5Dlzq",
+	"ptX63tv1r7v5kOO3k8hr0gGxQ5HgJ7mjUgE3PLSeP2Xktiqqcoj7PJyt+7FvINrPadmnBFsf4USGq6sh",
+	"N/PPIxGXOLxjxY2dwICFSF12/MIcZrRPdmv5h4NeH80TZcbTuGamOLjzLziZy3LZjG2GS5tl4tIMv8kk",
+	"xrLnaWvBNIe5u42UMvk3TWh+NDe2S5t8mndhbSZLToUktAUXViUrr7Uf8qTH1RzoskiSLJq9Vr/66nrO",
+	"rW6DiOWP7mMOeS6MjfoUljV+uAs7QyCTEzELFsRCMQHD0ck4dxWM7VDLajCiqVyviLnLzWqtCXKb/FI8",
+	"o/61lK2YRv/BKiCqKZpGAriumdauyw0/NuNt5/iV+cujK+PL8JZzRAGXBImIYajYVdbdiZdE+OnNP1e2",
+	"gjlzusF+r4ddkvArpS7TBj0QCuQVKPLL5eWFX+klKgkX+tRGZrT1kRptnZshqRSTFr39FwfKF5TTtQ+N",
+	"tpDcb2n3rldcV3eXzKj8uAzHTas3pRZKQ+JMp3qb6U+G5d6svBqDLXkWIdMqj95jMzqfjP+JNA9cdwzG",
+	"d17jMHVCuFCcTafWh03JAqjsxOgCN7RfdL1rzY0t4uebFW/XIXi16t3oalztrEM7U/zY3cH+zXDY3Un5",
+	"7P9+T2e7bd11NrfCwSj83u8pzOp4shxwr/b23R/sHx+3fovEzpfye5mulenjCqf2PrBpktUczE35RDHs",
+	"DYsM36U9YNGhfcJd+dA6/t96Ba0fXrkz/7+lRXvP9HbGa+3bV3sq0KLazPsOeweWyt6AlovOGVZvYiMr",
+	"ciGUnkl4+z8vrC4lgQaR/bxzlfWZhdg63vfGQvIVWR9C0P3qfoIlxlmIFNu42p5uOwNteBwMb3AvLRfr",
+	"VXsR21AdOplQq+qWXAzl6I3f6jFqZuWJOa9m5rkZ8sS8LScp/ZeVeKNflEDxsFp3kQPpkHp5iTfNZq1m",
+	"AleRn3dFPrW9PxSWJldnxXLr5TktIrmMLofWlWHuOm5WpJT0e4Pjwx+Obv4/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

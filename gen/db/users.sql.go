@@ -73,11 +73,18 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 }
 
 const deleteUser = `-- name: DeleteUser :execrows
-DELETE FROM users WHERE id = $1
+DELETE FROM users WHERE id = $1 AND ($2::text = '' OR password_hash = $2::text)
 `
 
-func (q *Queries) DeleteUser(ctx context.Context, id uuid.UUID) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteUser, id)
+type DeleteUserParams struct {
+	ID           uuid.UUID
+	VerifiedHash string
+}
+
+// An empty verified_hash deletes unconditionally (admins); otherwise only if the password is still the one
+// that was verified.
+func (q *Queries) DeleteUser(ctx context.Context, arg DeleteUserParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteUser, arg.ID, arg.VerifiedHash)
 	if err != nil {
 		return 0, err
 	}
@@ -289,6 +296,26 @@ func (q *Queries) RecordLogin(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
+const replacePasswordHash = `-- name: ReplacePasswordHash :execrows
+UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2 AND password_hash = $3
+`
+
+type ReplacePasswordHashParams struct {
+	NewHash      string
+	ID           uuid.UUID
+	VerifiedHash string
+}
+
+// Conditional on the hash that was verified, so that of concurrent changes exactly one wins and a rehash
+// at login never overwrites a password changed meanwhile.
+func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHashParams) (int64, error) {
+	result, err := q.db.Exec(ctx, replacePasswordHash, arg.NewHash, arg.ID, arg.VerifiedHash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const setAvatar = `-- name: SetAvatar :one
 UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
@@ -321,16 +348,26 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, err
 }
 
 const setEmail = `-- name: SetEmail :one
-UPDATE users SET email = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+UPDATE users SET email = $1, updated_at = now()
+WHERE id = $2 AND email = $3 AND password_hash = $4
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
 `
 
 type SetEmailParams struct {
-	ID    uuid.UUID
-	Email string
+	Email        string
+	ID           uuid.UUID
+	OldEmail     string
+	VerifiedHash string
 }
 
+// Conditional on the email and password hash the request saw, so that concurrent changes cannot both win.
 func (q *Queries) SetEmail(ctx context.Context, arg SetEmailParams) (User, error) {
-	row := q.db.QueryRow(ctx, setEmail, arg.ID, arg.Email)
+	row := q.db.QueryRow(ctx, setEmail,
+		arg.Email,
+		arg.ID,
+		arg.OldEmail,
+		arg.VerifiedHash,
+	)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -349,20 +386,6 @@ func (q *Queries) SetEmail(ctx context.Context, arg SetEmailParams) (User, error
 		&i.LastLoginAt,
 	)
 	return i, err
-}
-
-const setPasswordHash = `-- name: SetPasswordHash :exec
-UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2
-`
-
-type SetPasswordHashParams struct {
-	PasswordHash string
-	ID           uuid.UUID
-}
-
-func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) error {
-	_, err := q.db.Exec(ctx, setPasswordHash, arg.PasswordHash, arg.ID)
-	return err
 }
 
 const updateUser = `-- name: UpdateUser :one

@@ -33,11 +33,21 @@ type AccountStore interface {
 	// RevokeOwnSession ends a session only if it belongs to userID; otherwise ErrNotFound.
 	RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUID) error
 	RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID) error
-	// ChangePassword stores a new hash and ends every session but keep, in one transaction.
-	ChangePassword(ctx context.Context, userID uuid.UUID, hash string, keep uuid.UUID) error
-	SetEmail(ctx context.Context, userID uuid.UUID, email string) (User, error)
+	// ChangePassword replaces verifiedHash with newHash and ends every session but keep, in one
+	// transaction; ErrConflict when the hash is no longer verifiedHash.
+	ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string, keep uuid.UUID) error
+	// SetEmail applies c; ErrConflict when the email or password hash changed since they were read.
+	SetEmail(ctx context.Context, c EmailChange) (User, error)
 	// SetAvatar stores the avatar's file name (nil removes it) and returns the user and the name it replaced.
 	SetAvatar(ctx context.Context, userID uuid.UUID, name *string) (User, *string, error)
+}
+
+// EmailChange replaces OldEmail by NewEmail, provided the password hash is still VerifiedHash.
+type EmailChange struct {
+	UserID       uuid.UUID
+	OldEmail     string
+	VerifiedHash string
+	NewEmail     string
 }
 
 // Media is where avatars are processed and kept.
@@ -46,16 +56,14 @@ type Media struct {
 	Storage   avatar.Storage
 }
 
-// confirmPassword checks a password given to confirm a change; a wrong one is ErrWrongPassword.
-func (s *Service) confirmPassword(ctx context.Context, user User, password string) error {
-	match, _, err := s.hasher.Verify(ctx, password, user.PasswordHash)
-	if err != nil {
-		return err
-	}
-	if !match {
+// confirmPassword checks the caller's password given to confirm a change, through the login throttle
+// (checkPassword); a wrong one is ErrWrongPassword.
+func (s *Service) confirmPassword(ctx context.Context, id Identity, client Client, password string) error {
+	_, err := s.checkPassword(ctx, id.User.Email, client, password, id.User.PasswordHash)
+	if errors.Is(err, errPasswordMismatch) {
 		return ErrWrongPassword
 	}
-	return nil
+	return err
 }
 
 // Sessions lists the caller's active sessions.
@@ -74,40 +82,35 @@ func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
 }
 
 // ChangePassword replaces the caller's password after checking the current one; every other session ends.
-// A wrong current password counts as a failed login of the account from the client's IP, and the
-// account's login throttling applies here too.
+// The change is conditional on the hash that was verified: of concurrent changes one wins and the others
+// get ErrConflict.
 func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client, current, next string) error {
+	next = normalizePassword(next)
 	if err := CheckPassword("new_password", next, id.User.Email, id.User.Username); err != nil {
 		return err
 	}
-	if err := s.checkLoginThrottle(ctx, id.User.Email, client.IP); err != nil {
-		return err
-	}
-	if err := s.confirmPassword(ctx, id.User, current); err != nil {
-		if errors.Is(err, ErrWrongPassword) {
-			if recErr := s.recordLoginFailure(ctx, id.User.Email, client.IP); recErr != nil {
-				return recErr
-			}
-		}
+	if err := s.confirmPassword(ctx, id, client, current); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	return s.selfServe.ChangePassword(ctx, id.User.ID, hash, id.SessionID)
+	return s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID)
 }
 
-// ChangeEmail replaces the caller's email after checking their password.
-func (s *Service) ChangeEmail(ctx context.Context, id Identity, email, password string) (User, error) {
+// ChangeEmail replaces the caller's email after checking their password. The change is conditional on the
+// email and password the request saw: of concurrent changes one wins and the others get ErrConflict.
+func (s *Service) ChangeEmail(ctx context.Context, id Identity, client Client, email, password string) (User, error) {
 	normalized, err := NormalizeEmail(email)
 	if err != nil {
 		return User{}, err
 	}
-	if err := s.confirmPassword(ctx, id.User, password); err != nil {
+	if err := s.confirmPassword(ctx, id, client, password); err != nil {
 		return User{}, err
 	}
-	return s.selfServe.SetEmail(ctx, id.User.ID, normalized)
+	return s.selfServe.SetEmail(ctx, EmailChange{UserID: id.User.ID, OldEmail: id.User.Email,
+		VerifiedHash: id.User.PasswordHash, NewEmail: normalized})
 }
 
 // SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.
@@ -144,12 +147,13 @@ func (s *Service) DeleteAvatar(ctx context.Context, id Identity) (User, error) {
 	return user, nil
 }
 
-// DeleteAccount deletes the caller after checking their password.
-func (s *Service) DeleteAccount(ctx context.Context, id Identity, password string) error {
-	if err := s.confirmPassword(ctx, id.User, password); err != nil {
+// DeleteAccount deletes the caller after checking their password; a password changed meanwhile is
+// ErrConflict.
+func (s *Service) DeleteAccount(ctx context.Context, id Identity, client Client, password string) error {
+	if err := s.confirmPassword(ctx, id, client, password); err != nil {
 		return err
 	}
-	return s.accounts.Delete(ctx, id.User.ID)
+	return s.accounts.delete(ctx, id.User, id.User.PasswordHash)
 }
 
 // OpenAvatar returns a stored avatar image.

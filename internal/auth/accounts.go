@@ -13,7 +13,9 @@ import (
 type AccountsStore interface {
 	CreateUser(ctx context.Context, u NewUser) (User, error)
 	UserByID(ctx context.Context, id uuid.UUID) (User, error)
-	DeleteUser(ctx context.Context, id uuid.UUID) error
+	// DeleteUser deletes a user; with a verifiedHash only while the password hash is still that one
+	// (otherwise ErrConflict). ErrLastAdmin when it would leave no active admin.
+	DeleteUser(ctx context.Context, id uuid.UUID, verifiedHash string) error
 	PromoteUser(ctx context.Context, email string) (User, error)
 }
 
@@ -46,13 +48,14 @@ func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool) (Us
 		v.merge(err)
 	}
 	r.Profile.normalize(v)
-	if err := CheckPassword("password", r.Password, email, r.Profile.Username); err != nil {
+	password := normalizePassword(r.Password)
+	if err := CheckPassword("password", password, email, r.Profile.Username); err != nil {
 		v.merge(err)
 	}
 	if err := v.err(); err != nil {
 		return User{}, err
 	}
-	hash, err := a.hasher.Hash(ctx, r.Password)
+	hash, err := a.hasher.Hash(ctx, password)
 	if err != nil {
 		return User{}, err
 	}
@@ -79,7 +82,12 @@ func (a *Accounts) Delete(ctx context.Context, userID uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	if err := a.store.DeleteUser(ctx, userID); err != nil {
+	return a.delete(ctx, user, "")
+}
+
+// delete deletes user, provided its password hash is still verifiedHash when that is not empty.
+func (a *Accounts) delete(ctx context.Context, user User, verifiedHash string) error {
+	if err := a.store.DeleteUser(ctx, user.ID, verifiedHash); err != nil {
 		return err
 	}
 	a.removeAvatar(ctx, user.Avatar)

@@ -18,6 +18,9 @@ var (
 	ErrTokenReused        = errors.New("refresh token was already used")
 	ErrForbidden          = errors.New("forbidden")
 	ErrValidation         = errors.New("validation failed")
+	// ErrConflict means the account changed between reading and writing it (a concurrent password or
+	// email change); the caller may reload and retry.
+	ErrConflict = errors.New("the account changed concurrently")
 	// ErrUnavailable means the database cannot be reached; callers should retry later.
 	ErrUnavailable = errors.New("service unavailable")
 	// ErrBusy means too many password hashes are running; callers should retry shortly.

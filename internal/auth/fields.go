@@ -8,7 +8,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Field limits, in characters; openapi.yaml documents the same ones.
@@ -23,29 +25,50 @@ const (
 // PhonePattern is what a phone number must match: E.164, + and 4 to 15 digits.
 var PhonePattern = regexp.MustCompile(`^\+[0-9]{4,15}$`)
 
-// NormalizeEmail trims and lower-cases an email address and checks that it is a plain addr-spec
-// (no display name, no comments) with a dotted domain.
+// NormalizeEmail returns the one form under which an address is stored and looked up: trimmed, NFC,
+// lower-cased, with the domain in its ASCII (punycode) form by IDNA, so that a Unicode domain and its
+// punycode, or an NFD and an NFC spelling, are one account. It refuses control, invisible (format) and
+// bidirectional characters, which make two addresses look alike, and anything but a plain addr-spec (no
+// display name, no comments) with a dotted domain.
 func NormalizeEmail(raw string) (string, error) {
-	email := strings.ToLower(strings.TrimSpace(raw))
+	email := strings.TrimSpace(raw)
 	if email == "" {
 		return "", Invalid("email", "is required")
 	}
+	if !utf8.ValidString(email) || strings.IndexFunc(email, invisible) >= 0 {
+		return "", Invalid("email", "must not contain control, invisible or bidirectional characters")
+	}
+	email = norm.NFC.String(strings.ToLower(email))
+	at := strings.LastIndexByte(email, '@')
+	if at <= 0 {
+		return "", Invalid("email", "must be a valid email address")
+	}
+	domain, err := idna.Lookup.ToASCII(email[at+1:])
+	if err != nil {
+		return "", Invalid("email", "must be a valid email address")
+	}
+	email = email[:at+1] + domain
 	if utf8.RuneCountInString(email) > MaxEmailLen {
 		return "", Invalid("email", fmt.Sprintf("must be at most %d characters", MaxEmailLen))
 	}
-	if hasControl(email) || strings.ContainsAny(email, " \t<>()[]\\,;:\"") {
+	if strings.ContainsAny(email, " <>()[]\\,;:\"") {
 		return "", Invalid("email", "must be a valid email address")
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" {
 		return "", Invalid("email", "must be a valid email address")
 	}
-	local, domain, _ := strings.Cut(email, "@")
-	if local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
 		strings.Contains(domain, "..") {
 		return "", Invalid("email", "must be a valid email address")
 	}
 	return email, nil
+}
+
+// invisible reports a character that has no place in an address: controls, spaces other than ASCII's,
+// and format characters (zero-width spaces and joiners, bidirectional controls, soft hyphens, BOMs).
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && r != ' ') || r == utf8.RuneError
 }
 
 func hasControl(s string) bool {

@@ -62,33 +62,26 @@ func (s *Service) Register(ctx context.Context, r Registration, client Client) (
 // same ErrInvalidCredentials after the same amount of hashing; ErrAccountDisabled comes only after a
 // correct password.
 func (s *Service) Login(ctx context.Context, rawEmail, password string, client Client) (Session, error) {
-	// Throttling keys on the text as normalised, whether or not an account has it, so that 429s say nothing
-	// about which emails are registered. NUL cannot be stored, and no account has it anyway.
-	email := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(rawEmail)), "\x00", "")
 	if s.hasher.Saturated() {
 		return Session{}, ErrBusy
 	}
-	if err := s.checkLoginThrottle(ctx, email, client.IP); err != nil {
-		return Session{}, err
-	}
-	user, err := s.store.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrValidation) {
-		return Session{}, err
-	}
-	if email != strings.ToLower(strings.TrimSpace(rawEmail)) {
-		user = User{} // the NUL-stripped text must not sign in as another account
-	}
-	match, rehash, err := s.hasher.Verify(ctx, password, user.PasswordHash)
-	if err != nil {
-		return Session{}, err
-	}
-	if !match {
-		if err := s.recordLoginFailure(ctx, email, client.IP); err != nil {
+	// Throttling keys on the address as normalised whether or not an account has it, so that 429s say
+	// nothing about which emails are registered. An address that cannot be normalised has no account.
+	email, err := NormalizeEmail(rawEmail)
+	var user User
+	if err == nil {
+		user, err = s.store.UserByEmail(ctx, email)
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return Session{}, err
 		}
+	} else {
+		email = strings.ToValidUTF8(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(rawEmail)), "\x00", ""), "")
+	}
+	rehash, err := s.checkPassword(ctx, email, client, password, user.PasswordHash)
+	if errors.Is(err, errPasswordMismatch) {
 		return Session{}, ErrInvalidCredentials
 	}
-	if err := s.throttle.ClearLoginFailures(ctx, email, clientNetwork(client.IP)); err != nil {
+	if err != nil {
 		return Session{}, err
 	}
 	if !user.IsActive {
@@ -96,11 +89,11 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 	}
 	var newHash string
 	if rehash {
-		if newHash, err = s.hasher.Hash(ctx, password); err != nil {
+		if newHash, err = s.hasher.Hash(ctx, normalizePassword(password)); err != nil {
 			return Session{}, err
 		}
 	}
-	if err := s.store.RecordLogin(ctx, user.ID, newHash); err != nil {
+	if err := s.store.RecordLogin(ctx, user.ID, user.PasswordHash, newHash); err != nil {
 		return Session{}, err
 	}
 	now := time.Now()

@@ -66,7 +66,9 @@ type Rotation struct {
 type Store interface {
 	CreateUser(ctx context.Context, u NewUser) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
-	RecordLogin(ctx context.Context, userID uuid.UUID, newPasswordHash string) error
+	// RecordLogin sets the last login time and, when newHash is not empty, replaces the password hash if
+	// it is still verifiedHash.
+	RecordLogin(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error
 	UpdateProfile(ctx context.Context, userID uuid.UUID, p Profile) (User, error)
 	// CreateSession starts a session and stores its first refresh token; it returns the session id.
 	CreateSession(ctx context.Context, s NewSession) (uuid.UUID, error)

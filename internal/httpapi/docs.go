@@ -11,6 +11,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oasdiff/yaml"
 	"github.com/swaggest/swgui/v5emb"
+
+	"github.com/authd/authd/gen/api"
 )
 
 // mountDocs serves the spec and Swagger UI, whose assets are embedded in the binary.
@@ -29,10 +31,77 @@ func mountDocs(mux *http.ServeMux, spec *openapi3.T, specJSON []byte) {
 	mux.HandleFunc("GET /openapi.json", serve("application/json", specJSON))
 	mux.HandleFunc("GET /openapi.yaml", serve("application/yaml", specYAML))
 	mux.Handle("GET /docs/", withDocsCSP(v5emb.New(spec.Info.Title+" API", "/openapi.json", "/docs/")))
-	toDocs := http.RedirectHandler("/docs/", http.StatusMovedPermanently)
+	toDocs := redirectTo("/docs/")
 	mux.Handle("GET /docs", toDocs)
 	mux.Handle("GET /api-doc/", toDocs)
 	mux.Handle("GET /api-doc", toDocs)
+}
+
+// pagePrefixes are the paths of the documentation and the admin page; everything else is the API.
+var pagePrefixes = []string{"/docs", "/docs/", "/api-doc", "/api-doc/", "/openapi.json", "/openapi.yaml", "/admin", "/admin/"}
+
+// redirectTo answers 301 to location with no body (http.Redirect would write an HTML one).
+func redirectTo(location string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", location)
+		w.WriteHeader(http.StatusMovedPermanently)
+	})
+}
+
+// withJSONErrors makes the pages' error answers (a missing file, a wrong method) the same JSON error body
+// as the API's, and drops the HTML bodies of redirects.
+func withJSONErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&errorBodyWriter{ResponseWriter: w, r: r}, r)
+	})
+}
+
+type errorBodyWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	replace bool
+}
+
+func (e *errorBodyWriter) WriteHeader(code int) {
+	if code < 300 || e.replace {
+		e.ResponseWriter.WriteHeader(code)
+		return
+	}
+	e.replace = true
+	h := e.Header()
+	for _, name := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Content-Security-Policy", "Cache-Control"} {
+		h.Del(name)
+	}
+	if code < 400 {
+		e.ResponseWriter.WriteHeader(code)
+		return
+	}
+	writeProblem(e.ResponseWriter, e.r, problemForStatus(code))
+}
+
+func (e *errorBodyWriter) Write(b []byte) (int, error) {
+	if e.replace {
+		return len(b), nil
+	}
+	return e.ResponseWriter.Write(b)
+}
+
+func (e *errorBodyWriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
+
+// problemForStatus is the error body of a status a page handler chose.
+func problemForStatus(status int) problem {
+	switch status {
+	case http.StatusNotFound:
+		return problem{status: status, code: api.ErrorCodeNotFound, message: "No such page."}
+	case http.StatusMethodNotAllowed:
+		return problem{status: status, code: api.ErrorCodeMethodNotAllowed, message: "This method is not allowed on this path."}
+	case http.StatusForbidden:
+		return problem{status: status, code: api.ErrorCodeForbidden, message: "This page may not be read."}
+	}
+	if status >= 500 {
+		return problem{status: status, code: api.ErrorCodeInternalError, message: "An unexpected error occurred."}
+	}
+	return problem{status: status, code: api.ErrorCodeValidationError, message: http.StatusText(status) + "."}
 }
 
 var inlineBlock = regexp.MustCompile(`(?s)<(script)>(.*?)</script>`)

@@ -58,6 +58,9 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeAccountDisabled, message: "This account is disabled."}
 	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenReused):
 		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidToken, message: "The token is invalid, expired or revoked.", cause: err}
+	case errors.Is(err, auth.ErrConflict):
+		return problem{status: http.StatusConflict, code: api.ErrorCodeConflict,
+			message: "The account changed while this request ran; reload and try again.", cause: err}
 	case errors.Is(err, auth.ErrLastAdmin):
 		return problem{status: http.StatusConflict, code: api.ErrorCodeLastAdmin,
 			message: "This is the last active admin: make another admin first."}

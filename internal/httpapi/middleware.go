@@ -152,6 +152,19 @@ func withBodyLimit(next http.Handler) http.Handler {
 	})
 }
 
+// withChunkedClose closes the connection after every request with a Transfer-Encoding. net/http lets
+// Transfer-Encoding override a Content-Length sent with it and drops the Content-Length before a handler
+// can see it; a proxy in front that believed the Content-Length would frame the rest of the bytes as
+// another request. Closing the connection leaves no place for one to be smuggled.
+func withChunkedClose(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // withoutTrailingSlash serves /api/login/ as /api/login, as Django clients send it; one route per path
 // keeps ServeMux and the validator simple.
 func withoutTrailingSlash(next http.Handler) http.Handler {

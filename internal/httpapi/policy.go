@@ -41,6 +41,10 @@ type operationPolicy struct {
 	passwordCheck bool
 	// scheme is the security scheme the caller must satisfy: userScheme, adminScheme, or "" for public.
 	scheme string
+	// validated is the operation as the validator sees it: without security requirements, which
+	// withAuthentication has enforced from the headers alone. kin-openapi's security check reads the whole
+	// body first (for an AuthenticationFunc that might want it), which is what must not happen.
+	validated *openapi3.Operation
 }
 
 // policyTable finds the operation of a request and its policies.
@@ -73,7 +77,9 @@ func newPolicyTable(spec *openapi3.T) (*policyTable, error) {
 }
 
 func readPolicy(op *openapi3.Operation, defaultLimit int64) (*operationPolicy, error) {
-	p := &operationPolicy{operationID: op.OperationID, bodyLimit: defaultLimit}
+	validated := *op
+	validated.Security = &openapi3.SecurityRequirements{}
+	p := &operationPolicy{operationID: op.OperationID, bodyLimit: defaultLimit, validated: &validated}
 	if _, ok := op.Extensions[extBodyLimit]; ok {
 		limit, err := intExtension(op.Extensions, extBodyLimit)
 		if err != nil || limit <= 0 {

@@ -72,6 +72,8 @@ func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordReque
 		return api.ChangePassword429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	case p.status == http.StatusBadRequest:
 		return api.ChangePassword400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
+	case p.status == http.StatusConflict:
+		return api.ChangePassword409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
 	}
 	return nil, err
 }
@@ -81,7 +83,11 @@ func (s *Server) ChangeEmail(ctx context.Context, req api.ChangeEmailRequestObje
 	if err != nil {
 		return nil, err
 	}
-	user, err := s.auth.ChangeEmail(ctx, id, req.Body.Email, req.Body.Password)
+	client, err := passwordCheckClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	user, err := s.auth.ChangeEmail(ctx, id, client, req.Body.Email, req.Body.Password)
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.ChangeEmail200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
@@ -91,6 +97,8 @@ func (s *Server) ChangeEmail(ctx context.Context, req api.ChangeEmailRequestObje
 		return api.ChangeEmail400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
 	case p.status == http.StatusConflict:
 		return api.ChangeEmail409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+	case p.status == http.StatusTooManyRequests:
+		return api.ChangeEmail429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	}
 	return nil, err
 }
@@ -100,7 +108,11 @@ func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (a
 	if err != nil {
 		return nil, err
 	}
-	err = s.auth.DeleteAccount(ctx, id, req.Body.Password)
+	client, err := passwordCheckClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.auth.DeleteAccount(ctx, id, client, req.Body.Password)
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.DeleteMe204Response{}, nil
@@ -108,6 +120,8 @@ func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (a
 		return api.DeleteMe403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	case p.status == http.StatusConflict:
 		return api.DeleteMe409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+	case p.status == http.StatusTooManyRequests:
+		return api.DeleteMe429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	}
 	return nil, err
 }

@@ -60,8 +60,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, r, problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
-				message: "The body is not valid JSON.", cause: err})
+			writeProblem(w, r, undecodableBody(r, err))
 		},
 		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, problemFor(err))
@@ -76,21 +75,27 @@ func NewHandler(d Deps) (http.Handler, error) {
 	})
 	var apiChain http.Handler = apiHandler
 	apiChain = withValidation(apiChain)
+	apiChain = withBodyLimit(apiChain)
 	apiChain = withAuthentication(d.Auth)(apiChain)
 	apiChain = srv.withRateLimit(apiChain)
-	apiChain = withBodyLimit(apiChain)
 	apiChain = clients.withClient(apiChain)
 	apiChain = policies.withRoute(apiChain)
 	apiChain = withoutTrailingSlash(apiChain)
 
+	pages := http.NewServeMux()
+	mountDocs(pages, spec, specJSON)
+	adminui.Mount(pages)
+	pagesHandler := withJSONErrors(pages)
 	root := http.NewServeMux()
-	mountDocs(root, spec, specJSON)
-	adminui.Mount(root)
+	for _, prefix := range pagePrefixes {
+		root.Handle(prefix, pagesHandler)
+	}
 	root.Handle("/", apiChain)
 
 	var h http.Handler = root
 	h = withCORS(d.CORSOrigins)(h)
 	h = withSecurityHeaders(h)
+	h = withChunkedClose(h)
 	h = withRecovery(h)
 	h = withAccessLog(h)
 	h = withRequestID(h)

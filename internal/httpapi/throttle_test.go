@@ -155,10 +155,18 @@ func TestPerIPRateLimit(t *testing.T) {
 		time.Sleep(time.Duration(61-secondInMinute) * time.Second)
 	}
 	ip := "192.0.2.50"
+	limited := []struct{ method, path string }{{http.MethodPost, "/api/login"}, {http.MethodPost, "/api/register"},
+		{http.MethodPost, "/api/refresh"}, {http.MethodPost, "/api/me/password"}, {http.MethodPut, "/api/me/email"},
+		{http.MethodDelete, "/api/me"}}
 	for i := range apitest.DefaultRateLimitPerIP {
-		path := []string{"/api/login", "/api/register", "/api/refresh", "/api/me/password"}[i%4]
-		if r := env.JSON(http.MethodPost, path, `{}`, "X-Forwarded-For", ip); r.Status == http.StatusTooManyRequests {
+		op := limited[i%len(limited)]
+		if r := env.JSON(op.method, op.path, `{}`, "X-Forwarded-For", ip); r.Status == http.StatusTooManyRequests {
 			t.Fatalf("request %d limited early", i+1)
+		}
+	}
+	for _, op := range limited {
+		if r := env.JSON(op.method, op.path, `{}`, "X-Forwarded-For", ip); r.Status != http.StatusTooManyRequests {
+			t.Errorf("%s %s over the limit: %d, want 429", op.method, op.path, r.Status)
 		}
 	}
 	r := env.JSON(http.MethodPost, "/api/login", `{"email":"a@example.com","password":"x"}`, "X-Forwarded-For", ip)
@@ -176,23 +184,77 @@ func TestPerIPRateLimit(t *testing.T) {
 	}
 }
 
-func TestWrongCurrentPasswordCountsAsFailedLogin(t *testing.T) {
+// An IPv6 client is its /64: taking a new address from it for every request does not escape the limit.
+func TestPerIPRateLimitCountsIPv6By64(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t, withProductionThrottling(false))
-	session := env.Register("changer@example.com")
-	auth := []string{"Authorization", "Bearer " + session.AccessToken}
-	for i := range 5 {
-		r := env.JSON(http.MethodPost, "/api/me/password", `{"current_password":"wrong password!","new_password":"a fresh passphrase"}`, auth...)
-		if r.Status != http.StatusForbidden {
-			t.Fatalf("wrong current password %d: %d %s", i+1, r.Status, r.Body)
+	env := apitest.New(t, withProductionThrottling(true))
+	var secondInMinute float64
+	if err := env.DB.QueryRow(context.Background(), "SELECT extract(second FROM now())").Scan(&secondInMinute); err != nil {
+		t.Fatal(err)
+	}
+	if secondInMinute > 50 {
+		time.Sleep(time.Duration(61-secondInMinute) * time.Second)
+	}
+	for i := range apitest.DefaultRateLimitPerIP {
+		ip := "2001:db8:77:1:" + strconv.FormatInt(int64(i+1), 16) + "::1"
+		if r := env.JSON(http.MethodPost, "/api/login", `{}`, "X-Forwarded-For", ip); r.Status == http.StatusTooManyRequests {
+			t.Fatalf("request %d limited early", i+1)
 		}
 	}
-	r := env.JSON(http.MethodPost, "/api/me/password", `{"current_password":"`+apitest.Password+`","new_password":"a fresh passphrase"}`, auth...)
-	if r.Status != http.StatusTooManyRequests {
-		t.Errorf("password change after 5 wrong ones: %d %s, want 429", r.Status, r.Body)
+	if r := env.JSON(http.MethodPost, "/api/login", `{}`, "X-Forwarded-For", "2001:db8:77:1:ffff:ffff:ffff:ffff"); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("a new address in the same /64: %d, want 429", r.Status)
 	}
-	if r := login(env, "changer@example.com", apitest.Password, ""); r.Status != http.StatusTooManyRequests {
-		t.Errorf("login after 5 wrong current passwords: %d, want 429", r.Status)
+	if r := env.JSON(http.MethodPost, "/api/login", `{}`, "X-Forwarded-For", "2001:db8:77:2::1"); r.Status == http.StatusTooManyRequests {
+		t.Error("the next /64 was limited")
+	}
+}
+
+// Every operation that verifies a password shares the login throttle: a wrong password there counts as a
+// failed login of the account from that client, and after login_max_failures the operation and login are
+// both 429, even with the right password.
+func TestEveryPasswordCheckSharesTheLoginThrottle(t *testing.T) {
+	t.Parallel()
+	checks := []struct {
+		name, method, path, wrong, right string
+	}{
+		{"password change", http.MethodPost, "/api/me/password",
+			`{"current_password":"wrong password!","new_password":"a fresh passphrase"}`,
+			`{"current_password":"` + apitest.Password + `","new_password":"a fresh passphrase"}`},
+		{"email change", http.MethodPut, "/api/me/email",
+			`{"email":"elsewhere@example.com","password":"wrong password!"}`,
+			`{"email":"elsewhere@example.com","password":"` + apitest.Password + `"}`},
+		{"account deletion", http.MethodDelete, "/api/me",
+			`{"password":"wrong password!"}`,
+			`{"password":"` + apitest.Password + `"}`},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			env := apitest.New(t, withProductionThrottling(true))
+			email := apitest.UniqueEmail("oracle")
+			session := env.Register(email)
+			headers := []string{"Authorization", "Bearer " + session.AccessToken, "X-Forwarded-For", "203.0.113.77"}
+			for i := range 5 {
+				if r := env.JSON(c.method, c.path, c.wrong, headers...); r.Status != http.StatusForbidden ||
+					r.Error(t).Error != api.ErrorCodeInvalidCredentials {
+					t.Fatalf("wrong password %d: %d %s, want 403 invalid_credentials", i+1, r.Status, r.Body)
+				}
+			}
+			r := env.JSON(c.method, c.path, c.right, headers...)
+			if r.Status != http.StatusTooManyRequests || r.Error(t).Error != api.ErrorCodeRateLimited {
+				t.Fatalf("right password after 5 wrong ones: %d %s, want 429", r.Status, r.Body)
+			}
+			if s := retryAfter(t, r); s < 25 || s > 30 {
+				t.Errorf("Retry-After %d, want about 30", s)
+			}
+			if r := login(env, email, apitest.Password, "203.0.113.77"); r.Status != http.StatusTooManyRequests {
+				t.Errorf("login from the same client: %d, want 429", r.Status)
+			}
+			// The lock is the pair's: from another client the account works.
+			if r := login(env, email, apitest.Password, "198.51.100.77"); r.Status != http.StatusOK {
+				t.Errorf("login from another client: %d %s", r.Status, r.Body)
+			}
+		})
 	}
 }
 

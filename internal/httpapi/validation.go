@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -21,19 +24,16 @@ func init() {
 	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
 }
 
-// errMissingBearer is the security failure of a request that reached the validator unauthenticated,
-// which withAuthentication prevents.
+// errMissingBearer is the failure of a request without an Authorization header.
 var errMissingBearer = errors.New("missing bearer token")
 
 // validationOptions make kin-openapi report every problem of a request at once, without schema dumps.
-// Authentication already happened in withAuthentication; the validator only confirms it did.
+// The validator sees operations without their security requirements (operationPolicy.validated):
+// withAuthentication enforced them before the body. Should one ever reach it, it fails closed.
 var validationOptions = &openapi3filter.Options{
 	MultiError: true,
-	AuthenticationFunc: func(ctx context.Context, _ *openapi3filter.AuthenticationInput) error {
-		if _, err := caller(ctx); err != nil {
-			return errMissingBearer
-		}
-		return nil
+	AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error {
+		return errors.New("the validator does not authenticate; withAuthentication does")
 	},
 	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 }
@@ -43,11 +43,13 @@ var validationOptions = &openapi3filter.Options{
 func withValidation(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m := routeFrom(r.Context())
+		route := *m.route
+		route.Operation = m.policy.validated
 		err := openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
 			Request:     r,
 			PathParams:  m.params,
 			QueryParams: r.URL.Query(),
-			Route:       m.route,
+			Route:       &route,
 			Options:     validationOptions,
 		})
 		if err != nil {
@@ -121,24 +123,65 @@ func bodyProblem(reqErr *openapi3filter.RequestError) (problem, bool) {
 	case errors.As(reqErr.Err, &tooLarge):
 		return problem{status: http.StatusRequestEntityTooLarge, code: api.ErrorCodePayloadTooLarge,
 			message: fmt.Sprintf("The body is larger than %d bytes.", tooLarge.Limit)}, true
+	case reqErr.Reason == "reading failed":
+		// bad chunk sizes, over-long chunk extensions, a connection cut mid-body
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
+			message: "The body could not be read: its framing is invalid.", fields: map[string]string{"body": "could not be read"},
+			cause: reqErr}, true
 	case reqErr.RequestBody != nil && reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
 		return problem{status: http.StatusUnsupportedMediaType, code: api.ErrorCodeUnsupportedMediaType,
 			message: "The body has the wrong media type for this operation."}, true
-	case reqErr.Parameter == nil && errors.As(reqErr.Err, &parseErr):
-		reason := parseErr.Reason
-		if reason == "" {
-			reason = "invalid JSON"
-		}
-		return problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
-			message: "The body is not valid JSON.", fields: map[string]string{"body": reason}, cause: reqErr}, true
-	case reqErr.RequestBody != nil && reqErr.Reason == "failed to decode request body":
-		return problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson,
-			message: "The body is not valid JSON.", cause: reqErr}, true
+	case reqErr.Parameter == nil && errors.As(reqErr.Err, &parseErr),
+		reqErr.RequestBody != nil && reqErr.Reason == "failed to decode request body":
+		return undecodableBody(reqErr.Input.Request, reqErr), true
 	case reqErr.RequestBody != nil && errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
 		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
 			message: "A JSON body is required.", fields: map[string]string{"body": "is required"}}, true
 	}
 	return problem{}, false
+}
+
+// undecodableBody answers a body that could not be decoded, by the validator or by a strict handler. Valid
+// JSON with a value of the wrong type (120.0 for an integer) is validation_error naming the field; text
+// that is not JSON is malformed_json; a multipart body that cannot be parsed is validation_error.
+func undecodableBody(r *http.Request, err error) problem {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError, message: "The request has invalid fields.",
+			fields: map[string]string{field: "must be a " + jsonTypeName(typeErr.Type.Kind())}, cause: err}
+	}
+	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mediaType, "multipart/") {
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError, message: "The multipart body is malformed.",
+			fields: map[string]string{"body": "is not valid multipart/form-data"}, cause: err}
+	}
+	reason := "invalid JSON"
+	var parseErr *openapi3filter.ParseError
+	if errors.As(err, &parseErr) && parseErr.Reason != "" {
+		reason = parseErr.Reason
+	}
+	return problem{status: http.StatusBadRequest, code: api.ErrorCodeMalformedJson, message: "The body is not valid JSON.",
+		fields: map[string]string{"body": reason}, cause: err}
+}
+
+func jsonTypeName(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "whole number written without a fraction or exponent"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	}
+	return "value of the documented type"
 }
 
 var unsupportedProperty = regexp.MustCompile(`^property "(.*)" is unsupported$`)

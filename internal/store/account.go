@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/authd/authd/gen/db"
 	"github.com/authd/authd/internal/auth"
@@ -43,18 +45,25 @@ func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID)
 }
 
 // ChangePassword implements auth.AccountStore.
-func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, hash string, keep uuid.UUID) error {
+func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string, keep uuid.UUID) error {
 	return wrap("change password", s.InTx(ctx, func(q *db.Queries) error {
-		if err := q.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: userID, PasswordHash: hash}); err != nil {
+		n, err := q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash})
+		if err != nil {
 			return err
+		}
+		if n == 0 {
+			return auth.ErrConflict
 		}
 		return q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep})
 	}))
 }
 
-// SetEmail changes a user's email; a taken one is ErrEmailTaken.
-func (s *Store) SetEmail(ctx context.Context, userID uuid.UUID, email string) (auth.User, error) {
-	u, err := s.q.SetEmail(ctx, db.SetEmailParams{ID: userID, Email: email})
+// SetEmail implements auth.AccountStore; a taken email is ErrEmailTaken.
+func (s *Store) SetEmail(ctx context.Context, c auth.EmailChange) (auth.User, error) {
+	u, err := s.q.SetEmail(ctx, db.SetEmailParams{ID: c.UserID, OldEmail: c.OldEmail, VerifiedHash: c.VerifiedHash, Email: c.NewEmail})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.User{}, auth.ErrConflict
+	}
 	if err != nil {
 		return auth.User{}, wrap("set email", err)
 	}

@@ -92,17 +92,19 @@ func guardLastAdmin(ctx context.Context, q *db.Queries, id uuid.UUID) error {
 	return nil
 }
 
-// DeleteUser implements auth.AdminStore; sessions and refresh tokens go with the user.
-func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID) error {
+// DeleteUser implements auth.AccountsStore; sessions and refresh tokens go with the user.
+func (s *Store) DeleteUser(ctx context.Context, id uuid.UUID, verifiedHash string) error {
 	return wrap("delete user", s.InTx(ctx, func(q *db.Queries) error {
 		if err := guardLastAdmin(ctx, q, id); err != nil {
 			return err
 		}
-		n, err := q.DeleteUser(ctx, id)
-		if err != nil {
+		n, err := q.DeleteUser(ctx, db.DeleteUserParams{ID: id, VerifiedHash: verifiedHash})
+		switch {
+		case err != nil:
 			return err
-		}
-		if n == 0 {
+		case n == 0 && verifiedHash != "":
+			return auth.ErrConflict
+		case n == 0:
 			return auth.ErrNotFound
 		}
 		return nil

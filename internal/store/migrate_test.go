@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io/fs"
+	"strings"
 	"sync"
 	"testing"
 
@@ -55,8 +57,9 @@ func TestConcurrentMigrationsAreSafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if applied != len(files) || distinct != len(files) {
-		t.Errorf("migration rows = %d (%d distinct), want each of the %d migrations applied once", applied, distinct, len(files))
+	const goMigrations = 1 // normalize_emails.go
+	if want := len(files) + goMigrations; applied != want || distinct != want {
+		t.Errorf("migration rows = %d (%d distinct), want each of the %d migrations applied once", applied, distinct, want)
 	}
 }
 
@@ -101,5 +104,72 @@ func TestAvatarMigrationKeepsFileNames(t *testing.T) {
 	if err := sqlDB.QueryRowContext(ctx, "SELECT avatar_url FROM users WHERE email = 'a@example.com'").Scan(&a); err != nil ||
 		a.String != "/media/avatars/0123456789abcdef0123456789abcdef.png" {
 		t.Fatalf("after rolling 00004 back: %v %v", a, err)
+	}
+}
+
+// Migration 5 rewrites emails into their normalised form, and refuses (listing them) accounts whose
+// emails become one address, rather than merging them.
+func TestEmailNormalisationMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.EmptyURL(t)
+	m, err := store.NewMigrator(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.UpTo(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for id, email := range map[string]string{
+		"00000000-0000-4000-8000-000000000001": "jos\u00e9@example.com",
+		"00000000-0000-4000-8000-000000000002": "jose\u0301@example.com",
+		"00000000-0000-4000-8000-000000000003": "ada@b\u00fccher.example",
+		"00000000-0000-4000-8000-000000000004": "ada@xn--bcher-kva.example",
+		"00000000-0000-4000-8000-000000000005": "grace@b\u00fccher.example",
+		"00000000-0000-4000-8000-000000000006": "plain@example.com",
+	} {
+		if _, err := conn.Exec(ctx, "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')", id, email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = m.Up(ctx, discard{})
+	var collision *store.EmailCollisionError
+	if !errors.As(err, &collision) || len(collision.Groups) != 2 {
+		t.Fatalf("migrate up with collisions: %v", err)
+	}
+	for _, id := range []string{"0001", "0002", "0003", "0004"} {
+		if !strings.Contains(err.Error(), "00000000-0000-4000-8000-00000000"+id) {
+			t.Errorf("the error does not list account ...%s:\n%v", id, err)
+		}
+	}
+	// Nothing changed, and nothing was merged.
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM users WHERE email = $1", "grace@b\u00fccher.example").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("a failed migration changed rows: %d %v", n, err)
+	}
+	// The operator resolves the collisions; the migration then normalises every email.
+	if _, err := conn.Exec(ctx, "DELETE FROM users WHERE id IN ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000004')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Up(ctx, discard{}); err != nil {
+		t.Fatalf("migrate up after resolving: %v", err)
+	}
+	want := map[string]string{
+		"00000000-0000-4000-8000-000000000001": "jos\u00e9@example.com",
+		"00000000-0000-4000-8000-000000000003": "ada@xn--bcher-kva.example",
+		"00000000-0000-4000-8000-000000000005": "grace@xn--bcher-kva.example",
+		"00000000-0000-4000-8000-000000000006": "plain@example.com",
+	}
+	for id, email := range want {
+		var got string
+		if err := conn.QueryRow(ctx, "SELECT email FROM users WHERE id = $1", id).Scan(&got); err != nil || got != email {
+			t.Errorf("%s: %q %v, want %q", id, got, err, email)
+		}
 	}
 }

@@ -133,7 +133,7 @@ func translate(err error) error {
 
 func isDomain(err error) bool {
 	for _, target := range []error{auth.ErrNotFound, auth.ErrEmailTaken, auth.ErrUsernameTaken, auth.ErrInvalidToken,
-		auth.ErrTokenReused, auth.ErrUnavailable, auth.ErrForbidden, auth.ErrLastAdmin} {
+		auth.ErrTokenReused, auth.ErrUnavailable, auth.ErrForbidden, auth.ErrLastAdmin, auth.ErrConflict} {
 		if errors.Is(err, target) {
 			return true
 		}

@@ -64,11 +64,12 @@ func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
 	return toUser(row), nil
 }
 
-// RecordLogin sets last_login_at and, when newPasswordHash is not empty, replaces the password hash.
-func (s *Store) RecordLogin(ctx context.Context, userID uuid.UUID, newPasswordHash string) error {
+// RecordLogin sets last_login_at and, when newHash is not empty, replaces the password hash, provided it is
+// still verifiedHash: a password changed meanwhile is never overwritten by a rehash of the old one.
+func (s *Store) RecordLogin(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error {
 	return wrap("record login", s.InTx(ctx, func(q *db.Queries) error {
-		if newPasswordHash != "" {
-			if err := q.SetPasswordHash(ctx, db.SetPasswordHashParams{ID: userID, PasswordHash: newPasswordHash}); err != nil {
+		if newHash != "" {
+			if _, err := q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash}); err != nil {
 				return err
 			}
 		}
