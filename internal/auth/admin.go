@@ -103,10 +103,10 @@ func (a *Admin) UpdateSettings(ctx context.Context, actor User, changes Settings
 	return a.settings.Get(), nil
 }
 
-// SettingsHistory returns changes newest first; cursor is the previous page's next cursor.
-func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor string) ([]SettingChange, string, error) {
+// SettingsHistory returns changes newest first; cursor is the previous page's next cursor, if any.
+func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor *string) ([]SettingChange, string, error) {
 	var before int64
-	if cursor != "" {
+	if cursor := deref(cursor); cursor != "" {
 		parts, err := decodeCursor(cursor, 1)
 		if err != nil {
 			return nil, "", err
@@ -127,13 +127,14 @@ func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor string) (
 	return changes, next, nil
 }
 
-// ListUsers pages through users newest first, optionally matching part of the email or username.
-func (a *Admin) ListUsers(ctx context.Context, search string, limit int, cursor string) (UserPage, error) {
-	after, err := decodeUserCursor(cursor)
+// ListUsers pages through users newest first, optionally matching part of the email or username; cursor
+// is the previous page's next cursor, if any.
+func (a *Admin) ListUsers(ctx context.Context, search *string, limit int, cursor *string) (UserPage, error) {
+	after, err := decodeUserCursor(deref(cursor))
 	if err != nil {
 		return UserPage{}, err
 	}
-	users, err := a.store.ListUsers(ctx, strings.ToLower(strings.TrimSpace(search)), limit+1, after)
+	users, err := a.store.ListUsers(ctx, strings.ToLower(strings.TrimSpace(deref(search))), limit+1, after)
 	if err != nil {
 		return UserPage{}, err
 	}

@@ -43,7 +43,7 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 }
 
 func (s *Server) GetSettingsHistory(ctx context.Context, req api.GetSettingsHistoryRequestObject) (api.GetSettingsHistoryResponseObject, error) {
-	changes, next, err := s.admin.SettingsHistory(ctx, pageSize(req.Params.Limit), deref(req.Params.Cursor))
+	changes, next, err := s.admin.SettingsHistory(ctx, pageSize(req.Params.Limit), req.Params.Cursor)
 	if err != nil {
 		if p := problemFor(err); p.status == http.StatusBadRequest {
 			return api.GetSettingsHistory400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
@@ -63,7 +63,7 @@ func (s *Server) GetSettingsHistory(ctx context.Context, req api.GetSettingsHist
 }
 
 func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
-	page, err := s.admin.ListUsers(ctx, deref(req.Params.Search), pageSize(req.Params.Limit), deref(req.Params.Cursor))
+	page, err := s.admin.ListUsers(ctx, req.Params.Search, pageSize(req.Params.Limit), req.Params.Cursor)
 	if err != nil {
 		if p := problemFor(err); p.status == http.StatusBadRequest {
 			return api.ListUsers400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil

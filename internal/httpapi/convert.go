@@ -59,14 +59,6 @@ func pageSize(limit *api.Limit) int {
 	return int(*limit)
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
 func toAPISettings(s auth.Settings) api.Settings {
 	return api.Settings{
 		AccessTokenTtlSeconds:  s[auth.SettingAccessTokenTTL],

@@ -120,17 +120,13 @@ func withRecovery(next http.Handler) http.Handler {
 	})
 }
 
-// withSecurityHeaders sets the headers every response carries. API responses are never cached: they
-// hold tokens and personal data.
+// withSecurityHeaders sets the headers every response carries.
 func withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			h.Set("Cache-Control", "no-store")
-		}
 		next.ServeHTTP(w, r)
 	})
 }

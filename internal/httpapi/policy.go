@@ -149,9 +149,12 @@ func routeFrom(ctx context.Context) *matchedRoute {
 }
 
 // withRoute finds the operation of every API request once; the middleware after it reads its policies
-// and the validator its route. An unknown path is 404 and a known path with another method 405.
+// and the validator its route. An unknown path is 404 and a known path with another method 405. API
+// answers are never cached, as they hold tokens and personal data; an operation that may be cached (an
+// avatar) says so itself.
 func (t *policyTable) withRoute(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		route, params, err := t.router.FindRoute(r)
 		if err != nil {
 			p, ok := routingProblem(err)
