@@ -138,6 +138,111 @@ func (e HealthStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for JWKCrv.
+const (
+	Ed25519 JWKCrv = "Ed25519"
+	P256    JWKCrv = "P-256"
+)
+
+// Valid indicates whether the value is a known member of the JWKCrv enum.
+func (e JWKCrv) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	case P256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKKty.
+const (
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+	RSA JWKKty = "RSA"
+)
+
+// Valid indicates whether the value is a known member of the JWKKty enum.
+func (e JWKKty) Valid() bool {
+	switch e {
+	case EC:
+		return true
+	case OKP:
+		return true
+	case RSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKUse.
+const (
+	Sig JWKUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JWKUse enum.
+func (e JWKUse) Valid() bool {
+	switch e {
+	case Sig:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SigningAlg.
+const (
+	ES256 SigningAlg = "ES256"
+	EdDSA SigningAlg = "EdDSA"
+	HS256 SigningAlg = "HS256"
+	RS256 SigningAlg = "RS256"
+)
+
+// Valid indicates whether the value is a known member of the SigningAlg enum.
+func (e SigningAlg) Valid() bool {
+	switch e {
+	case ES256:
+		return true
+	case EdDSA:
+		return true
+	case HS256:
+		return true
+	case RS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SigningKeyState.
+const (
+	Current  SigningKeyState = "current"
+	Next     SigningKeyState = "next"
+	Previous SigningKeyState = "previous"
+	Retired  SigningKeyState = "retired"
+	Revoked  SigningKeyState = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the SigningKeyState enum.
+func (e SigningKeyState) Valid() bool {
+	switch e {
+	case Current:
+		return true
+	case Next:
+		return true
+	case Previous:
+		return true
+	case Retired:
+		return true
+	case Revoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SuccessResponseSuccess.
 const (
 	True SuccessResponseSuccess = true
@@ -286,6 +391,49 @@ type HealthStatus struct {
 // HealthStatusStatus defines model for HealthStatus.Status.
 type HealthStatusStatus string
 
+// JWK A public key (RFC 7517); never a private member.
+type JWK struct {
+	// Alg The JWS algorithm of access tokens (AUTHD_JWT_ALG).
+	Alg SigningAlg `json:"alg"`
+	Crv *JWKCrv    `json:"crv,omitempty"`
+	E   *string    `json:"e,omitempty"`
+
+	// Kid The key's RFC 7638 thumbprint.
+	Kid string  `json:"kid"`
+	Kty JWKKty  `json:"kty"`
+	N   *string `json:"n,omitempty"`
+	Use JWKUse  `json:"use"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// JWKCrv defines model for JWK.Crv.
+type JWKCrv string
+
+// JWKKty defines model for JWK.Kty.
+type JWKKty string
+
+// JWKUse defines model for JWK.Use.
+type JWKUse string
+
+// JWKSet defines model for JWKSet.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
+// KeyPublishAheadSeconds How long a new signing key is published in the key set before it signs, so that resource servers'
+// caches have it first.
+type KeyPublishAheadSeconds = int64
+
+// KeyRotation defines model for KeyRotation.
+type KeyRotation struct {
+	// Now Sign with the new key at once instead of after the publish-ahead time.
+	Now *bool `json:"now,omitempty"`
+}
+
+// KeyRotationDays Days between automatic signing-key rotations; 0 rotates only when asked.
+type KeyRotationDays = int64
+
 // LanguageCode A BCP 47 language tag, such as `en` or `pt-BR`.
 //
 // Example: pt-BR
@@ -388,6 +536,19 @@ type RegisterRequest struct {
 	Username *Username `json:"username,omitempty"`
 }
 
+// ServerMetadata RFC 8414 metadata. `access_token_signing_alg_values_supported` is authd's own member (RFC 8414
+// section 2 allows more): the algorithms of its access tokens. `response_types_supported` is empty:
+// authd has no authorization endpoint.
+type ServerMetadata struct {
+	AccessTokenSigningAlgValuesSupported []SigningAlg `json:"access_token_signing_alg_values_supported"`
+	Issuer                               string       `json:"issuer"`
+
+	// JwksUri Absent with HS256, which publishes no keys.
+	JwksUri                *string  `json:"jwks_uri,omitempty"`
+	ResponseTypesSupported []string `json:"response_types_supported"`
+	ServiceDocumentation   *string  `json:"service_documentation,omitempty"`
+}
+
 // Session defines model for Session.
 type Session struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -424,6 +585,13 @@ type Settings struct {
 	// AccessTokenTtlSeconds Lifetime of access tokens issued from now on, in seconds.
 	AccessTokenTtlSeconds AccessTokenTTLSeconds `json:"access_token_ttl_seconds"`
 
+	// KeyPublishAheadSeconds How long a new signing key is published in the key set before it signs, so that resource servers'
+	// caches have it first.
+	KeyPublishAheadSeconds KeyPublishAheadSeconds `json:"key_publish_ahead_seconds"`
+
+	// KeyRotationDays Days between automatic signing-key rotations; 0 rotates only when asked.
+	KeyRotationDays KeyRotationDays `json:"key_rotation_days"`
+
 	// LoginMaxFailures Consecutive failed logins for one account from one IP before further attempts get 429; the delay
 	// starts at 30 s and doubles with each further failure, up to 15 minutes.
 	LoginMaxFailures LoginMaxFailures `json:"login_max_failures"`
@@ -446,6 +614,13 @@ type SettingsUpdate struct {
 	// AccessTokenTtlSeconds Lifetime of access tokens issued from now on, in seconds.
 	AccessTokenTtlSeconds *AccessTokenTTLSeconds `json:"access_token_ttl_seconds,omitempty"`
 
+	// KeyPublishAheadSeconds How long a new signing key is published in the key set before it signs, so that resource servers'
+	// caches have it first.
+	KeyPublishAheadSeconds *KeyPublishAheadSeconds `json:"key_publish_ahead_seconds,omitempty"`
+
+	// KeyRotationDays Days between automatic signing-key rotations; 0 rotates only when asked.
+	KeyRotationDays *KeyRotationDays `json:"key_rotation_days,omitempty"`
+
 	// LoginMaxFailures Consecutive failed logins for one account from one IP before further attempts get 429; the delay
 	// starts at 30 s and doubles with each further failure, up to 15 minutes.
 	LoginMaxFailures *LoginMaxFailures `json:"login_max_failures,omitempty"`
@@ -456,6 +631,39 @@ type SettingsUpdate struct {
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds *RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds,omitempty"`
 }
+
+// SigningAlg The JWS algorithm of access tokens (AUTHD_JWT_ALG).
+type SigningAlg string
+
+// SigningKey defines model for SigningKey.
+type SigningKey struct {
+	ActivatedAt nullable.Nullable[time.Time] `json:"activated_at"`
+
+	// Alg The JWS algorithm of access tokens (AUTHD_JWT_ALG).
+	Alg           SigningAlg                   `json:"alg"`
+	CreatedAt     time.Time                    `json:"created_at"`
+	DeactivatedAt nullable.Nullable[time.Time] `json:"deactivated_at"`
+	Kid           string                       `json:"kid"`
+
+	// RetireAt When a previous key stops verifying.
+	RetireAt  nullable.Nullable[time.Time] `json:"retire_at"`
+	RetiredAt nullable.Nullable[time.Time] `json:"retired_at"`
+
+	// State `next`: published, will sign; `current`: signs; `previous`: no longer signs, verifies until its
+	// tokens have expired; `retired`: no longer verifies; `revoked`: withdrawn at once.
+	State SigningKeyState `json:"state"`
+}
+
+// SigningKeyList defines model for SigningKeyList.
+type SigningKeyList struct {
+	// Alg The JWS algorithm of access tokens (AUTHD_JWT_ALG).
+	Alg  SigningAlg   `json:"alg"`
+	Keys []SigningKey `json:"keys"`
+}
+
+// SigningKeyState `next`: published, will sign; `current`: signs; `previous`: no longer signs, verifies until its
+// tokens have expired; `retired`: no longer verifies; `revoked`: withdrawn at once.
+type SigningKeyState string
 
 // SuccessResponse defines model for SuccessResponse.
 type SuccessResponse struct {
@@ -552,6 +760,11 @@ type UnsupportedMediaType = ErrorResponse
 // UserUpdated defines model for UserUpdated.
 type UserUpdated = User
 
+// GetJwksParams defines parameters for GetJwks.
+type GetJwksParams struct {
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // GetSettingsHistoryParams defines parameters for GetSettingsHistory.
 type GetSettingsHistoryParams struct {
 	// Limit Page size.
@@ -577,6 +790,9 @@ type PutAvatarMultipartBody struct {
 	// Avatar The image file, at most 5 MiB (larger is 413).
 	Avatar openapi_types.File `json:"avatar"`
 }
+
+// RotateSigningKeysJSONRequestBody defines body for RotateSigningKeys for application/json ContentType.
+type RotateSigningKeysJSONRequestBody = KeyRotation
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsUpdate
@@ -687,6 +903,60 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// GetJwks The public keys that verify authd's access tokens (RFC 7517).
+	//
+	// The keys that are about to sign (published ahead of use), the one that signs, and the ones whose
+	// tokens may still be valid. Select a key by the token's `kid`; accept only the token's `alg` that
+	// the key names. 404 when authd signs with HS256 (a shared secret, nothing to publish).
+	//
+	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+	GetJwks(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAuthorizationServerMetadata Authorization server metadata (RFC 8414).
+	//
+	// Only what authd really serves: its issuer, where its keys are, and the algorithms its access
+	// tokens are signed with. authd is not an OAuth 2.0 token endpoint nor an OpenID provider.
+	//
+	// Corresponds with GET /.well-known/oauth-authorization-server (the `GetAuthorizationServerMetadata` operationId).
+	GetAuthorizationServerMetadata(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenidConfiguration The same metadata, where OpenID Connect libraries look for it.
+	//
+	// The document of /.well-known/oauth-authorization-server, for libraries that discover keys this way.
+	// authd issues no ID tokens: it is not an OpenID provider.
+	//
+	// Corresponds with GET /.well-known/openid-configuration (the `GetOpenidConfiguration` operationId).
+	GetOpenidConfiguration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSigningKeys The access-token signing keys, newest first.
+	//
+	// Kids, algorithms, states and times; never a private part.
+	//
+	// Corresponds with GET /api/admin/keys (the `ListSigningKeys` operationId).
+	ListSigningKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateSigningKeysWithBody Rotate the signing key.
+	//
+	// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+	// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+	// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+	RotateSigningKeysWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateSigningKeys Rotate the signing key.
+	//
+	// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+	// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+	// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+	RotateSigningKeys(ctx context.Context, body RotateSigningKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSettings The runtime settings in force.
 	//
@@ -1013,6 +1283,120 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetJwks The public keys that verify authd's access tokens (RFC 7517).
+//
+// The keys that are about to sign (published ahead of use), the one that signs, and the ones whose
+// tokens may still be valid. Select a key by the token's `kid`; accept only the token's `alg` that
+// the key names. 404 when authd signs with HS256 (a shared secret, nothing to publish).
+//
+// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+func (c *Client) GetJwks(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetJwksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAuthorizationServerMetadata Authorization server metadata (RFC 8414).
+//
+// Only what authd really serves: its issuer, where its keys are, and the algorithms its access
+// tokens are signed with. authd is not an OAuth 2.0 token endpoint nor an OpenID provider.
+//
+// Corresponds with GET /.well-known/oauth-authorization-server (the `GetAuthorizationServerMetadata` operationId).
+func (c *Client) GetAuthorizationServerMetadata(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAuthorizationServerMetadataRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenidConfiguration The same metadata, where OpenID Connect libraries look for it.
+//
+// The document of /.well-known/oauth-authorization-server, for libraries that discover keys this way.
+// authd issues no ID tokens: it is not an OpenID provider.
+//
+// Corresponds with GET /.well-known/openid-configuration (the `GetOpenidConfiguration` operationId).
+func (c *Client) GetOpenidConfiguration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenidConfigurationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSigningKeys The access-token signing keys, newest first.
+//
+// Kids, algorithms, states and times; never a private part.
+//
+// Corresponds with GET /api/admin/keys (the `ListSigningKeys` operationId).
+func (c *Client) ListSigningKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSigningKeysRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateSigningKeysWithBody Rotate the signing key.
+//
+// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+func (c *Client) RotateSigningKeysWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateSigningKeysRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateSigningKeys Rotate the signing key.
+//
+// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+func (c *Client) RotateSigningKeys(ctx context.Context, body RotateSigningKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateSigningKeysRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetSettings The runtime settings in force.
@@ -1709,6 +2093,169 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetJwksRequest constructs an http.Request for the GetJwks method
+func NewGetJwksRequest(server string, params *GetJwksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/.well-known/jwks.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAuthorizationServerMetadataRequest constructs an http.Request for the GetAuthorizationServerMetadata method
+func NewGetAuthorizationServerMetadataRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/.well-known/oauth-authorization-server")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenidConfigurationRequest constructs an http.Request for the GetOpenidConfiguration method
+func NewGetOpenidConfigurationRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/.well-known/openid-configuration")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListSigningKeysRequest constructs an http.Request for the ListSigningKeys method
+func NewListSigningKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRotateSigningKeysRequest calls the generic RotateSigningKeys builder with application/json body
+func NewRotateSigningKeysRequest(server string, body RotateSigningKeysJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateSigningKeysRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRotateSigningKeysRequestWithBody constructs an http.Request for the RotateSigningKeys method, with any body, and a specified content type
+func NewRotateSigningKeysRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/keys/rotate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 // NewGetSettingsRequest constructs an http.Request for the GetSettings method
@@ -2734,6 +3281,68 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetJwksWithResponse The public keys that verify authd's access tokens (RFC 7517).
+	//
+	// The keys that are about to sign (published ahead of use), the one that signs, and the ones whose
+	// tokens may still be valid. Select a key by the token's `kid`; accept only the token's `alg` that
+	// the key names. 404 when authd signs with HS256 (a shared secret, nothing to publish).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+	GetJwksWithResponse(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*GetJwksResponse, error)
+
+	// GetAuthorizationServerMetadataWithResponse Authorization server metadata (RFC 8414).
+	//
+	// Only what authd really serves: its issuer, where its keys are, and the algorithms its access
+	// tokens are signed with. authd is not an OAuth 2.0 token endpoint nor an OpenID provider.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /.well-known/oauth-authorization-server (the `GetAuthorizationServerMetadata` operationId).
+	GetAuthorizationServerMetadataWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthorizationServerMetadataResponse, error)
+
+	// GetOpenidConfigurationWithResponse The same metadata, where OpenID Connect libraries look for it.
+	//
+	// The document of /.well-known/oauth-authorization-server, for libraries that discover keys this way.
+	// authd issues no ID tokens: it is not an OpenID provider.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /.well-known/openid-configuration (the `GetOpenidConfiguration` operationId).
+	GetOpenidConfigurationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenidConfigurationResponse, error)
+
+	// ListSigningKeysWithResponse The access-token signing keys, newest first.
+	//
+	// Kids, algorithms, states and times; never a private part.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/keys (the `ListSigningKeys` operationId).
+	ListSigningKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSigningKeysResponse, error)
+
+	// RotateSigningKeysWithBodyWithResponse Rotate the signing key.
+	//
+	// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+	// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+	// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+	RotateSigningKeysWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateSigningKeysResponse, error)
+
+	// RotateSigningKeysWithResponse Rotate the signing key.
+	//
+	// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+	// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+	// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+	RotateSigningKeysWithResponse(ctx context.Context, body RotateSigningKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateSigningKeysResponse, error)
+
 	// GetSettingsWithResponse The runtime settings in force.
 	//
 	// The values this instance issues tokens and throttles with; every instance sharing the database converges on them within a second.
@@ -3087,6 +3696,381 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	ReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadyzResponse, error)
+}
+
+// GetJwksResponse200Headers the declared response headers of an HTTP 200 response for GetJwks
+type GetJwksResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetJwksResponse304Headers the declared response headers of an HTTP 304 response for GetJwks
+type GetJwksResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetJwksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JWKSet
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetJwksResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetJwksResponse304Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetJwksResponse) GetJSON200() *JWKSet {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetJwksResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetJwksResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetJwksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetJwksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetJwksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetJwksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAuthorizationServerMetadataResponse200Headers the declared response headers of an HTTP 200 response for GetAuthorizationServerMetadata
+type GetAuthorizationServerMetadataResponse200Headers struct {
+	CacheControl string
+}
+
+type GetAuthorizationServerMetadataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServerMetadata
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAuthorizationServerMetadataResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAuthorizationServerMetadataResponse) GetJSON200() *ServerMetadata {
+	return r.JSON200
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetAuthorizationServerMetadataResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAuthorizationServerMetadataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAuthorizationServerMetadataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAuthorizationServerMetadataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAuthorizationServerMetadataResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenidConfigurationResponse200Headers the declared response headers of an HTTP 200 response for GetOpenidConfiguration
+type GetOpenidConfigurationResponse200Headers struct {
+	CacheControl string
+}
+
+type GetOpenidConfigurationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServerMetadata
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenidConfigurationResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenidConfigurationResponse) GetJSON200() *ServerMetadata {
+	return r.JSON200
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetOpenidConfigurationResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenidConfigurationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenidConfigurationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenidConfigurationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenidConfigurationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListSigningKeysResponse401Headers the declared response headers of an HTTP 401 response for ListSigningKeys
+type ListSigningKeysResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListSigningKeysResponse503Headers the declared response headers of an HTTP 503 response for ListSigningKeys
+type ListSigningKeysResponse503Headers struct {
+	RetryAfter int32
+}
+
+type ListSigningKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SigningKeyList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSigningKeysResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListSigningKeysResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSigningKeysResponse) GetJSON200() *SigningKeyList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSigningKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSigningKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListSigningKeysResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListSigningKeysResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSigningKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSigningKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSigningKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSigningKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateSigningKeysResponse401Headers the declared response headers of an HTTP 401 response for RotateSigningKeys
+type RotateSigningKeysResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// RotateSigningKeysResponse503Headers the declared response headers of an HTTP 503 response for RotateSigningKeys
+type RotateSigningKeysResponse503Headers struct {
+	RetryAfter int32
+}
+
+type RotateSigningKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SigningKeyList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateSigningKeysResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RotateSigningKeysResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON200() *SigningKeyList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateSigningKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateSigningKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateSigningKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateSigningKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // GetSettingsResponse401Headers the declared response headers of an HTTP 401 response for GetSettings
@@ -5765,6 +6749,104 @@ func (r ReadyzResponse) ContentType() string {
 	return ""
 }
 
+// GetJwksWithResponse The public keys that verify authd's access tokens (RFC 7517).
+//
+// The keys that are about to sign (published ahead of use), the one that signs, and the ones whose
+// tokens may still be valid. Select a key by the token's `kid`; accept only the token's `alg` that
+// the key names. 404 when authd signs with HS256 (a shared secret, nothing to publish).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*GetJwksResponse, error) {
+	rsp, err := c.GetJwks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetJwksResponse(rsp)
+}
+
+// GetAuthorizationServerMetadataWithResponse Authorization server metadata (RFC 8414).
+//
+// Only what authd really serves: its issuer, where its keys are, and the algorithms its access
+// tokens are signed with. authd is not an OAuth 2.0 token endpoint nor an OpenID provider.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /.well-known/oauth-authorization-server (the `GetAuthorizationServerMetadata` operationId).
+func (c *ClientWithResponses) GetAuthorizationServerMetadataWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthorizationServerMetadataResponse, error) {
+	rsp, err := c.GetAuthorizationServerMetadata(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAuthorizationServerMetadataResponse(rsp)
+}
+
+// GetOpenidConfigurationWithResponse The same metadata, where OpenID Connect libraries look for it.
+//
+// The document of /.well-known/oauth-authorization-server, for libraries that discover keys this way.
+// authd issues no ID tokens: it is not an OpenID provider.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /.well-known/openid-configuration (the `GetOpenidConfiguration` operationId).
+func (c *ClientWithResponses) GetOpenidConfigurationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenidConfigurationResponse, error) {
+	rsp, err := c.GetOpenidConfiguration(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenidConfigurationResponse(rsp)
+}
+
+// ListSigningKeysWithResponse The access-token signing keys, newest first.
+//
+// Kids, algorithms, states and times; never a private part.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/keys (the `ListSigningKeys` operationId).
+func (c *ClientWithResponses) ListSigningKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSigningKeysResponse, error) {
+	rsp, err := c.ListSigningKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSigningKeysResponse(rsp)
+}
+
+// RotateSigningKeysWithBodyWithResponse Rotate the signing key.
+//
+// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+func (c *ClientWithResponses) RotateSigningKeysWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateSigningKeysResponse, error) {
+	rsp, err := c.RotateSigningKeysWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateSigningKeysResponse(rsp)
+}
+
+// RotateSigningKeysWithResponse Rotate the signing key.
+//
+// Without `now`, a new key is published as `next` and starts signing after `key_publish_ahead_seconds`
+// (so that caches of the key set pick it up first); with `now: true` it signs at once (tokens signed
+// by the old key stay valid until they expire). 409 `conflict` when authd signs with HS256.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/keys/rotate (the `RotateSigningKeys` operationId).
+func (c *ClientWithResponses) RotateSigningKeysWithResponse(ctx context.Context, body RotateSigningKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateSigningKeysResponse, error) {
+	rsp, err := c.RotateSigningKeys(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateSigningKeysResponse(rsp)
+}
+
 // GetSettingsWithResponse The runtime settings in force.
 //
 // The values this instance issues tokens and throttles with; every instance sharing the database converges on them within a second.
@@ -6339,6 +7421,360 @@ func (c *ClientWithResponses) ReadyzWithResponse(ctx context.Context, reqEditors
 		return nil, err
 	}
 	return ParseReadyzResponse(rsp)
+}
+
+// ParseGetJwksResponse parses an HTTP response from a GetJwksWithResponse call
+func ParseGetJwksResponse(rsp *http.Response) (*GetJwksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetJwksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JWKSet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetJwksResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetJwksResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAuthorizationServerMetadataResponse parses an HTTP response from a GetAuthorizationServerMetadataWithResponse call
+func ParseGetAuthorizationServerMetadataResponse(rsp *http.Response) (*GetAuthorizationServerMetadataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAuthorizationServerMetadataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServerMetadata
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAuthorizationServerMetadataResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenidConfigurationResponse parses an HTTP response from a GetOpenidConfigurationWithResponse call
+func ParseGetOpenidConfigurationResponse(rsp *http.Response) (*GetOpenidConfigurationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenidConfigurationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServerMetadata
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenidConfigurationResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListSigningKeysResponse parses an HTTP response from a ListSigningKeysWithResponse call
+func ParseListSigningKeysResponse(rsp *http.Response) (*ListSigningKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSigningKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SigningKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListSigningKeysResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListSigningKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateSigningKeysResponse parses an HTTP response from a RotateSigningKeysWithResponse call
+func ParseRotateSigningKeysResponse(rsp *http.Response) (*RotateSigningKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateSigningKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SigningKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RotateSigningKeysResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RotateSigningKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseGetSettingsResponse parses an HTTP response from a GetSettingsWithResponse call
@@ -8932,6 +10368,21 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJwks The public keys that verify authd's access tokens (RFC 7517).
+	// (GET /.well-known/jwks.json)
+	GetJwks(w http.ResponseWriter, r *http.Request, params GetJwksParams)
+	// GetAuthorizationServerMetadata Authorization server metadata (RFC 8414).
+	// (GET /.well-known/oauth-authorization-server)
+	GetAuthorizationServerMetadata(w http.ResponseWriter, r *http.Request)
+	// GetOpenidConfiguration The same metadata, where OpenID Connect libraries look for it.
+	// (GET /.well-known/openid-configuration)
+	GetOpenidConfiguration(w http.ResponseWriter, r *http.Request)
+	// ListSigningKeys The access-token signing keys, newest first.
+	// (GET /api/admin/keys)
+	ListSigningKeys(w http.ResponseWriter, r *http.Request)
+	// RotateSigningKeys Rotate the signing key.
+	// (POST /api/admin/keys/rotate)
+	RotateSigningKeys(w http.ResponseWriter, r *http.Request)
 	// GetSettings The runtime settings in force.
 	// (GET /api/admin/settings)
 	GetSettings(w http.ResponseWriter, r *http.Request)
@@ -9020,6 +10471,103 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// GetJwks operation middleware
+func (siw *ServerInterfaceWrapper) GetJwks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetJwksParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetJwks(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAuthorizationServerMetadata operation middleware
+func (siw *ServerInterfaceWrapper) GetAuthorizationServerMetadata(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAuthorizationServerMetadata(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetOpenidConfiguration operation middleware
+func (siw *ServerInterfaceWrapper) GetOpenidConfiguration(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetOpenidConfiguration(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSigningKeys operation middleware
+func (siw *ServerInterfaceWrapper) ListSigningKeys(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSigningKeys(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateSigningKeys operation middleware
+func (siw *ServerInterfaceWrapper) RotateSigningKeys(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateSigningKeys(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // GetSettings operation middleware
 func (siw *ServerInterfaceWrapper) GetSettings(w http.ResponseWriter, r *http.Request) {
@@ -9678,6 +11226,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/users/{id}", wrapper.GetUser)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/admin/users/{id}", wrapper.UpdateUser)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/admin/users/{id}/revoke-sessions", wrapper.RevokeUserSessions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJwks)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/oauth-authorization-server", wrapper.GetAuthorizationServerMetadata)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/openid-configuration", wrapper.GetOpenidConfiguration)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/keys", wrapper.ListSigningKeys)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/admin/keys/rotate", wrapper.RotateSigningKeys)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/healthz", wrapper.Healthz)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/readyz", wrapper.Readyz)
 
@@ -9730,6 +11283,385 @@ type UnauthorizedJSONResponse struct {
 type UnsupportedMediaTypeJSONResponse ErrorResponse
 
 type UserUpdatedJSONResponse User
+
+type GetJwksRequestObject struct {
+	Params GetJwksParams
+}
+
+type GetJwksResponseObject interface {
+	VisitGetJwksResponse(w http.ResponseWriter) error
+}
+
+type GetJwks200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetJwks200JSONResponse struct {
+	Body    JWKSet
+	Headers GetJwks200ResponseHeaders
+}
+
+func (response GetJwks200JSONResponse) VisitGetJwksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJwks304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetJwks304Response struct {
+	Headers GetJwks304ResponseHeaders
+}
+
+func (response GetJwks304Response) VisitGetJwksResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetJwks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetJwks404JSONResponse) VisitGetJwksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJwks500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetJwks500JSONResponse) VisitGetJwksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuthorizationServerMetadataRequestObject struct {
+}
+
+type GetAuthorizationServerMetadataResponseObject interface {
+	VisitGetAuthorizationServerMetadataResponse(w http.ResponseWriter) error
+}
+
+type GetAuthorizationServerMetadata200ResponseHeaders struct {
+	CacheControl string
+}
+
+type GetAuthorizationServerMetadata200JSONResponse struct {
+	Body    ServerMetadata
+	Headers GetAuthorizationServerMetadata200ResponseHeaders
+}
+
+func (response GetAuthorizationServerMetadata200JSONResponse) VisitGetAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuthorizationServerMetadata500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetAuthorizationServerMetadata500JSONResponse) VisitGetAuthorizationServerMetadataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenidConfigurationRequestObject struct {
+}
+
+type GetOpenidConfigurationResponseObject interface {
+	VisitGetOpenidConfigurationResponse(w http.ResponseWriter) error
+}
+
+type GetOpenidConfiguration200ResponseHeaders struct {
+	CacheControl string
+}
+
+type GetOpenidConfiguration200JSONResponse struct {
+	Body    ServerMetadata
+	Headers GetOpenidConfiguration200ResponseHeaders
+}
+
+func (response GetOpenidConfiguration200JSONResponse) VisitGetOpenidConfigurationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenidConfiguration500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetOpenidConfiguration500JSONResponse) VisitGetOpenidConfigurationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeysRequestObject struct {
+}
+
+type ListSigningKeysResponseObject interface {
+	VisitListSigningKeysResponse(w http.ResponseWriter) error
+}
+
+type ListSigningKeys200JSONResponse SigningKeyList
+
+func (response ListSigningKeys200JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSigningKeys401JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSigningKeys403JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListSigningKeys500JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListSigningKeys503JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeysRequestObject struct {
+	Body *RotateSigningKeysJSONRequestBody
+}
+
+type RotateSigningKeysResponseObject interface {
+	VisitRotateSigningKeysResponse(w http.ResponseWriter) error
+}
+
+type RotateSigningKeys200JSONResponse SigningKeyList
+
+func (response RotateSigningKeys200JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RotateSigningKeys400JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateSigningKeys401JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateSigningKeys403JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RotateSigningKeys409JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RotateSigningKeys413JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RotateSigningKeys415JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RotateSigningKeys500JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RotateSigningKeys503JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetSettingsRequestObject struct {
 }
@@ -12717,6 +14649,21 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJwks The public keys that verify authd's access tokens (RFC 7517).
+	// (GET /.well-known/jwks.json)
+	GetJwks(ctx context.Context, request GetJwksRequestObject) (GetJwksResponseObject, error)
+	// GetAuthorizationServerMetadata Authorization server metadata (RFC 8414).
+	// (GET /.well-known/oauth-authorization-server)
+	GetAuthorizationServerMetadata(ctx context.Context, request GetAuthorizationServerMetadataRequestObject) (GetAuthorizationServerMetadataResponseObject, error)
+	// GetOpenidConfiguration The same metadata, where OpenID Connect libraries look for it.
+	// (GET /.well-known/openid-configuration)
+	GetOpenidConfiguration(ctx context.Context, request GetOpenidConfigurationRequestObject) (GetOpenidConfigurationResponseObject, error)
+	// ListSigningKeys The access-token signing keys, newest first.
+	// (GET /api/admin/keys)
+	ListSigningKeys(ctx context.Context, request ListSigningKeysRequestObject) (ListSigningKeysResponseObject, error)
+	// RotateSigningKeys Rotate the signing key.
+	// (POST /api/admin/keys/rotate)
+	RotateSigningKeys(ctx context.Context, request RotateSigningKeysRequestObject) (RotateSigningKeysResponseObject, error)
 	// GetSettings The runtime settings in force.
 	// (GET /api/admin/settings)
 	GetSettings(ctx context.Context, request GetSettingsRequestObject) (GetSettingsResponseObject, error)
@@ -12834,6 +14781,138 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// GetJwks operation middleware
+func (sh *strictHandler) GetJwks(w http.ResponseWriter, r *http.Request, params GetJwksParams) {
+	var request GetJwksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJwks(ctx, request.(GetJwksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJwks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetJwksResponseObject); ok {
+		if err := validResponse.VisitGetJwksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAuthorizationServerMetadata operation middleware
+func (sh *strictHandler) GetAuthorizationServerMetadata(w http.ResponseWriter, r *http.Request) {
+	var request GetAuthorizationServerMetadataRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAuthorizationServerMetadata(ctx, request.(GetAuthorizationServerMetadataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAuthorizationServerMetadata")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAuthorizationServerMetadataResponseObject); ok {
+		if err := validResponse.VisitGetAuthorizationServerMetadataResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetOpenidConfiguration operation middleware
+func (sh *strictHandler) GetOpenidConfiguration(w http.ResponseWriter, r *http.Request) {
+	var request GetOpenidConfigurationRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenidConfiguration(ctx, request.(GetOpenidConfigurationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenidConfiguration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetOpenidConfigurationResponseObject); ok {
+		if err := validResponse.VisitGetOpenidConfigurationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSigningKeys operation middleware
+func (sh *strictHandler) ListSigningKeys(w http.ResponseWriter, r *http.Request) {
+	var request ListSigningKeysRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSigningKeys(ctx, request.(ListSigningKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSigningKeys")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSigningKeysResponseObject); ok {
+		if err := validResponse.VisitListSigningKeysResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateSigningKeys operation middleware
+func (sh *strictHandler) RotateSigningKeys(w http.ResponseWriter, r *http.Request) {
+	var request RotateSigningKeysRequestObject
+
+	var body RotateSigningKeysJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateSigningKeys(ctx, request.(RotateSigningKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateSigningKeys")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateSigningKeysResponseObject); ok {
+		if err := validResponse.VisitRotateSigningKeysResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // GetSettings operation middleware
@@ -13565,123 +15644,153 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1rd9s2ln8Fhzvn1N5SsmTLrmN/WddN2nTz8CbuyZyNMhJEXoloSIAFQMtq1v99Dy7Ap6iHHcdpM54P",
-	"nZgigAvgvl/85AUiSQUHrpV38smLgIYg8Z/nNIjgXHAtRWz+DkEFkqWaCe6deJfiI3AiQaWCK1AkyZQm",
-	"HK5AkgmQwIwNu57vqSCChJrxwLPEO3nvcdFRWkjwPvieXqTgnXhKS8Zn3s2N770BLRdnUw1yec23EAge",
-	"KqIFmVOmyQSmQgLRcsH4jNAZZdwsKeGPjEkIvRMtM6iCMBUyodo78RjXB/ue7yX0miUGrOOjQa/newnj",
-	"9u9+ARvjGmYgEbh3796dZToCrllANbScSgSElm8wwQmuDgSuUwg0hGTnzbNzcvTDYW93PawJvX4BfKYj",
-	"72TfgNY8qhvfS6mkCej8vjKphGyHaczhWo8CfGNMxJToCEgq4YqJTJGUzsAAw8zrf2QgF57vcZqY9ewY",
-	"bx1kKdUapBn7r/dnnf+lnT97nSejzof//IfXdsMvWML0MpgXdAZEsT9XQhLjuCogIUxpFmsDhr/mbvtb",
-	"3OxvCuTzn8ykuHRKdVSuzMLtsCrL8M3K+RwctV5cQTZm+FmYMG7Wf+OemoeB4Bo4HhNN09gh097vypzV",
-	"p8ri/5Aw9U68/9gr6XjP/qr2ipntqstokSmQPqGKUE6oeZkoAEWY7no3vvcjDd/AHxkofW8QPZVSlPtc",
-	"AZW0ixKmCONXNGbhCRnj/+OSIzCTjMnOnOmIjEPQlMWq23xBjQmniWEMQIOITGhIpgzicJcIOeTjhMbm",
-	"3iAcmR2Mu0Nutnwu+DRmwQNvGBLKYiIk3ofBObN1TQ2D3RnjjyP8a+yTcf6Ke7Lrm3GGmoOI8hmQucji",
-	"kMRAr4BwQWig2RUMub3dnXFMlR7hH+Ndt+dnQk5YGAJ/uE2/EprQOBZzCE8IN3/k+LcznubgmL1REjJF",
-	"JzGEhAaByLgmVJNYzPBV92iUv+NOg5K5FHw25EEmJXBNUqrUXMiQBIJPmUSkMCu6Gd3J7Ywdto0CCaHh",
-	"4DRWxSk954bH0Rj39nAndcZJxgvZgYiNgFpgHCnsniIGTES4IIoulDnSyGwyfw/J+ZXQz0TGw4e8ZqKy",
-	"IDJagshkAOZypMi0OWsu9GhqwBnvInQXdBELGl4K8YLKGTwsAeLJMUWEUV/65CX70SISJ/SKairtD4fm",
-	"B7IzTi2oIy3EKDbAui28BXnFAviN0yvKYoORD7uLkGo6oQq5R8alYXsGiJxBKJBmF26bZgdGGxkrC/Uo",
-	"K8Eeo2pSUQVRKesUWlkbpO7tvYr+hmC+Ba0Zn6l7F275xKtOQ7nfCeNkKmQAeEeXQrykfOHkmnrACxKC",
-	"JJQvcummyM5YUg0jVGsM7zq1Si1VJBaGQSlSOXak6/u7ld+40VKFZH/CA/KDl0wpxmc+CmMhjU5sNCpS",
-	"4bcruLBPisda5JKwsocljH337l2nqaqvO6CmZu9OSWVpKqSG8CWEjF6iJvc1GJORkU5rFylIXO87RRID",
-	"FTEKJtkZZyW0I/xhZH5wvMlogb+lIdX3eN9rNUu7Fmo0XdSw3SjUeIMAlEIL8vLyhbPqli2CF2wKmiVg",
-	"dk5xCMHLV4QplUFIplIkhIs5EdwnqLziTAYVqtbA0WCdpXe4bA/43lmgrZSnYcgMODS+kObkNTNK+5TG",
-	"CprbfhcZCg+BUKdRdMmYhWO8viyOieABEB1RjYdiHocQg7ZmclqZ/ZOHOl/T1DocLNkSvjFNNlsgZnkr",
-	"jqzpsmyTlcbNe2vtWAhKC11MfodA49EURsXtjie3N4idiqRxpsjcHEeh/HEAa93/noUzQGx3OtryEVnF",
-	"dqRAKSa4anMW2F+QdiRciY9GieQh/u04TxNTluxG878KrvTacMWqCKNMxm1GrY5ywnWqBEuMobuzhyS6",
-	"Zx+qvW63a5VXc1fd+hXu9wbHGy/R9wIJhuRGVNdQwtBhx5BRfdJBr2WKAu+K0faJvwERfe+6MxOdpfmm",
-	"TCo9slZ0DZkPe3fF5eVRamRxwQx2v06EiIHy/GeDXO2/xpTPMjqDUSDCJowHhy2rof2E9sctznnj1eGs",
-	"2x5TGgkOI54lE0uDlff7R1ss5ljz5+BJboS2gHtnXlOZtYY41dNpbL5Ge83LrFx9jTZqB9C80Co6+Us8",
-	"Zi07vKDWalnLEus8rOKUa/Orbb5J5bQdpiFRt/AG4Q0/t4P6FecilZIuli7JLuPXwF17FFbR2HgYCePV",
-	"p/3m8dS5x7qtXYBUgr8yb947R1i37gv38rl5t0nH2wPcpGgax6+n3sn7DXOYUa/soJsPTXRpUOl2U/6W",
-	"j2iZ76btxjMdVQ27W+C+VeisNr8sN8/Ir+8uyc4vb/cPj3yj4BKqv/99rneNdqCAh8Y8GuL6xgBA7fWE",
-	"/AhUgiTDrNc7CHBm/CcMvW6TqT1pEyVWK1Ajxtcro04xKRTSdcrnrcMMhvamElS06mxep/SPDE4JXDvH",
-	"FUOn2B5N2Z4b2iWvebwgTCsSURUZXRNDLnWFZ0sBi2CMtLN98iiOPeuWGI7Fuy1thzqjqeFE8xxqgNTu",
-	"yq3YxpKe5gpNQzfEwyCxmIPsBFRBeEoyzv7IgJi/Oowr4IoZHhIvurgaTdIYWWRI/8v91Q1EUj3PVbpS",
-	"wnhxwNtqTgj4Od7vLQmr0OHWGp/4EoaQrGu0pgoUD2t76e8f1/bS3yTc8/Mopmu9IWMGnzte23AX0CBi",
-	"HDoSaIiOLOv+NIzZOjxjZqMEQSyUxe0cO5vBANxJ1eFvkKbVXkZ4G/49DEgtOSUqT3MMrbokLGY4z7rR",
-	"Jeq+aiNPcxeogQ50JMKReeQc47liZB39FfWoeFD68o2Gk0cufK/qVvJ8r8XBh6BXXcitdIxX85MNr9wS",
-	"CZ2Ta2RV+oZNJEEB10RwctjrKd+w9Cnjob1SMZtBSAKaKWgw7X6vTRVdCvushrShq7bNVof0aS1wRHYo",
-	"+fXt61fEbXXhkyIAayw360oi5op2SULTFEKMVBsTlykbkyAYs2Laba2m/lQAysnjZhXB3FHohuVlbnRN",
-	"5Rdv5GIe89g4KFeEElDK6cP1I/0lSygvKPqUKDoFlOmRmHfJK8wfCATXlHFVhC9UAxPa705lKD4qQgrP",
-	"oMTsipZnJLnSNEnvaAI1OV3OY9y2qwuUgPnF+bcxwl+Axjp6q6nObkttqhiU8z/xsT27ogq0G9UGS02v",
-	"bVHOfjy/IIMfSK4rE01nvg31UEXGwMeGHsap7vz4ZlwXn/isoXQc1sTKfltCwYdP+/7xzU6nzC/48Knv",
-	"H9/stuUY+N4LY8+9pNfPKIszCS3eoXNDPUFmJDyZUhajNjAzSDcVkgheeJ6sk9E8eH6RJ5xMM6kjkMSA",
-	"maRakRloMth/YqVSCDFdDLnSVGplNLODHlHoeQpFNolBWSaAUel8pqkF1CdZaqihf0gSxjMNqjvka72Z",
-	"/c3qJB5GJZB/F11ijUrTb3NRfG2t4qICQP3ij/F8949JEFFJAw1SndoQdByTkM2YVqcumUnonBXhveLC",
-	"3ykSi4DGhvXrPLKWS+Yh31lWH30yjwBnWBAqgQzMqMSgUQnBbmXJCTqQRZIIo8JnCsIifm2RoSSmQEgJ",
-	"gSaRkArIBKlmQZSmKYr4W578cctF5ud4J03Uhd9H94oNvsdhXptyrY2cv9fEoiXYGvOuQ6pzm0VALUbd",
-	"6ki+JGGsh710OCz77Kr89l/D4XWv1xkOr/vT4fD6h+mHdhZb9T4sEdn4+zEyvIFjZpauyM7Tbv9osFuX",
-	"CN8fHPaf9PcPBodHPxw3juCoBttw+P175PwDv3940w6VFFMWw5YOqPtxNz16jG7hMXpDNWAC4AXI5xfL",
-	"mJMH5kkK0slA/GcQM2Mz7FBOnl9cDQgNQwlKuSyN5xdXR2TvaIDuIaNDLsowKUmo/Aghue4Y2yzsGOuo",
-	"g9YR2ZEwY0qD9K3w94lzOSDy2nnK3KEIgo+7p6SHGRTTaXeTXN4mdvTGrnc36bzkJ2oaS7fhHvXJ2liI",
-	"g/VWYdv8PO8hbnvQPzw4qh/p0YoztZf6mSrPVu6TvxXPuLXMXOYzW3OXOi/ZjoPcRdFzUd7baiafHyp1",
-	"CkRbujVTmL+JOUgIXZvP2Gp2U6dBOn9J12szVnNX52dAe8fQajpyfLbBXY4Gq4KYZlcO0OXwv3mDKDbj",
-	"HcYxF9BxBzwepvLjqvGB24YlR3TmrqWq5PT3t4pE1sKEtf3UbqG2Uu2YSrxYg6wv2K25UjXNYatgX04X",
-	"zVDfxmDf2mCny7m7mzWAgz6P5twUk8XGWCfm7zhj4YrGGTTLPzYKl1bZIuLwPqdzOYptsnuD78YNrEJU",
-	"3WztrPzq2a+5VvUZIbyR1vFIlSrB+stpS/8yHATD8Am9Hk0rjpu1orHp6Lmpur9HKcgRSzdN0tBJmxG4",
-	"22xthY60LtBVm37d0q3n07bddVf8C1NayMUdkhUsDt2GA1V5xaaUA/8zkyGa5r0DdnPSQn4w95Sz8EgT",
-	"t6GJ5duwrvI7hjcqUYc7RAsMXrUEC5qct3Dm56u1YRVu9oIy+ZgV8ZgV0cKf7pjp0IZqW6XiNrDsMWP1",
-	"a2esPqakPqakbpeSuorm883WyfcnptKYLjALwSf9zmGvEmbyiUppACqvvdw66ekspOSFuIKYBtAMxTfd",
-	"jOuDCd+314QrCDLJ9OItFss7QyRh3PHTk0/eBP/1LEeNX99dei21kjUPi5gWpQVdcmbLmzHmbTi/BOoc",
-	"kbpaOie48/s6j4xPlCCUhJAIDaGro/0uX2EGWpFB78BIGsED6JJL6+icCnPC5M2z8+Mf9g/JDuaNvIOJ",
-	"/Z38CEqTc1edemFuhwWgdm18zzYMMEzBbr44r0jr1Ny+fW6k/B0PBrfd8H1X/DF32cWQl9s4wXB5yjiH",
-	"kNB4JiTTUeL0ll2fwHUas4Bp1GB2nArjo88dHcTSJzQLGfAArCPeCMDFkNN4ThfKOuIh3OqwDG4xPhV5",
-	"zRO1pd2urh8DAiShDIO8NskZhSKOVid7ezOmo2zSDUSyhy/b/y5nCtmZmCIUg8GdZg8Im4J14g7dBiZ8",
-	"V/dttlhEGVwcQkVC6k7MriBEnc9e35A7PzomEEihqTFdiEDVp+Frt+eZ2ngYSSinM0iA6+6QD/lTRHHM",
-	"WvEtNlikj+nCnH5EnfuSJq4EbWdcSzsa73aJURQMJzH0EQSQakKJlpTFBiQVUxXZG4pZAE6Vd8f+8vnl",
-	"0kGLFLgtEu4KOdtzg9SeeRfzdXRc3Jjne1cgrdvX63X73R66ZlLgNGXeiXfQ7XUP0HGsI2QlqAQi5e6p",
-	"iqtjBiv8lOhDUdYnybjS1GAiomZRgUYxX00KrfOEjlN3hsUAFVHD3+r8JRD8CuQMlOE0OoIExzJOqFOV",
-	"DeMtYlfPQ+/E+xl04aBptI7Y7/VWWV/Fe3tLFbg3vjfo9TcPrBWJ4qCDzYPKbgJmxP6TzSOaJbk3vne4",
-	"zb7qFfk46mCb01gq0q4KIAx41kTP+w83H4y5mCRULvIOFRlHq6elxtj3NDXo9d7O4n3AyIsOopYcJOuk",
-	"IDRN44Ux4epRMjrVIOdUhsovxZJjNOtwzM9RSnAYcotViK/mscgMnUrA7KSC0dPYiMNFvvJHgNRMySSJ",
-	"nYGnuuSME5Hpjph2JBpYSCU+oUNuUxuxDNXGYzP+kYs5z8/HytspRjyQdQ16vbw5B9N+XpWHLQuc58by",
-	"jjohWBdNjRYQZX4U4eLey8qdP+imrh66OPl9EeEWAytNWB6QbvtbjGh2bMBxh9uA11JV/Y0yC0vihPIF",
-	"UdlEQVHF3eQgbYzjxm+TXHuRdeGulGCYtZx3g7HpxoqI2BW/wjwn3Hler8y0ZQ+R89l8hIUC3UnpjHEs",
-	"4k6poch1gsm5lb16T6oVuSPlK3u2F9SNv/FF19zKnG4b8d0r6Vd95G0tWfA8zEXmvOovTszfIF1ZBbYQ",
-	"v/YifIPdxiZBU30zRRXlk61k9N9IBcRRAXpSjZbeaKU2ocFHTHrOH+QRffOWbaxGDCIpzP1UGutY5hGL",
-	"Ychx/cIO65KxAiqDaEwSoy+Acjmm0zL7tNojym+z2luk5gum9G+ugrNBnG1d1iwMK/u9HQ7uki64BYH/",
-	"pThBvah3LQ/AS3zkAA/OAd4injrjGZtFSJHNInsfd+IEe59YeGP5QAyrmjtiCoutLnZNKwLKXdq2a+dB",
-	"dga9J6TeaW2JKn/Cd9F3v4THgxa3Xt4p5K+NZxb09SOKNmQ4YAvELHryfaOYbO/WeY7KzFNrDlnuz6Rq",
-	"tyxXujCWOq2Mi6r4sXNeALE+a9teBzE6T/5p1fXakXWLc11ucPmNYfE3iJSv+druoO1ejtto/q7hqll1",
-	"hXvkJ6yUxV6NFp2Bh8q5QfLESud3P2kmGhsMr7eMmggdEaVFSuZCfmR81h3yjQw97z0pZB4BaGPuK10V",
-	"BcXcv5ui2WvjvvwU3zyt3lriPLpC7tcVgrT8nXKhOJ9IYVtUulDFbZS1PdvWq1PNjr07FxJqjSz9Tm1m",
-	"MVXuknOm06JAkCR0gcnPhPGyV3mdbbzB/Rig8u5ljwL330TgPi0qjipFA9T1T1xNEhgvRLxvRd8z13ag",
-	"iC8i1pYOeutVmBnhVwT8Br2+9RsWT1ymGzoHi4eaJdAd8rPlDs1FVHy5QbNPJpkhjHhhwxtY6mqLWOtF",
-	"rg0fBu7yy0jSWnn09mL0fqR4tX9Si5vhLZtxCIllFc1PM3Qq32ZY19q09h0HXOQx8PB3lbal+8MJEttK",
-	"YCmPoMYyMh15H3wvL4DM3+lgIkWeFLVcHumdeCnIDku9KrcRmV7Nbt5ACjYngWnMDVTAQ9dtPWc5eW6o",
-	"IhGVSWzkp2VKag6yzDvotjEBs/iX4QKNQswH5gPNtOeVLa2tZMBwKjY0vbND6JHOtqMzq5HVivloXRMk",
-	"E4gFnxktcJnqCsrJc/VWexattW2j7rlCm3tqmMxzcakEMhPc6ZWW8APKiyiC0yzJkuBnTiS3ddfGZVBS",
-	"KzT3ax1RyI7ry4TC32a8YMoCA7XSsfkSvhCdtvZg2IpaByu+1uOUlmo75r+4tvxowX4xFb2aWrnCT4vf",
-	"WqFxjDZhpT11Qfj20WdK3BWu3VfYIZs28jnnkVA16aA0i+PCq4WxffNG3nfc/gwcdfJWX6+j3y8k7jZ9",
-	"kqh7d3L69tAOBT/aAR3Gl+xB5zVZl2ZWloPY7vNGhNAJtuBTmi6ITfbE5kSnZMyzOB6TIAYqVfm1ISsi",
-	"xtVU93GXnPEFEToCOeR5Tzyyw0KX2Gp0POsj9Qsx5JNut7vbmg+2ZRLYhdnklxMvtf4x9+VUrX584UFl",
-	"y6Ok+Coka++6JeurTsffqTanZ42isxYZ8JYmYIj24uzy/JfTllXKYi/0OU6MaLAyqkFKmX4kpEdC+usT",
-	"0u1JpzS7XL3iJuvL1jhirURpCVihVxZ0jckEApGAKmoe22yfM7vgveD3owpkjfBEXDU1bzzlVsV7FeO8",
-	"ePWzT369ePqzT35+/owISd7B5MInEgIx48xoI5MFcezvlFBNEqG0++wbtrPrPTm6Nv8hKbuGWHVJiTpG",
-	"rQ5oDOGQh9bNVU7Q378+7O/jFBI6wAOBn16bRyyISChFqsjTfz5/hi/8fPEWM/l30RfAXYUyyXiI3nJJ",
-	"eSiSITdK2Wn9K655tW5pyLapT5mu4Ocqvp9ksWYplXpvKmTSMfDUWX9bPfEmwvIbJ7qDvbUR4EH/YLdW",
-	"hD1hnGJW4oYyarvwconk31zePIqPexIf5oS25hulST4R4SI3yQ8PeseD/lFVpBRF561s5oFcb6c2Lce2",
-	"QbRi0a70hNS+GXuKMbbiW6iuMCBXFXMYhXTOxHyKvJ/8eFnM2Uj+U1ci/SW0x+rXD/72uuOjg+9vwi5c",
-	"hkqNXbjQmiWz0/wLdeaNxreF798FWGE41daN7ZE3WxCBzphm18Eid+60BrjgWI+wUGWwYOl7yZZzDfl9",
-	"Rw3I62mFJw258/cQuKaBjhcWtiwIzGlbqHFnrtF6nT21KDn2Ii/KtspfNBJxWzb1kBHDSvda7AD3GNt4",
-	"ZH3bsr4H4Wz173eutM+Z/Jz0u5yv5YzRsr0ltvGUh68Nm1mdezfYjvECDwtSe7TgV2a3ldhG4Bo7SDTk",
-	"0yrrvr3stTa9dl/d4cDwavIPwPLys9N+meVmKy9mZlkUarbZeK5c41xYMA+hy35fLrF7udiQsnlPJapl",
-	"B9m2srR6GYdvzW0JAXCdf0wCS6JOsWDRnPMY+6OrGuk/om4j/laJ9y7VySwjaAt721hbdsYtC8mTo/NY",
-	"rtPBBr5LBaENLkZozK6glZcVGOltmwvRxr8eSlX490gB3sQjjeJb44wlLqiVvs6Wot6U6qis6WW5Dlzq",
-	"ptX63tv1r7v5kOO3k8hr0gGxQ5HgJ7mjUgE3PLSeP2Xktiqqcoj7PJyt+7FvINrPadmnBFsf4USGq6sh",
-	"N/PPIxGXOLxjxY2dwICFSF12/MIcZrRPdmv5h4NeH80TZcbTuGamOLjzLziZy3LZjG2GS5tl4tIMv8kk",
-	"xrLnaWvBNIe5u42UMvk3TWh+NDe2S5t8mndhbSZLToUktAUXViUrr7Uf8qTH1RzoskiSLJq9Vr/66nrO",
-	"rW6DiOWP7mMOeS6MjfoUljV+uAs7QyCTEzELFsRCMQHD0ck4dxWM7VDLajCiqVyviLnLzWqtCXKb/FI8",
-	"o/61lK2YRv/BKiCqKZpGAriumdauyw0/NuNt5/iV+cujK+PL8JZzRAGXBImIYajYVdbdiZdE+OnNP1e2",
-	"gjlzusF+r4ddkvArpS7TBj0QCuQVKPLL5eWFX+klKgkX+tRGZrT1kRptnZshqRSTFr39FwfKF5TTtQ+N",
-	"tpDcb2n3rldcV3eXzKj8uAzHTas3pRZKQ+JMp3qb6U+G5d6svBqDLXkWIdMqj95jMzqfjP+JNA9cdwzG",
-	"d17jMHVCuFCcTafWh03JAqjsxOgCN7RfdL1rzY0t4uebFW/XIXi16t3oalztrEM7U/zY3cH+zXDY3Un5",
-	"7P9+T2e7bd11NrfCwSj83u8pzOp4shxwr/b23R/sHx+3fovEzpfye5mulenjCqf2PrBpktUczE35RDHs",
-	"DYsM36U9YNGhfcJd+dA6/t96Ba0fXrkz/7+lRXvP9HbGa+3bV3sq0KLazPsOeweWyt6AlovOGVZvYiMr",
-	"ciGUnkl4+z8vrC4lgQaR/bxzlfWZhdg63vfGQvIVWR9C0P3qfoIlxlmIFNu42p5uOwNteBwMb3AvLRfr",
-	"VXsR21AdOplQq+qWXAzl6I3f6jFqZuWJOa9m5rkZ8sS8LScp/ZeVeKNflEDxsFp3kQPpkHp5iTfNZq1m",
-	"AleRn3dFPrW9PxSWJldnxXLr5TktIrmMLofWlWHuOm5WpJT0e4Pjwx+Obv4/AAD//w==",
+	"7H17d9u2su9XweI9a8W+pWTZlt3E/ue6TtqmTRrf2F0561bZEkSOJNQUwAKgZe1cf/ezMAD4EvVyHKfN",
+	"9v6jO6ZIPGcG8/jN4FMQiWkqOHCtgpNPwQRoDBL/eU6jCZwLrqVIzN8xqEiyVDPBg5PgSlwDJxJUKrgC",
+	"RaaZ0oTDDUgyBBKZb+N2EAYqmsCUmu+BZ9Pg5I+Ai5bSQkLwMQz0PIXgJFBaMj4O7u7C4NUVHTf0NgFy",
+	"A1IxwYkYET0BEosomwLXIRkJSV6PWr8JDq23VEcT06+EvzImIQ5OtMygPI4pvX0DfKwnwcl+p9M0hots",
+	"mLBo9fx/FjOSCD62U1VkSufkGiCtjO3UrYh5ESTRE8rJhCZ2AtcwJ6npSU1a1Kw70WwKnzv296Dl/Gyk",
+	"QS6O+RIiwWNFtCAzyjQZwkhIIFrOGR8TOqaMr+5+JOSU6uAkYFwfHgShGQ+bmm19ftw145kybv/ez8fG",
+	"uIYxSBzchw8fzjI9Aa5ZRDU07zMt3jDbjb0DgdsUIg0x2Xn/4zk5/v6os7vxUh00LdVdGKRU0iloT++Z",
+	"VEI2j2nA4Vb3I3xj4CkwlXDDRKZISse4b8y8/lcGch6EAadT05/9Jlg1spRqDdJ8+68/zlr/j7b+3Wm9",
+	"6Lc+/u//Cpp2+A2bMr04zAs6BqLYv5eOJMHvygOJYUSzRJthhCv2dn+Dnf1dgXz90jSKXadUT4qeWbwZ",
+	"VWUZvllan8Pjxo3LxY75/CyeMm76f++emoeR4Bo4LhNN08QR096fyqzVp1Ln/yVhFJwE/2uvkIN79le1",
+	"l7dse10ki0yBDAlVhHJCzctEASjCdDu4C4MfaPwe/spA6Qcb0SspRTHPJaOStlPCFGH8hiYsPiED/H/s",
+	"sg+mkQHZmTE9IYMYNGWJatdfUAPC6dQIBqDRhAxpTEYMkniXCNnjgylNzL5B3DczGLR73Ez5XPBRwqJH",
+	"njBMKUuIkLgfhubM1DU1B9TOAH/s41+DkAz8K+7Jbmi+M9wcTSgfA5mJLIlJAvQGCBeERprdQI/b3d0Z",
+	"JFTpPv4x2HVz/lHIIYtj4I836d+EJjRJxAziE8LNH57+dgYjPxwzN0pipugwgZjQKBIZ14Rqkogxvuoe",
+	"9f07bjUomUnBxz0eZVIC1ySlSs2EjEkk+IhJJArTo2vRrdzOwFFbP5IQGwlOE5Wv0mtuZBxNcG6Pt1Jn",
+	"nGQ8PzuQsHGgdjCOFXZPkQKGIp4TRefKLOnETNK/h+z8m9A/iozHj7nNRGXRxGhZIpMRmM2RItNmrbnQ",
+	"/ZEZzmAXR3dB54mg8ZUQb6gcw+MyIK4cU0QYZWefvGU/WELihN5QTaX94cj8QHYGqR1qXwvRT8xg3RQu",
+	"Qd6wCH7n9IayxFDk484ippoOqULpkXFpxJ4ZhBcQCqSZhZummYHRRgbKjrqfFcMeoGpSUqVRKWvlWlnT",
+	"SN3beyX9DYd5CVozPlYPfrj5hpethnK/E8aNhh0B7tGVEG8pn7tzTT3iBglBppTP/emmyM5AUg19VGuM",
+	"7Dq1Si1VVi+nipSWHfn64Xbld260VCHZv+ER5cFbphTj4xAPYyGNTmw0KlKSt0ukcEjyx1r4k7A0hwWK",
+	"/fDhQ6uuqq9aoLpm71ZJZWkqpIb4LcSMXqEm9zUEkzkjndYuUpDY3zNFpmZUxCiYZGeQFaPt4w9984OT",
+	"TUYL/D2NqX7A/V6pWdq+UKNpo4btvkKNN4pAKbTAr67eOKtu0SJ4w0ZgTEozc4qfENx8RZhSGcRkJMWU",
+	"cDEjgocElVdsyZBC2Ro47q6y9I4W7YEwOIu0PeVpHDMzHJpcSLPymhmlfUQTBfVpf5gYDo+BUKdRtMmA",
+	"xQPcvixJiOARGBNa46KYxzEkoK2bIS21/ilAna9uah11F2yJ0Jgm6y0Q0709jqzpsmiTFcbNH9basSMo",
+	"PBxi+CdEGpcmNyq2Wx5vbxDbFEmTTJGZWY5c+eMA1rr/M4vHgNTudLTFJbKKbV+BUkxw1eQssL8g70i4",
+	"EddGieQx/u0kT51SFuxG878SrXSaaMWqCP1MJk1GrZ54xnWqBJsaQ3dnD1l0zz5Ue+122yqvZq/a1S08",
+	"6HSfr93EMIgkGJbrU10hCcOHLcNG1Ua7nYYmcrrLv7ZPwjWEGAa3rbFoLbQ3YlLpvrWiK8R81LkvLS9+",
+	"pfqWFszH7tehEAlQ7n82xNX8a0L5OKNj6Eciro/x8KihN7Sf0P7YYp3Xbh22uukypRPBoc+z6dDyYNmn",
+	"drxBZ040fw6deCO0Ybj3ljWlViuEU16d2uQrvFffzNLWV3ijsgD1DS2TU7ggY1aKwwtqrZaVIrEqw0pO",
+	"uSa/2vqdVE7bYRqmagtvEO7wa/tR2Q9LpaTzhU2y3YSV4a5cCqtorF2MKePlp/v15alKj1VTuwCpBP/N",
+	"vPngEmFVv2/cy+fm3Tofbz7gOkfTJHk3Ck7+WNOG+eo3+9Hdxzq51Lh0syZ/9180tHfXtOOZnpQNuy1o",
+	"3yp0VptfPDfPyC8frsjOz5cHR8ehUXAJ1d/9OdO7RjtQwGNjHvWwf2MAoPZ6Qn4AKkGSXtbpHEbYMv4T",
+	"ekG7LtReNB0lVitQfcZXK6NOMckV0lXK59ZhBsN7Iwlqsmxt3qX0rwxOCdw6xxVDp9geTdme+7RN3vFk",
+	"TphWZELVxOiaGLKqKjwbHrA4jL52to+Pgtm1boiBWbrb0HaoCpoKTdTXoTKQyl65HptE0iuv0NR0Q1wM",
+	"kogZyFZEFcSnJOPsrwyI+avFuAKumJEhybyNvdFpmqCIjOn/cX+1IzEtr+cyXWnKeL7Am2pOOPBz3N8t",
+	"GSvX4VYan/gShpCsa7SiCuQPK3PZP3hemcv+usPdr0feXOMOGTP43MnamruARhPGoSWBxujIsu5PI5it",
+	"wzNhNkoQJUJZ2vbUWQ8G4EzKDn9DNI32Mo635t/DgNSCU6L01FNo2SVhKcN51o0uUfVVm/PUu0DN6EBP",
+	"RNw3j5xj3CtG1tFfUo/yB4Uv32g4PnIRBmW3UhAGDQ4+HHrZhdzIx7g1L214ZUsidE6uvlXpazaRBAVc",
+	"E8HJUaejQiPSR4zHdkvFeAwxiWimoCa0mwLG4cJOrxhpTVdtaq060leVwBHZoeSXy3e/ETfVeUjyAKyx",
+	"3KwriZgt2iVTmqYQY6TamLhM2ZgEwZgV025qFfWnNCDPHnfLGOaeh25cbOZa15TfeHMu+pjH2o+8IjQF",
+	"pZw+XIMdZFPKc44+JYqOAM/0iZi1yW+INogE15RxlYcvVI0SmvdOZXh8lA4pXIOCsktanjnJlabT9J4m",
+	"UF3SeRnjpl3uoBhYmK9/kyD8GWiiJ5ea6mxbblP5R17+ietmdEp50O6rprH88uHXLb07ZxYKEiEqBCEO",
+	"3x/tf7/rASSUpJLdUA1kCkZhbfDnJOO1Hn825oyPzxLn7rgpz/iidXB0HITBq/jg6Gj/RaNAgwUrq+Gl",
+	"6yaZdWXxLs8UwakdHz4nepJNh6lkXG8kp671vDzcV+dBGLz79SIIg/eXZ42j5XXjvttZYouXG1Zs3Nja",
+	"7QbwmzCYbwbSKZORmZgdRYibaFdwCVVdgt6Stq9hvrmJa+h2S+MW228a7a8wv7DopjMj2Zd6qXMgFSUc",
+	"ZkRZIkU+YMoDpCA2JoJHTSnIsUtM4xcqJEpY53AeLLXxOvWsxx1Ea0Jv8AO0i9s9vtLNfdzpPl/vu/wV",
+	"5u+FpnYq2/kuxKxBr2Zjbo84M1WzHGa6VFvfN+NKA43RnY8xLQQhNSLI6hL7rnmD/Nhf0nnDzpinZAh6",
+	"BsAJzbSYUs0iv0MtMzTpGlCnpGP/AEWEsZ1mE/ORul50ElfX+fD4aO0qV9wEDbbuD+cXpPs98a4Houk4",
+	"tJFzqsgA+MCoF4NUt354P6haI/isZsMdVbT0gyZ81sdPB+Hzu51WAdf6+Gk/fH632wTZCoM3Ysz4W3r7",
+	"I2VJJqFhqc+NMhJlxmAiI8oSNK7G5gwfCUkEzx35NmZjHry+8DwwyqSemENCa5imWpExaNI9eGGV/BgS",
+	"Ou9xpanUytDSYYcodOTHIhsmoCzBIcjHtzSyAw1JlhrlYv+ITBnPNKh1XLO/3jrHxSjhou5jmq2wEPeb",
+	"PL5f20i7KA2guvHPcX0PnpNoQiWNNEh1ahE9SUJiNmZanTpsrdBes8N9xY6fKZKIiCZGk9YeqOANnR7f",
+	"WbTGQ8uZemIEiwTSNV9NDRkVI9gtdTnEeJyYTpGrMwVxDgeyxFAwUySkhEiTiZAKyBC5Zk6UpilaTFuu",
+	"/POGjfTreC/D3qGZ+g9KDWHAYVZpcqXL0b9Xp6KFsdXaXUVU5xaUdZ9D6EsyxuqxF/7bxRBIWd7+q9e7",
+	"7XRavd7t/qjXu/1+9LFZxJaduQtMNvhugAKv64SZ5Suy86q9f9zdrZ4I3x0e7b/YPzjsHh1//7y2BMeV",
+	"sfV63/2Bkr8b7h/dNY9KihFLYEN//sN4758c8Fs44N9TDYinvgD5+mKRcjzOiaQg3RmI/4wSBlyTHcrJ",
+	"64ubLqFxLEEpB3p7fXFzTPaOu+htN/bbvECdkCmV1xCT2xbN9CRuSWMzo7OJ7EgYM6VBhvbwD4nz4CLx",
+	"2nYKKOYEoutdo3YxRcRo1F53Lm8Sin9v+7vf6bzgdq/bQdtIj2pjTSLEjXUrFIxfzweAwRzuHx0eV5f0",
+	"eMma2k39TJVnI2/0P0pmbH1mLsqZjaVLVZZsJkHuo+hdos35FjSNqaZb+oDe/3hOnnf3u2Tqvm+TQTmk",
+	"03eWV58m4/4NTTJQ/dwFjzgpFCnPFBEz7hxF1pdkWu0ZCwMl0IHFjitU+3ZPbDguGQvJ9GRqhAkGviqI",
+	"sTYZ+JwL9PLXOzZ2x/ykh+77mEyoQux8ObpIgMepYNwZ3suDmStnubEno+rrKhwa3bo7IwxQCjQACJr8",
+	"O3/OrlU/k6zBCh2iUx5tKRd2nU1YNMk9GLgk1zCvyhXTVrhBx8tWv7Ig65AvxTJ0FpfBhzl87lquT245",
+	"1jpCxa7uihmEW2x/M88hvGRba+Dz0V5OaW/ydjKFKSgIo1blrMUyV1lrauSsNhfyafLeFNHazxjtPdFh",
+	"ad/pNjUCO+4uw2GZWbmBLjqBzRvoQWoxjukM7kTG5WHKL1eFR7ZFVvXp2G1LmSH2DzYCU1WQTpX5VHah",
+	"0lNlmQq6WEGsb9jWmkAZqbmZCHR8UXfornXprsRrubSB+1ng+NHn8ZxrYjhfC9dCCLIz0FGQ1DNY1yp0",
+	"jfqcSOKHbM6lWWwfN/AflkdUnmxlrcLy2q/YVvUZKKS+1klfFWr46s1pQrDfhcE1zPvuxOyjS3vTFpeE",
+	"G1yT3k/dj52ne01TFce4EWwIcJzS2/6o5MNdqSXXfb53ZWBBPwXZZ+m6RmrmaR3btM2KLzGXVkGIKs2v",
+	"6rpxfZqmu2p/mzZqFaX+zJQWcn4P2KhlhW0EaVnkrYuPhZ8JS617Bt1g18NH/cI8EHr0ibW/AdZeJJLC",
+	"LmrUz375cFnYgouJQztnv1/9/LL/y4er/tmbn3bLkLFXlx5A8PLyDMPy9m80hhpD6m4sv8J861NHIxgi",
+	"fsgcgnsAKD7bgojhi0zFQTDWohUkaCahUVf/gOHbosQFht21SBW5AclGc8bHm+roa4drh/GgK6D0ipzF",
+	"2nb+CvNLbXMWa9AGNAgsJsM2WDMPKpu3sJvl9a1M8uNyvvwV5vcwDbYm3a1AISU2XTAl1lgSDs+yDCJS",
+	"34DFwI058wYnBQokJDOWJGhAnpKBM7QGJxYDckoGnl4HJ4QLX3bHAUSQcBkoknHNEsK06nEn1hAZ4nLa",
+	"TsnA7VWlEf81/ozJcIMT9PbEks64x2i4kKivdAS3umQPmm2zwyvoAf+FzTWLSAt9uydcsYQivAf6z7DW",
+	"x0YoScUMycF5vremncaz6YIy+ZTl8JTl0KDl3jNzoYnUNkqtrVHZUwbq185AfUoxfUox3SzFdBnP+8nW",
+	"MIxMpQmdY1ZBSPZbR50SzikkKqURKF9LaeMkprOYkjfiBhIaQR1aX49zr0azfNdc401BlEmm55dY/M55",
+	"5aaMO3l68ikY4r9+9KTxy4eroKH2USXcYKw5VyqgTc5suTLEsBvJL4G6SLgul8IR3AEPXHgCcbaUxDAV",
+	"GmJXF+uZ72EMWpFu5zBXh8iVVbBGwqwwef/j+fPvD47IDuaBfICh/Z38AEqTc1dt6sLsDotA7VptyhYA",
+	"NELBTj5fr4nWqdl9+9yc8vdcGJx2DXxRCk7cZxY9XkzjBPGaKeMc4pJxbfWW3dAongmLmEYNZsepMCGC",
+	"Pmz0LCQ0ixnwCCwSxByA8x6nyYzOlUWCQLzRYhnaYnwkfA0Taku1uTp9Nno7pQxRhjZpGQ9F/Fqd7O2N",
+	"mZ5kw3Ykpnv4sv3vYuaPbYkpQhGN2KrXdLSxxhO36BYZE7o6bmaKOczFAWHUREjdStgNxKjz2e3L9XeM",
+	"ulpHEB8TgapPDexh1zO1gCwypZyOYQoYju7xV0jimIUSWmqwRJ/QuVn9CXWxPDp1JWV2BpU0osFumxhF",
+	"wUgSwx9RBKkmlGhJWWKGpBKqJnaHEhaBU+Xdsr99fbWw0CIFbnHsbSHHe+4jtWfexfwbneQ7FoSBq40a",
+	"nASd9n67g3GKFDhNWXASHLY77UNELugJipK99gySpHXNxYzv/Tm7Vm1fuGYMemnyhrL4eiqB0KHINCrZ",
+	"bMzJTgHStyh0MTK7vhvaejvcVW1xZhh1mWqCgyKziVCQb+OUzonSxsAbAsHEtDa5hAQis5bXMCfDOX6K",
+	"rz9TZHDN4sGpX24EqFZ+psl4gH33uE8dMEuu2qTb6TqEOhIqDq0Uuyc7lKgJlRAbhV2CDvOScFp4a9SJ",
+	"pxzZ9ToOToKfQP8yu1ZBtbjoH64spk1xKwpjVqrWBttUL/1YK4J50Ok8WF0il2eypDKRS8Co1YvCYrmt",
+	"UrXcVcWiGurrlir/rvoS38GBHXa6SykVE0QsCMVXJzR7bOsHATGNkDG7AW4ssoXKwV9zVl07q6aX8+3e",
+	"ywsR3oXBkd331R9Uay+W9Yvg5I+PxvafTqmcuwUsEtEcx1uPXw4uqnmE81w1RC7QsSqygkxPFVkjTBut",
+	"Ci6oZdN0lgqfdzaZxAgeZFUJNEnmNrlHnaDx6g/J2QQwI0jZsVMJhbQp4ZsKcFMueIxMMzIAYhQCbZKf",
+	"X6645jujXZCDdsdpDB7MRLhFfL5Lgb9+aY6XGxaDXCIZKo6IGlTsC/JzraclfJ2Dzh6YBe4enkor6+jr",
+	"MvrxF4i3jSgyBc7iFhY2HWcyBz0tPQg9PMocchvStq1QnrChpJKBY6qYqQirYjo+Y4rM6LztIXRI0wgZ",
+	"e/3SsZoh9jJJbkRy73B+55XpPZHadgIR1T4/Zi9m3PKfC86NflLsbiLENW64zVJvoD+asj20m/a8H76R",
+	"2n5lsVGXcsEVorUGNncL86MXs4NTKrHXKh28YUoXvnb1RQmgGsdYrkMoLKvY7eyv361KsU386HD9R0VV",
+	"5nsShflqg34aitbW6Klmuv/x8W6Bwuxx1LJnSykDVoWEw8yYlTZntURP1m3SRFB7Ng8T83uEaortMT0x",
+	"+vuAi9kgdHm3C/m2VNmq9zZ1xqUP+rHZ/NPB0pD+oMd3fEKuy74Vo0r+bsqiayPQstTObffU6t9mUCdE",
+	"ywwGeXJvngG7485re1b3uLMHRBK7ACWdW7vBxXgwy836i3eN0v+CDHydj8Eq/b9JmCJuAOpshE6RH0Q8",
+	"fzAOKqcU3y1Wu/86zFpKOPZ4C8e/GzBWqQ7+47F8t/Ni/Rd5uXrzwf4GXdSrbON3R5vMp6ES7t9cMFmC",
+	"t46PQiStl0GqBCVcqkZZZLfVexhXmmKCu1V6vFKOqrsUWvsk5VPnlsk/MDY6GuVll2Uk+A3IMSaim1+m",
+	"+C3jhLroW7tJUcoBkM38tm6ta0W6H5HODzag83rV7n/AkSiNBJ82liFfJED0bUWThrx6i54jRkbOiRa1",
+	"zC+UajMqjaKVe7qdAr6KxkJPUoID5tUIbmvjztzRSokEPDJz3zFNJFAsRo09+6uCmDEMbMxYtckZJyLT",
+	"LTFqSYzZIpeEhPa4rX6ElaqtxZlxNDv8+lgX/ggzCvAc63Y6/v4OpkNfuBddWA5S2HTIWexghRce/oSr",
+	"ARXvqhEnl/v5UEz4tz2fvsZx8y0KC8vihPI5UdnQqJZO06xLkM1Prr2JxRYvPcGwsJm/MMZWJFOohSKb",
+	"wcwz7syXNGfaioeJg4EYnQp0K6VjxrHOe0oNR646mBzeedGz3LS+xSt79rqou3Dti+7+qy/qWm4Cbzfd",
+	"2oLrYTbSy6q/OTN/g3xlY2L58Ws3Ylt7NK+w3OzhQC4gjgsQnJVSpWq3rQ1pdI3WqH/gM+bMW/buNWII",
+	"yblxNZa6nE1YAj2O/eeh3TYZKKAymgzI1OgLoFzdlFFRUaV8jVTYBARoODWN9fS7K/LcFPapXcRmx7A0",
+	"3HPUvU8JjA0Y/G8lCap1v1fKANzEJwnw6BLgEunUxePxPgkpsvHE7se9JMHeJxbfWTmQwLL7HzFF1BYg",
+	"d/daRJS7UkTuxg+yg76cymVsC1z5Et9FOOACHTfEDl/6y0T+5m6NLQOE2/tBvkFKtnvrwChFNRVrDlnp",
+	"z6RqtiyXujAWLmMZ5IXzB3nc0cLgbCINUrRPrm3U9ZqJdYN1XbwD8xuj4m+QKN/xlReINns5ttH83Z2s",
+	"ptcl7pGXWEwbHfqWnIHHyrlBfOEC53s/qRfPMRRehQIMhZ5gkhCZCXnN+Ljd42sFur+eUkgPKmwS7ktd",
+	"FTnHPLybon4dx0P5Kb55Xv1HeN6/ZVcI8vIz5dC9IZHC3mLp0I/bKGt7NjupVa4+cX8p1BiO9GfpM7Ve",
+	"xJSli5dMp3nRSwsgZGPEdeXXmdfCeDgfMyh/wdnTgfsfcuC+yqvolYryUHfF4nKWQAjy8mj6mbuZIIcs",
+	"I9UWDnrrVRibwy/HEHc7+0WZZwcvweS50Je5xodYzbnHzxYvcc6B9ot3OIdkmDkwrA3aUuILs1YLt9Z8",
+	"GDjLL3OSVkr+bn6MPswpXr5iqcHNcGlhf1ZU3BeMtAhDego8/FNP28L94Q4SWx57ITWhIjIyPQk+hoEv",
+	"6unfaWFuhs+zWiz5GZwEKcgWS4OytBGZXi5u3kMKNs2BaUw3VMBjdyG7Fzk+3VSRCZXTxJyfViipGcgi",
+	"laHdJARM519GCtSKiz6yHKhnUi+99dqeDBhOxbzsezuEnvhsMz6zGlmlWB6taoJkCIngY6MFLnJdzjk+",
+	"/W+5Z9Fa2zbq7hVa76lh0qf3UglkLLjTKy3jR5TnUQSnWZKFg5+5I7npAm7sBk9qheZ+pco/2XFXN+Hh",
+	"bxEvCFlgoJY6Nt/CF+LTxrriG3HrkowMr7SUb2x+wo79p1qw5WzNJX5aww0RTRK0CUs3WOeMbx995om7",
+	"xLX7G16iTWspopioVj4dbJ6a92phbN+84a8mtz8DR5280dfr+PcLHXcr75a3d8rfl52+PbK7mvj0nxbj",
+	"C/ag85qsgpkVFSbKOZJYEBgxyTZ/FC/cOCUDniXJgEQJUKnIwAeb7RExKGfPD9rkjM+J0BOQPe6vzSM7",
+	"LHa5skbHsz7SMD+GQtJut3cb8WAbgsAuzCS/3PFSuRPhoZyqhZ82ftyz5emk+Cosa/e6AfVV5eNnqsnp",
+	"WeHorOEMuKRTMEx7cXZ1/vNpQy9F/Rj0OQ7N0cAbMm8uMv3ESE+M9PdnpO1ZpzC7XAmkddaXLZuE5RcK",
+	"S8AeekWNmAEZQiSmoPIySk22z5nt8EHo+0kFskb4VNzUNW9c5UbFe5ngvPjtp5D8cvHqp5D89PpHIiT5",
+	"AMOLkEiIxJgzo40M58SJv1NCNZkKpckRect+sFc0dV4c35r/kJTdQqLapCAdo1ZHNIG4x2Pr5ioa2D+4",
+	"Pdo/wCYktIBHIoaY7NgrGGIpUkVe/ffrH/GFny4uEclvC1RwV/SMZDxGb7mkPBbTHjdK2amT9q4Kpi8A",
+	"VhiyTepTpkv0uUzuT7NEs5RKvTcSctry14UUor+pRNk6xgprK7qD12/jgLv7h7uVum5DximiEtdUZrMd",
+	"L1Zd+oefN0/HxwMdH2aFNpYbhUk+FPHcm+RHh53n3f3j8pGS17FrFDOP5Ho7tbAce7WXPRZtTy/IoHS3",
+	"/OAUY2zc1fn0iQFeVfRjFNI5E30TeSrq4jFnI/mvXNW1L6E9Ytu+pPk/XXd8cvD9Q8SFQ6hUxIULrVk2",
+	"OyUc/W/4huOnxojbg7gASwKnfB1Zc+TNJkSgM6Z+q0+OnTutDFxwzEeYqyJYUJ+Tk1w9/tBRA/JuVJJJ",
+	"Pe78PQRuaaSTuR1bFkVmte2ocWbu8uCqeGpQcuxGXhRXhX7RSMS2YuoxI4alGxmx0NRTbONJ9G0q+h5F",
+	"spWheyvscyY/B37n5ZoXjFbsLYiNVzx+Z8TMcuxddzPBCzzOWe3Jgl+KbiuojcAtVkmsnU/LrPvmtNdK",
+	"8xjpYIpwYLg1Di+BJdFcLf2wQLnZzIux6RYPNXuBrleubYFITY0gcOj3xRS7t/M1kM0HSlEtbmhrSkur",
+	"pnGE1tyWEAHX/oJ0TIkq3U+Ad/6qCus/kW4t/laK9y7kySwSaIN4W5tbdsatCPHgaB/LdTpY1xcLpDUp",
+	"RmjCbqBRluUUGWyKhWiSX4+lKvxnQIDXyUij+FYkY0ELaqmvsyGpN6V6UuT0Mq8DF7ppOb93u5L4dx89",
+	"fbsTeQUc0FVjOvGOSgXcyNAqfsre3OOzcsiFfc3m/dg3kOxntKhTYouIxU6qK1tBdzYRSUHDO/a4sQ2Y",
+	"YSFRF0XEEcOM9sluBX/Y7eyjeaLM9zSpmClu3K7gjy0ebNGMTYZLY50ut2TfIoixuEalMWGaw8ztRkqZ",
+	"/IcCmp/Mjc1gk6/8xS51sORISFfTr0oLy8DKK+0HD3pcLoGucpBkfn8MScQMZCuiygX4mFp+swKmP7rL",
+	"kj0WxkZ9cst6minrMbFCTiQsmhM7iiEYiU4G3lUwsJ9aUePq+tlaETOHzWrMCXKT/FIywza/ldDYf7QM",
+	"iDJE05wA7iKO06KWui242LSOX1m+PLkyvoxsOUcScCBIJAysAWoTIu4lSyZAEz3599JSMGdONzjodLBK",
+	"Eta1dUgb9EDYgt/k56uri7B0PYkkXOhTG5nR1kdqtHVuPkmlGDbo7T+7oXzBc9p2cYnpl00s93va/lLF",
+	"291yGYmblndKzZWGqTOdqjdXfTIi927p1mBN57ioc+VWCIvRhWTw38jzwHXLUHzrHX6mTggXirPRyPqw",
+	"KZkDla0EXeCG9/Oqd43Y2Dx+vl7xdpcOLVe9axcllSvr0Nao03rx8dPhwV2v195J+fj//5mOd5uq66wv",
+	"hYNR+L0/UxhX6WQx4F6+Luige/D8eeNd37a9lD9Ic41CH3s4tfuBRZOs5mB2KnTXJVg9wsEeMOnQPuEu",
+	"fWiV/G/cgsaLze8t/7/uZQlnvHIj3HJPBVpU62XfUefQctl70HLeOsPsTSxkRS6E0mMJl//3jdWlJNBo",
+	"YvasKvpMR2yV7HtvR/IVRR+OoP3V/QQLgjM/UuxdWHZ1mwVozeNgZIN7aTFZr3y9kQ3VoZMJtap2IcXw",
+	"HL0LGz1GdVSemPEyMs+14IF5GzZS+C9L8cYwT4HicTnvwg/SEfViF+/rxVpNAy4j31+0dGprfyhMTS63",
+	"iunWzcMuX0VimszveJBgL0dylz+o/I6SSrgC7/IoesJq+4sdWYp10DHHP6Wv3L7fLcGu7He6z4++P777",
+	"nwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

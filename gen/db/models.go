@@ -66,6 +66,19 @@ type SettingsHistory struct {
 	ChangedAt      time.Time
 }
 
+type SigningKey struct {
+	Kid           string
+	Alg           string
+	State         string
+	PublicJwk     []byte
+	SealedPrivate []byte
+	CreatedAt     time.Time
+	ActivatedAt   *time.Time
+	DeactivatedAt *time.Time
+	RetireAt      *time.Time
+	RetiredAt     *time.Time
+}
+
 type User struct {
 	ID           uuid.UUID
 	Email        string

@@ -27,8 +27,14 @@ import (
 	"github.com/authd/authd/internal/testdb"
 )
 
-// Secret is the JWT secret of test servers.
+// Secret is the HS256 secret of test servers that sign with it (WithHS256).
 const Secret = "test-secret-test-secret-test-secret!"
+
+// SecretKey seals the signing keys of test servers.
+const SecretKey = "test-sealing-key-test-sealing-key-test!"
+
+// WithHS256 makes a test server sign with the shared secret Secret instead of published keys.
+func WithHS256(c *Config) { c.JWTAlg = "HS256" }
 
 // Env is one authd server on its own database.
 type Env struct {
@@ -72,10 +78,12 @@ func New(t testing.TB, opts ...Option) *Env {
 func DefaultConfig() config.Config {
 	return config.Config{
 		Addr:            "127.0.0.1:0",
+		JWTAlg:          "ES256",
 		JWTSecret:       Secret,
+		SecretKey:       SecretKey,
+		ClientID:        "authd",
 		AccessTokenTTL:  30 * time.Second,
 		RefreshTokenTTL: 720 * time.Hour,
-		Issuer:          "authd",
 		Audience:        "authd",
 		ShutdownTimeout: 5 * time.Second,
 		MediaDir:        filepath.Join(os.TempDir(), "authd-test-media"),
@@ -89,19 +97,26 @@ func DefaultConfig() config.Config {
 // DefaultRateLimitPerIP is AUTHD_RATE_LIMIT_PER_IP's default, for the throttling tests.
 const DefaultRateLimitPerIP = 60
 
-// NewOnStore starts a server on an existing store.
+// NewOnStore starts a server on an existing store. Unless the configuration names one, the public URL
+// (and so the issuer) is the test server's own.
 func NewOnStore(t testing.TB, cfg config.Config, st *store.Store) *Env {
 	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + srv.Listener.Addr().String()
+	}
 	a, err := app.New(context.Background(), cfg, st)
 	if err != nil {
+		srv.Close()
 		t.Fatalf("build app: %v", err)
 	}
+	srv.Config.Handler = a.Handler
+	srv.Start()
 	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
 	if err != nil {
 		t.Fatalf("open test pool: %v", err)
 	}
 	t.Cleanup(pool.Close)
-	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(a.Close)
 	t.Cleanup(srv.Close)
 	httpClient := &http.Client{Transport: &validatingTransport{t: t, router: specRouter(t), next: http.DefaultTransport},

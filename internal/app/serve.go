@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/avatar"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/signing"
 	"github.com/authd/authd/internal/store"
 )
 
@@ -112,26 +114,57 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	}
 	live := auth.NewLiveSettings(current)
 	hasher := auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait)
-	tokens := auth.NewTokens([]byte(cfg.JWTSecret), cfg.Issuer, cfg.Audience)
+	keySource, keys, err := signingKeys(ctx, cfg, st, live)
+	if err != nil {
+		return nil, err
+	}
+	tokens := auth.NewTokens(keySource, cfg.IssuerValue(), cfg.Audience, cfg.ClientID)
 	media, err := avatar.NewDir(cfg.MediaDir)
 	if err != nil {
 		return nil, err
 	}
 	accounts := auth.NewAccounts(st, hasher, media)
 	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media})
-	admin := auth.NewAdmin(st, live, accounts)
-	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st,
+	admin := auth.NewAdmin(st, live, accounts, keys)
+	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys,
+		Discovery: httpapi.Discovery{Issuer: cfg.IssuerValue(), PublicURL: cfg.PublicURLValue(), Alg: cfg.Alg(),
+			PublishAhead: live.Seconds(auth.SettingKeyPublishAhead)},
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins})
 	if err != nil {
 		return nil, err
 	}
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{Handler: handler, Admin: admin, Accounts: accounts, stop: stop, done: make(chan struct{})}
+	var followers sync.WaitGroup
+	followers.Go(func() { live.Follow(followCtx, st, settingsPoll) })
+	if keys != nil {
+		followers.Go(func() { keys.Follow(followCtx, settingsPoll, keyMaintenance) })
+	}
 	go func() {
-		defer close(a.done)
-		live.Follow(followCtx, st, settingsPoll)
+		followers.Wait()
+		close(a.done)
 	}()
 	return a, nil
+}
+
+// keyMaintenance is how often an instance does due key maintenance (promotion, rotation, retirement).
+const keyMaintenance = 10 * time.Second
+
+// signingKeys returns what signs access tokens: the shared secret with HS256, or else the key manager
+// over the keys in the database, started (which fails when they do not open with AUTHD_SECRET_KEY).
+func signingKeys(ctx context.Context, cfg config.Config, st *store.Store, live *auth.LiveSettings) (auth.KeySource, *auth.KeyManager, error) {
+	if !cfg.Alg().Asymmetric() {
+		return auth.SharedSecret(cfg.JWTSecret), nil, nil
+	}
+	sealer, err := signing.NewSealer([]byte(cfg.SecretKey))
+	if err != nil {
+		return nil, nil, fmt.Errorf("AUTHD_SECRET_KEY: %w", err)
+	}
+	keys := auth.NewKeyManager(cfg.Alg(), st, sealer, live)
+	if err := keys.Start(ctx); err != nil {
+		return nil, nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return keys, keys, nil
 }
 
 // Close stops following settings changes.

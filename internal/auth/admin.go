@@ -80,11 +80,32 @@ type Admin struct {
 	store    AdminStore
 	settings *LiveSettings
 	accounts *Accounts
+	keys     *KeyManager // nil with HS256
 }
 
-// NewAdmin returns the admin service; settings are the live settings the account service issues with.
-func NewAdmin(store AdminStore, settings *LiveSettings, accounts *Accounts) *Admin {
-	return &Admin{store: store, settings: settings, accounts: accounts}
+// NewAdmin returns the admin service; settings are the live settings the account service issues with,
+// keys the signing keys (nil when tokens are signed with a shared secret).
+func NewAdmin(store AdminStore, settings *LiveSettings, accounts *Accounts, keys *KeyManager) *Admin {
+	return &Admin{store: store, settings: settings, accounts: accounts, keys: keys}
+}
+
+// SigningKeys returns every signing key, newest first; ErrSharedSecret with HS256.
+func (a *Admin) SigningKeys(ctx context.Context) ([]StoredKey, error) {
+	if a.keys == nil {
+		return nil, ErrSharedSecret
+	}
+	return a.keys.Keys(ctx)
+}
+
+// RotateSigningKeys rotates the signing key (see KeyManager.Rotate) and returns the keys after it.
+func (a *Admin) RotateSigningKeys(ctx context.Context, now bool) ([]StoredKey, error) {
+	if a.keys == nil {
+		return nil, ErrSharedSecret
+	}
+	if err := a.keys.Rotate(ctx, now); err != nil {
+		return nil, err
+	}
+	return a.keys.Keys(ctx)
 }
 
 // Settings returns the settings in force.

@@ -14,7 +14,7 @@ import (
 // FuzzVerify: no input makes Verify panic, and whatever it accepts is a token this key signed for the
 // same user and session.
 func FuzzVerify(f *testing.F) {
-	tokens := NewTokens([]byte("fuzz-secret-fuzz-secret-fuzz-secret"), "authd", "authd")
+	tokens := NewTokens(SharedSecret("fuzz-secret-fuzz-secret-fuzz-secret"), "authd", "authd", "authd")
 	user, session := uuid.MustParse("5b0c0c84-6d55-4f0a-a0a4-7a3b7c4e2d11"), uuid.MustParse("0f8fad5b-d9cb-469f-a165-70867728950e")
 	valid, err := tokens.Issue(user, session, 1<<40)
 	if err != nil {

@@ -16,6 +16,8 @@ const (
 	SettingRefreshTokenTTL  = "refresh_token_ttl_seconds"
 	SettingLoginMaxFailures = "login_max_failures"
 	SettingRateLimitPerIP   = "rate_limit_per_ip"
+	SettingKeyPublishAhead  = "key_publish_ahead_seconds"
+	SettingKeyRotationDays  = "key_rotation_days"
 )
 
 type valueRange struct{ min, max int64 }
@@ -25,6 +27,8 @@ var settingRanges = map[string]valueRange{
 	SettingRefreshTokenTTL:  {60, 31536000},
 	SettingLoginMaxFailures: {1, 100},
 	SettingRateLimitPerIP:   {0, 1000000},
+	SettingKeyPublishAhead:  {0, 604800},
+	SettingKeyRotationDays:  {0, 3650},
 }
 
 // Settings maps setting keys to values.
@@ -38,6 +42,12 @@ type Defaults struct {
 	RateLimitPerIP   int
 }
 
+// Defaults of the settings the environment does not seed.
+const (
+	DefaultKeyPublishAhead = time.Hour
+	DefaultKeyRotationDays = 90
+)
+
 // Settings returns the defaults as settings.
 func (d Defaults) Settings() Settings {
 	return Settings{
@@ -45,6 +55,8 @@ func (d Defaults) Settings() Settings {
 		SettingRefreshTokenTTL:  int64(d.RefreshTokenTTL / time.Second),
 		SettingLoginMaxFailures: int64(d.LoginMaxFailures),
 		SettingRateLimitPerIP:   int64(d.RateLimitPerIP),
+		SettingKeyPublishAhead:  int64(DefaultKeyPublishAhead / time.Second),
+		SettingKeyRotationDays:  DefaultKeyRotationDays,
 	}
 }
 
@@ -118,6 +130,11 @@ func (l *LiveSettings) Set(s Settings) {
 	}
 	maps.Copy(merged, s)
 	l.current.Store(&merged)
+}
+
+// Seconds returns a function reading the setting key, in seconds, as a duration.
+func (l *LiveSettings) Seconds(key string) func() time.Duration {
+	return func() time.Duration { return l.seconds(key) }
 }
 
 func (l *LiveSettings) seconds(key string) time.Duration {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/authd/authd/internal/signing"
 )
 
 // accessTokenType is the JWT "typ" header of access tokens (RFC 9068), checked on every verification so
@@ -17,26 +19,58 @@ const accessTokenType = "at+jwt"
 // TokenType is the token_type of every token response.
 const TokenType = "Bearer"
 
-// AccessClaims are the claims of an access token. sid is the session (one login) it belongs to.
+// AccessClaims are the claims of an access token (RFC 9068): iss, sub, aud, exp, iat, nbf, jti, client_id,
+// and sid, the session (one login) it belongs to.
 type AccessClaims struct {
 	jwt.RegisteredClaims
+	ClientID  string `json:"client_id"`
 	SessionID string `json:"sid"`
 }
 
-// Tokens issues and verifies access tokens: HS256 only, with the configured issuer and audience.
+// KeySource gives Tokens the key to sign with and the keys to verify with.
+type KeySource interface {
+	Alg() signing.Alg
+	// SigningKey returns the key that signs now, its kid ("" for a shared secret) and its method.
+	SigningKey() (kid string, method jwt.SigningMethod, key any, err error)
+	// VerificationKey returns the key that verifies tokens carrying kid.
+	VerificationKey(kid string) (any, error)
+}
+
+// SharedSecret is the KeySource of HS256: one secret signs and verifies, and tokens carry no kid.
+type SharedSecret []byte
+
+// Alg implements KeySource.
+func (SharedSecret) Alg() signing.Alg { return signing.HS256 }
+
+// SigningKey implements KeySource.
+func (s SharedSecret) SigningKey() (string, jwt.SigningMethod, any, error) {
+	return "", jwt.SigningMethodHS256, []byte(s), nil
+}
+
+// VerificationKey implements KeySource; a token naming a kid was not made with the shared secret.
+func (s SharedSecret) VerificationKey(kid string) (any, error) {
+	if kid != "" {
+		return nil, errors.New("HS256 tokens carry no kid")
+	}
+	return []byte(s), nil
+}
+
+// Tokens issues and verifies access tokens with one pinned algorithm, the configured issuer, audience
+// and client id.
 type Tokens struct {
-	secret   []byte
+	keys     KeySource
 	issuer   string
 	audience string
+	clientID string
 	parser   *jwt.Parser
 	now      func() time.Time
 }
 
-// NewTokens returns a Tokens signing with secret.
-func NewTokens(secret []byte, issuer, audience string) *Tokens {
-	t := &Tokens{secret: secret, issuer: issuer, audience: audience, now: time.Now}
+// NewTokens returns Tokens that sign and verify with keys.
+func NewTokens(keys KeySource, issuer, audience, clientID string) *Tokens {
+	t := &Tokens{keys: keys, issuer: issuer, audience: audience, clientID: clientID, now: time.Now}
 	t.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods([]string{keys.Alg().Method().Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithStrictDecoding(),
 		jwt.WithIssuedAt(),
@@ -49,6 +83,10 @@ func NewTokens(secret []byte, issuer, audience string) *Tokens {
 
 // Issue signs an access token for userID in sessionID that lives for ttl.
 func (t *Tokens) Issue(userID, sessionID uuid.UUID, ttl time.Duration) (string, error) {
+	kid, method, key, err := t.keys.SigningKey()
+	if err != nil {
+		return "", err
+	}
 	now := t.now().Truncate(time.Second)
 	claims := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -60,26 +98,34 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID, ttl time.Duration) (string, 
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			ID:        uuid.NewString(),
 		},
+		ClientID:  t.clientID,
 		SessionID: sessionID.String(),
 	}
-	token := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	token := jwt.NewWithClaims(method, claims)
 	token.Header["typ"] = accessTokenType
-	signed, err := token.SignedString(t.secret)
+	if kid != "" {
+		token.Header["kid"] = kid
+	}
+	signed, err := token.SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("sign access token: %w", err)
 	}
 	return signed, nil
 }
 
-// Verify checks an access token's signature, algorithm, type, expiry, issuer and audience and returns
-// its user and session ids. Every failure is ErrInvalidToken.
+// Verify checks an access token's signature, algorithm, key, type, expiry, issuer and audience and
+// returns its user and session ids. Every failure is ErrInvalidToken.
 func (t *Tokens) Verify(raw string) (userID, sessionID uuid.UUID, err error) {
 	var claims AccessClaims
 	token, err := t.parser.ParseWithClaims(raw, &claims, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); typ != accessTokenType {
 			return nil, errors.New("not an access token")
 		}
-		return t.secret, nil
+		kid, _ := tok.Header["kid"].(string)
+		if _, present := tok.Header["kid"]; present && kid == "" {
+			return nil, errors.New("kid is not a string")
+		}
+		return t.keys.VerificationKey(kid)
 	})
 	if err != nil || !token.Valid {
 		return uuid.Nil, uuid.Nil, ErrInvalidToken

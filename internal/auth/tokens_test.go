@@ -10,7 +10,7 @@ import (
 )
 
 func TestTokensRoundTrip(t *testing.T) {
-	tokens := NewTokens([]byte("0123456789abcdef0123456789abcdef"), "iss", "aud")
+	tokens := NewTokens(SharedSecret("0123456789abcdef0123456789abcdef"), "iss", "aud", "client")
 	user, session := uuid.New(), uuid.New()
 	raw, err := tokens.Issue(user, session, time.Minute)
 	if err != nil {
@@ -24,7 +24,7 @@ func TestTokensRoundTrip(t *testing.T) {
 	if _, _, err := tokens.Verify(raw); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("expired token: %v, want ErrInvalidToken", err)
 	}
-	other := NewTokens([]byte("0123456789abcdef0123456789abcdef"), "iss", "other-aud")
+	other := NewTokens(SharedSecret("0123456789abcdef0123456789abcdef"), "iss", "other-aud", "client")
 	if _, _, err := other.Verify(raw); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("other audience: %v, want ErrInvalidToken", err)
 	}
@@ -45,7 +45,7 @@ func TestRefreshTokensAreRandomV4UUIDs(t *testing.T) {
 // A token has exactly one spelling: base64url without padding, with canonical trailing bits. Without strict
 // decoding the last character of an HS256 signature has three more spellings that verify.
 func TestTokensHaveOneSpelling(t *testing.T) {
-	tokens := NewTokens([]byte("0123456789abcdef0123456789abcdef"), "iss", "aud")
+	tokens := NewTokens(SharedSecret("0123456789abcdef0123456789abcdef"), "iss", "aud", "client")
 	raw, err := tokens.Issue(uuid.New(), uuid.New(), time.Minute)
 	if err != nil {
 		t.Fatal(err)

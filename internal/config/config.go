@@ -15,16 +15,25 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/signing"
 )
 
 // Config is every setting authd reads from the environment. Secrets are masked by LogValue.
 type Config struct {
 	DatabaseURL     string        `env:"DATABASE_URL"`
 	Addr            string        `env:"AUTHD_ADDR" envDefault:"127.0.0.1:8080"`
-	JWTSecret       string        `env:"AUTHD_JWT_SECRET"`
+	// JWTAlg signs access tokens: ES256, EdDSA and RS256 publish their keys; HS256 shares JWTSecret.
+	JWTAlg    string `env:"AUTHD_JWT_ALG" envDefault:"ES256"`
+	JWTSecret string `env:"AUTHD_JWT_SECRET"`
+	// SecretKey seals the private signing keys stored in the database (asymmetric algorithms).
+	SecretKey string `env:"AUTHD_SECRET_KEY"`
+	// PublicURL is where clients and resource servers reach authd; the default is http:// + Addr.
+	PublicURL string `env:"AUTHD_PUBLIC_URL"`
+	ClientID  string `env:"AUTHD_CLIENT_ID" envDefault:"authd"`
 	AccessTokenTTL  time.Duration `env:"AUTHD_ACCESS_TOKEN_TTL" envDefault:"30s"`
 	RefreshTokenTTL time.Duration `env:"AUTHD_REFRESH_TOKEN_TTL" envDefault:"720h"`
-	Issuer          string        `env:"AUTHD_ISSUER" envDefault:"authd"`
+	// Issuer is the iss of access tokens and of the metadata; the default is PublicURL.
+	Issuer string `env:"AUTHD_ISSUER"`
 	Audience        string        `env:"AUTHD_AUDIENCE" envDefault:"authd"`
 	LogLevel        slog.Level    `env:"AUTHD_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"AUTHD_SHUTDOWN_TIMEOUT" envDefault:"15s"`
@@ -94,13 +103,23 @@ func (c Config) Validate() error {
 	if err := c.validateDatabaseURL(); err != nil {
 		errs = append(errs, err)
 	}
-	if len(c.JWTSecret) < MinJWTSecretLen {
-		errs = append(errs, fmt.Errorf("AUTHD_JWT_SECRET is required and must be at least %d bytes (got %d)", MinJWTSecretLen, len(c.JWTSecret)))
+	switch alg, err := signing.ParseAlg(c.JWTAlg); {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("AUTHD_JWT_ALG: %w", err))
+	case !alg.Asymmetric() && len(c.JWTSecret) < MinJWTSecretLen:
+		errs = append(errs, fmt.Errorf("AUTHD_JWT_SECRET is required with HS256 and must be at least %d bytes (got %d)", MinJWTSecretLen, len(c.JWTSecret)))
+	case alg.Asymmetric() && len(c.SecretKey) < signing.MinSecretLen:
+		errs = append(errs, fmt.Errorf("AUTHD_SECRET_KEY is required with %s (it seals the signing keys) and must be at least %d bytes (got %d)",
+			alg, signing.MinSecretLen, len(c.SecretKey)))
+	}
+	if u, err := url.Parse(c.PublicURLValue()); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/") {
+		errs = append(errs, fmt.Errorf("AUTHD_PUBLIC_URL: %q is not a URL such as https://auth.example.com", c.PublicURLValue()))
+	}
+	if strings.TrimSpace(c.ClientID) == "" {
+		errs = append(errs, errors.New("AUTHD_CLIENT_ID must not be empty"))
 	}
 	errs = append(errs, c.validateSettingDefaults()...)
-	if strings.TrimSpace(c.Issuer) == "" {
-		errs = append(errs, errors.New("AUTHD_ISSUER must not be empty"))
-	}
 	if strings.TrimSpace(c.Audience) == "" {
 		errs = append(errs, errors.New("AUTHD_AUDIENCE must not be empty"))
 	}
@@ -123,6 +142,28 @@ func (c Config) Validate() error {
 		return fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// PublicURLValue is AUTHD_PUBLIC_URL, or http:// + AUTHD_ADDR.
+func (c Config) PublicURLValue() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://" + c.Addr
+}
+
+// IssuerValue is the iss of access tokens and of the metadata: AUTHD_ISSUER, or the public URL.
+func (c Config) IssuerValue() string {
+	if c.Issuer != "" {
+		return c.Issuer
+	}
+	return c.PublicURLValue()
+}
+
+// Alg is the parsed AUTHD_JWT_ALG; Validate has checked it.
+func (c Config) Alg() signing.Alg {
+	alg, _ := signing.ParseAlg(c.JWTAlg)
+	return alg
 }
 
 // SettingDefaults are the first values of the runtime settings, which the environment seeds.
@@ -173,10 +214,14 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database_url", maskURL(c.DatabaseURL)),
 		slog.String("addr", c.Addr),
+		slog.String("jwt_alg", c.JWTAlg),
 		slog.String("jwt_secret", "[redacted]"),
+		slog.String("secret_key", "[redacted]"),
+		slog.String("public_url", c.PublicURLValue()),
+		slog.String("client_id", c.ClientID),
 		slog.Duration("access_token_ttl", c.AccessTokenTTL),
 		slog.Duration("refresh_token_ttl", c.RefreshTokenTTL),
-		slog.String("issuer", c.Issuer),
+		slog.String("issuer", c.IssuerValue()),
 		slog.String("audience", c.Audience),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("media_dir", c.MediaDir),

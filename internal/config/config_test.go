@@ -8,26 +8,53 @@ import (
 
 func TestLoadDefaultsAndValidation(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://u:pw@localhost:5432/authd")
-	t.Setenv("AUTHD_JWT_SECRET", strings.Repeat("s", 32))
+	t.Setenv("AUTHD_SECRET_KEY", strings.Repeat("k", 32))
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.AccessTokenTTL != 30*time.Second || c.RefreshTokenTTL != 720*time.Hour {
+	if c.Addr != "127.0.0.1:8080" || c.AccessTokenTTL != 30*time.Second || c.RefreshTokenTTL != 720*time.Hour || c.JWTAlg != "ES256" {
 		t.Errorf("defaults = %+v", c)
 	}
+	if c.PublicURLValue() != "http://127.0.0.1:8080" || c.IssuerValue() != c.PublicURLValue() || c.ClientID != "authd" {
+		t.Errorf("public URL %q, issuer %q, client id %q", c.PublicURLValue(), c.IssuerValue(), c.ClientID)
+	}
+	t.Setenv("AUTHD_ISSUER", "https://issuer.example")
+	t.Setenv("AUTHD_PUBLIC_URL", "https://auth.example.com")
+	if c, _ := Load(); c.IssuerValue() != "https://issuer.example" || c.PublicURLValue() != "https://auth.example.com" {
+		t.Errorf("overrides: issuer %q, public URL %q", c.IssuerValue(), c.PublicURLValue())
+	}
 
+	t.Setenv("AUTHD_JWT_ALG", "HS256")
 	t.Setenv("AUTHD_JWT_SECRET", "short")
 	t.Setenv("AUTHD_ACCESS_TOKEN_TTL", "1s")
+	t.Setenv("AUTHD_LOGIN_MAX_FAILURES", "0")
+	t.Setenv("AUTHD_RATE_LIMIT_PER_IP", "-1")
+	t.Setenv("AUTHD_PUBLIC_URL", "auth.example.com/")
 	t.Setenv("DATABASE_URL", "mysql://x")
 	_, err = Load()
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, want := range []string{"AUTHD_JWT_SECRET", "AUTHD_ACCESS_TOKEN_TTL", "DATABASE_URL"} {
+	for _, want := range []string{"AUTHD_JWT_SECRET", "AUTHD_ACCESS_TOKEN_TTL", "DATABASE_URL", "AUTHD_LOGIN_MAX_FAILURES",
+		"AUTHD_RATE_LIMIT_PER_IP", "AUTHD_PUBLIC_URL"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
+	}
+	// The ranges are the runtime settings' own (auth.ValidateSettingChanges).
+	if !strings.Contains(err.Error(), "AUTHD_ACCESS_TOKEN_TTL must be between 5 and 86400 seconds (got 1)") {
+		t.Errorf("range message: %v", err)
+	}
+
+	t.Setenv("AUTHD_JWT_ALG", "none")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "AUTHD_JWT_ALG") {
+		t.Errorf("alg none: %v", err)
+	}
+	t.Setenv("AUTHD_JWT_ALG", "RS256")
+	t.Setenv("AUTHD_SECRET_KEY", "short")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "AUTHD_SECRET_KEY") {
+		t.Errorf("short secret key: %v", err)
 	}
 
 	t.Setenv("AUTHD_REFRESH_TOKEN_TTL", "forever")
@@ -37,9 +64,9 @@ func TestLoadDefaultsAndValidation(t *testing.T) {
 }
 
 func TestLogValueMasksSecrets(t *testing.T) {
-	c := Config{DatabaseURL: "postgres://u:topsecret@localhost/authd", JWTSecret: "jwt-secret-value"}
+	c := Config{DatabaseURL: "postgres://u:topsecret@localhost/authd", JWTSecret: "jwt-secret-value", SecretKey: "sealing-secret-value"}
 	s := c.LogValue().String()
-	if strings.Contains(s, "topsecret") || strings.Contains(s, "jwt-secret-value") {
+	if strings.Contains(s, "topsecret") || strings.Contains(s, "jwt-secret-value") || strings.Contains(s, "sealing-secret-value") {
 		t.Errorf("secrets in log value: %s", s)
 	}
 }

@@ -24,12 +24,15 @@ func toAPIUser(u auth.User) api.User {
 		PhoneNumber:  nullableOf(u.PhoneNumber),
 		AvatarUrl:    avatarURL(u.Avatar),
 	}
-	if u.LastLoginAt != nil {
-		out.LastLoginAt = nullable.NewNullableWithValue(u.LastLoginAt.UTC())
-	} else {
-		out.LastLoginAt = nullable.NewNullNullable[time.Time]()
-	}
+	out.LastLoginAt = nullableTime(u.LastLoginAt)
 	return out
+}
+
+func nullableTime(t *time.Time) nullable.Nullable[time.Time] {
+	if t == nil {
+		return nullable.NewNullNullable[time.Time]()
+	}
+	return nullable.NewNullableWithValue(t.UTC())
 }
 
 // avatarPath is where GetAvatar serves avatars; the database keeps only the file name.

@@ -18,9 +18,11 @@ type Pinger interface {
 
 // Server implements the generated strict server interface on top of the domain.
 type Server struct {
-	auth  *auth.Service
-	admin *auth.Admin
-	db    Pinger
+	auth      *auth.Service
+	admin     *auth.Admin
+	db        Pinger
+	keys      *auth.KeyManager // nil with HS256
+	discovery Discovery
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -30,6 +32,9 @@ type Deps struct {
 	Auth  *auth.Service
 	Admin *auth.Admin
 	DB    Pinger
+	// Keys are the asymmetric signing keys; nil with HS256.
+	Keys      *auth.KeyManager
+	Discovery Discovery
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// CORSOrigins are the exact origins browsers may call the API from.
@@ -57,7 +62,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	clients := clientResolver{trusted: d.TrustedProxies}
-	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB}
+	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB, keys: d.Keys, discovery: d.Discovery}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, undecodableBody(r, err))

@@ -32,9 +32,9 @@ func forge(t *testing.T, method jwt.SigningMethod, key any, typ string, claims j
 	return s
 }
 
-func TestForgedAccessTokensAreRefused(t *testing.T) {
+func TestForgedHS256AccessTokensAreRefused(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := apitest.New(t, apitest.WithHS256)
 	session := env.Register(apitest.UniqueEmail("victim"))
 	other := env.Register(apitest.UniqueEmail("other"))
 	secret := []byte(apitest.Secret)
@@ -158,15 +158,15 @@ func TestAccessTokenShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token.Header["alg"] != "HS256" || token.Header["typ"] != "at+jwt" {
+	if token.Header["alg"] != "ES256" || token.Header["typ"] != "at+jwt" || token.Header["kid"] == "" {
 		t.Errorf("header = %v", token.Header)
 	}
-	for _, claim := range []string{"iss", "aud", "sub", "iat", "exp", "jti", "sid"} {
+	for _, claim := range []string{"iss", "aud", "sub", "iat", "exp", "jti", "sid", "client_id"} {
 		if _, ok := claims[claim]; !ok {
 			t.Errorf("claim %s missing: %v", claim, claims)
 		}
 	}
-	if claims["iss"] != "https://auth.example" || claims["sub"] != session.User.Id.String() {
+	if claims["iss"] != "https://auth.example" || claims["sub"] != session.User.Id.String() || claims["client_id"] != "authd" {
 		t.Errorf("claims = %v", claims)
 	}
 	exp, _ := claims.GetExpirationTime()

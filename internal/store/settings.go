@@ -91,16 +91,20 @@ func (s *Store) SettingsHistory(ctx context.Context, limit int, beforeID int64) 
 	return out, nil
 }
 
-// ListenSettings implements auth.SettingsSource on a connection of its own (not one of the pool's),
-// reconnecting after failures with a capped backoff.
-func (s *Store) ListenSettings(ctx context.Context, changed func()) {
+// ListenSettings implements auth.SettingsSource.
+func (s *Store) ListenSettings(ctx context.Context, changed func()) { s.listen(ctx, settingsChannel, changed) }
+
+// listen calls changed on every notification on channel, and after every (re)connection, until ctx ends.
+// It holds a connection of its own (not one of the pool's) and reconnects after failures with a capped
+// backoff.
+func (s *Store) listen(ctx context.Context, channel string, changed func()) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, changed)
+		err := s.listenOnce(ctx, channel, changed)
 		if ctx.Err() != nil {
 			return
 		}
-		slog.Warn("settings listener disconnected", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
+		slog.Warn("listener disconnected", slog.String("channel", channel), slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
 		select {
 		case <-ctx.Done():
 			return
@@ -110,13 +114,13 @@ func (s *Store) ListenSettings(ctx context.Context, changed func()) {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, changed func()) error {
+func (s *Store) listenOnce(ctx context.Context, channel string, changed func()) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+settingsChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return err
 	}
 	// Anything may have changed while we were not listening.
