@@ -20,20 +20,20 @@ import (
 
 // Config is every setting authd reads from the environment. Secrets are masked by LogValue.
 type Config struct {
-	DatabaseURL     string        `env:"DATABASE_URL"`
-	Addr            string        `env:"AUTHD_ADDR" envDefault:"127.0.0.1:8080"`
+	DatabaseURL string `env:"DATABASE_URL"`
+	Addr        string `env:"AUTHD_ADDR" envDefault:"127.0.0.1:8080"`
 	// JWTAlg signs access tokens: ES256, EdDSA and RS256 publish their keys; HS256 shares JWTSecret.
 	JWTAlg    string `env:"AUTHD_JWT_ALG" envDefault:"ES256"`
 	JWTSecret string `env:"AUTHD_JWT_SECRET"`
 	// SecretKey seals the private signing keys stored in the database (asymmetric algorithms).
 	SecretKey string `env:"AUTHD_SECRET_KEY"`
 	// PublicURL is where clients and resource servers reach authd; the default is http:// + Addr.
-	PublicURL string `env:"AUTHD_PUBLIC_URL"`
-	ClientID  string `env:"AUTHD_CLIENT_ID" envDefault:"authd"`
+	PublicURL       string        `env:"AUTHD_PUBLIC_URL"`
+	ClientID        string        `env:"AUTHD_CLIENT_ID" envDefault:"authd"`
 	AccessTokenTTL  time.Duration `env:"AUTHD_ACCESS_TOKEN_TTL" envDefault:"30s"`
 	RefreshTokenTTL time.Duration `env:"AUTHD_REFRESH_TOKEN_TTL" envDefault:"720h"`
 	// Issuer is the iss of access tokens and of the metadata; the default is PublicURL.
-	Issuer string `env:"AUTHD_ISSUER"`
+	Issuer          string        `env:"AUTHD_ISSUER"`
 	Audience        string        `env:"AUTHD_AUDIENCE" envDefault:"authd"`
 	LogLevel        slog.Level    `env:"AUTHD_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"AUTHD_SHUTDOWN_TIMEOUT" envDefault:"15s"`

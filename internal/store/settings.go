@@ -92,7 +92,9 @@ func (s *Store) SettingsHistory(ctx context.Context, limit int, beforeID int64) 
 }
 
 // ListenSettings implements auth.SettingsSource.
-func (s *Store) ListenSettings(ctx context.Context, changed func()) { s.listen(ctx, settingsChannel, changed) }
+func (s *Store) ListenSettings(ctx context.Context, changed func()) {
+	s.listen(ctx, settingsChannel, changed)
+}
 
 // listen calls changed on every notification on channel, and after every (re)connection, until ctx ends.
 // It holds a connection of its own (not one of the pool's) and reconnects after failures with a capped
