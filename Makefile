@@ -7,8 +7,8 @@ PKGS     := ./...
 BIN      := bin/authd
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/authd/authd/internal/app.Version=$(VERSION)
-# A development-only key; never use it anywhere else.
-DEV_JWT_SECRET := dev-only-secret-do-not-use-in-production
+# Development-only secrets; never use them anywhere else. The first seals the signing keys in the database.
+DEV_SECRET_KEY := dev-only-sealing-key-do-not-use-in-production
 
 .PHONY: help
 help: ## list the targets
@@ -76,7 +76,7 @@ build: ## build bin/authd
 .PHONY: run
 run: build ## serve on AUTHD_ADDR (127.0.0.1:8080), with a local database unless DATABASE_URL is set
 	@export DATABASE_URL="$${DATABASE_URL:-$$(scripts/dev-database-url)}"; \
-	export AUTHD_JWT_SECRET="$${AUTHD_JWT_SECRET:-$(DEV_JWT_SECRET)}"; \
+	export AUTHD_SECRET_KEY="$${AUTHD_SECRET_KEY:-$(DEV_SECRET_KEY)}"; \
 	echo "authd: docs at http://$${AUTHD_ADDR:-127.0.0.1:8080}/docs/ once it is up"; \
 	exec $(BIN) serve
 

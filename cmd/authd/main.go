@@ -22,6 +22,8 @@ commands:
   migrate up|down|status manage the database schema
   createsuperuser --email E [--username U] [--promote]
                          create an admin (password from stdin), or promote an existing user
+  keys list | rotate [--now] | revoke KID
+                         list, rotate or revoke the access-token signing keys
   version                print the version
 `
 
@@ -62,6 +64,12 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		return app.CreateSuperuser(ctx, cfg.DatabaseURL, args[1:], os.Stdin, os.Stdout)
+	case "keys":
+		cfg, err := config.Load()
+		if err != nil {
+			return err
+		}
+		return app.Keys(ctx, cfg, args[1:], os.Stdout)
 	case "version":
 		fmt.Println(app.Version)
 		return nil

@@ -42,7 +42,7 @@ func startAuthd(t *testing.T, databaseURL string) *process {
 	ln.Close()
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), "AUTHD_TEST_RUN_MAIN=1", "DATABASE_URL="+databaseURL, "AUTHD_ADDR="+addr,
-		"AUTHD_JWT_SECRET=test-secret-test-secret-test-secret!", "AUTHD_MEDIA_DIR="+t.TempDir(), "AUTHD_LOG_LEVEL=warn",
+		"AUTHD_SECRET_KEY=test-sealing-key-test-sealing-key-test!", "AUTHD_MEDIA_DIR="+t.TempDir(), "AUTHD_LOG_LEVEL=warn",
 		"AUTHD_RATE_LIMIT_PER_IP=0")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {

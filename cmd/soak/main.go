@@ -65,7 +65,7 @@ func run(binary, databaseURL string, clients int, duration time.Duration) error 
 	ln.Close()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "AUTHD_ADDR="+addr, "AUTHD_LOG_LEVEL=error",
-		"AUTHD_JWT_SECRET=soak-secret-soak-secret-soak-secret!", "AUTHD_MEDIA_DIR="+os.TempDir()+"/authd-soak-media",
+		"AUTHD_SECRET_KEY=soak-sealing-key-soak-sealing-key-soak!", "AUTHD_MEDIA_DIR="+os.TempDir()+"/authd-soak-media",
 		// The flood comes from one address; turning the per-IP limit off makes it reach the hashing bound.
 		"AUTHD_RATE_LIMIT_PER_IP=0", "AUTHD_ACCESS_TOKEN_TTL=1h")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr

@@ -98,6 +98,7 @@ type App struct {
 	Handler  http.Handler
 	Admin    *auth.Admin
 	Accounts *auth.Accounts
+	Keys     *auth.KeyManager // nil with HS256
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -134,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		return nil, err
 	}
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	a := &App{Handler: handler, Admin: admin, Accounts: accounts, stop: stop, done: make(chan struct{})}
+	a := &App{Handler: handler, Admin: admin, Accounts: accounts, Keys: keys, stop: stop, done: make(chan struct{})}
 	var followers sync.WaitGroup
 	followers.Go(func() { live.Follow(followCtx, st, settingsPoll) })
 	if keys != nil {

@@ -20,17 +20,15 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 		return nil, err
 	}
 	changes := auth.Settings{}
-	if v := req.Body.AccessTokenTtlSeconds; v != nil {
-		changes[auth.SettingAccessTokenTTL] = *v
-	}
-	if v := req.Body.RefreshTokenTtlSeconds; v != nil {
-		changes[auth.SettingRefreshTokenTTL] = *v
-	}
-	if v := req.Body.LoginMaxFailures; v != nil {
-		changes[auth.SettingLoginMaxFailures] = *v
-	}
-	if v := req.Body.RateLimitPerIp; v != nil {
-		changes[auth.SettingRateLimitPerIP] = *v
+	b := req.Body
+	for key, value := range map[string]*int64{
+		auth.SettingAccessTokenTTL: b.AccessTokenTtlSeconds, auth.SettingRefreshTokenTTL: b.RefreshTokenTtlSeconds,
+		auth.SettingLoginMaxFailures: b.LoginMaxFailures, auth.SettingRateLimitPerIP: b.RateLimitPerIp,
+		auth.SettingKeyPublishAhead: b.KeyPublishAheadSeconds, auth.SettingKeyRotationDays: b.KeyRotationDays,
+	} {
+		if value != nil {
+			changes[key] = *value
+		}
 	}
 	updated, err := s.admin.UpdateSettings(ctx, id.User, changes)
 	if err != nil {

@@ -68,6 +68,8 @@ func toAPISettings(s auth.Settings) api.Settings {
 		RefreshTokenTtlSeconds: s[auth.SettingRefreshTokenTTL],
 		LoginMaxFailures:       s[auth.SettingLoginMaxFailures],
 		RateLimitPerIp:         s[auth.SettingRateLimitPerIP],
+		KeyPublishAheadSeconds: s[auth.SettingKeyPublishAhead],
+		KeyRotationDays:        s[auth.SettingKeyRotationDays],
 	}
 }
 
