@@ -96,6 +96,8 @@
     refresh_token_ttl_seconds: "refresh-ttl",
     login_max_failures: "login-max-failures",
     rate_limit_per_ip: "rate-limit-per-ip",
+    key_publish_ahead_seconds: "key-publish-ahead",
+    key_rotation_days: "key-rotation-days",
   };
 
   function showSettings(settings) {

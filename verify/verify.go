@@ -1,0 +1,171 @@
+// Package verify checks authd access tokens in another Go service, with the public keys authd publishes:
+//
+//	v, err := verify.New(ctx, verify.Config{Issuer: "https://auth.example.com", Audience: "my-api",
+//		JWKSURL: "https://auth.example.com/.well-known/jwks.json"})
+//	mux.Handle("/api/", v.Middleware(api))
+//	// in a handler: claims, _ := verify.ClaimsFrom(r.Context()); claims.Subject is the user id
+//
+// The key set is cached and refreshed in the background; a token signed by a key the cache does not know
+// (a rotation that skipped the publish-ahead time) triggers one rate-limited refresh. Verification is
+// local: a token stays valid until it expires even if its session is revoked, which is why authd's access
+// tokens are short-lived.
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+)
+
+// ErrInvalidToken is every reason a token does not verify.
+var ErrInvalidToken = errors.New("verify: the token is invalid, expired or not signed by a published key")
+
+// Config says whose tokens to accept.
+type Config struct {
+	// Issuer is authd's issuer: the iss of its tokens and of its metadata (AUTHD_PUBLIC_URL by default).
+	Issuer string
+	// Audience is the aud tokens must carry (AUTHD_AUDIENCE).
+	Audience string
+	// JWKSURL is authd's key set; empty means Issuer + "/.well-known/jwks.json".
+	JWKSURL string
+	// Algorithms are the accepted algorithms; empty means ES256, EdDSA and RS256. Set it to the one
+	// authd signs with (AUTHD_JWT_ALG) to pin it.
+	Algorithms []string
+	// HTTPClient fetches the key set; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// RefreshInterval is how often the key set is fetched again; zero means 5 minutes.
+	RefreshInterval time.Duration
+	// Leeway is the clock skew allowed on exp, nbf and iat; zero means none.
+	Leeway time.Duration
+}
+
+// Claims are the claims of an authd access token (RFC 9068).
+type Claims struct {
+	jwt.RegisteredClaims
+	ClientID  string `json:"client_id"`
+	SessionID string `json:"sid"`
+}
+
+// Verifier checks access tokens against authd's published keys.
+type Verifier struct {
+	keys   keyfunc.Keyfunc
+	parser *jwt.Parser
+}
+
+// New returns a Verifier whose key set is refreshed until ctx ends. It does not wait for authd: the key
+// set is fetched in the background, and tokens fail to verify until it is.
+func New(ctx context.Context, c Config) (*Verifier, error) {
+	if c.Issuer == "" || c.Audience == "" {
+		return nil, errors.New("verify: Config.Issuer and Config.Audience are required")
+	}
+	if c.JWKSURL == "" {
+		c.JWKSURL = strings.TrimRight(c.Issuer, "/") + "/.well-known/jwks.json"
+	}
+	if len(c.Algorithms) == 0 {
+		c.Algorithms = []string{"ES256", "EdDSA", "RS256"}
+	}
+	for _, alg := range c.Algorithms {
+		if alg == "none" || strings.HasPrefix(alg, "HS") {
+			return nil, fmt.Errorf("verify: %s cannot be verified with a published key", alg)
+		}
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.RefreshInterval == 0 {
+		c.RefreshInterval = 5 * time.Minute
+	}
+	noError := true
+	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{c.JWKSURL}, keyfunc.Override{
+		Client:                    c.HTTPClient,
+		RefreshInterval:           c.RefreshInterval,
+		RefreshUnknownKID:         rate.NewLimiter(rate.Every(10*time.Second), 1),
+		RateLimitWaitMax:          time.Second,
+		NoErrorReturnFirstHTTPReq: &noError,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("verify: key set %s: %w", c.JWKSURL, err)
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods(c.Algorithms),
+		jwt.WithIssuer(c.Issuer),
+		jwt.WithAudience(c.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithStrictDecoding(),
+		jwt.WithLeeway(c.Leeway),
+	)
+	return &Verifier{keys: keys, parser: parser}, nil
+}
+
+// Verify checks a token's signature (by a published key named by its kid), algorithm, type (at+jwt),
+// issuer, audience and times, and returns its claims. Every failure is ErrInvalidToken.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	var claims Claims
+	keyFor := v.keys.KeyfuncCtx(ctx)
+	parsed, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+		typ, _ := t.Header["typ"].(string)
+		if !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
+			return nil, errors.New("not an access token")
+		}
+		if kid, _ := t.Header["kid"].(string); kid == "" {
+			return nil, errors.New("no kid")
+		}
+		return keyFor(t)
+	})
+	if err != nil || !parsed.Valid || claims.Subject == "" {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	return &claims, nil
+}
+
+type claimsKey struct{}
+
+// ClaimsFrom returns the claims Middleware verified.
+func ClaimsFrom(ctx context.Context) (*Claims, bool) {
+	c, ok := ctx.Value(claimsKey{}).(*Claims)
+	return c, ok
+}
+
+// Middleware lets through requests with exactly one "Authorization: Bearer <token>" whose token verifies,
+// with the claims in the request context (ClaimsFrom). Others get 401 with authd's error body and a
+// WWW-Authenticate challenge (RFC 6750).
+func (v *Verifier) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		values := r.Header.Values("Authorization")
+		if len(values) == 0 {
+			unauthorized(w, "unauthorized", `Bearer realm="authd"`, "Authentication is required: send an access token as Authorization: Bearer <token>.")
+			return
+		}
+		scheme, token, ok := strings.Cut(values[0], " ")
+		if len(values) > 1 || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+			unauthorized(w, "invalid_token", `Bearer realm="authd", error="invalid_token"`, "The token is invalid, expired or revoked.")
+			return
+		}
+		claims, err := v.Verify(r.Context(), token)
+		if err != nil {
+			unauthorized(w, "invalid_token", `Bearer realm="authd", error="invalid_token"`, "The token is invalid, expired or revoked.")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
+	})
+}
+
+// unauthorized writes authd's error body.
+func unauthorized(w http.ResponseWriter, code, challenge, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", challenge)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"error": code, "message": message, "timestamp": time.Now().UTC().Format(time.RFC3339), "success": false, "details": map[string]any{},
+	})
+}
