@@ -41,8 +41,9 @@ test: lint generate-check ## gofmt, vet, staticcheck, generated-code drift, then
 	$(GO) test -race -count=1 $(PKGS)
 
 .PHONY: bench
-bench: ## requests/s and p50/p99 latency of GET /api/me, refresh and login on a real server and database
+bench: ## requests/s and p50/p99 of GET /api/me, refresh and login (ES256 and HS256) on a real server and database; token signing cost
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/bench/ | grep -v testdbconf
+	$(GO) test -run '^$$' -bench BenchmarkIssueAccessToken ./internal/auth/
 
 FUZZTIME ?= 30s
 FUZZ_TARGETS := internal/httpapi:FuzzRequest internal/auth:FuzzVerify internal/auth:FuzzCheckPassword internal/auth:FuzzNormalizeEmail

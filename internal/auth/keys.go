@@ -91,6 +91,8 @@ type keyRing struct {
 	byKid   map[string]*loadedKey
 	jwks    []byte
 	etag    string
+	// generation changes when the published keys or the signing key change.
+	generation uint64
 }
 
 // KeyManager keeps the asymmetric signing keys: it loads them, rotates them on schedule or on demand, and
@@ -284,6 +286,13 @@ func (k *KeyManager) Reload(ctx context.Context) error {
 	}
 	sum := sha256.Sum256(ring.jwks)
 	ring.etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	ring.generation = 1
+	if old := k.ring.Load(); old != nil {
+		ring.generation = old.generation
+		if old.etag != ring.etag || old.current != nil && ring.current != nil && old.current.Kid != ring.current.Kid {
+			ring.generation++
+		}
+	}
 	k.ring.Store(ring)
 	return nil
 }
@@ -335,6 +344,9 @@ func (k *KeyManager) SigningKey() (kid string, method jwt.SigningMethod, key any
 	}
 	return current.Kid, current.Alg.Method(), current.private, nil
 }
+
+// Generation implements KeySource.
+func (k *KeyManager) Generation() uint64 { return k.ring.Load().generation }
 
 // VerificationKey implements KeySource: the public key of a published key of this algorithm.
 func (k *KeyManager) VerificationKey(kid string) (any, error) {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -34,6 +35,9 @@ type KeySource interface {
 	SigningKey() (kid string, method jwt.SigningMethod, key any, err error)
 	// VerificationKey returns the key that verifies tokens carrying kid.
 	VerificationKey(kid string) (any, error)
+	// Generation changes whenever the verification keys change (a rotation, a revocation), so that
+	// verifications remembered under the old keys are forgotten.
+	Generation() uint64
 }
 
 // SharedSecret is the KeySource of HS256: one secret signs and verifies, and tokens carry no kid.
@@ -46,6 +50,9 @@ func (SharedSecret) Alg() signing.Alg { return signing.HS256 }
 func (s SharedSecret) SigningKey() (string, jwt.SigningMethod, any, error) {
 	return "", jwt.SigningMethodHS256, []byte(s), nil
 }
+
+// Generation implements KeySource: a shared secret never changes while authd runs.
+func (SharedSecret) Generation() uint64 { return 0 }
 
 // VerificationKey implements KeySource; a token naming a kid was not made with the shared secret.
 func (s SharedSecret) VerificationKey(kid string) (any, error) {
@@ -64,6 +71,7 @@ type Tokens struct {
 	clientID string
 	parser   *jwt.Parser
 	now      func() time.Time
+	verified verifiedTokens
 }
 
 // NewTokens returns Tokens that sign and verify with keys.
@@ -116,6 +124,10 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID, ttl time.Duration) (string, 
 // Verify checks an access token's signature, algorithm, key, type, expiry, issuer and audience and
 // returns its user and session ids. Every failure is ErrInvalidToken.
 func (t *Tokens) Verify(raw string) (userID, sessionID uuid.UUID, err error) {
+	generation := t.keys.Generation()
+	if v, ok := t.verified.get(raw, generation, t.now()); ok {
+		return v.userID, v.sessionID, nil
+	}
 	var claims AccessClaims
 	token, err := t.parser.ParseWithClaims(raw, &claims, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); typ != accessTokenType {
@@ -135,7 +147,44 @@ func (t *Tokens) Verify(raw string) (userID, sessionID uuid.UUID, err error) {
 	if err1 != nil || err2 != nil {
 		return uuid.Nil, uuid.Nil, ErrInvalidToken
 	}
+	t.verified.put(raw, verifiedToken{userID: userID, sessionID: sessionID, expires: claims.ExpiresAt.Time, generation: generation})
 	return userID, sessionID, nil
+}
+
+// maxVerifiedTokens bounds the memory of remembered verifications (about 200 bytes each).
+const maxVerifiedTokens = 10000
+
+// verifiedTokens remembers tokens whose signature and claims verified, until they expire or the keys
+// change, so that a client calling with the same token again costs a map lookup rather than an ECDSA or
+// RSA verification. Only tokens that verified are remembered, so an attacker cannot fill it.
+type verifiedTokens struct {
+	mu      sync.Mutex
+	entries map[string]verifiedToken
+}
+
+type verifiedToken struct {
+	userID, sessionID uuid.UUID
+	expires           time.Time
+	generation        uint64
+}
+
+func (v *verifiedTokens) get(raw string, generation uint64, now time.Time) (verifiedToken, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.entries[raw]
+	if !ok || e.generation != generation || !now.Before(e.expires) {
+		return verifiedToken{}, false
+	}
+	return e, true
+}
+
+func (v *verifiedTokens) put(raw string, e verifiedToken) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.entries == nil || len(v.entries) >= maxVerifiedTokens {
+		v.entries = make(map[string]verifiedToken, 64)
+	}
+	v.entries[raw] = e
 }
 
 // NewRefreshToken returns a random refresh token (a v4 UUID from crypto/rand) and the hash to store.

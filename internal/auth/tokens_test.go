@@ -1,12 +1,16 @@
 package auth
 
 import (
+	"crypto"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/authd/authd/internal/signing"
 )
 
 func TestTokensRoundTrip(t *testing.T) {
@@ -67,4 +71,100 @@ func TestTokensHaveOneSpelling(t *testing.T) {
 			t.Errorf("another spelling %q verifies", v[len(v)-6:])
 		}
 	}
+}
+
+// BenchmarkIssueAccessToken is the cost of signing one access token with each algorithm (make bench).
+func BenchmarkIssueAccessToken(b *testing.B) {
+	for _, alg := range []signing.Alg{signing.ES256, signing.EdDSA, signing.RS256, signing.HS256} {
+		b.Run(string(alg), func(b *testing.B) {
+			var keys KeySource = SharedSecret("0123456789abcdef0123456789abcdef")
+			if alg.Asymmetric() {
+				priv, err := signing.Generate(alg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				keys = fixedKey{alg: alg, priv: priv}
+			}
+			tokens := NewTokens(keys, "iss", "aud", "client")
+			user, session := uuid.New(), uuid.New()
+			raw, _ := tokens.Issue(user, session, time.Minute)
+			b.Run("sign", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := tokens.Issue(user, session, time.Minute); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("verify", func(b *testing.B) {
+				for b.Loop() {
+					tokens.verified = verifiedTokens{} // the signature is checked every time
+					if _, _, err := tokens.Verify(raw); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("verify-remembered", func(b *testing.B) {
+				for b.Loop() {
+					if _, _, err := tokens.Verify(raw); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// fixedKey is a KeySource of one key pair.
+type fixedKey struct {
+	alg  signing.Alg
+	priv crypto.Signer
+}
+
+func (f fixedKey) Alg() signing.Alg   { return f.alg }
+func (f fixedKey) Generation() uint64 { return 0 }
+func (f fixedKey) SigningKey() (string, jwt.SigningMethod, any, error) {
+	return "k", f.alg.Method(), f.priv, nil
+}
+func (f fixedKey) VerificationKey(kid string) (any, error) {
+	if kid != "k" {
+		return nil, errors.New("unknown kid")
+	}
+	return f.priv.Public(), nil
+}
+
+// A remembered verification is forgotten when the keys change or the token expires.
+func TestRememberedVerificationsFollowKeysAndExpiry(t *testing.T) {
+	priv, _ := signing.Generate(signing.ES256)
+	keys := &switchableKey{fixedKey: fixedKey{alg: signing.ES256, priv: priv}}
+	tokens := NewTokens(keys, "iss", "aud", "client")
+	raw, _ := tokens.Issue(uuid.New(), uuid.New(), time.Minute)
+	if _, _, err := tokens.Verify(raw); err != nil {
+		t.Fatal(err)
+	}
+	keys.revoked, keys.generation = true, 1
+	if _, _, err := tokens.Verify(raw); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("after the key was revoked: %v", err)
+	}
+	keys.revoked, keys.generation = false, 2
+	if _, _, err := tokens.Verify(raw); err != nil {
+		t.Fatal(err)
+	}
+	tokens.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+	if _, _, err := tokens.Verify(raw); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("after expiry: %v", err)
+	}
+}
+
+type switchableKey struct {
+	fixedKey
+	revoked    bool
+	generation uint64
+}
+
+func (s *switchableKey) Generation() uint64 { return s.generation }
+func (s *switchableKey) VerificationKey(kid string) (any, error) {
+	if s.revoked {
+		return nil, errors.New("revoked")
+	}
+	return s.fixedKey.VerificationKey(kid)
 }

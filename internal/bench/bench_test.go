@@ -75,11 +75,6 @@ func post(c *http.Client, url string, body any, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-func setup(b *testing.B) (*apitest.Env, *http.Client) {
-	b.Helper()
-	return setupWith(b, nil)
-}
-
 func setupWith(b *testing.B, opt apitest.Option) (*apitest.Env, *http.Client) {
 	b.Helper()
 	env := apitest.New(b, func(c *apitest.Config) {
@@ -124,8 +119,19 @@ func run(b *testing.B, do func(worker int) (int, error), want int) {
 	rec.report(b, elapsed)
 }
 
+// algs are the signing algorithms the token benchmarks compare: the default ES256 and the shared secret.
+var algs = []string{"ES256", "HS256"}
+
+func withAlg(alg string) apitest.Option { return func(c *apitest.Config) { c.JWTAlg = alg } }
+
 func BenchmarkGetMe(b *testing.B) {
-	env, c := setup(b)
+	for _, alg := range algs {
+		b.Run(alg, func(b *testing.B) { benchmarkGetMe(b, alg) })
+	}
+}
+
+func benchmarkGetMe(b *testing.B, alg string) {
+	env, c := setupWith(b, withAlg(alg))
 	access := register(b, env, c, "me@example.com").AccessToken
 	run(b, func(int) (int, error) {
 		req, _ := http.NewRequest(http.MethodGet, env.Server.URL+"/api/me", nil)
@@ -141,7 +147,13 @@ func BenchmarkGetMe(b *testing.B) {
 }
 
 func BenchmarkRefresh(b *testing.B) {
-	env, c := setup(b)
+	for _, alg := range algs {
+		b.Run(alg, func(b *testing.B) { benchmarkRefresh(b, alg) })
+	}
+}
+
+func benchmarkRefresh(b *testing.B, alg string) {
+	env, c := setupWith(b, withAlg(alg))
 	// Each worker rotates its own session's token, as a real client does.
 	var mu sync.Mutex
 	current := map[int]string{}
@@ -165,9 +177,12 @@ func BenchmarkRefresh(b *testing.B) {
 // login itself, not the throttling that would lock one account from one address after a few failures.
 const loginAccounts = 32
 
-func benchmarkLogin(b *testing.B, emailFormat, password string, want int) {
+func benchmarkLogin(b *testing.B, emailFormat, password string, want int, opts ...apitest.Option) {
 	env, c := setupWith(b, func(cfg *apitest.Config) {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		for _, o := range opts {
+			o(cfg)
+		}
 	})
 	for i := range loginAccounts {
 		register(b, env, c, fmt.Sprintf("login%d@example.com", i))
@@ -190,7 +205,11 @@ func benchmarkLogin(b *testing.B, emailFormat, password string, want int) {
 }
 
 func BenchmarkLogin(b *testing.B) {
-	benchmarkLogin(b, "login%d@example.com", apitest.Password, http.StatusOK)
+	for _, alg := range algs {
+		b.Run(alg, func(b *testing.B) {
+			benchmarkLogin(b, "login%d@example.com", apitest.Password, http.StatusOK, withAlg(alg))
+		})
+	}
 }
 
 // The two failing logins below must cost the same: compare their p50s to see that login timing does not
