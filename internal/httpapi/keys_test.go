@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -212,7 +211,11 @@ func TestForgedES256TokensAreRefused(t *testing.T) {
 	publicJSON, _ := json.Marshal(keys[kid])
 	x, _ := base64.RawURLEncoding.DecodeString(keys[kid]["x"].(string))
 	y, _ := base64.RawURLEncoding.DecodeString(keys[kid]["y"].(string))
-	publicDER, err := x509.MarshalPKIXPublicKey(&ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)})
+	public, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicDER, err := x509.MarshalPKIXPublicKey(public)
 	if err != nil {
 		t.Fatal(err)
 	}
