@@ -3884,6 +3884,11 @@ type ListSigningKeysResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListSigningKeysResponse429Headers the declared response headers of an HTTP 429 response for ListSigningKeys
+type ListSigningKeysResponse429Headers struct {
+	RetryAfter int32
+}
+
 // ListSigningKeysResponse503Headers the declared response headers of an HTTP 503 response for ListSigningKeys
 type ListSigningKeysResponse503Headers struct {
 	RetryAfter int32
@@ -3898,12 +3903,16 @@ type ListSigningKeysResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListSigningKeysResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListSigningKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListSigningKeysResponse503Headers
 }
@@ -3921,6 +3930,11 @@ func (r ListSigningKeysResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListSigningKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListSigningKeysResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3967,6 +3981,11 @@ type RotateSigningKeysResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// RotateSigningKeysResponse429Headers the declared response headers of an HTTP 429 response for RotateSigningKeys
+type RotateSigningKeysResponse429Headers struct {
+	RetryAfter int32
+}
+
 // RotateSigningKeysResponse503Headers the declared response headers of an HTTP 503 response for RotateSigningKeys
 type RotateSigningKeysResponse503Headers struct {
 	RetryAfter int32
@@ -3989,12 +4008,16 @@ type RotateSigningKeysResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RotateSigningKeysResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RotateSigningKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *RotateSigningKeysResponse503Headers
 }
@@ -4032,6 +4055,11 @@ func (r RotateSigningKeysResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r RotateSigningKeysResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RotateSigningKeysResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -7630,6 +7658,13 @@ func ParseListSigningKeysResponse(rsp *http.Response) (*ListSigningKeysResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7657,6 +7692,16 @@ func ParseListSigningKeysResponse(rsp *http.Response) (*ListSigningKeysResponse,
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListSigningKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListSigningKeysResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -7735,6 +7780,13 @@ func ParseRotateSigningKeysResponse(rsp *http.Response) (*RotateSigningKeysRespo
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7762,6 +7814,16 @@ func ParseRotateSigningKeysResponse(rsp *http.Response) (*RotateSigningKeysRespo
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RotateSigningKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RotateSigningKeysResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11496,6 +11558,21 @@ func (response ListSigningKeys403JSONResponse) VisitListSigningKeysResponse(w ht
 	return err
 }
 
+type ListSigningKeys429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListSigningKeys429JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSigningKeys500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ListSigningKeys500JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
@@ -11630,6 +11707,21 @@ func (response RotateSigningKeys415JSONResponse) VisitRotateSigningKeysResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeys429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RotateSigningKeys429JSONResponse) VisitRotateSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15644,153 +15736,153 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17d9u2su9XweI9a8W+pWTZlt3E/ue6TtqmTRrf2F0561bZEkSOJNQUwAKgZe1cf/ezMAD4EvVyHKfN",
-	"9v6jO6ZIPGcG8/jN4FMQiWkqOHCtgpNPwQRoDBL/eU6jCZwLrqVIzN8xqEiyVDPBg5PgSlwDJxJUKrgC",
-	"RaaZ0oTDDUgyBBKZb+N2EAYqmsCUmu+BZ9Pg5I+Ai5bSQkLwMQz0PIXgJFBaMj4O7u7C4NUVHTf0NgFy",
-	"A1IxwYkYET0BEosomwLXIRkJSV6PWr8JDq23VEcT06+EvzImIQ5OtMygPI4pvX0DfKwnwcl+p9M0hots",
-	"mLBo9fx/FjOSCD62U1VkSufkGiCtjO3UrYh5ESTRE8rJhCZ2AtcwJ6npSU1a1Kw70WwKnzv296Dl/Gyk",
-	"QS6O+RIiwWNFtCAzyjQZwkhIIFrOGR8TOqaMr+5+JOSU6uAkYFwfHgShGQ+bmm19ftw145kybv/ez8fG",
-	"uIYxSBzchw8fzjI9Aa5ZRDU07zMt3jDbjb0DgdsUIg0x2Xn/4zk5/v6os7vxUh00LdVdGKRU0iloT++Z",
-	"VEI2j2nA4Vb3I3xj4CkwlXDDRKZISse4b8y8/lcGch6EAadT05/9Jlg1spRqDdJ8+68/zlr/j7b+3Wm9",
-	"6Lc+/u//Cpp2+A2bMr04zAs6BqLYv5eOJMHvygOJYUSzRJthhCv2dn+Dnf1dgXz90jSKXadUT4qeWbwZ",
-	"VWUZvllan8Pjxo3LxY75/CyeMm76f++emoeR4Bo4LhNN08QR096fyqzVp1Ln/yVhFJwE/2uvkIN79le1",
-	"l7dse10ki0yBDAlVhHJCzctEASjCdDu4C4MfaPwe/spA6Qcb0SspRTHPJaOStlPCFGH8hiYsPiED/H/s",
-	"sg+mkQHZmTE9IYMYNGWJatdfUAPC6dQIBqDRhAxpTEYMkniXCNnjgylNzL5B3DczGLR73Ez5XPBRwqJH",
-	"njBMKUuIkLgfhubM1DU1B9TOAH/s41+DkAz8K+7Jbmi+M9wcTSgfA5mJLIlJAvQGCBeERprdQI/b3d0Z",
-	"JFTpPv4x2HVz/lHIIYtj4I836d+EJjRJxAziE8LNH57+dgYjPxwzN0pipugwgZjQKBIZ14Rqkogxvuoe",
-	"9f07bjUomUnBxz0eZVIC1ySlSs2EjEkk+IhJJArTo2vRrdzOwFFbP5IQGwlOE5Wv0mtuZBxNcG6Pt1Jn",
-	"nGQ8PzuQsHGgdjCOFXZPkQKGIp4TRefKLOnETNK/h+z8m9A/iozHj7nNRGXRxGhZIpMRmM2RItNmrbnQ",
-	"/ZEZzmAXR3dB54mg8ZUQb6gcw+MyIK4cU0QYZWefvGU/WELihN5QTaX94cj8QHYGqR1qXwvRT8xg3RQu",
-	"Qd6wCH7n9IayxFDk484ippoOqULpkXFpxJ4ZhBcQCqSZhZummYHRRgbKjrqfFcMeoGpSUqVRKWvlWlnT",
-	"SN3beyX9DYd5CVozPlYPfrj5hpethnK/E8aNhh0B7tGVEG8pn7tzTT3iBglBppTP/emmyM5AUg19VGuM",
-	"7Dq1Si1VVi+nipSWHfn64Xbld260VCHZv+ER5cFbphTj4xAPYyGNTmw0KlKSt0ukcEjyx1r4k7A0hwWK",
-	"/fDhQ6uuqq9aoLpm71ZJZWkqpIb4LcSMXqEm9zUEkzkjndYuUpDY3zNFpmZUxCiYZGeQFaPt4w9984OT",
-	"TUYL/D2NqX7A/V6pWdq+UKNpo4btvkKNN4pAKbTAr67eOKtu0SJ4w0ZgTEozc4qfENx8RZhSGcRkJMWU",
-	"cDEjgocElVdsyZBC2Ro47q6y9I4W7YEwOIu0PeVpHDMzHJpcSLPymhmlfUQTBfVpf5gYDo+BUKdRtMmA",
-	"xQPcvixJiOARGBNa46KYxzEkoK2bIS21/ilAna9uah11F2yJ0Jgm6y0Q0709jqzpsmiTFcbNH9basSMo",
-	"PBxi+CdEGpcmNyq2Wx5vbxDbFEmTTJGZWY5c+eMA1rr/M4vHgNTudLTFJbKKbV+BUkxw1eQssL8g70i4",
-	"EddGieQx/u0kT51SFuxG878SrXSaaMWqCP1MJk1GrZ54xnWqBJsaQ3dnD1l0zz5Ue+122yqvZq/a1S08",
-	"6HSfr93EMIgkGJbrU10hCcOHLcNG1Ua7nYYmcrrLv7ZPwjWEGAa3rbFoLbQ3YlLpvrWiK8R81LkvLS9+",
-	"pfqWFszH7tehEAlQ7n82xNX8a0L5OKNj6Eciro/x8KihN7Sf0P7YYp3Xbh22uukypRPBoc+z6dDyYNmn",
-	"drxBZ040fw6deCO0Ybj3ljWlViuEU16d2uQrvFffzNLWV3ijsgD1DS2TU7ggY1aKwwtqrZaVIrEqw0pO",
-	"uSa/2vqdVE7bYRqmagtvEO7wa/tR2Q9LpaTzhU2y3YSV4a5cCqtorF2MKePlp/v15alKj1VTuwCpBP/N",
-	"vPngEmFVv2/cy+fm3Tofbz7gOkfTJHk3Ck7+WNOG+eo3+9Hdxzq51Lh0syZ/9180tHfXtOOZnpQNuy1o",
-	"3yp0VptfPDfPyC8frsjOz5cHR8ehUXAJ1d/9OdO7RjtQwGNjHvWwf2MAoPZ6Qn4AKkGSXtbpHEbYMv4T",
-	"ekG7LtReNB0lVitQfcZXK6NOMckV0lXK59ZhBsN7Iwlqsmxt3qX0rwxOCdw6xxVDp9geTdme+7RN3vFk",
-	"TphWZELVxOiaGLKqKjwbHrA4jL52to+Pgtm1boiBWbrb0HaoCpoKTdTXoTKQyl65HptE0iuv0NR0Q1wM",
-	"kogZyFZEFcSnJOPsrwyI+avFuAKumJEhybyNvdFpmqCIjOn/cX+1IzEtr+cyXWnKeL7Am2pOOPBz3N8t",
-	"GSvX4VYan/gShpCsa7SiCuQPK3PZP3hemcv+usPdr0feXOMOGTP43MnamruARhPGoSWBxujIsu5PI5it",
-	"wzNhNkoQJUJZ2vbUWQ8G4EzKDn9DNI32Mo635t/DgNSCU6L01FNo2SVhKcN51o0uUfVVm/PUu0DN6EBP",
-	"RNw3j5xj3CtG1tFfUo/yB4Uv32g4PnIRBmW3UhAGDQ4+HHrZhdzIx7g1L214ZUsidE6uvlXpazaRBAVc",
-	"E8HJUaejQiPSR4zHdkvFeAwxiWimoCa0mwLG4cJOrxhpTVdtaq060leVwBHZoeSXy3e/ETfVeUjyAKyx",
-	"3KwriZgt2iVTmqYQY6TamLhM2ZgEwZgV025qFfWnNCDPHnfLGOaeh25cbOZa15TfeHMu+pjH2o+8IjQF",
-	"pZw+XIMdZFPKc44+JYqOAM/0iZi1yW+INogE15RxlYcvVI0SmvdOZXh8lA4pXIOCsktanjnJlabT9J4m",
-	"UF3SeRnjpl3uoBhYmK9/kyD8GWiiJ5ea6mxbblP5R17+ietmdEp50O6rprH88uHXLb07ZxYKEiEqBCEO",
-	"3x/tf7/rASSUpJLdUA1kCkZhbfDnJOO1Hn825oyPzxLn7rgpz/iidXB0HITBq/jg6Gj/RaNAgwUrq+Gl",
-	"6yaZdWXxLs8UwakdHz4nepJNh6lkXG8kp671vDzcV+dBGLz79SIIg/eXZ42j5XXjvttZYouXG1Zs3Nja",
-	"7QbwmzCYbwbSKZORmZgdRYibaFdwCVVdgt6Stq9hvrmJa+h2S+MW228a7a8wv7DopjMj2Zd6qXMgFSUc",
-	"ZkRZIkU+YMoDpCA2JoJHTSnIsUtM4xcqJEpY53AeLLXxOvWsxx1Ea0Jv8AO0i9s9vtLNfdzpPl/vu/wV",
-	"5u+FpnYq2/kuxKxBr2Zjbo84M1WzHGa6VFvfN+NKA43RnY8xLQQhNSLI6hL7rnmD/Nhf0nnDzpinZAh6",
-	"BsAJzbSYUs0iv0MtMzTpGlCnpGP/AEWEsZ1mE/ORul50ElfX+fD4aO0qV9wEDbbuD+cXpPs98a4Houk4",
-	"tJFzqsgA+MCoF4NUt354P6haI/isZsMdVbT0gyZ81sdPB+Hzu51WAdf6+Gk/fH632wTZCoM3Ysz4W3r7",
-	"I2VJJqFhqc+NMhJlxmAiI8oSNK7G5gwfCUkEzx35NmZjHry+8DwwyqSemENCa5imWpExaNI9eGGV/BgS",
-	"Ou9xpanUytDSYYcodOTHIhsmoCzBIcjHtzSyAw1JlhrlYv+ITBnPNKh1XLO/3jrHxSjhou5jmq2wEPeb",
-	"PL5f20i7KA2guvHPcX0PnpNoQiWNNEh1ahE9SUJiNmZanTpsrdBes8N9xY6fKZKIiCZGk9YeqOANnR7f",
-	"WbTGQ8uZemIEiwTSNV9NDRkVI9gtdTnEeJyYTpGrMwVxDgeyxFAwUySkhEiTiZAKyBC5Zk6UpilaTFuu",
-	"/POGjfTreC/D3qGZ+g9KDWHAYVZpcqXL0b9Xp6KFsdXaXUVU5xaUdZ9D6EsyxuqxF/7bxRBIWd7+q9e7",
-	"7XRavd7t/qjXu/1+9LFZxJaduQtMNvhugAKv64SZ5Suy86q9f9zdrZ4I3x0e7b/YPzjsHh1//7y2BMeV",
-	"sfV63/2Bkr8b7h/dNY9KihFLYEN//sN4758c8Fs44N9TDYinvgD5+mKRcjzOiaQg3RmI/4wSBlyTHcrJ",
-	"64ubLqFxLEEpB3p7fXFzTPaOu+htN/bbvECdkCmV1xCT2xbN9CRuSWMzo7OJ7EgYM6VBhvbwD4nz4CLx",
-	"2nYKKOYEoutdo3YxRcRo1F53Lm8Sin9v+7vf6bzgdq/bQdtIj2pjTSLEjXUrFIxfzweAwRzuHx0eV5f0",
-	"eMma2k39TJVnI2/0P0pmbH1mLsqZjaVLVZZsJkHuo+hdos35FjSNqaZb+oDe/3hOnnf3u2Tqvm+TQTmk",
-	"03eWV58m4/4NTTJQ/dwFjzgpFCnPFBEz7hxF1pdkWu0ZCwMl0IHFjitU+3ZPbDguGQvJ9GRqhAkGviqI",
-	"sTYZ+JwL9PLXOzZ2x/ykh+77mEyoQux8ObpIgMepYNwZ3suDmStnubEno+rrKhwa3bo7IwxQCjQACJr8",
-	"O3/OrlU/k6zBCh2iUx5tKRd2nU1YNMk9GLgk1zCvyhXTVrhBx8tWv7Ig65AvxTJ0FpfBhzl87lquT245",
-	"1jpCxa7uihmEW2x/M88hvGRba+Dz0V5OaW/ydjKFKSgIo1blrMUyV1lrauSsNhfyafLeFNHazxjtPdFh",
-	"ad/pNjUCO+4uw2GZWbmBLjqBzRvoQWoxjukM7kTG5WHKL1eFR7ZFVvXp2G1LmSH2DzYCU1WQTpX5VHah",
-	"0lNlmQq6WEGsb9jWmkAZqbmZCHR8UXfornXprsRrubSB+1ng+NHn8ZxrYjhfC9dCCLIz0FGQ1DNY1yp0",
-	"jfqcSOKHbM6lWWwfN/AflkdUnmxlrcLy2q/YVvUZKKS+1klfFWr46s1pQrDfhcE1zPvuxOyjS3vTFpeE",
-	"G1yT3k/dj52ne01TFce4EWwIcJzS2/6o5MNdqSXXfb53ZWBBPwXZZ+m6RmrmaR3btM2KLzGXVkGIKs2v",
-	"6rpxfZqmu2p/mzZqFaX+zJQWcn4P2KhlhW0EaVnkrYuPhZ8JS617Bt1g18NH/cI8EHr0ibW/AdZeJJLC",
-	"LmrUz375cFnYgouJQztnv1/9/LL/y4er/tmbn3bLkLFXlx5A8PLyDMPy9m80hhpD6m4sv8J861NHIxgi",
-	"fsgcgnsAKD7bgojhi0zFQTDWohUkaCahUVf/gOHbosQFht21SBW5AclGc8bHm+roa4drh/GgK6D0ipzF",
-	"2nb+CvNLbXMWa9AGNAgsJsM2WDMPKpu3sJvl9a1M8uNyvvwV5vcwDbYm3a1AISU2XTAl1lgSDs+yDCJS",
-	"34DFwI058wYnBQokJDOWJGhAnpKBM7QGJxYDckoGnl4HJ4QLX3bHAUSQcBkoknHNEsK06nEn1hAZ4nLa",
-	"TsnA7VWlEf81/ozJcIMT9PbEks64x2i4kKivdAS3umQPmm2zwyvoAf+FzTWLSAt9uydcsYQivAf6z7DW",
-	"x0YoScUMycF5vremncaz6YIy+ZTl8JTl0KDl3jNzoYnUNkqtrVHZUwbq185AfUoxfUox3SzFdBnP+8nW",
-	"MIxMpQmdY1ZBSPZbR50SzikkKqURKF9LaeMkprOYkjfiBhIaQR1aX49zr0azfNdc401BlEmm55dY/M55",
-	"5aaMO3l68ikY4r9+9KTxy4eroKH2USXcYKw5VyqgTc5suTLEsBvJL4G6SLgul8IR3AEPXHgCcbaUxDAV",
-	"GmJXF+uZ72EMWpFu5zBXh8iVVbBGwqwwef/j+fPvD47IDuaBfICh/Z38AEqTc1dt6sLsDotA7VptyhYA",
-	"NELBTj5fr4nWqdl9+9yc8vdcGJx2DXxRCk7cZxY9XkzjBPGaKeMc4pJxbfWW3dAongmLmEYNZsepMCGC",
-	"Pmz0LCQ0ixnwCCwSxByA8x6nyYzOlUWCQLzRYhnaYnwkfA0Taku1uTp9Nno7pQxRhjZpGQ9F/Fqd7O2N",
-	"mZ5kw3Ykpnv4sv3vYuaPbYkpQhGN2KrXdLSxxhO36BYZE7o6bmaKOczFAWHUREjdStgNxKjz2e3L9XeM",
-	"ulpHEB8TgapPDexh1zO1gCwypZyOYQoYju7xV0jimIUSWmqwRJ/QuVn9CXWxPDp1JWV2BpU0osFumxhF",
-	"wUgSwx9RBKkmlGhJWWKGpBKqJnaHEhaBU+Xdsr99fbWw0CIFbnHsbSHHe+4jtWfexfwbneQ7FoSBq40a",
-	"nASd9n67g3GKFDhNWXASHLY77UNELugJipK99gySpHXNxYzv/Tm7Vm1fuGYMemnyhrL4eiqB0KHINCrZ",
-	"bMzJTgHStyh0MTK7vhvaejvcVW1xZhh1mWqCgyKziVCQb+OUzonSxsAbAsHEtDa5hAQis5bXMCfDOX6K",
-	"rz9TZHDN4sGpX24EqFZ+psl4gH33uE8dMEuu2qTb6TqEOhIqDq0Uuyc7lKgJlRAbhV2CDvOScFp4a9SJ",
-	"pxzZ9ToOToKfQP8yu1ZBtbjoH64spk1xKwpjVqrWBttUL/1YK4J50Ok8WF0il2eypDKRS8Co1YvCYrmt",
-	"UrXcVcWiGurrlir/rvoS38GBHXa6SykVE0QsCMVXJzR7bOsHATGNkDG7AW4ssoXKwV9zVl07q6aX8+3e",
-	"ywsR3oXBkd331R9Uay+W9Yvg5I+PxvafTqmcuwUsEtEcx1uPXw4uqnmE81w1RC7QsSqygkxPFVkjTBut",
-	"Ci6oZdN0lgqfdzaZxAgeZFUJNEnmNrlHnaDx6g/J2QQwI0jZsVMJhbQp4ZsKcFMueIxMMzIAYhQCbZKf",
-	"X6645jujXZCDdsdpDB7MRLhFfL5Lgb9+aY6XGxaDXCIZKo6IGlTsC/JzraclfJ2Dzh6YBe4enkor6+jr",
-	"MvrxF4i3jSgyBc7iFhY2HWcyBz0tPQg9PMocchvStq1QnrChpJKBY6qYqQirYjo+Y4rM6LztIXRI0wgZ",
-	"e/3SsZoh9jJJbkRy73B+55XpPZHadgIR1T4/Zi9m3PKfC86NflLsbiLENW64zVJvoD+asj20m/a8H76R",
-	"2n5lsVGXcsEVorUGNncL86MXs4NTKrHXKh28YUoXvnb1RQmgGsdYrkMoLKvY7eyv361KsU386HD9R0VV",
-	"5nsShflqg34aitbW6Klmuv/x8W6Bwuxx1LJnSykDVoWEw8yYlTZntURP1m3SRFB7Ng8T83uEaortMT0x",
-	"+vuAi9kgdHm3C/m2VNmq9zZ1xqUP+rHZ/NPB0pD+oMd3fEKuy74Vo0r+bsqiayPQstTObffU6t9mUCdE",
-	"ywwGeXJvngG7485re1b3uLMHRBK7ACWdW7vBxXgwy836i3eN0v+CDHydj8Eq/b9JmCJuAOpshE6RH0Q8",
-	"fzAOKqcU3y1Wu/86zFpKOPZ4C8e/GzBWqQ7+47F8t/Ni/Rd5uXrzwf4GXdSrbON3R5vMp6ES7t9cMFmC",
-	"t46PQiStl0GqBCVcqkZZZLfVexhXmmKCu1V6vFKOqrsUWvsk5VPnlsk/MDY6GuVll2Uk+A3IMSaim1+m",
-	"+C3jhLroW7tJUcoBkM38tm6ta0W6H5HODzag83rV7n/AkSiNBJ82liFfJED0bUWThrx6i54jRkbOiRa1",
-	"zC+UajMqjaKVe7qdAr6KxkJPUoID5tUIbmvjztzRSokEPDJz3zFNJFAsRo09+6uCmDEMbMxYtckZJyLT",
-	"LTFqSYzZIpeEhPa4rX6ElaqtxZlxNDv8+lgX/ggzCvAc63Y6/v4OpkNfuBddWA5S2HTIWexghRce/oSr",
-	"ARXvqhEnl/v5UEz4tz2fvsZx8y0KC8vihPI5UdnQqJZO06xLkM1Prr2JxRYvPcGwsJm/MMZWJFOohSKb",
-	"wcwz7syXNGfaioeJg4EYnQp0K6VjxrHOe0oNR646mBzeedGz3LS+xSt79rqou3Dti+7+qy/qWm4Cbzfd",
-	"2oLrYTbSy6q/OTN/g3xlY2L58Ws3Ylt7NK+w3OzhQC4gjgsQnJVSpWq3rQ1pdI3WqH/gM+bMW/buNWII",
-	"yblxNZa6nE1YAj2O/eeh3TYZKKAymgzI1OgLoFzdlFFRUaV8jVTYBARoODWN9fS7K/LcFPapXcRmx7A0",
-	"3HPUvU8JjA0Y/G8lCap1v1fKANzEJwnw6BLgEunUxePxPgkpsvHE7se9JMHeJxbfWTmQwLL7HzFF1BYg",
-	"d/daRJS7UkTuxg+yg76cymVsC1z5Et9FOOACHTfEDl/6y0T+5m6NLQOE2/tBvkFKtnvrwChFNRVrDlnp",
-	"z6RqtiyXujAWLmMZ5IXzB3nc0cLgbCINUrRPrm3U9ZqJdYN1XbwD8xuj4m+QKN/xlReINns5ttH83Z2s",
-	"ptcl7pGXWEwbHfqWnIHHyrlBfOEC53s/qRfPMRRehQIMhZ5gkhCZCXnN+Ljd42sFur+eUkgPKmwS7ktd",
-	"FTnHPLybon4dx0P5Kb55Xv1HeN6/ZVcI8vIz5dC9IZHC3mLp0I/bKGt7NjupVa4+cX8p1BiO9GfpM7Ve",
-	"xJSli5dMp3nRSwsgZGPEdeXXmdfCeDgfMyh/wdnTgfsfcuC+yqvolYryUHfF4nKWQAjy8mj6mbuZIIcs",
-	"I9UWDnrrVRibwy/HEHc7+0WZZwcvweS50Je5xodYzbnHzxYvcc6B9ot3OIdkmDkwrA3aUuILs1YLt9Z8",
-	"GDjLL3OSVkr+bn6MPswpXr5iqcHNcGlhf1ZU3BeMtAhDego8/FNP28L94Q4SWx57ITWhIjIyPQk+hoEv",
-	"6unfaWFuhs+zWiz5GZwEKcgWS4OytBGZXi5u3kMKNs2BaUw3VMBjdyG7Fzk+3VSRCZXTxJyfViipGcgi",
-	"laHdJARM519GCtSKiz6yHKhnUi+99dqeDBhOxbzsezuEnvhsMz6zGlmlWB6taoJkCIngY6MFLnJdzjk+",
-	"/W+5Z9Fa2zbq7hVa76lh0qf3UglkLLjTKy3jR5TnUQSnWZKFg5+5I7npAm7sBk9qheZ+pco/2XFXN+Hh",
-	"bxEvCFlgoJY6Nt/CF+LTxrriG3HrkowMr7SUb2x+wo79p1qw5WzNJX5aww0RTRK0CUs3WOeMbx995om7",
-	"xLX7G16iTWspopioVj4dbJ6a92phbN+84a8mtz8DR5280dfr+PcLHXcr75a3d8rfl52+PbK7mvj0nxbj",
-	"C/ag85qsgpkVFSbKOZJYEBgxyTZ/FC/cOCUDniXJgEQJUKnIwAeb7RExKGfPD9rkjM+J0BOQPe6vzSM7",
-	"LHa5skbHsz7SMD+GQtJut3cb8WAbgsAuzCS/3PFSuRPhoZyqhZ82ftyz5emk+Cosa/e6AfVV5eNnqsnp",
-	"WeHorOEMuKRTMEx7cXZ1/vNpQy9F/Rj0OQ7N0cAbMm8uMv3ESE+M9PdnpO1ZpzC7XAmkddaXLZuE5RcK",
-	"S8AeekWNmAEZQiSmoPIySk22z5nt8EHo+0kFskb4VNzUNW9c5UbFe5ngvPjtp5D8cvHqp5D89PpHIiT5",
-	"AMOLkEiIxJgzo40M58SJv1NCNZkKpckRect+sFc0dV4c35r/kJTdQqLapCAdo1ZHNIG4x2Pr5ioa2D+4",
-	"Pdo/wCYktIBHIoaY7NgrGGIpUkVe/ffrH/GFny4uEclvC1RwV/SMZDxGb7mkPBbTHjdK2amT9q4Kpi8A",
-	"VhiyTepTpkv0uUzuT7NEs5RKvTcSctry14UUor+pRNk6xgprK7qD12/jgLv7h7uVum5DximiEtdUZrMd",
-	"L1Zd+oefN0/HxwMdH2aFNpYbhUk+FPHcm+RHh53n3f3j8pGS17FrFDOP5Ho7tbAce7WXPRZtTy/IoHS3",
-	"/OAUY2zc1fn0iQFeVfRjFNI5E30TeSrq4jFnI/mvXNW1L6E9Ytu+pPk/XXd8cvD9Q8SFQ6hUxIULrVk2",
-	"OyUc/W/4huOnxojbg7gASwKnfB1Zc+TNJkSgM6Z+q0+OnTutDFxwzEeYqyJYUJ+Tk1w9/tBRA/JuVJJJ",
-	"Pe78PQRuaaSTuR1bFkVmte2ocWbu8uCqeGpQcuxGXhRXhX7RSMS2YuoxI4alGxmx0NRTbONJ9G0q+h5F",
-	"spWheyvscyY/B37n5ZoXjFbsLYiNVzx+Z8TMcuxddzPBCzzOWe3Jgl+KbiuojcAtVkmsnU/LrPvmtNdK",
-	"8xjpYIpwYLg1Di+BJdFcLf2wQLnZzIux6RYPNXuBrleubYFITY0gcOj3xRS7t/M1kM0HSlEtbmhrSkur",
-	"pnGE1tyWEAHX/oJ0TIkq3U+Ad/6qCus/kW4t/laK9y7kySwSaIN4W5tbdsatCPHgaB/LdTpY1xcLpDUp",
-	"RmjCbqBRluUUGWyKhWiSX4+lKvxnQIDXyUij+FYkY0ELaqmvsyGpN6V6UuT0Mq8DF7ppOb93u5L4dx89",
-	"fbsTeQUc0FVjOvGOSgXcyNAqfsre3OOzcsiFfc3m/dg3kOxntKhTYouIxU6qK1tBdzYRSUHDO/a4sQ2Y",
-	"YSFRF0XEEcOM9sluBX/Y7eyjeaLM9zSpmClu3K7gjy0ebNGMTYZLY50ut2TfIoixuEalMWGaw8ztRkqZ",
-	"/IcCmp/Mjc1gk6/8xS51sORISFfTr0oLy8DKK+0HD3pcLoGucpBkfn8MScQMZCuiygX4mFp+swKmP7rL",
-	"kj0WxkZ9cst6minrMbFCTiQsmhM7iiEYiU4G3lUwsJ9aUePq+tlaETOHzWrMCXKT/FIywza/ldDYf7QM",
-	"iDJE05wA7iKO06KWui242LSOX1m+PLkyvoxsOUcScCBIJAysAWoTIu4lSyZAEz3599JSMGdONzjodLBK",
-	"Eta1dUgb9EDYgt/k56uri7B0PYkkXOhTG5nR1kdqtHVuPkmlGDbo7T+7oXzBc9p2cYnpl00s93va/lLF",
-	"291yGYmblndKzZWGqTOdqjdXfTIi927p1mBN57ioc+VWCIvRhWTw38jzwHXLUHzrHX6mTggXirPRyPqw",
-	"KZkDla0EXeCG9/Oqd43Y2Dx+vl7xdpcOLVe9axcllSvr0Nao03rx8dPhwV2v195J+fj//5mOd5uq66wv",
-	"hYNR+L0/UxhX6WQx4F6+Luige/D8eeNd37a9lD9Ic41CH3s4tfuBRZOs5mB2KnTXJVg9wsEeMOnQPuEu",
-	"fWiV/G/cgsaLze8t/7/uZQlnvHIj3HJPBVpU62XfUefQctl70HLeOsPsTSxkRS6E0mMJl//3jdWlJNBo",
-	"YvasKvpMR2yV7HtvR/IVRR+OoP3V/QQLgjM/UuxdWHZ1mwVozeNgZIN7aTFZr3y9kQ3VoZMJtap2IcXw",
-	"HL0LGz1GdVSemPEyMs+14IF5GzZS+C9L8cYwT4HicTnvwg/SEfViF+/rxVpNAy4j31+0dGprfyhMTS63",
-	"iunWzcMuX0VimszveJBgL0dylz+o/I6SSrgC7/IoesJq+4sdWYp10DHHP6Wv3L7fLcGu7He6z4++P777",
-	"nwAAAP//",
+	"7H17cxu3sudXQXFvlaXNkKKesaV/VrGdxIkday2lfGtDHxKcaZKIhsAEwIji8eq730IDmBfBlyzbiY/O",
+	"HznWcAbP7kY/ft342IrFNBMcuFat04+tCdAEJP7zOY0n8FxwLUVq/k5AxZJlmgneOm1diWvgRILKBFeg",
+	"yDRXmnC4AUmGQGLzbdJpRS0VT2BKzffA82nr9I8WF22lhYTWh6il5xm0TltKS8bHrbu7qPXyio4DvU2A",
+	"3IBUTHAiRkRPgCQizqfAdURGQpJXo/ZvgkP7DdXxxPQr4a+cSUhap1rmUB3HlN6+Bj7Wk9bpfrcbGsNF",
+	"PkxZvHr+P4sZSQUf26kqMqVzcg2Q1cZ25lbEvAiS6AnlZEJTO4FrmJPM9KQmbWrWnWg2hU8d+zvQcn4+",
+	"0iAXx3wJseCJIlqQGWWaDGEkJBAt54yPCR1Txld3PxJySnXrtMW4PjxoRWY8bGq29enJkRnPlHH7934x",
+	"NsY1jEHi4N6/f3+e6wlwzWKqIbzPtHzDbDf2DgRuM4g1JGTn3Y/Pycn3x93djZfqILRUd1Ero5JOQXt6",
+	"z6USMjymAYdb3Y/xjYGnwEzCDRO5Ihkd474x8/pfOch5K2pxOjX92W9aq0aWUa1Bmm//9cd5+//R9r+7",
+	"7Wf99of//V+t0A6/ZlOmF4d5QcdAFPv30pGk+F11IAmMaJ5qM4xoxd7ub7CzvyuQr16YRrHrjOpJ2TNL",
+	"NqOqPMc3K+tzeBLcuELsmM/Pkynjpv937ql5GAuugeMy0SxLHTHt/anMWn2sdP5fEkat09b/2ivl4J79",
+	"Ve0VLdteF8kiVyAjQhWhnFDzMlEAijDdad1FrR9o8g7+ykHpBxvRSylFOc8lo5K2U8IUYfyGpiw5JQP8",
+	"f+yyD6aRAdmZMT0hgwQ0ZanqNF9QA8Lp1AgGoPGEDGlCRgzSZJcI2eODKU3NvkHSNzMYdHrcTPm54KOU",
+	"xV94wjClLCVC4n4YmjNT19QcUDsD/LGPfw0iMvCvuCe7kfnOcHM8oXwMZCbyNCEp0BsgXBAaa3YDPW53",
+	"d2eQUqX7+Mdg1835RyGHLEmAf7lJ/yY0oWkqZpCcEm7+8PS3Mxj54Zi5UZIwRYcpJITGsci5JlSTVIzx",
+	"Vfeo799xq0HJTAo+7vE4lxK4JhlVaiZkQmLBR0wiUZgeXYtu5XYGjtr6sYTESHCaqmKVXnEj42iKc/ty",
+	"K3XOSc6LswMJGwdqB+NYYfcMKWAokjlRdK7Mkk7MJP17yM6/Cf2jyHnyJbeZqDyeGC1L5DIGszlS5Nqs",
+	"NRe6PzLDGezi6C7oPBU0uRLiNZVj+LIMiCvHFBFG2dknb9gPlpA4oTdUU2l/ODY/kJ1BZofa10L0UzNY",
+	"N4VLkDcsht85vaEsNRT5ZWeRUE2HVKH0yLk0Ys8MwgsIBdLMwk3TzMBoIwNlR93Py2EPUDWpqNKolLUL",
+	"rSw0Uvf2XkV/w2FegtaMj9WDH26+4WWrodzvhHGjYceAe3QlxBvK5+5cU19wg4QgU8rn/nRTZGcgqYY+",
+	"qjVGdp1ZpZYqq5dTRSrLjnz9cLvyOzdaqpDs3/AF5cEbphTj4wgPYyGNTmw0KlKRt0ukcESKx1r4k7Ay",
+	"hwWKff/+fbupqq9aoKZm71ZJ5VkmpIbkDSSMXqEm9zUEkzkjndYuMpDY3xNFpmZUxCiYZGeQl6Pt4w99",
+	"84OTTUYL/D1LqH7A/V6pWdq+UKPpoIbtvkKNN45BKbTAr65eO6tu0SJ4zUZgTEozc4qfENx8RZhSOSRk",
+	"JMWUcDEjgkcElVdsyZBC1Ro4OVpl6R0v2gNR6zzW9pSnScLMcGh6Ic3Ka2aU9hFNFTSn/X5iODwBQp1G",
+	"0SEDlgxw+/I0JYLHYExojYtiHieQgrZuhqzS+scW6nxNU+v4aMGWiIxpst4CMd3b48iaLos2WWnc/GGt",
+	"HTuC0sMhhn9CrHFpCqNiu+Xx9gaxTZEszRWZmeUolD8OYK37P/NkDEjtTkdbXCKr2PYVKMUEVyFngf0F",
+	"eUfCjbg2SiRP8G8neZqUsmA3mv9VaKUbohWrIvRzmYaMWj3xjOtUCTY1hu7OHrLonn2o9jqdjlVezV51",
+	"6lt40D16unYTo1YswbBcn+oaSRg+bBs2qjd61A00UdBd8bV9Eq0hxKh12x6L9kJ7IyaV7lsrukbMx937",
+	"0vLiV6pvacF87H4dCpEC5f5nQ1zhX1PKxzkdQz8WSXOMh8eB3tB+Qvtji3Veu3XY6qbLlE0Ehz7Pp0PL",
+	"g1Wf2skGnTnR/Cl04o3QwHDvLWsqrdYIp7o6jcnXeK+5mZWtr/FGbQGaG1olp2hBxqwUhxfUWi0rRWJd",
+	"hlWcciG/2vqdVE7bYRqmagtvEO7wK/tR1Q9LpaTzhU2y3US14a5cCqtorF2MKePVp/vN5alLj1VTuwCp",
+	"BP/NvPngEmFVv6/dy8/Nu00+3nzATY6mafp21Dr9Y00b5qvf7Ed3H5rk0uDSzZr83X8RaO8utOO5nlQN",
+	"uy1o3yp0VptfPDfPyS/vr8jOz5cHxyeRUXAJ1d/9OdO7RjtQwBNjHvWwf2MAoPZ6Sn4AKkGSXt7tHsbY",
+	"Mv4Teq1OU6g9Cx0lVitQfcZXK6NOMSkU0lXK59ZhBsN7Iwlqsmxt3mb0rxzOCNw6xxVDp9gezdie+7RD",
+	"3vJ0TphWZELVxOiaGLKqKzwbHrA4jL52to+Pgtm1DsTALN1taDvUBU2NJprrUBtIba9cjyGR9NIrNA3d",
+	"EBeDpGIGsh1TBckZyTn7Kwdi/mozroArZmRIOu9gb3SapSgiE/p/3F+dWEyr67lMV5oyXizwppoTDvw5",
+	"7u+WjFXocCuNT3wJQ0jWNVpTBYqHtbnsHzytzWV/3eHu16NoLrhDxgx+7mRtw11A4wnj0JZAE3RkWfen",
+	"EczW4ZkyGyWIU6EsbXvqbAYDcCZVh78hmqC9jONt+PcwILXglKg89RRadUlYynCedaNL1H3V5jz1LlAz",
+	"OtATkfTNI+cY94qRdfRX1KPiQenLNxqOj1xErapbqRW1Ag4+HHrVhRzkY9yaFza8siUROidX36r0DZtI",
+	"ggKuieDkuNtVkRHpI8YTu6ViPIaExDRX0BDaoYBxtLDTK0ba0FVDrdVH+rIWOCI7lPxy+fY34qY6j0gR",
+	"gDWWm3UlEbNFu2RKswwSjFQbE5cpG5MgGLNi2k2tpv5UBuTZ424Zw9zz0E3KzVzrmvIbb85FH/NY+5FX",
+	"hKaglNOHG7CDfEp5wdFnRNER4Jk+EbMO+Q3RBrHgmjKuivCFalBCeO9UjsdH5ZDCNSgpu6LlmZNcaTrN",
+	"7mkCNSWdlzFu2tUOyoFFxfqHBOHPQFM9udRU59tymyo+8vJPXIfRKdVBu69CY/nl/a9benfOLRQkRlQI",
+	"Qhy+P97/ftcDSCjJJLuhGsgUjMIa8Oek47UefzbmjI/PU+fuuKnO+KJ9cHzSilovk4Pj4/1nQYEGC1ZW",
+	"4KXrkMy6sniXJ4rg1E4OnxI9yafDTDKuN5JT13peHe7L562o9fbXi1bUend5Hhwtbxr3R90ltni1YcXG",
+	"wdZuN4DfRK35ZiCdKhmZidlRRLiJdgWXUNUl6C1p+xrmm5u4hm63NG6x/dBof4X5hUU3nRvJvtRLXQCp",
+	"KOEwI8oSKfIBUx4gBYkxETxqSkGBXWIav1ARUcI6h4tgqY3XqSc97iBaE3qDH6Bd3OnxlW7uk+7R0/W+",
+	"y19h/k5oaqeyne9CzAJ6NRtze8SZqZrlMNOl2vq+GVcaaILufIxpIQgpiCBrSuy78Ab5sb+g88DOmKdk",
+	"CHoGwAnNtZhSzWK/Q20zNOkaUGeka/8ARYSxnWYT85G6XnQS19f58OR47SrX3AQBW/eH5xfk6HviXQ9E",
+	"03FkI+dUkQHwgVEvBplu//BuULdG8FnDhjuuaekHIXzWh48H0dO7nXYJ1/rwcT96ercbgmxFrddizPgb",
+	"evsjZWkuIbDUz40yEufGYCIjylI0rsbmDB8JSQQvHPk2ZmMevLrwPDDKpZ6YQ0JrmGZakTFocnTwzCr5",
+	"CaR03uNKU6mVoaXDLlHoyE9EPkxBWYJDkI9vaWQHGpE8M8rF/jGZMp5rUOu4Zn+9dY6LUcFF3cc0W2Eh",
+	"7oc8vl/bSLuoDKC+8U9xfQ+eknhCJY01SHVmET1pShI2ZlqdOWyt0F6zw33Fjp8okoqYpkaT1h6o4A2d",
+	"Ht9ZtMYjy5l6YgSLBHJkvpoaMipHsFvpcojxODGdIlfnCpICDmSJoWSmWEgJsSYTIRWQIXLNnChNM7SY",
+	"tlz5p4GN9Ot4L8PeoZn6D0oNUYvDrNbkSpejf69JRQtja7S7iqieW1DWfQ6hz8kYq8de+m8XQyBVefuv",
+	"Xu+22233erf7o17v9vvRh7CIrTpzF5hs8N0ABd6RE2aWr8jOy87+ydFu/UT47vB4/9n+weHR8cn3TxtL",
+	"cFIbW6/33R8o+Y+i/eO78KikGLEUNvTnP4z3/tEBv4UD/h3VgHjqC5CvLhYpx+OcSAbSnYH4zzhlwDXZ",
+	"oZy8urg5IjRJJCjlQG+vLm5OyN7JEXrbjf02L1EnZErlNSTktk1zPUna0tjM6GwiOxLGTGmQkT38I+I8",
+	"uEi8tp0SijmB+HrXqF1METEaddady5uE4t/Z/u53Oi+43Zt20DbSo95YSIS4sW6FgvHr+QAwmMP948OT",
+	"+pKeLFlTu6mfqPJs5I3+R8mMrc/MRTmzsXSpy5LNJMh9FL1LtDnfgKYJ1XRLH9C7H5+Tp0f7R2Tqvu+Q",
+	"QTWk03eWV5+m4/4NTXNQ/cIFjzgpFClPFBEz7hxF1pdkWu0ZCwMl0IHFjitU+3ZPbTguHQvJ9GRqhAkG",
+	"vmqIsQ4Z+JwL9PI3OzZ2x/y0h+77hEyoQux8NbpIgCeZYNwZ3suDmStnubEno+7rKh0aR013RtRCKRAA",
+	"EIT8O3/OrlU/lyxghQ7RKY+2lAu7ziYsnhQeDFySa5jX5YppK9qg42WrX1uQdciXchm6i8vgwxw+d63Q",
+	"J7ccaxOhYld3xQyiLbY/zHMIL9nWGvh0tJdT2kPeTqYwBQVh1KqatVjlKmtNjZzV5kI+Ie9NGa39hNHe",
+	"Ex2W9Z1u0yCwk6NlOCwzKzfQRSeweQM9SG3GMZ3Bnci4PEz55arxyLbIqj4du22pMsT+wUZgqhrSqTaf",
+	"2i7UeqotU0kXK4j1NdtaE6giNTcTgY4vmg7dtS7dlXgtlzZwPwscP/o0nnNNDOdr4VoIQXYGOgqSZgbr",
+	"WoUuqM+JNHnI5lyaxfZxA/9hdUTVydbWKqqu/YptVZ+AQuprnfZVqYav3pwQgv0ual3DvO9OzD66tDdt",
+	"cUm4wTXp/dT9xHm61zRVc4wbwYYAxym97Y8qPtyVWnLT53tXBRb0M5B9lq1rpGGeNrFN26z4EnNpFYSo",
+	"1vyqroPrE5ruqv0NbdQqSv2ZKS3k/B6wUcsK2wjSqshbFx+LPhGW2vQMusGuh4/6hXkg9Ogja38DrL1I",
+	"JKVdFNTPfnl/WdqCi4lDO+e/X/38ov/L+6v++eufdquQsZeXHkDw4vIcw/L2bzSGgiF1N5ZfYb71qaMR",
+	"DJE8ZA7BPQAUn2xBJPBZpuIgGGvRChI0kxDU1d9j+LYscYFhdy0yRW5AstGc8fGmOvra4dphPOgKKL0i",
+	"Z7Gxnb/C/FLbnMUGtAENAovJsA02zIPa5i3sZnV9a5P8sJwvf4X5PUyDrUl3K1BIhU0XTIk1loTDsyyD",
+	"iDQ3YDFwY868wWmJAonIjKUpGpBnZOAMrcGpxYCckYGn18Ep4cKX3XEAESRcBorkXLOUMK163Ik1RIa4",
+	"nLYzMnB7VWvEf40/YzLc4BS9PYmkM+4xGi4k6isdwa2u2INm2+zwSnrAf2FzYRFpoW/3hCtWUIT3QP8Z",
+	"1voQhJLUzJACnOd7C+00nk0XlMnHLIfHLIeAlnvPzIUQqW2UWtugsscM1K+dgfqYYvqYYrpZiukynveT",
+	"bWAYmcpSOsesgojst4+7FZxTRFRGY1C+ltLGSUznCSWvxQ2kNIYmtL4Z516NZvkuXONNQZxLpueXWPzO",
+	"eeWmjDt5evqxNcR//ehJ45f3V61A7aNauMFYc65UQIec23JliGE3kl8CdZFwXS2FI7gDHrjwBOJsKUlg",
+	"KjQkri7WE9/DGLQiR93DQh0iV1bBGgmzwuTdj8+ffn9wTHYwD+Q9DO3v5AdQmjx31aYuzO6wGNSu1aZs",
+	"AUAjFOzki/WaaJ2Z3bfPzSl/z4XBaTfAF5XgxH1m0ePlNE4Rr5kxziGpGNdWb9mNjOKZsphp1GB2nAoT",
+	"IejDRs8iQvOEAY/BIkHMATjvcZrO6FxZJAgkGy2WoS3GR8LXMKG2VJur02ejt1PKEGVok5bxUMSv1ene",
+	"3pjpST7sxGK6hy/b/y5m/tiWmCIU0YjtZk1HG2s8dYtukTGRq+NmpljAXBwQRk2E1O2U3UCCOp/dvkJ/",
+	"x6irdQTxMRGo+jTAHnY9MwvIIlPK6RimgOHoHn+JJI5ZKJGlBkv0KZ2b1Z9QF8ujU1dSZmdQSyMa7HaI",
+	"URSMJDH8EceQaUKJlpSlZkgqpWpidyhlMThV3i37m1dXCwstMuAWx94RcrznPlJ75l3Mv9FpsWOtqOVq",
+	"o7ZOW93OfqeLcYoMOM1Y67R12Ol2DhG5oCcoSvY6M0jT9jUXM7735+xadXzhmjHopckbyuLrqQRChyLX",
+	"qGSzMSc7JUjfotDFyOz6bmTr7XBXtcWZYdRlqgkOiswmQkGxjVM6J0obA28IBBPTOuQSUojNWl7DnAzn",
+	"+Cm+/kSRwTVLBmd+uRGgWvuZpuMB9t3jPnXALLnqkKPukUOoI6Hi0Cqxe7JDiZpQCYlR2CXoqCgJp4W3",
+	"Rp14KpBdr5LWaesn0L/MrlWrXlz0D1cW06a4lYUxa1VrW9tUL/3QKIJ50O0+WF0il2eypDKRS8Bo1IvC",
+	"YrntSrXcVcWiAvV1K5V/V32J7+DADrtHSykVE0QsCMVXJzR7bOsHATGNkDG7AW4ssoXKwV9zVkd2VqGX",
+	"i+3eKwoR3kWtY7vvqz+o116s6het0z8+GNt/OqVy7hawTERzHG89fgW4qOERLnLVELlAx6rMCjI91WSN",
+	"MG20a7igtk3TWSp83tpkEiN4kFUl0DSd2+QedYrGqz8kZxPAjCBlx04llNKmgm8qwU2F4DEyzcgASFAI",
+	"dEhxfrnimm+NdkEOOl2nMXgwE+EW8fk2A/7qhTleblgCcolkqDkiGlCxz8jPjZ6W8HUBOntgFrh7eCqt",
+	"raOvy+jHXyLeNqLIDDhL2ljYdJzLAvS09CD08ChzyG1I27ZCecqGkkoGjqkSpmKsiun4jCkyo/OOh9Ah",
+	"TSNk7NULx2qG2KskuRHJvcX5Pa9N75HUthOIqPb5MXsx45b/ueDc6Cfl7qZCXOOG2yz1AP3RjO2h3bTn",
+	"/fBBavuVJUZdKgRXhNYa2NwtzI9ezA7OqMRe63Twmild+trVZyWAehxjuQ6hsKziUXd//W7Vim3iR4fr",
+	"PyqrMpsvDp6t/6JZ2vSexGS+2mB8gWK3DTpsmPx/fLhboEx7jLXtmVTJnFUR4TAz5qjNda3QoXW3hAhx",
+	"z+ZvYl6QUKGYINMTo/cPuJgNIpevu5CnS5Wtlm9TblzaoR+bzVsdLIUCDHp8xyfyuqxdMarl/WYsvjaC",
+	"MM/s3HbPrN5uBnVKtMxhUCQFF5mzO+6ct2d8jzs7QqSJC2zSubU3XGwIs+Osn3nXGAvPyMDXBxmsshtC",
+	"QhjxBtBkP6SxH0QyfzDOq6Yi3y1Wyf86TF5JVPY4Dcf3GzBWpX7+FxQV3Q1ERVHm3nywv0EXzerc+N3x",
+	"JvMJVND9RgWaZRTraClF2XrZpSrQxaVqm0WSWz2LcaUpJtRbJcsbAWgqSKG1T4o+c26g4gM1oRKdAFUX",
+	"aSz4DcgxJr6bX6b4LeOEumhfJ6SYFYDLMJ+uW+tGUfDHo/RTj1JpJP80WPZ8kQDRlxZPAnn8Fq1HjGyd",
+	"Ey0amWYoDWdUGsWu8Kw7hX8VjUWepAQHzOMR3NbinbkjmRIJeNQWvmqaSqBY/Bp79lcTMWOI2Bi16pBz",
+	"TkSu22LUlhgjRi6JCO1xW20JK2NbCzfnaOb49bEhgxFmMOD5d9Tt+vtCmI58oWB0mTkIY+hwtFjFGi88",
+	"/MnYAEbe1SNcLtf0oZjwb3uuPR5TDyMsLIsTyudE5UOjkjoNtSlBNj+59iYWy7z0BMNCav6CGlsBTaH2",
+	"imwGM8+4M19CnWkrHiYOdmJ0MdDtjI4Zx7ryGTUcuepgcvjqRU92aH3LV/bs9VR30doX3X1bn9WVHQKL",
+	"h26JwfUwG+ll1d+cmb9BvrIxuOL4tRuxrR1bVHQOe1SQC4jjAgSDZVSpxu1uQxpfoxXrH/gMPfOWveuN",
+	"GEJybmONpTVnE5ZCj2P/RSi5QwYKqIwnAzI1+gIoV6dlVFZwqV5bFYWAB4FT01hdv7ui0qEwU+PiNzuG",
+	"peGl46P7lNzYgMH/VpKgXmd8pQzATXyUAF9cAlwinbr4P95fIUU+ntj9uJck2PvIkjsrB1JYdt8kpqTa",
+	"gufuHo2Yclf6yN0wQnbQB1S7/G2BK1/guwg/XKDjQKzyhb+85G/uDtkyILm9/+QbpGS7tw78UlZvseaQ",
+	"lf5MqrBludSFsXD5y6Ao1D8o4pwWdmcTd5CifTJvUNcLE+sG67p45+Y3RsXfIFG+5SsvLA17ObbR/N0d",
+	"sKbXJe6RF1i8GwMBlpyBJ8q5QXyhBOezP20W6zEUXoceDIWeYFISmQl5zfi40+NrBbq/DlNID2IMCfel",
+	"roqCYx7eTdG8/uOh/BTfPK8+euy/sisEefmJcmjiiEhhb810aMttlLU9mw3Vrla7uL8UCoYx/Vn6RK0X",
+	"MVXp4iXTWVFk0wIW2RhxZMX16Y3wH87HDMpfqPZ44P6HHLgvi6p9lSJA1F3puJwlEPK8PAp/7m5CKCDS",
+	"SLWlg956Fcbm8Cswy0fd/bKstIOzYLJe5Mtq40OsHt3j54uXRhfA/sU7oyMyzB341gZ7KfGFYOuFYhs+",
+	"DJzl5zlJayWGNz9GH+YUr17pFHAzXFqYoRUV9wU/LcKeHgMP/9TTtnR/uIPEluNeSIWoiYxcT1ofopYv",
+	"IurfaWMuiM/rWiwx2jptZSDbLGtVpY3I9XJx8w4ysGkVTGN6owKeuAvgvcjx6a2KTKicpub8tEJJzUCW",
+	"qROdkBAwnX8eKdAoZvqF5UAzc3vpLdv2ZMBwKuaB39sh9Mhnm/GZ1chqxfloXRMkQ0gFHxstcJHrCs7x",
+	"6YbLPYvW2rZRd6/Qek8Nkz6dmEogY8GdXmkZP6a8iCI4zZIsHPzMHcmhC7+xGzypFZr7tVsFyI67KgoP",
+	"f4t4QcgCA7XUsfkGPhOfBuuYb8StSzJAvNJSvSH6EXP2n2rBVrNDl/hpDTfENE3RJqzcmF0wvn30iSfu",
+	"Etfub3hpN22kpGJiXPV0sHlx3quFsX3zhr8K3f4MHHXyoK/X8e9nOu5W3mVv77C/Lzt9e2R3NfHpRm3G",
+	"F+xB5zVZBTMrK1pUczKxADFimW2+Kl7wcUYGPE/TAYlToFKRgQ822yNiUM3WH3TIOZ8ToScge9xf00d2",
+	"WOJyc42OZ32kUXEMRaTT6ewG8WAbgsAuzCQ/3/FSu4PhoZyqpZ82+bJny+NJ8VVY1u51APVV5+MnKuT0",
+	"rHF0HjgDLukUDNNenF89//ks0EtZrwZ9jkNzNPBAps9Frh8Z6ZGR/v6MtD3rlGaXK7m0zvqyZZqw3ENp",
+	"CdhDr6xJMyBDiMUUVFG2KWT7nNsOH4S+H1Uga4RPxU1T88ZVDireywTnxW8/ReSXi5c/ReSnVz8SIcl7",
+	"GF5EREIsxpwZbWQ4J078nRGqyVQoTY7JG/aDvRKq++zk1vyHZOwWUtUhJekYtTqmKSQ9nlg3V9nA/sHt",
+	"8f4BNiGhDTwWCSRkx175kEiRKfLyv1/9iC/8dHGJSH5bEIO7Imsk5wl6yyXliZj2uFHKzpy0d1U3fcGx",
+	"0pANqU+5rtDnMrk/zVPNMir13kjIadtfT1KK/lBJtHWMFTVWdAev+8YBH+0f7tbqyA0Zp4hKXFMJzna8",
+	"WOXpH37ePB4fD3R8mBXaWG6UJvlQJHNvkh8fdp8e7Z9Uj5Sibl5QzHwh19uZheXYq8TssWh7ekYGlbvs",
+	"B2cYY+OurqhPDPCqoh+jkM6Z6JsoUlgXjzkbyX/pqrx9Du0R2/Yl1P/puuOjg+8fIi4cQqUmLlxozbLZ",
+	"GeHof8M3HD8FI24P4gKsCJzq9WfhyJtNiEBnTPMWoQI7d1YbuOCYjzBXZbCgOScnuXr8oaMG5O2oIpN6",
+	"3Pl7CNzSWKdzO7Y8js1q21HjzNxlxXXxFFBy7EZelFeTftZIxLZi6ktGDCs3QGJhq8fYxqPo21T0fRHJ",
+	"VoXurbDPmfwU+J2Xa14wWrG3IDZe8uStETPLsXdHmwle4EnBao8W/FJ0W0ltBG6xKmPjfFpm3YfTXmvN",
+	"Y6SDKcKB4dY4vASWYHO1+6MS5WYzL8amWzzU7IW9Xrm2BSk1NYLAod8XU+zezNdANh8oRbW8ES6UllZP",
+	"44isuS0hBq79heyYElW5DwHvGFY11n8k3Ub8rRLvXciTWSTQgHhbm1t2zq0I8eBoH8t1OtiRL05IG1KM",
+	"0JTdQFCWFRTZ2hQLEZJfX0pV+M+AAK+TkUbxrUnGkhbUUl9nIKk3o3pS5vQyrwOXumk1v3e7Evx3Hzx9",
+	"uxN5BRzQVXE69Y5KBdzI0Dp+yt4U5LNyyIV9zeb92DeQ7Ge0rFNii48lTqorW7F3NhFpScM79rixDZhh",
+	"IVGXRcsRw4z2yW4Nf3jU3UfzRJnvaVozU9y4XcEfW6zYohlDhkuwvpdbsm8RxFhe2xJMmOYwc7uRUSb/",
+	"oYDmR3NjM9jkS3+RTBMsORLS1QKs08IysPJK+8GDHpdLoKsCJFncV0NSMQPZjqlyAT6mlt/kgOmP7nJm",
+	"j4WxUZ/Csp7mynpMrJATKYvnxI5iCEaik4F3FQzsp1bUuHqAtlbEzGGzgjlBbpKfS2bY5rcSGvtfLAOi",
+	"CtE0J4C7+OOsrN1uCzWG1vEry5dHV8bnkS3PkQQcCBIJA2uH2oSIe8mSCdBUT/69tBTMudMNDrpdrJKE",
+	"dXQd0gY9ELbAOPn56uoiqlyHIgkX+sxGZrT1kRptnZtPMimGAb39ZzeUz3hO2y4uMf0yxHK/Z53PVSze",
+	"LZeRuFl1p9RcaZg606l+U9ZHI3Lvlm4N1pBOyjpXboWwGF1EBv+NPA9ctw3Ft9/iZ+qUcKE4G42sD5uS",
+	"OVDZTtEFbni/qHoXxMYW8fP1ire75Gi56t24mKlaWYe2R932sw8fDw/uer3OTsbH///PbLwbqq6zvhQO",
+	"RuH3/sxgXKeTxYB79Xqig6ODp0+Dd4vb9jL+IM0FhT72cGb3A4smWc3B7FTkrmeweoSDPWDSoX3CXfrQ",
+	"Kvkf3ILgRer3lv9f93KGc167gW65pwItqvWy77h7aLnsHWg5b59j9iYWsiIXQumxhMv/+9rqUhJoPDF7",
+	"Vhd9piO2Sva9syP5iqIPR9D56n6CBcFZHCn27i27umEB2vA4GNngXlpM1qtep2RDdehkQq2qU0oxPEfv",
+	"oqDHqInKEzNeRea5Fjwwb8NGSv9lJd4YFSlQPKnmXfhBOqJe7OJds1iracBl5PuLnc5s7Q+FqcnVVjHd",
+	"Ojzs6tUnpsniTgkJ9jImd9mEKu5EqYUr8O6Qsies7r/YkaVYBx1z/FP5yu373RLsyn736Onx9yd3/xMA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
