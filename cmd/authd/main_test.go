@@ -32,7 +32,7 @@ type process struct {
 	done chan error
 }
 
-func startAuthd(t *testing.T, databaseURL string) *process {
+func startAuthd(t *testing.T, databaseURL string, env ...string) *process {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,6 +44,7 @@ func startAuthd(t *testing.T, databaseURL string) *process {
 	cmd.Env = append(os.Environ(), "AUTHD_TEST_RUN_MAIN=1", "DATABASE_URL="+databaseURL, "AUTHD_ADDR="+addr,
 		"AUTHD_SECRET_KEY=test-sealing-key-test-sealing-key-test!", "AUTHD_MEDIA_DIR="+t.TempDir(), "AUTHD_LOG_LEVEL=warn",
 		"AUTHD_RATE_LIMIT_PER_IP=0")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -165,4 +166,33 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("authd did not exit after SIGTERM")
 	}
+}
+
+// A client that sends its headers a byte at a time (slowloris) is cut off after AUTHD_READ_HEADER_TIMEOUT,
+// however steadily it trickles.
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
+	p := startAuthd(t, testdb.URL(t), "AUTHD_READ_HEADER_TIMEOUT=1s")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: authd\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		time.Sleep(200 * time.Millisecond)
+		if _, err := io.WriteString(conn, "X"); err != nil {
+			break // the server closed the connection
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("a trickling client was still connected after 5 s")
+		}
+	}
+	if took := time.Since(start); took < 900*time.Millisecond {
+		t.Errorf("cut off after %s, before the 1 s timeout", took)
+	}
+	t.Logf("cut off after %s", time.Since(start))
 }

@@ -66,7 +66,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	st, err := store.Open(context.Background(), cfg.DatabaseURL)
+	st, err := store.Open(context.Background(), cfg.DatabaseURL, cfg.DBLimits())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -86,7 +86,12 @@ func DefaultConfig() config.Config {
 		RefreshTokenTTL: 720 * time.Hour,
 		Audience:        "authd",
 		ShutdownTimeout: 5 * time.Second,
-		MediaDir:        filepath.Join(os.TempDir(), "authd-test-media"),
+		RequestTimeout:  10 * time.Second,
+		// The store's defaults, written out because tests build configurations by hand.
+		DBStatementTimeout: 5 * time.Second,
+		DBTimeout:          3 * time.Second,
+		ReadHeaderTimeout:  5 * time.Second,
+		MediaDir:           filepath.Join(os.TempDir(), "authd-test-media"),
 		// Functional tests send many requests from 127.0.0.1 and so turn the per-IP limit off; the
 		// throttling tests set the production defaults back (DefaultRateLimitPerIP).
 		LoginMaxFailures: 5,

@@ -1,7 +1,6 @@
 package apitest
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -11,11 +10,13 @@ import (
 // Proxy is a TCP proxy in front of PostgreSQL that a test can cut and restore, to simulate an outage
 // without stopping the server other tests share.
 type Proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]struct{}
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	down    bool
+	stalled bool
+	resume  *sync.Cond
+	conns   map[net.Conn]struct{}
 }
 
 // NewProxy proxies to the host:port of databaseURL and returns the proxy and databaseURL rewritten to it.
@@ -30,7 +31,8 @@ func NewProxy(t testing.TB, databaseURL string) (*Proxy, string) {
 		t.Fatal(err)
 	}
 	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}}
-	t.Cleanup(func() { ln.Close(); p.SetDown(true) })
+	p.resume = sync.NewCond(&p.mu)
+	t.Cleanup(func() { ln.Close(); p.SetStalled(false); p.SetDown(true) })
 	go p.serve()
 	u.Host = ln.Addr().String()
 	return p, u.String()
@@ -47,6 +49,44 @@ func (p *Proxy) SetDown(down bool) {
 		}
 		clear(p.conns)
 	}
+}
+
+// SetStalled makes the database accept connections and answer nothing (stalled), as a hung server or a
+// black-holing network does, or lets everything held back through again.
+func (p *Proxy) SetStalled(stalled bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = stalled
+	if !stalled {
+		p.resume.Broadcast()
+	}
+}
+
+// waitWhileStalled blocks while the proxy is stalled.
+func (p *Proxy) waitWhileStalled() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.stalled {
+		p.resume.Wait()
+	}
+}
+
+// pipe copies src to dst, holding every chunk back while the proxy is stalled.
+func (p *Proxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.waitWhileStalled()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	dst.Close()
 }
 
 func (p *Proxy) serve() {
@@ -67,6 +107,7 @@ func (p *Proxy) handle(client net.Conn) {
 		client.Close()
 		return
 	}
+	p.waitWhileStalled()
 	server, err := net.Dial("tcp", p.target)
 	if err != nil {
 		client.Close()
@@ -76,7 +117,6 @@ func (p *Proxy) handle(client net.Conn) {
 	p.conns[client] = struct{}{}
 	p.conns[server] = struct{}{}
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(server, client); server.Close() }()
-	_, _ = io.Copy(client, server)
-	client.Close()
+	go p.pipe(server, client)
+	p.pipe(client, server)
 }

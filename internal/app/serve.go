@@ -25,9 +25,17 @@ var Version = "dev"
 // hashWait is how long a login waits for a free hashing slot before it is answered 503.
 const hashWait = 2 * time.Second
 
-// NewLogger returns the JSON logger authd logs with.
+// NewLogger returns the JSON logger authd logs with. Durations are written as people read them ("1.5s",
+// "250ms"), not as nanoseconds.
 func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: readableDurations}))
+}
+
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 // Serve applies pending migrations, then serves until ctx is cancelled, then shuts down gracefully:
@@ -37,7 +45,7 @@ func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBLimits())
 	if err != nil {
 		return err
 	}
@@ -54,7 +62,7 @@ func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	}
 	srv := &http.Server{
 		Handler:           a.Handler,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -127,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	accounts := auth.NewAccounts(st, hasher, media)
 	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media})
 	admin := auth.NewAdmin(st, live, accounts, keys)
-	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys,
+	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys, RequestTimeout: cfg.RequestTimeout,
 		Discovery: httpapi.Discovery{Issuer: cfg.IssuerValue(), PublicURL: cfg.PublicURLValue(), Alg: cfg.Alg(),
 			PublishAhead: live.Seconds(auth.SettingKeyPublishAhead)},
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins})

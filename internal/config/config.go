@@ -16,6 +16,7 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/signing"
+	"github.com/authd/authd/internal/store"
 )
 
 // Config is every setting authd reads from the environment. Secrets are masked by LogValue.
@@ -37,6 +38,15 @@ type Config struct {
 	Audience        string        `env:"AUTHD_AUDIENCE" envDefault:"authd"`
 	LogLevel        slog.Level    `env:"AUTHD_LOG_LEVEL" envDefault:"info"`
 	ShutdownTimeout time.Duration `env:"AUTHD_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// RequestTimeout is the deadline of every request's work.
+	RequestTimeout time.Duration `env:"AUTHD_REQUEST_TIMEOUT" envDefault:"10s"`
+	// DBStatementTimeout is PostgreSQL's statement_timeout on every connection of the pool.
+	DBStatementTimeout time.Duration `env:"AUTHD_DB_STATEMENT_TIMEOUT" envDefault:"5s"`
+	// DBTimeout bounds, on authd's side, each wait for PostgreSQL: a pool connection and a statement's
+	// answer, or a whole transaction; past it the request is answered 503.
+	DBTimeout time.Duration `env:"AUTHD_DB_TIMEOUT" envDefault:"3s"`
+	// ReadHeaderTimeout cuts off clients that send their request headers too slowly (slowloris).
+	ReadHeaderTimeout time.Duration `env:"AUTHD_READ_HEADER_TIMEOUT" envDefault:"5s"`
 	MediaDir        string        `env:"AUTHD_MEDIA_DIR" envDefault:".data/media"`
 	// The next two seed runtime settings the first time; afterwards the admin API changes them.
 	LoginMaxFailures int `env:"AUTHD_LOGIN_MAX_FAILURES" envDefault:"5"`
@@ -50,55 +60,70 @@ type Config struct {
 // MinJWTSecretLen is the shortest HS256 key accepted: RFC 7518 asks for a key at least as long as the hash.
 const MinJWTSecretLen = 32
 
-// Load reads the environment and reports every bad value in one error.
+// Load reads the environment and reports every bad value in one error: values that do not parse and
+// values out of range, together.
 func Load() (Config, error) {
-	c, err := parse()
-	if err != nil {
-		return Config{}, err
+	c, parseErrs, unparsed := parse()
+	errs := parseErrs
+	for _, err := range c.validate() {
+		// A variable that did not parse holds its zero value; its range error would only repeat it.
+		if !unparsed[strings.SplitN(err.Error(), " ", 2)[0]] {
+			errs = append(errs, err)
+		}
 	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
 }
 
 // LoadDatabase reads only what the migrate and admin subcommands need: DATABASE_URL.
 func LoadDatabase() (Config, error) {
-	c, err := parse()
-	if err != nil {
-		return Config{}, err
-	}
+	c, errs, _ := parse()
 	if err := c.validateDatabaseURL(); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
 }
 
-// parse reads the environment; an unparsable value is reported under its variable's name.
-func parse() (Config, error) {
-	var c Config
+// parse reads the environment. An unparsable value is reported under its variable's name, and that name
+// is in unparsed; the other fields are filled.
+func parse() (c Config, errs []error, unparsed map[string]bool) {
 	err := env.Parse(&c)
+	unparsed = map[string]bool{}
 	var agg env.AggregateError
 	if !errors.As(err, &agg) {
 		if err != nil {
-			return Config{}, fmt.Errorf("configuration: %w", err)
+			errs = append(errs, err)
 		}
-		return c, nil
+		return c, errs, unparsed
 	}
-	errs := make([]error, 0, len(agg.Errors))
 	for _, e := range agg.Errors {
 		var pe env.ParseError
 		if errors.As(e, &pe) {
 			field, _ := reflect.TypeFor[Config]().FieldByName(pe.Name)
-			e = fmt.Errorf("%s: %w", field.Tag.Get("env"), pe.Err)
+			name := field.Tag.Get("env")
+			unparsed[name], unparsed[name+":"] = true, true
+			e = fmt.Errorf("%s: %w", name, pe.Err)
 		}
 		errs = append(errs, e)
 	}
-	return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	return c, errs, unparsed
 }
 
 // Validate checks the values a running server depends on.
 func (c Config) Validate() error {
+	if errs := c.validate(); len(errs) > 0 {
+		return fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// validate returns one error per bad value, each starting with the name of its variable.
+func (c Config) validate() []error {
 	var errs []error
 	if err := c.validateDatabaseURL(); err != nil {
 		errs = append(errs, err)
@@ -135,13 +160,18 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.MediaDir) == "" {
 		errs = append(errs, errors.New("AUTHD_MEDIA_DIR must not be empty"))
 	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("AUTHD_SHUTDOWN_TIMEOUT must be positive (got %s)", c.ShutdownTimeout))
+	for name, d := range map[string]time.Duration{"AUTHD_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "AUTHD_REQUEST_TIMEOUT": c.RequestTimeout,
+		"AUTHD_DB_STATEMENT_TIMEOUT": c.DBStatementTimeout, "AUTHD_DB_TIMEOUT": c.DBTimeout, "AUTHD_READ_HEADER_TIMEOUT": c.ReadHeaderTimeout} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive (got %s)", name, d))
+		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("configuration: %w", errors.Join(errs...))
-	}
-	return nil
+	return errs
+}
+
+// DBLimits are the bounds of waits for PostgreSQL.
+func (c Config) DBLimits() store.Limits {
+	return store.Limits{StatementTimeout: c.DBStatementTimeout, OperationTimeout: c.DBTimeout}
 }
 
 // PublicURLValue is AUTHD_PUBLIC_URL, or http:// + AUTHD_ADDR.
@@ -225,6 +255,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("audience", c.Audience),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("media_dir", c.MediaDir),
+		slog.String("request_timeout", c.RequestTimeout.String()),
+		slog.String("db_statement_timeout", c.DBStatementTimeout.String()),
+		slog.String("db_timeout", c.DBTimeout.String()),
 		slog.Int("login_max_failures", c.LoginMaxFailures),
 		slog.Int("rate_limit_per_ip", c.RateLimitPerIP),
 		slog.Any("trusted_proxies", c.TrustedProxies),

@@ -129,7 +129,7 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 	proxy, viaProxy := apitest.NewProxy(t, testdb.URL(t))
 	cfg := apitest.DefaultConfig()
 	cfg.DatabaseURL = viaProxy
-	st, err := store.Open(context.Background(), viaProxy)
+	st, err := store.Open(context.Background(), viaProxy, cfg.DBLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +186,62 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 		t.Errorf("user registered during the outage exists: %d %v", users, err)
 	}
 	env.Register("after@example.com")
+}
+
+// A database that accepts connections and answers nothing (a hung server, a black-holing network) gives
+// 503 with Retry-After within the operation timeout, not a hang; /healthz keeps answering and /readyz says
+// 503; when the database answers again, requests succeed again without a restart.
+func TestStalledDatabaseAnswers503AndRecovers(t *testing.T) {
+	t.Parallel()
+	proxy, viaProxy := apitest.NewProxy(t, testdb.URL(t))
+	cfg := apitest.DefaultConfig()
+	cfg.DatabaseURL = viaProxy
+	st, err := store.Open(context.Background(), viaProxy, cfg.DBLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	env := apitest.NewOnStore(t, cfg, st)
+	session := env.Register(apitest.UniqueEmail("stalled"))
+
+	proxy.SetStalled(true)
+	auth := []string{"Authorization", "Bearer " + session.AccessToken}
+	var slowest time.Duration
+	for _, r := range []struct{ method, path, body string }{
+		{http.MethodGet, "/api/me", ""},
+		{http.MethodPost, "/api/refresh", `{"refresh_token":"` + session.RefreshToken.String() + `"}`},
+		{http.MethodPost, "/api/login", `{"email":"` + session.User.Email + `","password":"` + apitest.Password + `"}`},
+		{http.MethodGet, "/readyz", ""},
+	} {
+		start := time.Now()
+		resp := env.JSON(r.method, r.path, r.body, auth...)
+		took := time.Since(start)
+		slowest = max(slowest, took)
+		if resp.Status != http.StatusServiceUnavailable || resp.Error(t).Error != api.ErrorCodeServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s with a stalled database: %d %s, want 503 with Retry-After", r.method, r.path, resp.Status, resp.Body)
+		}
+		if took >= 5*time.Second {
+			t.Errorf("%s %s took %s with a stalled database, want under 5 s", r.method, r.path, took)
+		}
+	}
+	t.Logf("slowest answer with a stalled database: %s", slowest)
+	start := time.Now()
+	if h, _ := env.Client.HealthzWithResponse(context.Background()); h.JSON200 == nil || time.Since(start) > time.Second {
+		t.Errorf("healthz with a stalled database: %d after %s", h.StatusCode(), time.Since(start))
+	}
+
+	proxy.SetStalled(false)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if me, _ := env.Client.GetMeWithResponse(context.Background(), apitest.Bearer(session.AccessToken)); me.JSON200 != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("requests still fail 15 s after the database answers again")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r, _ := env.Client.ReadyzWithResponse(context.Background()); r.JSON200 == nil {
+		t.Errorf("readyz after recovery: %d", r.StatusCode())
+	}
 }

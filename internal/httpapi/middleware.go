@@ -148,6 +148,21 @@ func withBodyLimit(next http.Handler) http.Handler {
 	})
 }
 
+// withDeadline bounds each request's work: past the deadline, waits for the database or a hashing slot
+// end, and the request is answered 503 rather than hanging.
+func withDeadline(timeout time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if timeout <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
 // withChunkedClose closes the connection after every request with a Transfer-Encoding. net/http lets
 // Transfer-Encoding override a Content-Length sent with it and drops the Content-Length before a handler
 // can see it; a proxy in front that believed the Content-Length would frame the rest of the bytes as

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/adminui"
@@ -35,6 +36,8 @@ type Deps struct {
 	// Keys are the asymmetric signing keys; nil with HS256.
 	Keys      *auth.KeyManager
 	Discovery Discovery
+	// RequestTimeout is the deadline of each API request's work; zero means none.
+	RequestTimeout time.Duration
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// CORSOrigins are the exact origins browsers may call the API from.
@@ -84,6 +87,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	apiChain = withAuthentication(d.Auth)(apiChain)
 	apiChain = srv.withRateLimit(apiChain)
 	apiChain = clients.withClient(apiChain)
+	apiChain = withDeadline(d.RequestTimeout)(apiChain)
 	apiChain = policies.withRoute(apiChain)
 	apiChain = withoutTrailingSlash(apiChain)
 

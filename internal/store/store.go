@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,8 +21,35 @@ import (
 
 // Store is the PostgreSQL implementation of auth.Store.
 type Store struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	timeout time.Duration
+}
+
+// Limits bound how long authd waits for PostgreSQL.
+type Limits struct {
+	// StatementTimeout is set as statement_timeout on every connection: the server ends a statement that
+	// runs longer. Zero means DefaultStatementTimeout.
+	StatementTimeout time.Duration
+	// OperationTimeout bounds each operation on the client side: a connection from the pool and the answer
+	// to a statement, or a whole transaction. Zero means DefaultOperationTimeout.
+	OperationTimeout time.Duration
+}
+
+// Default limits: a request that needs the database gets its answer, or a 503, within a few seconds.
+const (
+	DefaultStatementTimeout = 5 * time.Second
+	DefaultOperationTimeout = 3 * time.Second
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.StatementTimeout <= 0 {
+		l.StatementTimeout = DefaultStatementTimeout
+	}
+	if l.OperationTimeout <= 0 {
+		l.OperationTimeout = DefaultOperationTimeout
+	}
+	return l
 }
 
 var _ auth.Store = (*Store)(nil)
@@ -30,11 +58,15 @@ var _ auth.Store = (*Store)(nil)
 const defaultMaxConns = 20
 
 // Open connects a pool to databaseURL. It does not wait for the database: authd starts, answers 503 while
-// PostgreSQL is away, and recovers by itself when it returns.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+// PostgreSQL is away or does not answer, and recovers by itself when it returns.
+func Open(ctx context.Context, databaseURL string, limits Limits) (*Store, error) {
+	limits = limits.withDefaults()
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(limits.StatementTimeout.Milliseconds(), 10)
 	}
 	// A short connect timeout turns an outage into a quick 503 rather than a hanging request.
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
@@ -48,12 +80,14 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
 	}
-	return New(pool), nil
+	return newStore(pool, limits.OperationTimeout), nil
 }
 
-// New wraps an existing pool.
-func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: db.New(pool)}
+// New wraps an existing pool with the default limits.
+func New(pool *pgxpool.Pool) *Store { return newStore(pool, DefaultOperationTimeout) }
+
+func newStore(pool *pgxpool.Pool, timeout time.Duration) *Store {
+	return &Store{pool: pool, q: db.New(boundedPool{pool: pool, timeout: timeout}), timeout: timeout}
 }
 
 // Close closes the pool.
@@ -61,11 +95,16 @@ func (s *Store) Close() { s.pool.Close() }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	return wrap("ping", s.pool.Ping(ctx))
 }
 
-// InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise.
+// InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise. The whole
+// transaction, from getting a connection to the commit, is bounded by the operation timeout.
 func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return translate(err)
