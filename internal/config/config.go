@@ -47,7 +47,7 @@ type Config struct {
 	DBTimeout time.Duration `env:"AUTHD_DB_TIMEOUT" envDefault:"3s"`
 	// ReadHeaderTimeout cuts off clients that send their request headers too slowly (slowloris).
 	ReadHeaderTimeout time.Duration `env:"AUTHD_READ_HEADER_TIMEOUT" envDefault:"5s"`
-	MediaDir        string        `env:"AUTHD_MEDIA_DIR" envDefault:".data/media"`
+	MediaDir          string        `env:"AUTHD_MEDIA_DIR" envDefault:".data/media"`
 	// The next two seed runtime settings the first time; afterwards the admin API changes them.
 	LoginMaxFailures int `env:"AUTHD_LOGIN_MAX_FAILURES" envDefault:"5"`
 	RateLimitPerIP   int `env:"AUTHD_RATE_LIMIT_PER_IP" envDefault:"60"`
