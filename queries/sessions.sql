@@ -14,7 +14,10 @@ VALUES ($1, $2, $3, $4);
 -- grace_seconds ago is replaying it: the session is revoked in the same statement.
 WITH old AS (
     SELECT rt.id, rt.session_id, rt.used_at, s.user_id,
-           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active AS rotatable,
+           -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
+           LEAST(@expires_at::timestamptz, s.created_at + make_interval(secs => @max_lifetime_seconds::float8)) AS new_expires_at,
+           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
+               AND s.created_at > now() - make_interval(secs => @max_lifetime_seconds::float8) AS rotatable,
            rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => @grace_seconds::float8) AS reused
     FROM refresh_tokens rt
     JOIN sessions s ON s.id = rt.session_id
@@ -26,15 +29,15 @@ used AS (
     UPDATE refresh_tokens rt SET used_at = now()
     FROM old
     WHERE rt.id = old.id AND old.rotatable
-    RETURNING rt.id, old.session_id
+    RETURNING rt.id, old.session_id, old.new_expires_at
 ),
 issued AS (
     INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-    SELECT used.session_id, used.id, @new_hash, @expires_at FROM used
+    SELECT used.session_id, used.id, @new_hash, used.new_expires_at FROM used
     RETURNING session_id
 ),
 extended AS (
-    UPDATE sessions s SET last_used_at = now(), expires_at = @expires_at
+    UPDATE sessions s SET last_used_at = now(), expires_at = used.new_expires_at
     FROM used
     WHERE s.id = used.session_id
     RETURNING s.id
@@ -81,3 +84,22 @@ WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL AND expires_at > no
 -- name: RevokeOtherSessions :exec
 UPDATE sessions SET revoked_at = now()
 WHERE user_id = @user_id AND id <> @keep_id AND revoked_at IS NULL;
+
+-- name: DeleteUsedRefreshTokens :execrows
+-- Used tokens past the reuse-detection window: a replay of one is then an ordinary 401.
+DELETE FROM refresh_tokens WHERE id IN (
+    SELECT id FROM refresh_tokens WHERE used_at < now() - make_interval(secs => @retention_seconds::float8) LIMIT @batch::int);
+
+-- name: DeleteEndedSessions :execrows
+-- Sessions expired or revoked longer ago than the retention, with their tokens (by cascade).
+DELETE FROM sessions WHERE id IN (
+    SELECT id FROM sessions
+    WHERE LEAST(expires_at, COALESCE(revoked_at, expires_at)) < now() - make_interval(secs => @retention_seconds::float8)
+    LIMIT @batch::int);
+
+-- name: TryJanitorLock :one
+-- One janitor at a time across instances; the lock is the caller's connection's until it unlocks.
+SELECT pg_try_advisory_lock(hashtext('authd_janitor'));
+
+-- name: JanitorUnlock :exec
+SELECT pg_advisory_unlock(hashtext('authd_janitor'));

@@ -15,10 +15,12 @@ INSERT INTO login_failures AS f (email, ip, failures, last_failure_at, locked_un
 VALUES (@email, @ip, 1, now(),
         CASE WHEN 1 >= @max_failures::int THEN now() + interval '30 seconds' END)
 ON CONFLICT (email, ip) DO UPDATE SET
-    failures = f.failures + 1,
+    -- a day without failures starts the count again (the janitor deletes such rows)
+    failures = CASE WHEN f.last_failure_at < now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
     last_failure_at = now(),
-    locked_until = CASE WHEN f.failures + 1 >= @max_failures::int
+    locked_until = CASE WHEN f.last_failure_at >= now() - interval '1 day' AND f.failures + 1 >= @max_failures::int
         THEN now() + least(interval '30 seconds' * power(2, least(f.failures + 1 - @max_failures::int, 10)), interval '15 minutes')
+        WHEN f.last_failure_at < now() - interval '1 day' AND 1 >= @max_failures::int THEN now() + interval '30 seconds'
         END
 RETURNING failures, locked_until;
 
@@ -40,3 +42,20 @@ RETURNING hits, (window_start + interval '1 minute')::timestamptz AS window_end;
 
 -- name: PruneRateWindows :exec
 DELETE FROM rate_windows WHERE window_start < now() - interval '2 minutes';
+
+-- name: DeleteStaleLoginFailures :execrows
+-- Consecutive failures are forgotten a day after the last one (RecordLoginFailure restarts the count the
+-- same way), once any lock has expired: such rows decide nothing.
+DELETE FROM login_failures WHERE (email, ip) IN (
+    SELECT email, ip FROM login_failures
+    WHERE last_failure_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())
+    LIMIT @batch::int);
+
+-- name: DeleteOldLoginFailureEvents :execrows
+-- The hourly cap looks back one hour.
+DELETE FROM login_failure_events WHERE ctid IN (
+    SELECT ctid FROM login_failure_events WHERE failed_at < now() - interval '1 hour' LIMIT @batch::int);
+
+-- name: DeleteOldRateWindows :execrows
+DELETE FROM rate_windows WHERE (key, window_start) IN (
+    SELECT key, window_start FROM rate_windows WHERE window_start < now() - interval '2 minutes' LIMIT @batch::int);

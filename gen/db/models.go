@@ -10,6 +10,19 @@ import (
 	"github.com/google/uuid"
 )
 
+type AuditEvent struct {
+	ID         int64
+	OccurredAt time.Time
+	Event      string
+	ActorID    *uuid.UUID
+	SubjectID  *uuid.UUID
+	SessionID  *uuid.UUID
+	Ip         string
+	UserAgent  string
+	RequestID  string
+	Details    []byte
+}
+
 type LoginFailure struct {
 	Email         string
 	Ip            string

@@ -68,6 +68,46 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (S
 	return i, err
 }
 
+const deleteEndedSessions = `-- name: DeleteEndedSessions :execrows
+DELETE FROM sessions WHERE id IN (
+    SELECT id FROM sessions
+    WHERE LEAST(expires_at, COALESCE(revoked_at, expires_at)) < now() - make_interval(secs => $1::float8)
+    LIMIT $2::int)
+`
+
+type DeleteEndedSessionsParams struct {
+	RetentionSeconds float64
+	Batch            int32
+}
+
+// Sessions expired or revoked longer ago than the retention, with their tokens (by cascade).
+func (q *Queries) DeleteEndedSessions(ctx context.Context, arg DeleteEndedSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteEndedSessions, arg.RetentionSeconds, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteUsedRefreshTokens = `-- name: DeleteUsedRefreshTokens :execrows
+DELETE FROM refresh_tokens WHERE id IN (
+    SELECT id FROM refresh_tokens WHERE used_at < now() - make_interval(secs => $1::float8) LIMIT $2::int)
+`
+
+type DeleteUsedRefreshTokensParams struct {
+	RetentionSeconds float64
+	Batch            int32
+}
+
+// Used tokens past the reuse-detection window: a replay of one is then an ordinary 401.
+func (q *Queries) DeleteUsedRefreshTokens(ctx context.Context, arg DeleteUsedRefreshTokensParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteUsedRefreshTokens, arg.RetentionSeconds, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getSessionUser = `-- name: GetSessionUser :one
 SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at
 FROM sessions s
@@ -109,6 +149,15 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.User.LastLoginAt,
 	)
 	return i, err
+}
+
+const janitorUnlock = `-- name: JanitorUnlock :exec
+SELECT pg_advisory_unlock(hashtext('authd_janitor'))
+`
+
+func (q *Queries) JanitorUnlock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, janitorUnlock)
+	return err
 }
 
 const listActiveSessions = `-- name: ListActiveSessions :many
@@ -202,27 +251,30 @@ func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID) erro
 const rotateRefreshToken = `-- name: RotateRefreshToken :one
 WITH old AS (
     SELECT rt.id, rt.session_id, rt.used_at, s.user_id,
-           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active AS rotatable,
-           rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => $1::float8) AS reused
+           -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
+           LEAST($1::timestamptz, s.created_at + make_interval(secs => $2::float8)) AS new_expires_at,
+           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
+               AND s.created_at > now() - make_interval(secs => $2::float8) AS rotatable,
+           rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => $3::float8) AS reused
     FROM refresh_tokens rt
     JOIN sessions s ON s.id = rt.session_id
     JOIN users u ON u.id = s.user_id
-    WHERE rt.token_hash = $2
+    WHERE rt.token_hash = $4
     FOR UPDATE OF rt
 ),
 used AS (
     UPDATE refresh_tokens rt SET used_at = now()
     FROM old
     WHERE rt.id = old.id AND old.rotatable
-    RETURNING rt.id, old.session_id
+    RETURNING rt.id, old.session_id, old.new_expires_at
 ),
 issued AS (
     INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-    SELECT used.session_id, used.id, $3, $4 FROM used
+    SELECT used.session_id, used.id, $5, used.new_expires_at FROM used
     RETURNING session_id
 ),
 extended AS (
-    UPDATE sessions s SET last_used_at = now(), expires_at = $4
+    UPDATE sessions s SET last_used_at = now(), expires_at = used.new_expires_at
     FROM used
     WHERE s.id = used.session_id
     RETURNING s.id
@@ -240,10 +292,11 @@ FROM old
 `
 
 type RotateRefreshTokenParams struct {
-	GraceSeconds float64
-	OldHash      []byte
-	NewHash      []byte
-	ExpiresAt    time.Time
+	ExpiresAt          time.Time
+	MaxLifetimeSeconds float64
+	GraceSeconds       float64
+	OldHash            []byte
+	NewHash            []byte
 }
 
 type RotateRefreshTokenRow struct {
@@ -259,10 +312,11 @@ type RotateRefreshTokenRow struct {
 // grace_seconds ago is replaying it: the session is revoked in the same statement.
 func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshTokenParams) (RotateRefreshTokenRow, error) {
 	row := q.db.QueryRow(ctx, rotateRefreshToken,
+		arg.ExpiresAt,
+		arg.MaxLifetimeSeconds,
 		arg.GraceSeconds,
 		arg.OldHash,
 		arg.NewHash,
-		arg.ExpiresAt,
 	)
 	var i RotateRefreshTokenRow
 	err := row.Scan(
@@ -272,4 +326,16 @@ func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshToken
 		&i.Reused,
 	)
 	return i, err
+}
+
+const tryJanitorLock = `-- name: TryJanitorLock :one
+SELECT pg_try_advisory_lock(hashtext('authd_janitor'))
+`
+
+// One janitor at a time across instances; the lock is the caller's connection's until it unlocks.
+func (q *Queries) TryJanitorLock(ctx context.Context) (bool, error) {
+	row := q.db.QueryRow(ctx, tryJanitorLock)
+	var pg_try_advisory_lock bool
+	err := row.Scan(&pg_try_advisory_lock)
+	return pg_try_advisory_lock, err
 }

@@ -24,6 +24,50 @@ func (q *Queries) ClearLoginFailures(ctx context.Context, arg ClearLoginFailures
 	return err
 }
 
+const deleteOldLoginFailureEvents = `-- name: DeleteOldLoginFailureEvents :execrows
+DELETE FROM login_failure_events WHERE ctid IN (
+    SELECT ctid FROM login_failure_events WHERE failed_at < now() - interval '1 hour' LIMIT $1::int)
+`
+
+// The hourly cap looks back one hour.
+func (q *Queries) DeleteOldLoginFailureEvents(ctx context.Context, batch int32) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteOldLoginFailureEvents, batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteOldRateWindows = `-- name: DeleteOldRateWindows :execrows
+DELETE FROM rate_windows WHERE (key, window_start) IN (
+    SELECT key, window_start FROM rate_windows WHERE window_start < now() - interval '2 minutes' LIMIT $1::int)
+`
+
+func (q *Queries) DeleteOldRateWindows(ctx context.Context, batch int32) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteOldRateWindows, batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteStaleLoginFailures = `-- name: DeleteStaleLoginFailures :execrows
+DELETE FROM login_failures WHERE (email, ip) IN (
+    SELECT email, ip FROM login_failures
+    WHERE last_failure_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())
+    LIMIT $1::int)
+`
+
+// Consecutive failures are forgotten a day after the last one (RecordLoginFailure restarts the count the
+// same way), once any lock has expired: such rows decide nothing.
+func (q *Queries) DeleteStaleLoginFailures(ctx context.Context, batch int32) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteStaleLoginFailures, batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const hitRateWindow = `-- name: HitRateWindow :one
 INSERT INTO rate_windows AS w (key, window_start, hits)
 VALUES ($1, date_trunc('minute', now()), 1)
@@ -97,10 +141,12 @@ INSERT INTO login_failures AS f (email, ip, failures, last_failure_at, locked_un
 VALUES ($1, $2, 1, now(),
         CASE WHEN 1 >= $3::int THEN now() + interval '30 seconds' END)
 ON CONFLICT (email, ip) DO UPDATE SET
-    failures = f.failures + 1,
+    -- a day without failures starts the count again (the janitor deletes such rows)
+    failures = CASE WHEN f.last_failure_at < now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
     last_failure_at = now(),
-    locked_until = CASE WHEN f.failures + 1 >= $3::int
+    locked_until = CASE WHEN f.last_failure_at >= now() - interval '1 day' AND f.failures + 1 >= $3::int
         THEN now() + least(interval '30 seconds' * power(2, least(f.failures + 1 - $3::int, 10)), interval '15 minutes')
+        WHEN f.last_failure_at < now() - interval '1 day' AND 1 >= $3::int THEN now() + interval '30 seconds'
         END
 RETURNING failures, locked_until
 `

@@ -107,7 +107,7 @@ func (s *Service) startSession(ctx context.Context, user User, client Client) (S
 		UserID:      user.ID,
 		Client:      client,
 		RefreshHash: hash,
-		ExpiresAt:   time.Now().Add(s.settings.RefreshTokenTTL()),
+		ExpiresAt:   time.Now().Add(min(s.settings.RefreshTokenTTL(), s.settings.seconds(SettingSessionMaxLifetime))),
 	})
 	if err != nil {
 		return Session{}, err
@@ -130,8 +130,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	userID, sessionID, err := s.store.RotateRefreshToken(ctx, Rotation{
 		OldHash:    HashRefreshToken(refreshToken),
 		NewHash:    nextHash,
-		ExpiresAt:  time.Now().Add(s.settings.RefreshTokenTTL()),
-		ReuseGrace: s.reuseGrace,
+		ExpiresAt:   time.Now().Add(s.settings.RefreshTokenTTL()),
+		MaxLifetime: s.settings.seconds(SettingSessionMaxLifetime),
+		ReuseGrace:  s.reuseGrace,
 	})
 	if errors.Is(err, ErrTokenReused) {
 		slog.WarnContext(ctx, "refresh token reused: session revoked", slog.String("session_id", sessionID.String()),

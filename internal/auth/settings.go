@@ -18,17 +18,27 @@ const (
 	SettingRateLimitPerIP   = "rate_limit_per_ip"
 	SettingKeyPublishAhead  = "key_publish_ahead_seconds"
 	SettingKeyRotationDays  = "key_rotation_days"
+	// SettingReuseDetection is how long a used refresh token is kept: replaying it within that time revokes
+	// its session; after it the token is gone and a replay is an ordinary 401.
+	SettingReuseDetection     = "reuse_detection_seconds"
+	SettingSessionRetention   = "session_retention_seconds"
+	SettingSessionMaxLifetime = "session_max_lifetime_seconds"
+	SettingAuditRetentionDays = "audit_retention_days"
 )
 
 type valueRange struct{ min, max int64 }
 
 var settingRanges = map[string]valueRange{
-	SettingAccessTokenTTL:   {5, 86400},
-	SettingRefreshTokenTTL:  {60, 31536000},
-	SettingLoginMaxFailures: {1, 100},
-	SettingRateLimitPerIP:   {0, 1000000},
-	SettingKeyPublishAhead:  {0, 604800},
-	SettingKeyRotationDays:  {0, 3650},
+	SettingAccessTokenTTL:     {5, 86400},
+	SettingRefreshTokenTTL:    {60, 31536000},
+	SettingLoginMaxFailures:   {1, 100},
+	SettingRateLimitPerIP:     {0, 1000000},
+	SettingKeyPublishAhead:    {0, 604800},
+	SettingKeyRotationDays:    {0, 3650},
+	SettingReuseDetection:     {60, 31536000},
+	SettingSessionRetention:   {60, 31536000},
+	SettingSessionMaxLifetime: {3600, 31536000},
+	SettingAuditRetentionDays: {1, 3650},
 }
 
 // Settings maps setting keys to values.
@@ -51,12 +61,16 @@ const (
 // Settings returns the defaults as settings.
 func (d Defaults) Settings() Settings {
 	return Settings{
-		SettingAccessTokenTTL:   int64(d.AccessTokenTTL / time.Second),
-		SettingRefreshTokenTTL:  int64(d.RefreshTokenTTL / time.Second),
-		SettingLoginMaxFailures: int64(d.LoginMaxFailures),
-		SettingRateLimitPerIP:   int64(d.RateLimitPerIP),
-		SettingKeyPublishAhead:  int64(DefaultKeyPublishAhead / time.Second),
-		SettingKeyRotationDays:  DefaultKeyRotationDays,
+		SettingAccessTokenTTL:     int64(d.AccessTokenTTL / time.Second),
+		SettingRefreshTokenTTL:    int64(d.RefreshTokenTTL / time.Second),
+		SettingLoginMaxFailures:   int64(d.LoginMaxFailures),
+		SettingRateLimitPerIP:     int64(d.RateLimitPerIP),
+		SettingKeyPublishAhead:    int64(DefaultKeyPublishAhead / time.Second),
+		SettingKeyRotationDays:    DefaultKeyRotationDays,
+		SettingReuseDetection:     7 * 24 * 3600,
+		SettingSessionRetention:   7 * 24 * 3600,
+		SettingSessionMaxLifetime: 90 * 24 * 3600,
+		SettingAuditRetentionDays: 90,
 	}
 }
 

@@ -56,6 +56,9 @@ type Rotation struct {
 	OldHash   []byte
 	NewHash   []byte
 	ExpiresAt time.Time
+	// MaxLifetime is the session's absolute lifetime: rotation never extends it past its creation plus
+	// this, and a session older than that is not rotated.
+	MaxLifetime time.Duration
 	// ReuseGrace is how long after its rotation a token may be presented again without counting as
 	// reuse: that covers a client's concurrent or retried refresh, which gets 401 but keeps its session.
 	ReuseGrace time.Duration

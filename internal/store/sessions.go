@@ -40,8 +40,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID
 	row, err := s.q.RotateRefreshToken(ctx, db.RotateRefreshTokenParams{
 		OldHash:      r.OldHash,
 		NewHash:      r.NewHash,
-		ExpiresAt:    r.ExpiresAt,
-		GraceSeconds: r.ReuseGrace.Seconds(),
+		ExpiresAt:          r.ExpiresAt,
+		MaxLifetimeSeconds: r.MaxLifetime.Seconds(),
+		GraceSeconds:       r.ReuseGrace.Seconds(),
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
