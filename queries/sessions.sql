@@ -53,9 +53,10 @@ SELECT old.user_id, old.session_id,
        COALESCE(old.reused, false) AS reused
 FROM old;
 
--- name: RevokeSessionByRefreshToken :exec
+-- name: RevokeSessionByRefreshToken :one
 UPDATE sessions SET revoked_at = now()
-WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL;
+WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL
+RETURNING id, user_id;
 
 -- name: GetSessionUser :one
 -- The per-request check behind every access token: one primary-key lookup joined to its user.

@@ -22,6 +22,8 @@ commands:
   migrate up|down|status manage the database schema
   createsuperuser --email E [--username U] [--promote]
                          create an admin (password from stdin), or promote an existing user
+  cleanup                delete what no decision needs any more (used tokens, ended sessions, old
+                         throttling rows and audit events), as authd serve does every AUTHD_CLEANUP_INTERVAL
   keys list | rotate [--now] | revoke KID
                          list, rotate or revoke the access-token signing keys
   version                print the version
@@ -64,6 +66,12 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		return app.CreateSuperuser(ctx, cfg.DatabaseURL, args[1:], os.Stdin, os.Stdout)
+	case "cleanup":
+		cfg, err := config.Load()
+		if err != nil {
+			return err
+		}
+		return app.Cleanup(ctx, cfg, os.Stdout)
 	case "keys":
 		cfg, err := config.Load()
 		if err != nil {

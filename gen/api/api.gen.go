@@ -27,6 +27,66 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuditEventName.
+const (
+	AuditEventNameAccountDeleted      AuditEventName = "account_deleted"
+	AuditEventNameEmailChanged        AuditEventName = "email_changed"
+	AuditEventNameLockout             AuditEventName = "lockout"
+	AuditEventNameLoginFailed         AuditEventName = "login_failed"
+	AuditEventNameLoginSucceeded      AuditEventName = "login_succeeded"
+	AuditEventNameLogout              AuditEventName = "logout"
+	AuditEventNameOtherSessionsEnded  AuditEventName = "other_sessions_ended"
+	AuditEventNamePasswordChanged     AuditEventName = "password_changed"
+	AuditEventNameRefreshTokenReused  AuditEventName = "refresh_token_reused"
+	AuditEventNameRegister            AuditEventName = "register"
+	AuditEventNameSessionEnded        AuditEventName = "session_ended"
+	AuditEventNameSettingsChanged     AuditEventName = "settings_changed"
+	AuditEventNameSigningKeyRotated   AuditEventName = "signing_key_rotated"
+	AuditEventNameUserDeleted         AuditEventName = "user_deleted"
+	AuditEventNameUserSessionsRevoked AuditEventName = "user_sessions_revoked"
+	AuditEventNameUserUpdated         AuditEventName = "user_updated"
+)
+
+// Valid indicates whether the value is a known member of the AuditEventName enum.
+func (e AuditEventName) Valid() bool {
+	switch e {
+	case AuditEventNameAccountDeleted:
+		return true
+	case AuditEventNameEmailChanged:
+		return true
+	case AuditEventNameLockout:
+		return true
+	case AuditEventNameLoginFailed:
+		return true
+	case AuditEventNameLoginSucceeded:
+		return true
+	case AuditEventNameLogout:
+		return true
+	case AuditEventNameOtherSessionsEnded:
+		return true
+	case AuditEventNamePasswordChanged:
+		return true
+	case AuditEventNameRefreshTokenReused:
+		return true
+	case AuditEventNameRegister:
+		return true
+	case AuditEventNameSessionEnded:
+		return true
+	case AuditEventNameSettingsChanged:
+		return true
+	case AuditEventNameSigningKeyRotated:
+		return true
+	case AuditEventNameUserDeleted:
+		return true
+	case AuditEventNameUserSessionsRevoked:
+		return true
+	case AuditEventNameUserUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthResponseTokenType.
 const (
 	AuthResponseTokenTypeBearer AuthResponseTokenType = "Bearer"
@@ -324,6 +384,37 @@ type AdminUserUpdate struct {
 	Username     nullable.Nullable[Username]    `json:"username,omitempty"`
 }
 
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	// ActorId Who acted (the user themself, or an admin); null for anonymous attempts.
+	ActorId nullable.Nullable[openapi_types.UUID] `json:"actor_id"`
+
+	// Details A few facts about the event (the reason of a failure, what changed); never a secret.
+	Details    map[string]interface{}                `json:"details"`
+	Event      AuditEventName                        `json:"event"`
+	Id         int64                                 `json:"id"`
+	Ip         string                                `json:"ip"`
+	OccurredAt time.Time                             `json:"occurred_at"`
+	RequestId  string                                `json:"request_id"`
+	SessionId  nullable.Nullable[openapi_types.UUID] `json:"session_id"`
+
+	// SubjectId The account the event is about; null when no account has the email tried.
+	SubjectId nullable.Nullable[openapi_types.UUID] `json:"subject_id"`
+	UserAgent string                                `json:"user_agent"`
+}
+
+// AuditEventName defines model for AuditEventName.
+type AuditEventName string
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Events     []AuditEvent              `json:"events"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// AuditRetentionDays How long audit events are kept.
+type AuditRetentionDays = int64
+
 // AuthResponse defines model for AuthResponse.
 type AuthResponse struct {
 	// AccessToken A JWT (HS256, typ at+jwt) to send as "Authorization: Bearer <token>".
@@ -536,6 +627,10 @@ type RegisterRequest struct {
 	Username *Username `json:"username,omitempty"`
 }
 
+// ReuseDetectionSeconds How long a used refresh token is kept. Replaying it within that time revokes its session (reuse
+// alarm); after it the janitor has removed it, and a replay is an ordinary 401.
+type ReuseDetectionSeconds = int64
+
 // ServerMetadata RFC 8414 metadata. `access_token_signing_alg_values_supported` is authd's own member (RFC 8414
 // section 2 allows more): the algorithms of its access tokens. `response_types_supported` is empty:
 // authd has no authorization endpoint.
@@ -569,6 +664,13 @@ type SessionList struct {
 	Sessions []Session `json:"sessions"`
 }
 
+// SessionMaxLifetimeSeconds The absolute lifetime of a session (ASVS 7.3.2): refreshing never extends it past its creation plus
+// this; after it the refresh token is 401 and the user logs in again.
+type SessionMaxLifetimeSeconds = int64
+
+// SessionRetentionSeconds How long ended (expired or revoked) sessions and their tokens are kept before the janitor removes them.
+type SessionRetentionSeconds = int64
+
 // SettingChange defines model for SettingChange.
 type SettingChange struct {
 	ChangedAt time.Time `json:"changed_at"`
@@ -584,6 +686,9 @@ type SettingChange struct {
 type Settings struct {
 	// AccessTokenTtlSeconds Lifetime of access tokens issued from now on, in seconds.
 	AccessTokenTtlSeconds AccessTokenTTLSeconds `json:"access_token_ttl_seconds"`
+
+	// AuditRetentionDays How long audit events are kept.
+	AuditRetentionDays AuditRetentionDays `json:"audit_retention_days"`
 
 	// KeyPublishAheadSeconds How long a new signing key is published in the key set before it signs, so that resource servers'
 	// caches have it first.
@@ -601,6 +706,17 @@ type Settings struct {
 
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds"`
+
+	// ReuseDetectionSeconds How long a used refresh token is kept. Replaying it within that time revokes its session (reuse
+	// alarm); after it the janitor has removed it, and a replay is an ordinary 401.
+	ReuseDetectionSeconds ReuseDetectionSeconds `json:"reuse_detection_seconds"`
+
+	// SessionMaxLifetimeSeconds The absolute lifetime of a session (ASVS 7.3.2): refreshing never extends it past its creation plus
+	// this; after it the refresh token is 401 and the user logs in again.
+	SessionMaxLifetimeSeconds SessionMaxLifetimeSeconds `json:"session_max_lifetime_seconds"`
+
+	// SessionRetentionSeconds How long ended (expired or revoked) sessions and their tokens are kept before the janitor removes them.
+	SessionRetentionSeconds SessionRetentionSeconds `json:"session_retention_seconds"`
 }
 
 // SettingsHistoryPage defines model for SettingsHistoryPage.
@@ -613,6 +729,9 @@ type SettingsHistoryPage struct {
 type SettingsUpdate struct {
 	// AccessTokenTtlSeconds Lifetime of access tokens issued from now on, in seconds.
 	AccessTokenTtlSeconds *AccessTokenTTLSeconds `json:"access_token_ttl_seconds,omitempty"`
+
+	// AuditRetentionDays How long audit events are kept.
+	AuditRetentionDays *AuditRetentionDays `json:"audit_retention_days,omitempty"`
 
 	// KeyPublishAheadSeconds How long a new signing key is published in the key set before it signs, so that resource servers'
 	// caches have it first.
@@ -630,6 +749,17 @@ type SettingsUpdate struct {
 
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds *RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds,omitempty"`
+
+	// ReuseDetectionSeconds How long a used refresh token is kept. Replaying it within that time revokes its session (reuse
+	// alarm); after it the janitor has removed it, and a replay is an ordinary 401.
+	ReuseDetectionSeconds *ReuseDetectionSeconds `json:"reuse_detection_seconds,omitempty"`
+
+	// SessionMaxLifetimeSeconds The absolute lifetime of a session (ASVS 7.3.2): refreshing never extends it past its creation plus
+	// this; after it the refresh token is 401 and the user logs in again.
+	SessionMaxLifetimeSeconds *SessionMaxLifetimeSeconds `json:"session_max_lifetime_seconds,omitempty"`
+
+	// SessionRetentionSeconds How long ended (expired or revoked) sessions and their tokens are kept before the janitor removes them.
+	SessionRetentionSeconds *SessionRetentionSeconds `json:"session_retention_seconds,omitempty"`
 }
 
 // SigningAlg The JWS algorithm of access tokens (AUTHD_JWT_ALG).
@@ -763,6 +893,19 @@ type UserUpdated = User
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// UserId Only events whose actor or subject is this user.
+	UserId *openapi_types.UUID `form:"user_id,omitempty" json:"user_id,omitempty"`
+	Event  *AuditEventName     `form:"event,omitempty" json:"event,omitempty"`
+
+	// Before The `next_cursor` of the previous page.
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // GetSettingsHistoryParams defines parameters for GetSettingsHistory.
@@ -928,6 +1071,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /.well-known/openid-configuration (the `GetOpenidConfiguration` operationId).
 	GetOpenidConfiguration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAuditEvents The audit log of security events, newest first.
+	//
+	// Registrations, logins (and why they failed), lockouts, logouts, refresh-token reuse, password and
+	// email changes, account deletions, ended sessions and every admin action, with the actor, the
+	// subject, the session, the client and the request id. Never a password, token or hash. Kept for
+	// `audit_retention_days`.
+	//
+	// Corresponds with GET /api/admin/audit (the `ListAuditEvents` operationId).
+	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSigningKeys The access-token signing keys, newest first.
 	//
@@ -1330,6 +1483,26 @@ func (c *Client) GetAuthorizationServerMetadata(ctx context.Context, reqEditors 
 // Corresponds with GET /.well-known/openid-configuration (the `GetOpenidConfiguration` operationId).
 func (c *Client) GetOpenidConfiguration(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenidConfigurationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAuditEvents The audit log of security events, newest first.
+//
+// Registrations, logins (and why they failed), lockouts, logouts, refresh-token reuse, password and
+// email changes, account deletions, ended sessions and every admin action, with the actor, the
+// subject, the session, the client and the request id. Never a password, token or hash. Kept for
+// `audit_retention_days`.
+//
+// Corresponds with GET /api/admin/audit (the `ListAuditEvents` operationId).
+func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuditEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2181,6 +2354,96 @@ func NewGetOpenidConfigurationRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAuditEventsRequest constructs an http.Request for the ListAuditEvents method
+func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/audit")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.UserId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Event != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event", *params.Event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3312,6 +3575,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /.well-known/openid-configuration (the `GetOpenidConfiguration` operationId).
 	GetOpenidConfigurationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenidConfigurationResponse, error)
 
+	// ListAuditEventsWithResponse The audit log of security events, newest first.
+	//
+	// Registrations, logins (and why they failed), lockouts, logouts, refresh-token reuse, password and
+	// email changes, account deletions, ended sessions and every admin action, with the actor, the
+	// subject, the session, the client and the request id. Never a password, token or hash. Kept for
+	// `audit_retention_days`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/audit (the `ListAuditEvents` operationId).
+	ListAuditEventsWithResponse(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*ListAuditEventsResponse, error)
+
 	// ListSigningKeysWithResponse The access-token signing keys, newest first.
 	//
 	// Kids, algorithms, states and times; never a private part.
@@ -3873,6 +4148,110 @@ func (r GetOpenidConfigurationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenidConfigurationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAuditEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAuditEvents
+type ListAuditEventsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListAuditEventsResponse429Headers the declared response headers of an HTTP 429 response for ListAuditEvents
+type ListAuditEventsResponse429Headers struct {
+	RetryAfter int32
+}
+
+// ListAuditEventsResponse503Headers the declared response headers of an HTTP 503 response for ListAuditEvents
+type ListAuditEventsResponse503Headers struct {
+	RetryAfter int32
+}
+
+type ListAuditEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuditPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAuditEventsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAuditEventsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAuditEventsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAuditEventsResponse) GetJSON200() *AuditPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAuditEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAuditEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAuditEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAuditEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAuditEventsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAuditEventsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAuditEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAuditEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAuditEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAuditEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6826,6 +7205,24 @@ func (c *ClientWithResponses) GetOpenidConfigurationWithResponse(ctx context.Con
 	return ParseGetOpenidConfigurationResponse(rsp)
 }
 
+// ListAuditEventsWithResponse The audit log of security events, newest first.
+//
+// Registrations, logins (and why they failed), lockouts, logouts, refresh-token reuse, password and
+// email changes, account deletions, ended sessions and every admin action, with the actor, the
+// subject, the session, the client and the request id. Never a password, token or hash. Kept for
+// `audit_retention_days`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/audit (the `ListAuditEvents` operationId).
+func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*ListAuditEventsResponse, error) {
+	rsp, err := c.ListAuditEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAuditEventsResponse(rsp)
+}
+
 // ListSigningKeysWithResponse The access-token signing keys, newest first.
 //
 // Kids, algorithms, states and times; never a private part.
@@ -7618,6 +8015,107 @@ func ParseGetOpenidConfigurationResponse(rsp *http.Response) (*GetOpenidConfigur
 			headers.CacheControl = value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAuditEventsResponse parses an HTTP response from a ListAuditEventsWithResponse call
+func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAuditEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuditPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAuditEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAuditEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAuditEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10439,6 +10937,9 @@ type ServerInterface interface {
 	// GetOpenidConfiguration The same metadata, where OpenID Connect libraries look for it.
 	// (GET /.well-known/openid-configuration)
 	GetOpenidConfiguration(w http.ResponseWriter, r *http.Request)
+	// ListAuditEvents The audit log of security events, newest first.
+	// (GET /api/admin/audit)
+	ListAuditEvents(w http.ResponseWriter, r *http.Request, params ListAuditEventsParams)
 	// ListSigningKeys The access-token signing keys, newest first.
 	// (GET /api/admin/keys)
 	ListSigningKeys(w http.ResponseWriter, r *http.Request)
@@ -10594,6 +11095,78 @@ func (siw *ServerInterfaceWrapper) GetOpenidConfiguration(w http.ResponseWriter,
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetOpenidConfiguration(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAuditEvents operation middleware
+func (siw *ServerInterfaceWrapper) ListAuditEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", r.URL.Query(), &params.UserId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "user_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "event" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "event", r.URL.Query(), &params.Event, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "event"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "event", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "before", r.URL.Query(), &params.Before, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "before", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAuditEvents(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -11291,6 +11864,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJwks)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/oauth-authorization-server", wrapper.GetAuthorizationServerMetadata)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/openid-configuration", wrapper.GetOpenidConfiguration)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/audit", wrapper.ListAuditEvents)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/keys", wrapper.ListSigningKeys)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/admin/keys/rotate", wrapper.RotateSigningKeys)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/healthz", wrapper.Healthz)
@@ -11504,6 +12078,115 @@ func (response GetOpenidConfiguration500JSONResponse) VisitGetOpenidConfiguratio
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditPage
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAuditEvents400JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAuditEvents401JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAuditEvents403JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListAuditEvents429JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListAuditEvents500JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ListAuditEvents503JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14750,6 +15433,9 @@ type StrictServerInterface interface {
 	// GetOpenidConfiguration The same metadata, where OpenID Connect libraries look for it.
 	// (GET /.well-known/openid-configuration)
 	GetOpenidConfiguration(ctx context.Context, request GetOpenidConfigurationRequestObject) (GetOpenidConfigurationResponseObject, error)
+	// ListAuditEvents The audit log of security events, newest first.
+	// (GET /api/admin/audit)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// ListSigningKeys The access-token signing keys, newest first.
 	// (GET /api/admin/keys)
 	ListSigningKeys(ctx context.Context, request ListSigningKeysRequestObject) (ListSigningKeysResponseObject, error)
@@ -14942,6 +15628,32 @@ func (sh *strictHandler) GetOpenidConfiguration(w http.ResponseWriter, r *http.R
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetOpenidConfigurationResponseObject); ok {
 		if err := validResponse.VisitGetOpenidConfigurationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(w http.ResponseWriter, r *http.Request, params ListAuditEventsParams) {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx, request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		if err := validResponse.VisitListAuditEventsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -15736,153 +16448,168 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17cxu3sudXQXFvlaXNkKKesaV/VrGdxIkday2lfGtDHxKcaZKIhsAEwIji8eq730IDmBfBlyzbiY/O",
-	"HznWcAbP7kY/ft342IrFNBMcuFat04+tCdAEJP7zOY0n8FxwLUVq/k5AxZJlmgneOm1diWvgRILKBFeg",
-	"yDRXmnC4AUmGQGLzbdJpRS0VT2BKzffA82nr9I8WF22lhYTWh6il5xm0TltKS8bHrbu7qPXyio4DvU2A",
-	"3IBUTHAiRkRPgCQizqfAdURGQpJXo/ZvgkP7DdXxxPQr4a+cSUhap1rmUB3HlN6+Bj7Wk9bpfrcbGsNF",
-	"PkxZvHr+P4sZSQUf26kqMqVzcg2Q1cZ25lbEvAiS6AnlZEJTO4FrmJPM9KQmbWrWnWg2hU8d+zvQcn4+",
-	"0iAXx3wJseCJIlqQGWWaDGEkJBAt54yPCR1Txld3PxJySnXrtMW4PjxoRWY8bGq29enJkRnPlHH7934x",
-	"NsY1jEHi4N6/f3+e6wlwzWKqIbzPtHzDbDf2DgRuM4g1JGTn3Y/Pycn3x93djZfqILRUd1Ero5JOQXt6",
-	"z6USMjymAYdb3Y/xjYGnwEzCDRO5Ihkd474x8/pfOch5K2pxOjX92W9aq0aWUa1Bmm//9cd5+//R9r+7",
-	"7Wf99of//V+t0A6/ZlOmF4d5QcdAFPv30pGk+F11IAmMaJ5qM4xoxd7ub7CzvyuQr16YRrHrjOpJ2TNL",
-	"NqOqPMc3K+tzeBLcuELsmM/Pkynjpv937ql5GAuugeMy0SxLHTHt/anMWn2sdP5fEkat09b/2ivl4J79",
-	"Ve0VLdteF8kiVyAjQhWhnFDzMlEAijDdad1FrR9o8g7+ykHpBxvRSylFOc8lo5K2U8IUYfyGpiw5JQP8",
-	"f+yyD6aRAdmZMT0hgwQ0ZanqNF9QA8Lp1AgGoPGEDGlCRgzSZJcI2eODKU3NvkHSNzMYdHrcTPm54KOU",
-	"xV94wjClLCVC4n4YmjNT19QcUDsD/LGPfw0iMvCvuCe7kfnOcHM8oXwMZCbyNCEp0BsgXBAaa3YDPW53",
-	"d2eQUqX7+Mdg1835RyGHLEmAf7lJ/yY0oWkqZpCcEm7+8PS3Mxj54Zi5UZIwRYcpJITGsci5JlSTVIzx",
-	"Vfeo799xq0HJTAo+7vE4lxK4JhlVaiZkQmLBR0wiUZgeXYtu5XYGjtr6sYTESHCaqmKVXnEj42iKc/ty",
-	"K3XOSc6LswMJGwdqB+NYYfcMKWAokjlRdK7Mkk7MJP17yM6/Cf2jyHnyJbeZqDyeGC1L5DIGszlS5Nqs",
-	"NRe6PzLDGezi6C7oPBU0uRLiNZVj+LIMiCvHFBFG2dknb9gPlpA4oTdUU2l/ODY/kJ1BZofa10L0UzNY",
-	"N4VLkDcsht85vaEsNRT5ZWeRUE2HVKH0yLk0Ys8MwgsIBdLMwk3TzMBoIwNlR93Py2EPUDWpqNKolLUL",
-	"rSw0Uvf2XkV/w2FegtaMj9WDH26+4WWrodzvhHGjYceAe3QlxBvK5+5cU19wg4QgU8rn/nRTZGcgqYY+",
-	"qjVGdp1ZpZYqq5dTRSrLjnz9cLvyOzdaqpDs3/AF5cEbphTj4wgPYyGNTmw0KlKRt0ukcESKx1r4k7Ay",
-	"hwWKff/+fbupqq9aoKZm71ZJ5VkmpIbkDSSMXqEm9zUEkzkjndYuMpDY3xNFpmZUxCiYZGeQl6Pt4w99",
-	"84OTTUYL/D1LqH7A/V6pWdq+UKPpoIbtvkKNN45BKbTAr65eO6tu0SJ4zUZgTEozc4qfENx8RZhSOSRk",
-	"JMWUcDEjgkcElVdsyZBC1Ro4OVpl6R0v2gNR6zzW9pSnScLMcGh6Ic3Ka2aU9hFNFTSn/X5iODwBQp1G",
-	"0SEDlgxw+/I0JYLHYExojYtiHieQgrZuhqzS+scW6nxNU+v4aMGWiIxpst4CMd3b48iaLos2WWnc/GGt",
-	"HTuC0sMhhn9CrHFpCqNiu+Xx9gaxTZEszRWZmeUolD8OYK37P/NkDEjtTkdbXCKr2PYVKMUEVyFngf0F",
-	"eUfCjbg2SiRP8G8neZqUsmA3mv9VaKUbohWrIvRzmYaMWj3xjOtUCTY1hu7OHrLonn2o9jqdjlVezV51",
-	"6lt40D16unYTo1YswbBcn+oaSRg+bBs2qjd61A00UdBd8bV9Eq0hxKh12x6L9kJ7IyaV7lsrukbMx937",
-	"0vLiV6pvacF87H4dCpEC5f5nQ1zhX1PKxzkdQz8WSXOMh8eB3tB+Qvtji3Veu3XY6qbLlE0Ehz7Pp0PL",
-	"g1Wf2skGnTnR/Cl04o3QwHDvLWsqrdYIp7o6jcnXeK+5mZWtr/FGbQGaG1olp2hBxqwUhxfUWi0rRWJd",
-	"hlWcciG/2vqdVE7bYRqmagtvEO7wK/tR1Q9LpaTzhU2y3US14a5cCqtorF2MKePVp/vN5alLj1VTuwCp",
-	"BP/NvPngEmFVv6/dy8/Nu00+3nzATY6mafp21Dr9Y00b5qvf7Ed3H5rk0uDSzZr83X8RaO8utOO5nlQN",
-	"uy1o3yp0VptfPDfPyS/vr8jOz5cHxyeRUXAJ1d/9OdO7RjtQwBNjHvWwf2MAoPZ6Sn4AKkGSXt7tHsbY",
-	"Mv4Teq1OU6g9Cx0lVitQfcZXK6NOMSkU0lXK59ZhBsN7Iwlqsmxt3mb0rxzOCNw6xxVDp9gezdie+7RD",
-	"3vJ0TphWZELVxOiaGLKqKzwbHrA4jL52to+Pgtm1DsTALN1taDvUBU2NJprrUBtIba9cjyGR9NIrNA3d",
-	"EBeDpGIGsh1TBckZyTn7Kwdi/mozroArZmRIOu9gb3SapSgiE/p/3F+dWEyr67lMV5oyXizwppoTDvw5",
-	"7u+WjFXocCuNT3wJQ0jWNVpTBYqHtbnsHzytzWV/3eHu16NoLrhDxgx+7mRtw11A4wnj0JZAE3RkWfen",
-	"EczW4ZkyGyWIU6EsbXvqbAYDcCZVh78hmqC9jONt+PcwILXglKg89RRadUlYynCedaNL1H3V5jz1LlAz",
-	"OtATkfTNI+cY94qRdfRX1KPiQenLNxqOj1xErapbqRW1Ag4+HHrVhRzkY9yaFza8siUROidX36r0DZtI",
-	"ggKuieDkuNtVkRHpI8YTu6ViPIaExDRX0BDaoYBxtLDTK0ba0FVDrdVH+rIWOCI7lPxy+fY34qY6j0gR",
-	"gDWWm3UlEbNFu2RKswwSjFQbE5cpG5MgGLNi2k2tpv5UBuTZ424Zw9zz0E3KzVzrmvIbb85FH/NY+5FX",
-	"hKaglNOHG7CDfEp5wdFnRNER4Jk+EbMO+Q3RBrHgmjKuivCFalBCeO9UjsdH5ZDCNSgpu6LlmZNcaTrN",
-	"7mkCNSWdlzFu2tUOyoFFxfqHBOHPQFM9udRU59tymyo+8vJPXIfRKdVBu69CY/nl/a9benfOLRQkRlQI",
-	"Qhy+P97/ftcDSCjJJLuhGsgUjMIa8Oek47UefzbmjI/PU+fuuKnO+KJ9cHzSilovk4Pj4/1nQYEGC1ZW",
-	"4KXrkMy6sniXJ4rg1E4OnxI9yafDTDKuN5JT13peHe7L562o9fbXi1bUend5Hhwtbxr3R90ltni1YcXG",
-	"wdZuN4DfRK35ZiCdKhmZidlRRLiJdgWXUNUl6C1p+xrmm5u4hm63NG6x/dBof4X5hUU3nRvJvtRLXQCp",
-	"KOEwI8oSKfIBUx4gBYkxETxqSkGBXWIav1ARUcI6h4tgqY3XqSc97iBaE3qDH6Bd3OnxlW7uk+7R0/W+",
-	"y19h/k5oaqeyne9CzAJ6NRtze8SZqZrlMNOl2vq+GVcaaILufIxpIQgpiCBrSuy78Ab5sb+g88DOmKdk",
-	"CHoGwAnNtZhSzWK/Q20zNOkaUGeka/8ARYSxnWYT85G6XnQS19f58OR47SrX3AQBW/eH5xfk6HviXQ9E",
-	"03FkI+dUkQHwgVEvBplu//BuULdG8FnDhjuuaekHIXzWh48H0dO7nXYJ1/rwcT96ercbgmxFrddizPgb",
-	"evsjZWkuIbDUz40yEufGYCIjylI0rsbmDB8JSQQvHPk2ZmMevLrwPDDKpZ6YQ0JrmGZakTFocnTwzCr5",
-	"CaR03uNKU6mVoaXDLlHoyE9EPkxBWYJDkI9vaWQHGpE8M8rF/jGZMp5rUOu4Zn+9dY6LUcFF3cc0W2Eh",
-	"7oc8vl/bSLuoDKC+8U9xfQ+eknhCJY01SHVmET1pShI2ZlqdOWyt0F6zw33Fjp8okoqYpkaT1h6o4A2d",
-	"Ht9ZtMYjy5l6YgSLBHJkvpoaMipHsFvpcojxODGdIlfnCpICDmSJoWSmWEgJsSYTIRWQIXLNnChNM7SY",
-	"tlz5p4GN9Ot4L8PeoZn6D0oNUYvDrNbkSpejf69JRQtja7S7iqieW1DWfQ6hz8kYq8de+m8XQyBVefuv",
-	"Xu+22233erf7o17v9vvRh7CIrTpzF5hs8N0ABd6RE2aWr8jOy87+ydFu/UT47vB4/9n+weHR8cn3TxtL",
-	"cFIbW6/33R8o+Y+i/eO78KikGLEUNvTnP4z3/tEBv4UD/h3VgHjqC5CvLhYpx+OcSAbSnYH4zzhlwDXZ",
-	"oZy8urg5IjRJJCjlQG+vLm5OyN7JEXrbjf02L1EnZErlNSTktk1zPUna0tjM6GwiOxLGTGmQkT38I+I8",
-	"uEi8tp0SijmB+HrXqF1METEaddady5uE4t/Z/u53Oi+43Zt20DbSo95YSIS4sW6FgvHr+QAwmMP948OT",
-	"+pKeLFlTu6mfqPJs5I3+R8mMrc/MRTmzsXSpy5LNJMh9FL1LtDnfgKYJ1XRLH9C7H5+Tp0f7R2Tqvu+Q",
-	"QTWk03eWV5+m4/4NTXNQ/cIFjzgpFClPFBEz7hxF1pdkWu0ZCwMl0IHFjitU+3ZPbTguHQvJ9GRqhAkG",
-	"vmqIsQ4Z+JwL9PI3OzZ2x/y0h+77hEyoQux8NbpIgCeZYNwZ3suDmStnubEno+7rKh0aR013RtRCKRAA",
-	"EIT8O3/OrlU/lyxghQ7RKY+2lAu7ziYsnhQeDFySa5jX5YppK9qg42WrX1uQdciXchm6i8vgwxw+d63Q",
-	"J7ccaxOhYld3xQyiLbY/zHMIL9nWGvh0tJdT2kPeTqYwBQVh1KqatVjlKmtNjZzV5kI+Ie9NGa39hNHe",
-	"Ex2W9Z1u0yCwk6NlOCwzKzfQRSeweQM9SG3GMZ3Bnci4PEz55arxyLbIqj4du22pMsT+wUZgqhrSqTaf",
-	"2i7UeqotU0kXK4j1NdtaE6giNTcTgY4vmg7dtS7dlXgtlzZwPwscP/o0nnNNDOdr4VoIQXYGOgqSZgbr",
-	"WoUuqM+JNHnI5lyaxfZxA/9hdUTVydbWKqqu/YptVZ+AQuprnfZVqYav3pwQgv0ual3DvO9OzD66tDdt",
-	"cUm4wTXp/dT9xHm61zRVc4wbwYYAxym97Y8qPtyVWnLT53tXBRb0M5B9lq1rpGGeNrFN26z4EnNpFYSo",
-	"1vyqroPrE5ruqv0NbdQqSv2ZKS3k/B6wUcsK2wjSqshbFx+LPhGW2vQMusGuh4/6hXkg9Ogja38DrL1I",
-	"JKVdFNTPfnl/WdqCi4lDO+e/X/38ov/L+6v++eufdquQsZeXHkDw4vIcw/L2bzSGgiF1N5ZfYb71qaMR",
-	"DJE8ZA7BPQAUn2xBJPBZpuIgGGvRChI0kxDU1d9j+LYscYFhdy0yRW5AstGc8fGmOvra4dphPOgKKL0i",
-	"Z7Gxnb/C/FLbnMUGtAENAovJsA02zIPa5i3sZnV9a5P8sJwvf4X5PUyDrUl3K1BIhU0XTIk1loTDsyyD",
-	"iDQ3YDFwY868wWmJAonIjKUpGpBnZOAMrcGpxYCckYGn18Ep4cKX3XEAESRcBorkXLOUMK163Ik1RIa4",
-	"nLYzMnB7VWvEf40/YzLc4BS9PYmkM+4xGi4k6isdwa2u2INm2+zwSnrAf2FzYRFpoW/3hCtWUIT3QP8Z",
-	"1voQhJLUzJACnOd7C+00nk0XlMnHLIfHLIeAlnvPzIUQqW2UWtugsscM1K+dgfqYYvqYYrpZiukynveT",
-	"bWAYmcpSOsesgojst4+7FZxTRFRGY1C+ltLGSUznCSWvxQ2kNIYmtL4Z516NZvkuXONNQZxLpueXWPzO",
-	"eeWmjDt5evqxNcR//ehJ45f3V61A7aNauMFYc65UQIec23JliGE3kl8CdZFwXS2FI7gDHrjwBOJsKUlg",
-	"KjQkri7WE9/DGLQiR93DQh0iV1bBGgmzwuTdj8+ffn9wTHYwD+Q9DO3v5AdQmjx31aYuzO6wGNSu1aZs",
-	"AUAjFOzki/WaaJ2Z3bfPzSl/z4XBaTfAF5XgxH1m0ePlNE4Rr5kxziGpGNdWb9mNjOKZsphp1GB2nAoT",
-	"IejDRs8iQvOEAY/BIkHMATjvcZrO6FxZJAgkGy2WoS3GR8LXMKG2VJur02ejt1PKEGVok5bxUMSv1ene",
-	"3pjpST7sxGK6hy/b/y5m/tiWmCIU0YjtZk1HG2s8dYtukTGRq+NmpljAXBwQRk2E1O2U3UCCOp/dvkJ/",
-	"x6irdQTxMRGo+jTAHnY9MwvIIlPK6RimgOHoHn+JJI5ZKJGlBkv0KZ2b1Z9QF8ujU1dSZmdQSyMa7HaI",
-	"URSMJDH8EceQaUKJlpSlZkgqpWpidyhlMThV3i37m1dXCwstMuAWx94RcrznPlJ75l3Mv9FpsWOtqOVq",
-	"o7ZOW93OfqeLcYoMOM1Y67R12Ol2DhG5oCcoSvY6M0jT9jUXM7735+xadXzhmjHopckbyuLrqQRChyLX",
-	"qGSzMSc7JUjfotDFyOz6bmTr7XBXtcWZYdRlqgkOiswmQkGxjVM6J0obA28IBBPTOuQSUojNWl7DnAzn",
-	"+Cm+/kSRwTVLBmd+uRGgWvuZpuMB9t3jPnXALLnqkKPukUOoI6Hi0Cqxe7JDiZpQCYlR2CXoqCgJp4W3",
-	"Rp14KpBdr5LWaesn0L/MrlWrXlz0D1cW06a4lYUxa1VrW9tUL/3QKIJ50O0+WF0il2eypDKRS8Bo1IvC",
-	"YrntSrXcVcWiAvV1K5V/V32J7+DADrtHSykVE0QsCMVXJzR7bOsHATGNkDG7AW4ssoXKwV9zVkd2VqGX",
-	"i+3eKwoR3kWtY7vvqz+o116s6het0z8+GNt/OqVy7hawTERzHG89fgW4qOERLnLVELlAx6rMCjI91WSN",
-	"MG20a7igtk3TWSp83tpkEiN4kFUl0DSd2+QedYrGqz8kZxPAjCBlx04llNKmgm8qwU2F4DEyzcgASFAI",
-	"dEhxfrnimm+NdkEOOl2nMXgwE+EW8fk2A/7qhTleblgCcolkqDkiGlCxz8jPjZ6W8HUBOntgFrh7eCqt",
-	"raOvy+jHXyLeNqLIDDhL2ljYdJzLAvS09CD08ChzyG1I27ZCecqGkkoGjqkSpmKsiun4jCkyo/OOh9Ah",
-	"TSNk7NULx2qG2KskuRHJvcX5Pa9N75HUthOIqPb5MXsx45b/ueDc6Cfl7qZCXOOG2yz1AP3RjO2h3bTn",
-	"/fBBavuVJUZdKgRXhNYa2NwtzI9ezA7OqMRe63Twmild+trVZyWAehxjuQ6hsKziUXd//W7Vim3iR4fr",
-	"PyqrMpsvDp6t/6JZ2vSexGS+2mB8gWK3DTpsmPx/fLhboEx7jLXtmVTJnFUR4TAz5qjNda3QoXW3hAhx",
-	"z+ZvYl6QUKGYINMTo/cPuJgNIpevu5CnS5Wtlm9TblzaoR+bzVsdLIUCDHp8xyfyuqxdMarl/WYsvjaC",
-	"MM/s3HbPrN5uBnVKtMxhUCQFF5mzO+6ct2d8jzs7QqSJC2zSubU3XGwIs+Osn3nXGAvPyMDXBxmsshtC",
-	"QhjxBtBkP6SxH0QyfzDOq6Yi3y1Wyf86TF5JVPY4Dcf3GzBWpX7+FxQV3Q1ERVHm3nywv0EXzerc+N3x",
-	"JvMJVND9RgWaZRTraClF2XrZpSrQxaVqm0WSWz2LcaUpJtRbJcsbAWgqSKG1T4o+c26g4gM1oRKdAFUX",
-	"aSz4DcgxJr6bX6b4LeOEumhfJ6SYFYDLMJ+uW+tGUfDHo/RTj1JpJP80WPZ8kQDRlxZPAnn8Fq1HjGyd",
-	"Ey0amWYoDWdUGsWu8Kw7hX8VjUWepAQHzOMR3NbinbkjmRIJeNQWvmqaSqBY/Bp79lcTMWOI2Bi16pBz",
-	"TkSu22LUlhgjRi6JCO1xW20JK2NbCzfnaOb49bEhgxFmMOD5d9Tt+vtCmI58oWB0mTkIY+hwtFjFGi88",
-	"/MnYAEbe1SNcLtf0oZjwb3uuPR5TDyMsLIsTyudE5UOjkjoNtSlBNj+59iYWy7z0BMNCav6CGlsBTaH2",
-	"imwGM8+4M19CnWkrHiYOdmJ0MdDtjI4Zx7ryGTUcuepgcvjqRU92aH3LV/bs9VR30doX3X1bn9WVHQKL",
-	"h26JwfUwG+ll1d+cmb9BvrIxuOL4tRuxrR1bVHQOe1SQC4jjAgSDZVSpxu1uQxpfoxXrH/gMPfOWveuN",
-	"GEJybmONpTVnE5ZCj2P/RSi5QwYKqIwnAzI1+gIoV6dlVFZwqV5bFYWAB4FT01hdv7ui0qEwU+PiNzuG",
-	"peGl46P7lNzYgMH/VpKgXmd8pQzATXyUAF9cAlwinbr4P95fIUU+ntj9uJck2PvIkjsrB1JYdt8kpqTa",
-	"gufuHo2Yclf6yN0wQnbQB1S7/G2BK1/guwg/XKDjQKzyhb+85G/uDtkyILm9/+QbpGS7tw78UlZvseaQ",
-	"lf5MqrBludSFsXD5y6Ao1D8o4pwWdmcTd5CifTJvUNcLE+sG67p45+Y3RsXfIFG+5SsvLA17ObbR/N0d",
-	"sKbXJe6RF1i8GwMBlpyBJ8q5QXyhBOezP20W6zEUXoceDIWeYFISmQl5zfi40+NrBbq/DlNID2IMCfel",
-	"roqCYx7eTdG8/uOh/BTfPK8+euy/sisEefmJcmjiiEhhb810aMttlLU9mw3Vrla7uL8UCoYx/Vn6RK0X",
-	"MVXp4iXTWVFk0wIW2RhxZMX16Y3wH87HDMpfqPZ44P6HHLgvi6p9lSJA1F3puJwlEPK8PAp/7m5CKCDS",
-	"SLWlg956Fcbm8Cswy0fd/bKstIOzYLJe5Mtq40OsHt3j54uXRhfA/sU7oyMyzB341gZ7KfGFYOuFYhs+",
-	"DJzl5zlJayWGNz9GH+YUr17pFHAzXFqYoRUV9wU/LcKeHgMP/9TTtnR/uIPEluNeSIWoiYxcT1ofopYv",
-	"IurfaWMuiM/rWiwx2jptZSDbLGtVpY3I9XJx8w4ysGkVTGN6owKeuAvgvcjx6a2KTKicpub8tEJJzUCW",
-	"qROdkBAwnX8eKdAoZvqF5UAzc3vpLdv2ZMBwKuaB39sh9Mhnm/GZ1chqxfloXRMkQ0gFHxstcJHrCs7x",
-	"6YbLPYvW2rZRd6/Qek8Nkz6dmEogY8GdXmkZP6a8iCI4zZIsHPzMHcmhC7+xGzypFZr7tVsFyI67KgoP",
-	"f4t4QcgCA7XUsfkGPhOfBuuYb8StSzJAvNJSvSH6EXP2n2rBVrNDl/hpDTfENE3RJqzcmF0wvn30iSfu",
-	"Etfub3hpN22kpGJiXPV0sHlx3quFsX3zhr8K3f4MHHXyoK/X8e9nOu5W3mVv77C/Lzt9e2R3NfHpRm3G",
-	"F+xB5zVZBTMrK1pUczKxADFimW2+Kl7wcUYGPE/TAYlToFKRgQ822yNiUM3WH3TIOZ8ToScge9xf00d2",
-	"WOJyc42OZ32kUXEMRaTT6ewG8WAbgsAuzCQ/3/FSu4PhoZyqpZ82+bJny+NJ8VVY1u51APVV5+MnKuT0",
-	"rHF0HjgDLukUDNNenF89//ks0EtZrwZ9jkNzNPBAps9Frh8Z6ZGR/v6MtD3rlGaXK7m0zvqyZZqw3ENp",
-	"CdhDr6xJMyBDiMUUVFG2KWT7nNsOH4S+H1Uga4RPxU1T88ZVDireywTnxW8/ReSXi5c/ReSnVz8SIcl7",
-	"GF5EREIsxpwZbWQ4J078nRGqyVQoTY7JG/aDvRKq++zk1vyHZOwWUtUhJekYtTqmKSQ9nlg3V9nA/sHt",
-	"8f4BNiGhDTwWCSRkx175kEiRKfLyv1/9iC/8dHGJSH5bEIO7Imsk5wl6yyXliZj2uFHKzpy0d1U3fcGx",
-	"0pANqU+5rtDnMrk/zVPNMir13kjIadtfT1KK/lBJtHWMFTVWdAev+8YBH+0f7tbqyA0Zp4hKXFMJzna8",
-	"WOXpH37ePB4fD3R8mBXaWG6UJvlQJHNvkh8fdp8e7Z9Uj5Sibl5QzHwh19uZheXYq8TssWh7ekYGlbvs",
-	"B2cYY+OurqhPDPCqoh+jkM6Z6JsoUlgXjzkbyX/pqrx9Du0R2/Yl1P/puuOjg+8fIi4cQqUmLlxozbLZ",
-	"GeHof8M3HD8FI24P4gKsCJzq9WfhyJtNiEBnTPMWoQI7d1YbuOCYjzBXZbCgOScnuXr8oaMG5O2oIpN6",
-	"3Pl7CNzSWKdzO7Y8js1q21HjzNxlxXXxFFBy7EZelFeTftZIxLZi6ktGDCs3QGJhq8fYxqPo21T0fRHJ",
-	"VoXurbDPmfwU+J2Xa14wWrG3IDZe8uStETPLsXdHmwle4EnBao8W/FJ0W0ltBG6xKmPjfFpm3YfTXmvN",
-	"Y6SDKcKB4dY4vASWYHO1+6MS5WYzL8amWzzU7IW9Xrm2BSk1NYLAod8XU+zezNdANh8oRbW8ES6UllZP",
-	"44isuS0hBq79heyYElW5DwHvGFY11n8k3Ub8rRLvXciTWSTQgHhbm1t2zq0I8eBoH8t1OtiRL05IG1KM",
-	"0JTdQFCWFRTZ2hQLEZJfX0pV+M+AAK+TkUbxrUnGkhbUUl9nIKk3o3pS5vQyrwOXumk1v3e7Evx3Hzx9",
-	"uxN5BRzQVXE69Y5KBdzI0Dp+yt4U5LNyyIV9zeb92DeQ7Ge0rFNii48lTqorW7F3NhFpScM79rixDZhh",
-	"IVGXRcsRw4z2yW4Nf3jU3UfzRJnvaVozU9y4XcEfW6zYohlDhkuwvpdbsm8RxFhe2xJMmOYwc7uRUSb/",
-	"oYDmR3NjM9jkS3+RTBMsORLS1QKs08IysPJK+8GDHpdLoKsCJFncV0NSMQPZjqlyAT6mlt/kgOmP7nJm",
-	"j4WxUZ/Csp7mynpMrJATKYvnxI5iCEaik4F3FQzsp1bUuHqAtlbEzGGzgjlBbpKfS2bY5rcSGvtfLAOi",
-	"CtE0J4C7+OOsrN1uCzWG1vEry5dHV8bnkS3PkQQcCBIJA2uH2oSIe8mSCdBUT/69tBTMudMNDrpdrJKE",
-	"dXQd0gY9ELbAOPn56uoiqlyHIgkX+sxGZrT1kRptnZtPMimGAb39ZzeUz3hO2y4uMf0yxHK/Z53PVSze",
-	"LZeRuFl1p9RcaZg606l+U9ZHI3Lvlm4N1pBOyjpXboWwGF1EBv+NPA9ctw3Ft9/iZ+qUcKE4G42sD5uS",
-	"OVDZTtEFbni/qHoXxMYW8fP1ire75Gi56t24mKlaWYe2R932sw8fDw/uer3OTsbH///PbLwbqq6zvhQO",
-	"RuH3/sxgXKeTxYB79Xqig6ODp0+Dd4vb9jL+IM0FhT72cGb3A4smWc3B7FTkrmeweoSDPWDSoX3CXfrQ",
-	"Kvkf3ILgRer3lv9f93KGc167gW65pwItqvWy77h7aLnsHWg5b59j9iYWsiIXQumxhMv/+9rqUhJoPDF7",
-	"Vhd9piO2Sva9syP5iqIPR9D56n6CBcFZHCn27i27umEB2vA4GNngXlpM1qtep2RDdehkQq2qU0oxPEfv",
-	"oqDHqInKEzNeRea5Fjwwb8NGSv9lJd4YFSlQPKnmXfhBOqJe7OJds1iracBl5PuLnc5s7Q+FqcnVVjHd",
-	"Ojzs6tUnpsniTgkJ9jImd9mEKu5EqYUr8O6Qsies7r/YkaVYBx1z/FP5yu373RLsyn736Onx9yd3/xMA",
-	"AP//",
+	"7H15cxs3sOdXQXFflaXNkKLO2NI/q9hO4sSH1lLWrzb0I8GZJoloCEwAjCjGq+++hQYwF8FLlu0kT/nD",
+	"EckZnI1GH7/u/tSKxTQTHLhWrdNPrQnQBCT++ZzGE3guuJYiNZ8TULFkmWaCt05bV+IaOJGgMsEVKDLN",
+	"lSYcbkCSIZDYvJt0WlFLxROYUvM+8HzaOv29xUVbaSGh9TFq6XkGrdOW0pLxcevuLmq9vKLjQG8TIDcg",
+	"FROciBHREyCJiPMpcB2RkZDk1aj9VnBov6E6nph+JfyZMwlJ61TLHKrjmNLb18DHetI63e92Q2O4yIcp",
+	"i1fP/2cxI6ngYztVRaZ0Tq4BstrYztyKmAdBEj2hnExoaidwDXOSmZ7UpE3NuhPNpvC5Y38PWs7PRxrk",
+	"4pgvIRY8UUQLMqNMkyGMhASi5ZzxMaFjyvjq7kdCTqlunbYY14cHrciMh03Ntj49OTLjmTJuP+8XY2Nc",
+	"wxgkDu7Dhw/nuZ4A1yymGsL7TMsnzHZj70DgNoNYQ0J23v/4nJx8f9zd3XipDkJLdRe1MirpFLSn91wq",
+	"IcNjGnC41f0Ynxh4Cswk3DCRK5LRMe4bM4//mYOct6IWp1PTn32ntWpkGdUapHn3v34/b/9f2v6r237W",
+	"b3/8n//RCu3wazZlenGYF3QMRLG/lo4kxfeqA0lgRPNUm2FEK/Z2f4Od/U2BfPXCNIpdZ1RPyp5ZshlV",
+	"5Tk+WVmfw5PgxhVsx7x+nkwZN/2/d9+aL2PBNXBcJpplqSOmvT+UWatPlc7/Q8Koddr6H3slH9yzv6q9",
+	"omXb6yJZ5ApkRKgilBNqHiYKQBGmO627qPUDTd7Dnzko/WAjeimlKOe5ZFTSdkqYIozf0JQlp2SA/8cu",
+	"+2AaGZCdGdMTMkhAU5aqTvMBNSCcTg1jABpPyJAmZMQgTXaJkD0+mNLU7BskfTODQafHzZSfCz5KWfyV",
+	"JwxTylIiJO6HoTkzdU3NBbUzwB/7+GkQkYF/xH2zG5n3zGmOJ5SPgcxEniYkBXoDhAtCY81uoMft7u4M",
+	"Uqp0Hz8Mdt2cfxRyyJIE+Neb9FuhCU1TMYPklHDzwdPfzmDkh2PmRknCFB2mkBAaxyLnmlBNUjHGR91X",
+	"ff+MWw1KZlLwcY/HuZTANcmoUjMhExILPmISicL06Fp0K7czcNTWjyUkhoPTVBWr9IobHkdTnNvXW6lz",
+	"TnJe3B1I2DhQOxh3FHbPkAKGIpkTRefKLOnETNI/h8f5rdA/ipwnX3ObicrjiZGyRC5jMJsjRa7NWnOh",
+	"+yMznMEuju6CzlNBkyshXlM5hq97AHHlmCLCCDv75A37wRISJ/SGairtD8fmB7IzyOxQ+1qIfmoG66Zw",
+	"CfKGxfAbpzeUpYYiv+4sEqrpkCrkHjmXhu2ZQXgGoUCaWbhpmhkYaWSg7Kj7eTnsAYomFVEahbJ2IZWF",
+	"Ruqe3qvIbzjMS9Ca8bF68MvNN7xsNZT7nTBuJOwYcI+uhHhD+dzda+orbpAQZEr53N9uiuwMJNXQR7HG",
+	"8K4zK9RSZeVyqkhl2fFcP9yu/MaNlCok+wu+Ij94w5RifBzhZSykkYmNREUq/HYJF45I8bUW/iaszGGB",
+	"Yj98+NBuiuqrFqgp2btVUnmWCakheQMJo1coyX0LxmTuSCe1iwwk9vdEkakZFTECJtkZ5OVo+/hD3/zg",
+	"eJORAn/LEqofcL9XSpa2L5RoOihhu7dQ4o1jUAo18Kur106rW9QIXrMRGJXSzJziKwQ3XxGmVA4JGUkx",
+	"JVzMiOARQeEVWzKkUNUGTo5WaXrHi/pA1DqPtb3laZIwMxyaXkiz8poZoX1EUwXNaX+YmBOeAKFOouiQ",
+	"AUsGuH15mhLBYzAqtMZFMV8nkIK2Zoas0vqnFsp8TVXr+GhBl4iMarJeAzHd2+vIqi6LOlmp3PxutR07",
+	"gtLCIYZ/QKxxaQqlYrvl8foGsU2RLM0VmZnlKIQ/DmC1+z/yZAxI7U5GW1wiK9j2FSjFBFchY4H9Bc+O",
+	"hBtxbYRInuBnx3malLKgN5r/KrTSDdGKFRH6uUxDSq2e+IPrRAk2NYruzh4e0T37pdrrdDpWeDV71alv",
+	"4UH36OnaTYxasQRz5PpU10jCnMO2OUb1Ro+6gSYKuivett9Eawgxat22x6K90N6ISaX7VouuEfNx9760",
+	"vPiW6ltaMC+7X4dCpEC5/9kQV/jXlPJxTsfQj0XSHOPhcaA31J9Q/9hindduHba66TJlE8Ghz/Pp0J7B",
+	"qk3tZIPOHGv+HDrxSmhguPfmNZVWa4RTXZ3G5Gtnr7mZla2vnY3aAjQ3tEpO0QKPWckOL6jVWlayxDoP",
+	"qxjlQna19TupnLTDNEzVFtYg3OFX9qWqHZZKSecLm2S7iWrDXbkUVtBYuxhTxqvf7jeXp849Vk3tAqQS",
+	"/K158sE5wqp+X7uHn5tnm+d48wE3TzRN03ej1unva9owb721L919bJJL45Ru1uRv/o1Ae3ehHc8Tpl/e",
+	"eElyc8qnRr7qW4a/KEVRayjXXmLQE5gqSEeFUm62b/fMilUj/E7w+VTkilCtYZrpugx4L6nIyC9oWVw+",
+	"Nftew2BDRjAjIxprRehQ5BrvfjBrZGckgSrrBaJkRFmaS4isHGSlxmTXe12oEWglaCcOVHs+6AZ2A/xG",
+	"rOQCxZYVxyVpukaswLzCYB61WNbgWCch6VTEaIL7rLvG6cuOWNb16Hh1/yHk4qilclzcIKFeldJpZYuZ",
+	"23VHnLMJcGuGtQ9OqLIPo8VXS9aQQe85TnNK+nTstr96I+8fbHQFVzfKE1JUntLaStQWGSmhNoDajpWH",
+	"6ONK9vHWsSnvY5UwZkrjFW/vZpXHMUACSfGNOTvuY3wtcm1/sH9IGElQE2sr6EvIFT7p7cB9d9K87FH5",
+	"XJiUrWpWmSxw27vQE5CFTFB87c1NlbZwUZyw4T+W7eLHohmnoJiG2JgzPu5fw7wvhcaXPwb2HBfvHkIH",
+	"bu4WUkPJ4teJDdFnCjQNwnQD3UDuMEN8Dxq4WYIXdK5WuLupedgeVkWoBHINmV5tMTg8Oe6u44fnuZ5U",
+	"TZxb3YUxKGVpdXHg5+SXD1dk5+fLg+OTiOh5Rqj+7o+Z3jV6sgKeEKpID/sXkv2FdpxT8gNQCZL08m73",
+	"MMaW8U/otTpNlvsspFRZ/Vj1GV9tlnEqemGaWWWG2drh3jjHiyN5l9E/czgjcOtcOAzdQ3s0Y3vu1Q55",
+	"x9M5YVoZ3jsx/BnBG5uw3YVVsexEOyug51V2rYNnNFfLTbMNK1qd9ms00VyH2kBqe+V6DB2Sl161b1hJ",
+	"cDFIKmYg2zFVkJyRnLM/cyDmU5txBVwxI02n8w72RqdZiqc+of/LferEYlpdz2VWgynjxQJvakPAgT/H",
+	"/d2W0/kprzTD4kN35eVQkxuKL2tz2T94WpvL/lpW5tajaC64Q1IK+dxpHQ3DOY0njENbAk3QpWMdgUZF",
+	"sa6/lFl/eZwKZWnbU2fTLY4zqbq+DdEELcc43oanC6EZC+b5yreeQqvGeUsZzsdcuWKd19ZweO8MNKMD",
+	"PRFJ33zlXMTFNY0u74qhoPii9GobXd/78KNW1cGCd/SCqwuHXnWmBs8xbs2LdepAkAjr4mvDOihBGaFR",
+	"cHLc7arIsPQR44ndUjEeQ0JimitoMO0QdCpa2OkVI21YbbpB5ac60pc1CAXZoeSXy3dviZvqPCIFFMmo",
+	"aNapQswW7ZIpzTJIELNllBymrHeeIHqDhZSb6vT88bhbdmDueelWdLu1Thq/8eZe9N7/tS95k8AUlHJC",
+	"WkMiyaeUFyf6jCg6ArzTJ2LWIW9RA4wF15RxVTjyVYMSwnuHwrJSlUsK16Ck7Iq9w9zkStNpdk8Frcnp",
+	"PI9x0652UA5stVrwM9BUTy411fm2p00VL3n+J67DOM3qoN1bobH88uHXLf0c5xYUGSM+EsF+3x/vf19R",
+	"6jPJbqgGMoXpEGTAs5GO1/q+rY5wnjrD/011xhftg+OTVtR6mRwcH+8/CzI0WBDPAw9dL1N7r2H+RBGc",
+	"2snhU6In+XSYScb1RnzqWs+rw335vBW13v160Ypa7y/Pg6PlTTP3UXeJVbrasGLjYGu3GwBRo9Z8M7hq",
+	"lYzMxOwoItxEu4JLqOoStrWZXcN8c7XN0O2WZl5sPzTaX2F+YXG+54azL/XXljoW4TAjTpHFc8CUhwpD",
+	"YlQEjx9WUKB4mcY3VESUsG7SAjZkkSvqSY87sPKE3uALaCHu9PhK9e2ke/R0vRfvV5i/N9o2sx7wbaz4",
+	"YhaQq9mY2yvOTNUsh5ku1dYLzLjSQBM0AiK6A+G4QSx1k2PfhTfIjz2s/ZpvyRD0DIATmmsxpZrFfofa",
+	"ZmjSNaDOSNd+AEWE0Z3QhkXV9aK7dKWaHFzlmsE8oOv+8PyCHH1PvBGeaDqOLIaMKjIAPjDixSDT7R/e",
+	"D+raCH7X0OGOa1L6QQip/PHTQfT0bqddApc/ftqPnt7thsDLUeu1GDP+ht7+aA23gaV+boSRODcKE7Em",
+	"KgtXVGioFrw0GiJ6wXzx6sKfgVEu9cRcEs6KTcagydHBMyvkJ5DSeY8rTaVWhpYOu0ShSzsR+TAFZQkO",
+	"4a6+pcLCnGdGuNg/JlPGcw1q3anZX6+d42JUEML3Uc1WaIj7Id/nt1bSLioDqG/8U1zfg6cknlBJYw1S",
+	"nVlsa5qShI2ZVmcuykRoL9mVxuAniqQipqmRpLWH7HlFp8d3FrXxyJ5MPTGMRQI5Mm9NDRmVI9itdDlE",
+	"ZIqYTvFU5wqSAhhriaE8TLGQEmJNJkIqIEM8NXOiNM1QY9py5Z8GNtKv470Ue4fr7T8oNUQtDrNakyud",
+	"b/65JhUtjK3R7iqiem7hyfe5hL7kwVg99tKTuQgGqPLb/+r1brvddq93uz/q9W6/H30Ms9iqW3PhkA2+",
+	"GyDDO3LMzJ4rsvOys39ytFu/Eb47PN5/tn9weHR88v3TxhKc1MbW6333O3L+o2j/+C48KilGLIUNPdsP",
+	"48d+dEVv4Yp+TzVgZNEFyFcXi5TjEb8kA+nuQPwzThm6Ziknry5ujghNEglKOU/zq4ubE7J3coTWdqO/",
+	"zUv8JZlSeQ0JuW3TXE+StjQ6MxqbyI73X0X28o+Is+Ai8dp2yqCECcTXu0bsYoqI0aiz7l7eBJT23vZ3",
+	"v9t5weze1IO24R71xkIsxI11KzyoX88HAIQe7h8fntSX9GTJmtpN/UyRZyNr9D+KZ2x9Zy7ymY25S52X",
+	"bMZB7iPovYdcwQvQEJv93UTnRYmqRpfmQKN7kbyHLKUYpco0Suko+lGNap5Dpyr0UjmPsGEhuYIepymV",
+	"090zpycyizX4g3KmhUQ4gYSpuDFatY6Qu1AisTOEInAiZMI4lXNy1N1fJ/NvfBIuUSF/A5omVNMtDWTv",
+	"f3xOnh7tH5Gpe79DBlV/V997wGk67t/QNAfVL/wTCKdGfvtEETHjzopmDW2m1Z5Rv5A9H9gQM4Uy8e6p",
+	"9VWmYyGZnkwNp8X1rgHLO2TgQzPRBdLs2Chl89Me+jYSXH0uCK26XgnwJBOMO6vEck/vyllubOapGwJL",
+	"a8/Rom8eWWTALR8yfv0xu1b9XLKAij5EjwUqms4nPZuweFKYd3BJrmHeQGBJ1sQ0d8Ngn/Dq1xZkHUC2",
+	"XIYARMH7gHyIeyFsbznWJorGru6KGURbbH+IITk8+7aq0ueDwp1GEzIFM4WRqhhtparJDaqnyjLGkVNp",
+	"nT8sZNoqXdmfMdp7gsizvhP8NgGZ4T1pZuUGumghN0+gea3NOEY9umsBl4cVXL52RrYFYH8W4KsGiK7N",
+	"p7YLDWRXZZlKulhBrK/Z1mJSNaBjMxbozkXT2r3W3r0S1u1afUNvvdS5VARAIOBQidSoFGk1Zqm8zM8v",
+	"/88l+b5z2DnYPfXEYKQB6xOCWw08Mfe/0Qo03ku4QebdLM1VjxuqaQgBC6LGUXcfJYACN5sKG/5oM2Ns",
+	"f/mbz+HrH6dVQK7WS0eIkiM7PuAPTwQC3nb9Gik/dCa9UO/RWUWej4rkY6Ue5D3TzkMJNYjgu59FyoL+",
+	"PovNuiaG87WQPAxOcwYrvDvCAN4VKxBcAJEmD9mcQ0Ru70fzL1ZHVJ1sba2i6tqHT7KLE74/Kq+vddpX",
+	"JZGv3pxQbONd1ELgYV/6M9NPnKdmLfiyjmy8i1rXMO87cauPzqJNx7bEkeea9B6gjUbWdDndeVjulN72",
+	"RxXvyEr9s+lNuatCdvoZyL7Fma9qpGH4aaIGt9m7JYYIbDJX0E+8Orh5gyElsgJTN6vlr4xNG11+NVUa",
+	"Lulsu1YXePoqZGJtbVete5A4Qnu9irhDVLp8Z1YtxZr1X3JWVzGXn5nSQs7vAce23Gsbcad6S31lSLYf",
+	"7HpMtl+YBwoFe+TGj9z4kRurMPyjYgQKKie/fLgsDV+LyRR2zn+7+vlF/5cPV/3z1z/tVsHDLy89lOzF",
+	"5TkCtOxntPwEwVVuLL/CfPuIQITFJQ8ZV30PKN1nm0sS+CJTuV6If9tfYkHTTELQMPEBgTxl2j8EYGmR",
+	"KXIDko3mjI83NUisHa4dxoOugNIr8rg0tvNXmF9qm8elAXJD64dF59kGG7aQ2uYt7GZ1fWuT/Lj8XP4K",
+	"83vYQbYm3a3ggZVjumA3WWM2ccjGZWDB5gYsuvCN6DA4LfGAEZmxNEVr2RkZOKvS4NSiAc/IwNPr4JRw",
+	"4VOROqggEi4DRXKuWUqYVj3u2BpiBJ3B4YwM3F7VGvFv489ojhicomk7kXTGPVrPgWN89le41RXjl9k2",
+	"O7ySHvAvG84XZJEWBH1P4HoFT34PHLg5Wh+DoMKaAl7AtH1voZ3Gi/mCMvkY7/YY7xZQFu4ZwxYitY3S",
+	"DTWo7DErz7fOyvOYducx7c5maXeWnXk/2QaanSkEOJhfI7LfPu5WEK8RURmNQfn8shuHs54nlLwWN5DS",
+	"GJpBVk3E02pc43fhvNcK4lwyPb/EhODOHj1l3PHT00+tIf71oyeNXz5ctQL5YGu+VaPNuYQoHXJuUzhj",
+	"NJPh/BKow0TpanpQwR0EzfliMeKCkgSmQkPicgU/8T2MQSty1D0sxCFyZQWskTArTN7/+Pzp9wfHZAcj",
+	"Aj/A0P5OfgClyXOXgffC7A6LQe1aacomRTdMwU6+WK+J1pnZffu9ueXvuTA47QYMr+KJvc8serycxiki",
+	"9zPGOSQV5drKLbuRETxTFjONEsyOE2EsQMdCBSLMRAA8BosJNBfgvMdpOqNzZTGBkGy0WIa2GB8Jn9eR",
+	"2vTVLne5hapMKUO8uU3khJcivq1O9/bGTE/yYScW0z182P67GANqW2LKQp1ku5nn3gIrTt2iW4xk5DKd",
+	"mCkWgEcHiVQTIXU7ZTeQoMxnt6+Q3xFiYq1gfEwEij4N2J9dz8xCc8mUcjqGKSD2psdfIoljPGJkqcES",
+	"fUrnZvV9JhZFpy7N5s6gFlA62O0QIygYTqIwgwtkmlCiJWWpGZJKqZrYHUpZDE6Ud8v+5tXVwkKLDLiN",
+	"aOoIOd5zL6k98yxGYuq02LFW1HL1IlqnrW5nv9NFD10GnGasddo67HQ7h4hh0xNkJXudGaRp+5qLGd/7",
+	"Y3atOj6Z5xj00jA+ZVFoVIJPViRQtSI7ZbiWjUcSI7Pru5HNQcpdJkunhnmvs+CgyGwiFBTbOKVzorRR",
+	"8IZAMES5Qy4hhdis5TXMyXCOr+LjTxQZXLNkcOaXG0MVaj/TdDzAvnvcB5GZJVcdctQ9crFKSKg4tApQ",
+	"iexQoiZUQuLSKkVFmmwtvDbq2FOB8X2VtE5bP4H+ZXatWvWCC7+7UgE22LksFlCr5NHapqLDx0ZhgINu",
+	"98FytbqIwyXZWl0oXiOHLhYQaVcqiKxKoBuoOVKphrLqTXwGB3bYPVpKqRgqaBF3RaYsopjNqQrENELG",
+	"7Aa40cgWqql8y1kd2VmFHi62e69Izn4XtY7tvq9+oZ6PvipftE5//2h0/+mUyrlbwDIk2Z14a/ErkJQN",
+	"i3ARtYwwLTpWZXyo6anGa4Rpo10DQbZtwOZS5vPOhhUaxoNHVQJN07kN81SnqLz6S3I2AYwNVXbsVELJ",
+	"bSpgzhLJWTAew9MMD4AEmUCHFPeXKzjwzkgX5KDTdRKDR24SbrH/7zLgr16Y6+WGJSCXcIaaIaKBi/2C",
+	"57nR05JzXSBsH/gI3D08ldbW0eeq9+Mv4b0bUWQGnCVtLPYwzmWB8Fx6EXosqLnkNqRtW7UpZUNJJQN3",
+	"qBKmYqwU4M4ZU2RG5x2PF0aaRnzsqxfuqBlir5LkRiT3Duf3vDa9R1LbjiGi2OfH7NmMW/7ngnMjn5S7",
+	"mwpxjRtu85UE6I9mbA/1pj30LC8lt/cV4VhFPjR4x7C02WRugzlt2PCu+RUz29nn7B9OAG5rV74sVxCV",
+	"kjXlSY9bidu56qMi3Bgzz9leLRqvBryzsrFNw01jK7oX4euYBxAlvx53iQCjKurXfnCRVJ47F1V8Ep/N",
+	"hBYDjbz2iiEMkw751Qh7IyzME/LMD0In4TVTusxOFxDPApeOy/uGIqqdlhmDm5PFMjPlktaHq1AhHtZm",
+	"QbxvAajoU7Bln3Vxw9pOjTyeptWHrPtlMZcPWPcrPJ1yy/ZsXbAvKgWXORMDXOydUejpGO38lk6wcsLR",
+	"JsynUioLX9lf/0qtBAe+dLj+pbJWk3nj4Nn6N5oFT+7JTs1bG4wvUAKnwYkbRq/fP94t8GabojEVY7MT",
+	"/lW3JRHhMDNsxab+qDBja3NscmPvFQ0y419ZYhhkIUZGaDsDB0VmU1CLWXsyKrHbRV5Uej7VF72O617l",
+	"5RqdJ99HWvwcWkSlwl23lYw29yLEPZtXBeP1hQohNJieiFyTARezQeTy6Czkz6HK8nUbCu/Sgfix2RCB",
+	"wVJU2qDHd3yCHZdNR4xq+XgyFl8bsTTP7Nx2z6wkYAZ1SrTMYVAk6yky2uw4rctqXD3urDoiTRzMhM6t",
+	"9cd56lHQsV6/3Q456j4jA5+3b7DKihMSBBD6Bs3jhzT2g0jmD3byqimC7hbrOH6bQ15JIOQhg3/3a6u7",
+	"AasoCjGaF/Y36KJZPw7fO95kPoEaT/9ShmYPipXcS1a2nnepSgjFUiXaBjFaAZpxpSkmurIqrzfJoGog",
+	"hdY+WdGZUzyKF9SESjTJVh1WseA3IMeYkAojfnwINXXYi05ITS4CP8LndN1aN8rWPV6ln3uVSsP5p8HC",
+	"fIsEiNpFPAnk17J6LTG8dU60aGSAQG44o9IIdoWf05lfVtFY5ElKcMAQcsFttaiZu5IpkYBXbeE5pKkE",
+	"iuXZsGdfPJvJIghQdcg5JyLXbTFqS0Ts4CmJCO1xmwUVa7dZe2PO0ejk18c6cEcYPIv331G36yva+lh/",
+	"78Bwyn7ocrQA/NpZePibsYH2v6vjDVwOmIc6hH/be+3xmnoYZmGPOKF8TlQ+NCKpk1CbHGTzm2tvYgN0",
+	"lt5gmODYl1C2mYkVSq94zGDmD+7MF/lj1tJlRFUEARpZDHQ7o2PGsfJhRs2JXHUxuaChRcPVZoaS9RYV",
+	"VxH+i5pUQhFQoTrGhWnF86pH28rXPlcWEVFcv3YjttVji5pjYYsKngLiTgFCczOqVMMOOaTxNWqx/guf",
+	"HMI8Za2SxBCSc+JpTHk/m7AUehz7L4A9HTJQQGU8GZCpkRdAufyJo0qZnUph9SgEA1tiW/7NlT0LOf0b",
+	"xlI7hqXG0uOj+6TC29xk+vfgBPVKeCt5AG7iIwf46hzgEunUobGwwqoU+Xhi9+NenGDvE0vuLB9IIRTu",
+	"UWRDsSX5nIspptylJHUFkcgO2oDKQg62onP9VL7AZxEMvkDHAeTIC19e929uDtkSHrK9/eRfSMl2bx0U",
+	"sfRgWnXIcn8mVVizXGrCWChPPChKSQ4Kv6YFQdswSqRo70cNynphYt1gXQtu+g9Rfram4n8hUb7jloYi",
+	"I9wUVa0VYGq/ZVaObSR/Qw+vXuA1vsQ88gKL6jCfkFASTCwETvKz2Yiczf60mUQTswfWgGBDoScYIkpm",
+	"Ql4zPu70+FqG7sr6GLHLQcpDzH2pqaI4MQ9vpmgWqH0oO8W//qw+Wuy/sSkEz/IT5WI7IiJFimZDh33f",
+	"Rljbs7Gp7WqitftzoaAb09+lT9R6FlPlLp4znZUpzBA+zsa8TGO26P7D+ZhB+ZL/jxfuf5ML92WBXKvk",
+	"n6QFfmvZkUDU3XIv/LmrUFaF1VUN9NaqMDaXXxFBctTdL/FyDlyIodORL3eDX2JVlx4/L29JD88rwqwG",
+	"zfp4g4gMcxcKYZ29lPgCDfUCDg0bBs7yy9yktdIfm1+jDwTiqpRaDZgZLi3o27KK+0JRF0Goj46Hf+pt",
+	"W5o/3EViy+QsBKbVWEauJ62PUcsn9/fPtDEyz0fZLqb+b522MpBtlrWq3Ebkejm7eQ8Z2CA3pjHYXAFP",
+	"8DYsWY5PNqDIhMppau5Py5TUDGQZyNYJMQFfEvvhuUCjyMBX5gPNPBpLQDL+ZkB3KmbluLdB6PGcbXbO",
+	"rERWywtNG+lqh5AKPjZS4OKpK06OD/5eblm02rb1ugcSybrkDlQCGQvu5EqHj6e88CI4yZIsXPzMXcmB",
+	"mrfWIIQ3tUJ1v1bti+y4Eq54+VvEC0IWGKilhs038IXOabC+0EandUk8nhdamPL220fM2X9fDbYaq7/E",
+	"TovxITRNUSd01FM7+Parz7xxl5h23wIk1h5XTRBgY0Aqt4ONUvZWLfTtmydQDS1+Bo4yedDW687vF7ru",
+	"XJ344B1nFZ57H6d/H9ldTXzwZ5vxBX3QWU1WwczK/ELVCHmsfYFYZps9AAvvnZEBz9N0QOIUqFRk4J3N",
+	"9ooYVHOnDDrknM+J0BOQPe7LZ5MdlrhMCUbGszbSqBIt1el0doN4sA1BYBdmkl/ueqnVRnsoo2ppp02+",
+	"7t3yeFN8kyNr9zqA+qqf4ycqZPSsneg8cAdc0imYQ3txfvX857NAL2X2MLQ5Ds3VwAORPhe5fjxIjwfp",
+	"73+Qtj86pdrlEuCt075s0jxMvlNqAvbSKzOEDcgQYjEFVSTRC+k+57bDB6HvRxHIKuFTcdOUvHGVg4L3",
+	"MsZ58faniPxy8fKniPz06kciJPkAw4uISIjFmDMjjQznxLG/M0I1mQqlyTF5w36wpVq7z05uzT8kY7eQ",
+	"qg4pSceI1TFNIenxxJq5ygb2D26P9w+wCQlt4LHAEjK22lgiRabIy/989SM+8NPFJSL5bXoi7lJekpwn",
+	"aC2XlCdi2uNGKDurh0D79I+lIhsSn3Jdoc9lfH+ap5plVOq9kZDTtq+MV7L+UILKdQcraqzoTmrYHg74",
+	"aP9wt5bVc4iF/lpr83Lajhdz7v3D75vH6+OBrg+zQhvzjVIlH4pk7lXy48Pu06P9k+qVUmQxDbKZr2R6",
+	"O7OwHFvi116LtqdnZIAD7Gt6DXxwhj427rI8+8AALyr6MQrpjIm+iSKEdfGas578ly7n5peQHrFtXxfk",
+	"ny47Phr4/iHswiFUauzCudbsMTsjHO1v+IQ7T0GP24OYACsMp1qWOOx5swERaIxpFrAssHNntYELjvEI",
+	"c1U6C5pzcpyrxx/aa0DejSo8qcedvYfALY11Ordjy+PYrLYdNc5MkTHoJnsKCDl2I4sazV/YE7Etm/qa",
+	"HsNKZXZMM/jo23hkfZuyvq/C2arQvRX6OZOfA7/zfM0zRsv2FtjGS568M2xmOfbuaDPGi0nJHp0Y69Bt",
+	"JbURuMUcuY37aZl2Hw57rTWPng6mCAeGW+PwEpgQ01VSqWSFs5EXY5/zzad/c8K1TQ+sqWEEDv2+GGL3",
+	"Zr4GsvlAIaplMeJQWFo9jCOy6raEGLi5Vm31aiaVrlSnIVMqr1Xt6D+SbsP/VvH3LsTJLBJogL2tjS07",
+	"55aFeHC09+U6GezIp4qlDS5GaMpuIMjLCopsbYqFCPGvryUq/PeAAK/jkUbwrXHGkhbUUltnIKg3o3pS",
+	"xvQyLwOXsuln5Hz86Onb3cgr4IAui9OpN1Qq4IaH1vFTtm6bj8ohF/YxG/djn0Cyn9EyT4lNPpY4rq5s",
+	"/vTZRKQlDe/Y68Y2YIZlM4UWJSQQw4z6yW4Nf3jU3Uf1RJn3aVpTU9y4XcIfmzreohlDikswv5dbsn8j",
+	"iLEsohUMmOYwc7uRUSb/oYDmR3VjM9jkS1/WqwmWHAnpcgHWaWEZWHml/uBBj8s50FUBkiyqh5FUzEC2",
+	"Y6qcg4+p5XV1MPyRqUJINAzVen0KzXqaK2sxsUxOpCyeEzuKIRiOTgbeVDCwr1pW4/IB2lwRM4fNCsYE",
+	"uUl+KZ5hm9+Kaex/tQiIKkTT3ACuDNNZWUnDJmoMreM35i+Ppowvw1ueIwk4ECQSBuYOtQER9+IlE6Cp",
+	"nvy1NBXMuZMNDrpdzJKEeXQd0gYtELbcA/n56uoiqhSnkoQLfWY9M9raSI20zs0rmRTDgNz+sxvKF7yn",
+	"bReXGH4ZOnK/ZZ0vVbrDLZfhuFl1p9RcaZg61alet/CTYbl3S7cGM/onZZ4rt0KYjC4ig//EMw9ctw3F",
+	"t9/ha+qUcKE4G42sDZuSOVDZTtEEbs5+kfUuiI0t/OfrBW9Xcm656N0ok1fNrEPbo2772cdPhwd3vV5n",
+	"J+Pj//dHNt4NZddZnwoHvfB7f2QwrtPJosO9Wizu4Ojg6dNuyAlv28v4gzQXZPrYw5ndD0yaZCUHs1OR",
+	"K5Zj5QgHe8CgQ/sNd+FDq/h/cAtCZajvz/+/bamcc16rB7rcUoEa1Xred9w9tKfsPWg5b59j9CYmsiIX",
+	"QumxhMv//drKUhJoPDF7Vmd9piO2ive9tyP5hqwPR9D55naCBcZZXCm2EqJd3TADbVgcDG9wD62q3+Gr",
+	"CqKRCaWqTsnF8B4NF2VYQOWJGa8i81wLHpi3YSOl/bLib4yKECieVOMu/CAdUS928b6ZrNU04CLyfZm9",
+	"M5v7Q2FocrVVDLcOD7taiMo0WVT4kWBL47nSP6qoUFVzV2Alp7InzO6/2JGlWAcdc+en8pbb97sl2JX9",
+	"7tHT4+9P7v5/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

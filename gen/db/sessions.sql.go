@@ -229,14 +229,22 @@ func (q *Queries) RevokeOwnSession(ctx context.Context, arg RevokeOwnSessionPara
 	return result.RowsAffected(), nil
 }
 
-const revokeSessionByRefreshToken = `-- name: RevokeSessionByRefreshToken :exec
+const revokeSessionByRefreshToken = `-- name: RevokeSessionByRefreshToken :one
 UPDATE sessions SET revoked_at = now()
 WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL
+RETURNING id, user_id
 `
 
-func (q *Queries) RevokeSessionByRefreshToken(ctx context.Context, tokenHash []byte) error {
-	_, err := q.db.Exec(ctx, revokeSessionByRefreshToken, tokenHash)
-	return err
+type RevokeSessionByRefreshTokenRow struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+func (q *Queries) RevokeSessionByRefreshToken(ctx context.Context, tokenHash []byte) (RevokeSessionByRefreshTokenRow, error) {
+	row := q.db.QueryRow(ctx, revokeSessionByRefreshToken, tokenHash)
+	var i RevokeSessionByRefreshTokenRow
+	err := row.Scan(&i.ID, &i.UserID)
+	return i, err
 }
 
 const revokeUserSessions = `-- name: RevokeUserSessions :exec

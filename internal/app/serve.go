@@ -107,6 +107,7 @@ type App struct {
 	Admin    *auth.Admin
 	Accounts *auth.Accounts
 	Keys     *auth.KeyManager // nil with HS256
+	Janitor  *auth.Janitor
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -133,8 +134,9 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		return nil, err
 	}
 	accounts := auth.NewAccounts(st, hasher, media)
-	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media})
-	admin := auth.NewAdmin(st, live, accounts, keys)
+	audit := auth.NewAuditor(st)
+	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media}, audit)
+	admin := auth.NewAdmin(st, live, accounts, keys, audit)
 	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys, RequestTimeout: cfg.RequestTimeout,
 		Discovery: httpapi.Discovery{Issuer: cfg.IssuerValue(), PublicURL: cfg.PublicURLValue(), Alg: cfg.Alg(),
 			PublishAhead: live.Seconds(auth.SettingKeyPublishAhead)},
@@ -143,11 +145,15 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		return nil, err
 	}
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	a := &App{Handler: handler, Admin: admin, Accounts: accounts, Keys: keys, stop: stop, done: make(chan struct{})}
+	janitor := auth.NewJanitor(st, live, nil)
+	a := &App{Handler: handler, Admin: admin, Accounts: accounts, Keys: keys, Janitor: janitor, stop: stop, done: make(chan struct{})}
 	var followers sync.WaitGroup
 	followers.Go(func() { live.Follow(followCtx, st, settingsPoll) })
 	if keys != nil {
 		followers.Go(func() { keys.Follow(followCtx, settingsPoll, keyMaintenance) })
+	}
+	if cfg.CleanupInterval > 0 {
+		followers.Go(func() { janitor.Every(followCtx, cfg.CleanupInterval) })
 	}
 	go func() {
 		followers.Wait()

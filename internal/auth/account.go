@@ -59,7 +59,7 @@ type Media struct {
 // confirmPassword checks the caller's password given to confirm a change, through the login throttle
 // (checkPassword); a wrong one is ErrWrongPassword.
 func (s *Service) confirmPassword(ctx context.Context, id Identity, client Client, password string) error {
-	_, err := s.checkPassword(ctx, id.User.Email, client, password, id.User.PasswordHash)
+	_, err := s.checkPassword(ctx, id.User.Email, id.User.ID, client, password, id.User.PasswordHash)
 	if errors.Is(err, errPasswordMismatch) {
 		return ErrWrongPassword
 	}
@@ -73,12 +73,20 @@ func (s *Service) Sessions(ctx context.Context, id Identity) ([]SessionInfo, err
 
 // EndSession ends one of the caller's sessions; another user's session is ErrNotFound.
 func (s *Service) EndSession(ctx context.Context, id Identity, sessionID uuid.UUID) error {
-	return s.selfServe.RevokeOwnSession(ctx, id.User.ID, sessionID)
+	err := s.selfServe.RevokeOwnSession(ctx, id.User.ID, sessionID)
+	if err == nil {
+		s.audit.Record(ctx, EventSessionEnded, id.User.ID, id.User.ID, sessionID, nil)
+	}
+	return err
 }
 
 // EndOtherSessions ends every session of the caller but the current one.
 func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
-	return s.selfServe.RevokeOtherSessions(ctx, id.User.ID, id.SessionID)
+	err := s.selfServe.RevokeOtherSessions(ctx, id.User.ID, id.SessionID)
+	if err == nil {
+		s.audit.Record(ctx, EventOtherSessionsEnded, id.User.ID, id.User.ID, id.SessionID, nil)
+	}
+	return err
 }
 
 // ChangePassword replaces the caller's password after checking the current one; every other session ends.
@@ -96,7 +104,11 @@ func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client
 	if err != nil {
 		return err
 	}
-	return s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID)
+	if err := s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID); err != nil {
+		return err
+	}
+	s.audit.Record(ctx, EventPasswordChanged, id.User.ID, id.User.ID, id.SessionID, nil)
+	return nil
 }
 
 // ChangeEmail replaces the caller's email after checking their password. The change is conditional on the
@@ -109,8 +121,12 @@ func (s *Service) ChangeEmail(ctx context.Context, id Identity, client Client, e
 	if err := s.confirmPassword(ctx, id, client, password); err != nil {
 		return User{}, err
 	}
-	return s.selfServe.SetEmail(ctx, EmailChange{UserID: id.User.ID, OldEmail: id.User.Email,
+	user, err := s.selfServe.SetEmail(ctx, EmailChange{UserID: id.User.ID, OldEmail: id.User.Email,
 		VerifiedHash: id.User.PasswordHash, NewEmail: normalized})
+	if err == nil {
+		s.audit.Record(ctx, EventEmailChanged, id.User.ID, id.User.ID, id.SessionID, map[string]any{"from": id.User.Email, "to": normalized})
+	}
+	return user, err
 }
 
 // SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.
@@ -153,7 +169,11 @@ func (s *Service) DeleteAccount(ctx context.Context, id Identity, client Client,
 	if err := s.confirmPassword(ctx, id, client, password); err != nil {
 		return err
 	}
-	return s.accounts.delete(ctx, id.User, id.User.PasswordHash)
+	if err := s.accounts.delete(ctx, id.User, id.User.PasswordHash); err != nil {
+		return err
+	}
+	s.audit.Record(ctx, EventAccountDeleted, id.User.ID, id.User.ID, id.SessionID, map[string]any{"email": id.User.Email})
+	return nil
 }
 
 // OpenAvatar returns a stored avatar image.

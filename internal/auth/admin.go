@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,30 @@ type UserChanges struct {
 	IsActive *bool
 	IsAdmin  *bool
 	Profile  Profile
+}
+
+// auditDetails names what an admin changed (the fields, and the status and role values).
+func (c UserChanges) auditDetails() map[string]any {
+	d := map[string]any{}
+	if c.IsActive != nil {
+		d["is_active"] = *c.IsActive
+	}
+	if c.IsAdmin != nil {
+		d["is_admin"] = *c.IsAdmin
+	}
+	var fields []string
+	for name, changed := range map[string]bool{"username": c.Profile.Username != nil || c.Profile.ClearUsername,
+		"first_name": c.Profile.FirstName != nil, "last_name": c.Profile.LastName != nil,
+		"phone_number": c.Profile.PhoneNumber != nil || c.Profile.ClearPhone, "language_code": c.Profile.LanguageCode != nil} {
+		if changed {
+			fields = append(fields, name)
+		}
+	}
+	if len(fields) > 0 {
+		slices.Sort(fields)
+		d["profile_fields"] = fields
+	}
+	return d
 }
 
 // UserCursor is the position after which the next page of users starts (newest first).
@@ -81,12 +106,18 @@ type Admin struct {
 	settings *LiveSettings
 	accounts *Accounts
 	keys     *KeyManager // nil with HS256
+	audit    *Auditor
 }
 
 // NewAdmin returns the admin service; settings are the live settings the account service issues with,
 // keys the signing keys (nil when tokens are signed with a shared secret).
-func NewAdmin(store AdminStore, settings *LiveSettings, accounts *Accounts, keys *KeyManager) *Admin {
-	return &Admin{store: store, settings: settings, accounts: accounts, keys: keys}
+func NewAdmin(store AdminStore, settings *LiveSettings, accounts *Accounts, keys *KeyManager, audit *Auditor) *Admin {
+	return &Admin{store: store, settings: settings, accounts: accounts, keys: keys, audit: audit}
+}
+
+// Audit returns a page of the audit log, newest first.
+func (a *Admin) Audit(ctx context.Context, q AuditQuery, cursor *string) ([]AuditRecord, string, error) {
+	return a.audit.List(ctx, q, cursor)
 }
 
 // SigningKeys returns every signing key, newest first; ErrSharedSecret with HS256.
@@ -98,13 +129,14 @@ func (a *Admin) SigningKeys(ctx context.Context) ([]StoredKey, error) {
 }
 
 // RotateSigningKeys rotates the signing key (see KeyManager.Rotate) and returns the keys after it.
-func (a *Admin) RotateSigningKeys(ctx context.Context, now bool) ([]StoredKey, error) {
+func (a *Admin) RotateSigningKeys(ctx context.Context, actor User, now bool) ([]StoredKey, error) {
 	if a.keys == nil {
 		return nil, ErrSharedSecret
 	}
 	if err := a.keys.Rotate(ctx, now); err != nil {
 		return nil, err
 	}
+	a.audit.Record(ctx, EventSigningKeyRotated, actor.ID, uuid.Nil, uuid.Nil, map[string]any{"now": now})
 	return a.keys.Keys(ctx)
 }
 
@@ -120,21 +152,16 @@ func (a *Admin) UpdateSettings(ctx context.Context, actor User, changes Settings
 	if err != nil {
 		return nil, err
 	}
+	a.audit.Record(ctx, EventSettingsChanged, actor.ID, uuid.Nil, uuid.Nil, map[string]any{"changes": changes})
 	a.settings.Set(updated)
 	return a.settings.Get(), nil
 }
 
 // SettingsHistory returns changes newest first; cursor is the previous page's next cursor, if any.
 func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor *string) ([]SettingChange, string, error) {
-	var before int64
-	if cursor := deref(cursor); cursor != "" {
-		parts, err := decodeCursor(cursor, 1)
-		if err != nil {
-			return nil, "", err
-		}
-		if before, err = strconv.ParseInt(parts[0], 10, 64); err != nil || before <= 0 {
-			return nil, "", errBadCursor
-		}
+	before, err := decodeIDCursor(cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	changes, err := a.store.SettingsHistory(ctx, limit+1, before)
 	if err != nil {
@@ -143,7 +170,7 @@ func (a *Admin) SettingsHistory(ctx context.Context, limit int, cursor *string) 
 	next := ""
 	if len(changes) > limit {
 		changes = changes[:limit]
-		next = encodeCursor(strconv.FormatInt(changes[limit-1].ID, 10))
+		next = encodeIDCursor(changes[limit-1].ID)
 	}
 	return changes, next, nil
 }
@@ -174,24 +201,33 @@ func (a *Admin) User(ctx context.Context, id uuid.UUID) (AdminUser, error) {
 }
 
 // UpdateUser changes a user's status, role or profile.
-func (a *Admin) UpdateUser(ctx context.Context, id uuid.UUID, changes UserChanges) (AdminUser, error) {
+func (a *Admin) UpdateUser(ctx context.Context, actor User, id uuid.UUID, changes UserChanges) (AdminUser, error) {
 	v := validationErrors{}
 	changes.Profile.normalize(v)
 	if err := v.err(); err != nil {
 		return AdminUser{}, err
 	}
-	return a.store.UpdateUser(ctx, id, changes)
+	user, err := a.store.UpdateUser(ctx, id, changes)
+	if err == nil {
+		a.audit.Record(ctx, EventUserUpdated, actor.ID, id, uuid.Nil, changes.auditDetails())
+	}
+	return user, err
 }
 
 // DeleteUser deletes a user with their sessions and avatar.
-func (a *Admin) DeleteUser(ctx context.Context, id uuid.UUID) error {
-	return a.accounts.Delete(ctx, id)
+func (a *Admin) DeleteUser(ctx context.Context, actor User, id uuid.UUID) error {
+	if err := a.accounts.Delete(ctx, id); err != nil {
+		return err
+	}
+	a.audit.Record(ctx, EventUserDeleted, actor.ID, id, uuid.Nil, nil)
+	return nil
 }
 
 // RevokeSessions ends every session of a user.
-func (a *Admin) RevokeSessions(ctx context.Context, id uuid.UUID) (AdminUser, error) {
+func (a *Admin) RevokeSessions(ctx context.Context, actor User, id uuid.UUID) (AdminUser, error) {
 	if err := a.store.RevokeUserSessions(ctx, id); err != nil {
 		return AdminUser{}, err
 	}
+	a.audit.Record(ctx, EventUserSessionsEnded, actor.ID, id, uuid.Nil, nil)
 	return a.store.AdminUser(ctx, id)
 }

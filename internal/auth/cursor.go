@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 )
 
@@ -30,4 +31,23 @@ func decodeCursor(cursor string, n int) ([]string, error) {
 		}
 	}
 	return parts, nil
+}
+
+// encodeIDCursor is the cursor after the row with this id (pages ordered by id, newest first).
+func encodeIDCursor(id int64) string { return encodeCursor(strconv.FormatInt(id, 10)) }
+
+// decodeIDCursor returns the id of an encodeIDCursor cursor, or 0 when there is none.
+func decodeIDCursor(cursor *string) (int64, error) {
+	if deref(cursor) == "" {
+		return 0, nil
+	}
+	parts, err := decodeCursor(*cursor, 1)
+	if err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errBadCursor
+	}
+	return id, nil
 }

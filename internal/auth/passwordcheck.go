@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/google/uuid"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -33,11 +35,14 @@ func (s *Service) verifyPassword(ctx context.Context, password, hash string) (ma
 // once while hashing is saturated (before any database work), and while (account, client) is locked or
 // the account has failed too often this hour; a wrong password counts as a failed login of the account
 // from the client, a right one clears the pair's count. A mismatch is errPasswordMismatch.
-func (s *Service) checkPassword(ctx context.Context, account string, client Client, password, hash string) (rehash bool, err error) {
+func (s *Service) checkPassword(ctx context.Context, account string, subject uuid.UUID, client Client, password, hash string) (rehash bool, err error) {
 	if s.hasher.Saturated() {
 		return false, ErrBusy
 	}
 	if err := s.checkLoginThrottle(ctx, account, client.IP); err != nil {
+		if errors.Is(err, ErrRateLimited) {
+			s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil, map[string]any{"reason": "throttled", "email": account})
+		}
 		return false, err
 	}
 	match, rehash, err := s.verifyPassword(ctx, password, hash)
@@ -45,7 +50,8 @@ func (s *Service) checkPassword(ctx context.Context, account string, client Clie
 		return false, err
 	}
 	if !match {
-		if err := s.recordLoginFailure(ctx, account, client.IP); err != nil {
+		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil, map[string]any{"reason": "invalid_credentials", "email": account})
+		if err := s.recordLoginFailure(ctx, account, subject, client.IP); err != nil {
 			return false, err
 		}
 		return false, errPasswordMismatch

@@ -17,6 +17,7 @@ const DefaultReuseGrace = 2 * time.Second
 
 // Service implements registration, login, refresh, logout and profile updates.
 type Service struct {
+	audit      *Auditor
 	accounts   *Accounts
 	store      Store
 	selfServe  AccountStore
@@ -36,8 +37,8 @@ type FullStore interface {
 }
 
 // NewService wires the domain together.
-func NewService(store FullStore, accounts *Accounts, hasher *Hasher, tokens *Tokens, settings *LiveSettings, media Media) *Service {
-	return &Service{accounts: accounts, store: store, selfServe: store, throttle: store, media: media, hasher: hasher,
+func NewService(store FullStore, accounts *Accounts, hasher *Hasher, tokens *Tokens, settings *LiveSettings, media Media, audit *Auditor) *Service {
+	return &Service{audit: audit, accounts: accounts, store: store, selfServe: store, throttle: store, media: media, hasher: hasher,
 		tokens: tokens, settings: settings, reuseGrace: DefaultReuseGrace}
 }
 
@@ -47,6 +48,7 @@ type Session struct {
 	RefreshToken string
 	ExpiresIn    time.Duration
 	User         User
+	SessionID    uuid.UUID
 }
 
 // Register creates an account and signs it in.
@@ -55,7 +57,11 @@ func (s *Service) Register(ctx context.Context, r Registration, client Client) (
 	if err != nil {
 		return Session{}, err
 	}
-	return s.startSession(ctx, user, client)
+	session, err := s.startSession(ctx, user, client)
+	if err == nil {
+		s.audit.Record(ctx, EventRegister, user.ID, user.ID, session.SessionID, nil)
+	}
+	return session, err
 }
 
 // Login checks an email and password and starts a session. An unknown email and a wrong password are the
@@ -77,7 +83,7 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 	} else {
 		email = strings.ToValidUTF8(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(rawEmail)), "\x00", ""), "")
 	}
-	rehash, err := s.checkPassword(ctx, email, client, password, user.PasswordHash)
+	rehash, err := s.checkPassword(ctx, email, user.ID, client, password, user.PasswordHash)
 	if errors.Is(err, errPasswordMismatch) {
 		return Session{}, ErrInvalidCredentials
 	}
@@ -85,6 +91,7 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 		return Session{}, err
 	}
 	if !user.IsActive {
+		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, user.ID, uuid.Nil, map[string]any{"reason": "account_disabled"})
 		return Session{}, ErrAccountDisabled
 	}
 	var newHash string
@@ -98,7 +105,11 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 	}
 	now := time.Now()
 	user.LastLoginAt = &now
-	return s.startSession(ctx, user, client)
+	session, err := s.startSession(ctx, user, client)
+	if err == nil {
+		s.audit.Record(ctx, EventLoginSucceeded, user.ID, user.ID, session.SessionID, nil)
+	}
+	return session, err
 }
 
 func (s *Service) startSession(ctx context.Context, user User, client Client) (Session, error) {
@@ -121,15 +132,15 @@ func (s *Service) issue(user User, sessionID uuid.UUID, refresh string) (Session
 	if err != nil {
 		return Session{}, err
 	}
-	return Session{AccessToken: access, RefreshToken: refresh, ExpiresIn: ttl, User: user}, nil
+	return Session{AccessToken: access, RefreshToken: refresh, ExpiresIn: ttl, User: user, SessionID: sessionID}, nil
 }
 
 // Refresh rotates a refresh token: the old one stops working and a new pair is issued in the same session.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
 	next, nextHash := NewRefreshToken()
 	userID, sessionID, err := s.store.RotateRefreshToken(ctx, Rotation{
-		OldHash:    HashRefreshToken(refreshToken),
-		NewHash:    nextHash,
+		OldHash:     HashRefreshToken(refreshToken),
+		NewHash:     nextHash,
 		ExpiresAt:   time.Now().Add(s.settings.RefreshTokenTTL()),
 		MaxLifetime: s.settings.seconds(SettingSessionMaxLifetime),
 		ReuseGrace:  s.reuseGrace,
@@ -137,6 +148,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	if errors.Is(err, ErrTokenReused) {
 		slog.WarnContext(ctx, "refresh token reused: session revoked", slog.String("session_id", sessionID.String()),
 			slog.String("user_id", userID.String()))
+		s.audit.Record(ctx, EventRefreshReused, uuid.Nil, userID, sessionID, nil)
 	}
 	if err != nil {
 		return Session{}, err
@@ -146,7 +158,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 
 // Logout revokes the session of a refresh token. Unknown tokens and revoked sessions are not errors.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
-	return s.store.RevokeSessionByRefreshToken(ctx, HashRefreshToken(refreshToken))
+	userID, sessionID, err := s.store.RevokeSessionByRefreshToken(ctx, HashRefreshToken(refreshToken))
+	if err == nil && sessionID != uuid.Nil {
+		s.audit.Record(ctx, EventLogout, userID, userID, sessionID, nil)
+	}
+	return err
 }
 
 // Authenticate verifies an access token and loads its user, provided the session is still active and the

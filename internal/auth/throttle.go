@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/netip"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // ErrRateLimited means the caller must wait; errors.As to *RateLimitedError gives how long.
@@ -41,7 +43,8 @@ type LoginThrottleState struct {
 // ThrottleStore keeps the throttling counters in the database every instance shares.
 type ThrottleStore interface {
 	LoginThrottle(ctx context.Context, email, ip string, hourlyLimit int) (LoginThrottleState, error)
-	RecordLoginFailure(ctx context.Context, email, ip string, maxFailures int) error
+	// RecordLoginFailure counts a failure and returns when the pair is locked until (zero when it is not).
+	RecordLoginFailure(ctx context.Context, email, ip string, maxFailures int) (lockedUntil time.Time, err error)
 	ClearLoginFailures(ctx context.Context, email, ip string) error
 	HitRate(ctx context.Context, key string) (hits int, windowEnd time.Time, err error)
 }
@@ -65,8 +68,13 @@ func (s *Service) checkLoginThrottle(ctx context.Context, email, ip string) erro
 }
 
 // recordLoginFailure counts a failed password check for (email, ip).
-func (s *Service) recordLoginFailure(ctx context.Context, email, ip string) error {
-	return s.throttle.RecordLoginFailure(ctx, email, clientNetwork(ip), int(s.settings.Get()[SettingLoginMaxFailures]))
+func (s *Service) recordLoginFailure(ctx context.Context, email string, subject uuid.UUID, ip string) error {
+	lockedUntil, err := s.throttle.RecordLoginFailure(ctx, email, clientNetwork(ip), int(s.settings.Get()[SettingLoginMaxFailures]))
+	if err == nil && !lockedUntil.IsZero() {
+		s.audit.Record(ctx, EventLockout, uuid.Nil, subject, uuid.Nil, map[string]any{"email": email, "client": clientNetwork(ip),
+			"locked_until": lockedUntil.UTC().Format(time.RFC3339)})
+	}
+	return err
 }
 
 // CheckRate counts a request from ip against the per-IP limit per minute (0 turns it off).

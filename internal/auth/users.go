@@ -79,7 +79,9 @@ type Store interface {
 	// used, expired or revoked token is ErrInvalidToken; a token used more than ReuseGrace ago (by the
 	// database's clock) revokes its session and is ErrTokenReused, returned with the user and session ids.
 	RotateRefreshToken(ctx context.Context, r Rotation) (userID, sessionID uuid.UUID, err error)
-	RevokeSessionByRefreshToken(ctx context.Context, hash []byte) error
+	// RevokeSessionByRefreshToken revokes the session of a token and returns it; uuid.Nil when no active
+	// session has that token.
+	RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (userID, sessionID uuid.UUID, err error)
 	// SessionUser returns the active user of an active session, or ErrNotFound.
 	SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (User, error)
 }

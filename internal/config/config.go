@@ -45,6 +45,8 @@ type Config struct {
 	// DBTimeout bounds, on authd's side, each wait for PostgreSQL: a pool connection and a statement's
 	// answer, or a whole transaction; past it the request is answered 503.
 	DBTimeout time.Duration `env:"AUTHD_DB_TIMEOUT" envDefault:"3s"`
+	// CleanupInterval is how often the janitor runs in authd serve.
+	CleanupInterval time.Duration `env:"AUTHD_CLEANUP_INTERVAL" envDefault:"10m"`
 	// ReadHeaderTimeout cuts off clients that send their request headers too slowly (slowloris).
 	ReadHeaderTimeout time.Duration `env:"AUTHD_READ_HEADER_TIMEOUT" envDefault:"5s"`
 	MediaDir          string        `env:"AUTHD_MEDIA_DIR" envDefault:".data/media"`
@@ -161,7 +163,8 @@ func (c Config) validate() []error {
 		errs = append(errs, errors.New("AUTHD_MEDIA_DIR must not be empty"))
 	}
 	for name, d := range map[string]time.Duration{"AUTHD_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "AUTHD_REQUEST_TIMEOUT": c.RequestTimeout,
-		"AUTHD_DB_STATEMENT_TIMEOUT": c.DBStatementTimeout, "AUTHD_DB_TIMEOUT": c.DBTimeout, "AUTHD_READ_HEADER_TIMEOUT": c.ReadHeaderTimeout} {
+		"AUTHD_DB_STATEMENT_TIMEOUT": c.DBStatementTimeout, "AUTHD_DB_TIMEOUT": c.DBTimeout, "AUTHD_READ_HEADER_TIMEOUT": c.ReadHeaderTimeout,
+		"AUTHD_CLEANUP_INTERVAL": c.CleanupInterval} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive (got %s)", name, d))
 		}

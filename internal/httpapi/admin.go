@@ -25,6 +25,8 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 		auth.SettingAccessTokenTTL: b.AccessTokenTtlSeconds, auth.SettingRefreshTokenTTL: b.RefreshTokenTtlSeconds,
 		auth.SettingLoginMaxFailures: b.LoginMaxFailures, auth.SettingRateLimitPerIP: b.RateLimitPerIp,
 		auth.SettingKeyPublishAhead: b.KeyPublishAheadSeconds, auth.SettingKeyRotationDays: b.KeyRotationDays,
+		auth.SettingReuseDetection: b.ReuseDetectionSeconds, auth.SettingSessionRetention: b.SessionRetentionSeconds,
+		auth.SettingSessionMaxLifetime: b.SessionMaxLifetimeSeconds, auth.SettingAuditRetentionDays: b.AuditRetentionDays,
 	} {
 		if value != nil {
 			changes[key] = *value
@@ -98,7 +100,11 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 		Profile: auth.Profile{FirstName: b.FirstName, LastName: b.LastName, LanguageCode: b.LanguageCode}}
 	changes.Profile.Username, changes.Profile.ClearUsername = presence(b.Username)
 	changes.Profile.PhoneNumber, changes.Profile.ClearPhone = presence(b.PhoneNumber)
-	u, err := s.admin.UpdateUser(ctx, req.Id, changes)
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.admin.UpdateUser(ctx, id.User, req.Id, changes)
 	if err != nil {
 		switch p := problemFor(err); p.status {
 		case http.StatusBadRequest:
@@ -114,7 +120,11 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 }
 
 func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject) (api.DeleteUserResponseObject, error) {
-	if err := s.admin.DeleteUser(ctx, req.Id); err != nil {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.admin.DeleteUser(ctx, id.User, req.Id); err != nil {
 		switch p := problemFor(err); p.status {
 		case http.StatusNotFound:
 			return api.DeleteUser404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
@@ -127,7 +137,11 @@ func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject
 }
 
 func (s *Server) RevokeUserSessions(ctx context.Context, req api.RevokeUserSessionsRequestObject) (api.RevokeUserSessionsResponseObject, error) {
-	u, err := s.admin.RevokeSessions(ctx, req.Id)
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.admin.RevokeSessions(ctx, id.User, req.Id)
 	if err != nil {
 		if p := problemFor(err); p.status == http.StatusNotFound {
 			return api.RevokeUserSessions404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil

@@ -20,7 +20,9 @@ func clientFrom(ctx context.Context) auth.Client {
 func (c clientResolver) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client := auth.Client{UserAgent: cleanUserAgent(r.UserAgent()), IP: c.IP(r)}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, client)))
+		ctx := context.WithValue(r.Context(), clientKey{}, client)
+		ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{ID: requestIDFrom(ctx), Client: client})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

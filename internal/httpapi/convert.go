@@ -64,12 +64,16 @@ func pageSize(limit *api.Limit) int {
 
 func toAPISettings(s auth.Settings) api.Settings {
 	return api.Settings{
-		AccessTokenTtlSeconds:  s[auth.SettingAccessTokenTTL],
-		RefreshTokenTtlSeconds: s[auth.SettingRefreshTokenTTL],
-		LoginMaxFailures:       s[auth.SettingLoginMaxFailures],
-		RateLimitPerIp:         s[auth.SettingRateLimitPerIP],
-		KeyPublishAheadSeconds: s[auth.SettingKeyPublishAhead],
-		KeyRotationDays:        s[auth.SettingKeyRotationDays],
+		AccessTokenTtlSeconds:     s[auth.SettingAccessTokenTTL],
+		RefreshTokenTtlSeconds:    s[auth.SettingRefreshTokenTTL],
+		LoginMaxFailures:          s[auth.SettingLoginMaxFailures],
+		RateLimitPerIp:            s[auth.SettingRateLimitPerIP],
+		KeyPublishAheadSeconds:    s[auth.SettingKeyPublishAhead],
+		KeyRotationDays:           s[auth.SettingKeyRotationDays],
+		ReuseDetectionSeconds:     s[auth.SettingReuseDetection],
+		SessionRetentionSeconds:   s[auth.SettingSessionRetention],
+		SessionMaxLifetimeSeconds: s[auth.SettingSessionMaxLifetime],
+		AuditRetentionDays:        s[auth.SettingAuditRetentionDays],
 	}
 }
 

@@ -89,8 +89,12 @@ func (s *Server) ListSigningKeys(ctx context.Context, _ api.ListSigningKeysReque
 }
 
 func (s *Server) RotateSigningKeys(ctx context.Context, req api.RotateSigningKeysRequestObject) (api.RotateSigningKeysResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := req.Body != nil && req.Body.Now != nil && *req.Body.Now
-	keys, err := s.admin.RotateSigningKeys(ctx, now)
+	keys, err := s.admin.RotateSigningKeys(ctx, id.User, now)
 	if err != nil {
 		if p := problemFor(err); p.status == http.StatusConflict {
 			return api.RotateSigningKeys409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil

@@ -94,7 +94,7 @@ func TestJoseVerifiesLiveTokens(t *testing.T) {
 			for name, token := range map[string]string{
 				"tampered payload":       parts[0] + "." + otherParts[1] + "." + parts[2],
 				"tampered signature":     parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
-				"another token's header": otherParts[0] + "." + parts[1] + ".x" + parts[2][1:],
+				"another token's signature": parts[0] + "." + parts[1] + "." + otherParts[2],
 			} {
 				if _, err := joseVerify(t, node, env, token); err == nil {
 					t.Errorf("jose accepted a token with a %s", name)

@@ -57,9 +57,16 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID
 	return row.UserID, row.SessionID, nil
 }
 
-// RevokeSessionByRefreshToken revokes the session a refresh token belongs to, if any.
-func (s *Store) RevokeSessionByRefreshToken(ctx context.Context, hash []byte) error {
-	return wrap("revoke session by refresh token", s.q.RevokeSessionByRefreshToken(ctx, hash))
+// RevokeSessionByRefreshToken implements auth.Store.
+func (s *Store) RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (userID, sessionID uuid.UUID, err error) {
+	row, err := s.q.RevokeSessionByRefreshToken(ctx, hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, uuid.Nil, nil
+	}
+	if err != nil {
+		return uuid.Nil, uuid.Nil, wrap("revoke session by refresh token", err)
+	}
+	return row.UserID, row.ID, nil
 }
 
 // SessionUser implements auth.Store with one indexed lookup.

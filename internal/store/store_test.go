@@ -182,7 +182,7 @@ func TestLoginThrottleWindows(t *testing.T) {
 		if state.LockedUntil.After(time.Now()) {
 			t.Fatalf("locked after %d failures, before reaching %d", i-1, maxFailures)
 		}
-		if err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
+		if _, err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,7 +198,7 @@ func TestLoginThrottleWindows(t *testing.T) {
 	}
 	// Each further failure doubles the lock, up to 15 minutes.
 	for range 12 {
-		if err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
+		if _, err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -351,50 +351,5 @@ func TestSessionMaxLifetime(t *testing.T) {
 	}
 	if _, _, err := st.RotateRefreshToken(ctx, rotation("capped", "too-old", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("refresh of a session past its lifetime: %v, want ErrInvalidToken", err)
-	}
-}
-
-// The janitor removes used tokens past the reuse window and ended sessions past their retention, in
-// batches, and keeps everything still in use: 10,000 rotations leave one live token.
-func TestCleanupAfterManyRotations(t *testing.T) {
-	t.Parallel()
-	st, pool := newStore(t)
-	ctx := context.Background()
-	user := newUser(t, st, "janitor@example.com", false)
-	newSession(t, st, user.ID, "t0")
-	// 10,000 rotations of one session, written directly: rt_i is used, rt_10000 is live.
-	if _, err := pool.Exec(ctx, `INSERT INTO refresh_tokens (session_id, token_hash, expires_at, used_at, created_at)
-		SELECT s.id, sha256(('rt' || g)::bytea), now() + interval '1 day',
-		       CASE WHEN g < 10000 THEN now() - interval '2 hours' END, now() - interval '2 hours'
-		FROM sessions s, generate_series(1, 10000) g`); err != nil {
-		t.Fatal(err)
-	}
-	// An ended session, and another user's live one.
-	ended := newSession(t, st, user.ID, "ended")
-	if _, err := pool.Exec(ctx, "UPDATE sessions SET revoked_at = now() - interval '2 hours' WHERE id = $1", ended); err != nil {
-		t.Fatal(err)
-	}
-	other := newUser(t, st, "other@example.com", false)
-	newSession(t, st, other.ID, "other")
-	report, ran, err := st.Cleanup(ctx, auth.Retention{UsedRefreshTokens: time.Hour, EndedSessions: time.Hour, AuditEvents: 24 * time.Hour})
-	if err != nil || !ran {
-		t.Fatalf("cleanup: %v %v", ran, err)
-	}
-	counts := map[string]int{}
-	for _, table := range []string{"refresh_tokens", "sessions"} {
-		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		counts[table] = n
-	}
-	// Left: t0 (unused), rt10000 (live), other; sessions: the rotated one and the other user's.
-	if report.RefreshTokens != 9999 || counts["refresh_tokens"] != 3 || counts["sessions"] != 2 || report.Sessions != 1 {
-		t.Errorf("removed %+v; left %v, want 9999 tokens and 1 session removed, 3 tokens and 2 sessions left", report, counts)
-	}
-	t.Logf("after 10,000 rotations and a cleanup: %+v removed, %v left", report, counts)
-	// Nothing is left to do, and a second janitor waits its turn rather than cleaning twice.
-	if again, _, _ := st.Cleanup(ctx, auth.Retention{UsedRefreshTokens: time.Hour, EndedSessions: time.Hour, AuditEvents: 24 * time.Hour}); again.Total() != 0 {
-		t.Errorf("second cleanup removed %+v", again)
 	}
 }

@@ -21,10 +21,15 @@ func (s *Store) LoginThrottle(ctx context.Context, email, ip string, hourlyLimit
 }
 
 // RecordLoginFailure counts a failed login for (email, ip) and for the account's hourly cap.
-func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, maxFailures int) error {
-	return wrap("record login failure", s.InTx(ctx, func(q *db.Queries) error {
-		if _, err := q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, Ip: ip, MaxFailures: int32(maxFailures)}); err != nil {
+func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, maxFailures int) (time.Time, error) {
+	var lockedUntil time.Time
+	return lockedUntil, wrap("record login failure", s.InTx(ctx, func(q *db.Queries) error {
+		row, err := q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, Ip: ip, MaxFailures: int32(maxFailures)})
+		if err != nil {
 			return err
+		}
+		if row.LockedUntil != nil {
+			lockedUntil = *row.LockedUntil
 		}
 		if err := q.PruneLoginFailureEvents(ctx, email); err != nil {
 			return err

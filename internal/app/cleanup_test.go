@@ -1,0 +1,105 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authd/authd/internal/apitest"
+	"github.com/authd/authd/internal/app"
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/store"
+	"github.com/authd/authd/internal/testdb"
+)
+
+// 10,000 rotations of one session, then `authd cleanup` with short retention: the used tokens past the
+// reuse-detection window and the ended sessions past their retention go, everything in use stays.
+func TestCleanupAfterTenThousandRotations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := apitest.DefaultConfig()
+	cfg.DatabaseURL = testdb.URL(t)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	user, err := st.CreateUser(ctx, auth.NewUser{Email: "rotator@example.com", PasswordHash: "x", LanguageCode: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSession := func(token string) {
+		if _, err := st.CreateSession(ctx, auth.NewSession{UserID: user.ID, RefreshHash: auth.HashRefreshToken(token), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SeedSettings(ctx, cfg.SettingDefaults()); err != nil {
+		t.Fatal(err)
+	}
+	newSession("r0")
+	start := time.Now()
+	for i := range 10000 {
+		_, _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken(fmt.Sprint("r", i)),
+			NewHash: auth.HashRefreshToken(fmt.Sprint("r", i+1)), ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour, ReuseGrace: 2 * time.Second})
+		if err != nil {
+			t.Fatalf("rotation %d: %v", i, err)
+		}
+	}
+	t.Logf("10,000 rotations in %s", time.Since(start))
+	newSession("logged-out")
+	if _, _, err := st.RevokeSessionByRefreshToken(ctx, auth.HashRefreshToken("logged-out")); err != nil {
+		t.Fatal(err)
+	}
+	// Short retention: a minute for both, and every used token and ended session is two minutes old.
+	for _, q := range []string{
+		"UPDATE settings SET value = 60 WHERE key IN ('reuse_detection_seconds', 'session_retention_seconds')",
+		"UPDATE refresh_tokens SET used_at = now() - interval '2 minutes' WHERE used_at IS NOT NULL",
+		"UPDATE sessions SET revoked_at = now() - interval '2 minutes' WHERE revoked_at IS NOT NULL",
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := app.Cleanup(ctx, cfg, &out); err != nil {
+		t.Fatal(err)
+	}
+	var printed struct {
+		Removed auth.CleanupReport `json:"removed"`
+		Total   int64              `json:"total"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &printed); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	var tokens, sessions int
+	if err := pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM sessions)").Scan(&tokens, &sessions); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("authd cleanup printed %s; left %d refresh tokens and %d sessions", bytes.TrimSpace(out.Bytes()), tokens, sessions)
+	// 10,001 tokens of the rotated session: 10,000 used (removed), 1 live. The logged-out session goes
+	// with its token.
+	if printed.Removed.RefreshTokens != 10000 || printed.Removed.Sessions != 1 || tokens != 1 || sessions != 1 {
+		t.Errorf("removed %+v, left %d tokens and %d sessions; want 10000 tokens and 1 session removed, 1 and 1 left", printed.Removed, tokens, sessions)
+	}
+	// The session still works: its live token rotates.
+	if _, _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken("r10000"), NewHash: auth.HashRefreshToken("after"),
+		ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour, ReuseGrace: 2 * time.Second}); err != nil {
+		t.Errorf("the live token after cleanup: %v", err)
+	}
+	// A replay of a removed token is now an ordinary 401, not a reuse alarm.
+	if _, _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken("r5"), NewHash: auth.HashRefreshToken("x"),
+		ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour}); err != auth.ErrInvalidToken {
+		t.Errorf("replay of a removed token: %v, want ErrInvalidToken", err)
+	}
+}

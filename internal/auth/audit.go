@@ -1,0 +1,128 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Audit event names; see AuditEvent in openapi.yaml.
+const (
+	EventRegister           = "register"
+	EventLoginSucceeded     = "login_succeeded"
+	EventLoginFailed        = "login_failed"
+	EventLockout            = "lockout"
+	EventLogout             = "logout"
+	EventRefreshReused      = "refresh_token_reused"
+	EventPasswordChanged    = "password_changed"
+	EventEmailChanged       = "email_changed"
+	EventAccountDeleted     = "account_deleted"
+	EventSessionEnded       = "session_ended"
+	EventOtherSessionsEnded = "other_sessions_ended"
+	EventSettingsChanged    = "settings_changed"
+	EventUserUpdated        = "user_updated"
+	EventUserDeleted        = "user_deleted"
+	EventUserSessionsEnded  = "user_sessions_revoked"
+	EventSigningKeyRotated  = "signing_key_rotated"
+)
+
+// AuditEvents lists every event name, for validation of filters.
+var AuditEvents = []string{EventRegister, EventLoginSucceeded, EventLoginFailed, EventLockout, EventLogout, EventRefreshReused,
+	EventPasswordChanged, EventEmailChanged, EventAccountDeleted, EventSessionEnded, EventOtherSessionsEnded,
+	EventSettingsChanged, EventUserUpdated, EventUserDeleted, EventUserSessionsEnded, EventSigningKeyRotated}
+
+// AuditRecord is one security event: who did what to whom, from where. Details never hold a password,
+// token or hash.
+type AuditRecord struct {
+	ID         int64
+	OccurredAt time.Time
+	Event      string
+	ActorID    *uuid.UUID
+	SubjectID  *uuid.UUID
+	SessionID  *uuid.UUID
+	IP         string
+	UserAgent  string
+	RequestID  string
+	Details    map[string]any
+}
+
+// AuditQuery selects events, newest first, before the cursor.
+type AuditQuery struct {
+	UserID   *uuid.UUID // as actor or subject
+	Event    *string
+	BeforeID int64
+	Limit    int
+}
+
+// AuditStore keeps the append-only audit log.
+type AuditStore interface {
+	RecordAudit(ctx context.Context, r AuditRecord) error
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
+}
+
+// RequestInfo is where a request came from, for the audit log.
+type RequestInfo struct {
+	ID     string
+	Client Client
+}
+
+type requestInfoKey struct{}
+
+// WithRequestInfo records the request's id and client for the audit events it causes.
+func WithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+// Auditor writes audit events. A failure to write one is logged, not returned: the change it records has
+// happened and must not be reported as failed.
+type Auditor struct{ store AuditStore }
+
+// NewAuditor returns an auditor writing to store; a nil store records nothing (createsuperuser).
+func NewAuditor(store AuditStore) *Auditor { return &Auditor{store: store} }
+
+func idOf(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
+}
+
+// Record writes one event; actor, subject and session may be uuid.Nil.
+func (a *Auditor) Record(ctx context.Context, event string, actor, subject, session uuid.UUID, details map[string]any) {
+	if a == nil || a.store == nil {
+		return
+	}
+	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
+	if details == nil {
+		details = map[string]any{}
+	}
+	err := a.store.RecordAudit(context.WithoutCancel(ctx), AuditRecord{Event: event, ActorID: idOf(actor), SubjectID: idOf(subject),
+		SessionID: idOf(session), IP: info.Client.IP, UserAgent: info.Client.UserAgent, RequestID: info.ID, Details: details})
+	if err != nil {
+		slog.ErrorContext(ctx, "audit event not written", slog.String("event", event), slog.String("request_id", info.ID),
+			slog.String("error", err.Error()))
+	}
+}
+
+// List returns a page of events newest first and the cursor of the next page, if any.
+func (a *Auditor) List(ctx context.Context, q AuditQuery, cursor *string) ([]AuditRecord, string, error) {
+	before, err := decodeIDCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	q.BeforeID = before
+	limit := q.Limit
+	q.Limit++
+	records, err := a.store.ListAudit(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(records) > limit {
+		records = records[:limit]
+		next = encodeIDCursor(records[limit-1].ID)
+	}
+	return records, next, nil
+}

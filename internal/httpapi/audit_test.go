@@ -1,0 +1,139 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/apitest"
+)
+
+// Every security event lands in the audit log with who, whom, which session, from where and the request
+// id, and never a password or token; admins page through it by user and event.
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(true))
+	ctx := context.Background()
+	admin := env.NewAdmin(apitest.UniqueEmail("auditor"))
+	adminBearer := apitest.Bearer(admin.AccessToken)
+	email := apitest.UniqueEmail("audited")
+	user := env.Register(email)
+	userID := user.User.Id
+
+	for range 5 { // five failures from one client: the fifth starts a lockout
+		login(env, email, "wrong password!", "198.51.100.40")
+	}
+	session := env.Login(email, apitest.Password)
+	rotated := refresh(t, env, session.RefreshToken).JSON200
+	if _, err := env.DB.Exec(ctx, "UPDATE refresh_tokens SET used_at = now() - interval '1 minute' WHERE used_at IS NOT NULL"); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, env, session.RefreshToken) // reuse: revokes that session
+	_ = rotated
+	current := env.Login(email, apitest.Password)
+	bearer := []string{"Authorization", "Bearer " + current.AccessToken, "X-Request-Id", "req-email-change", "User-Agent", "audit-test/1.0"}
+	newPassword := "a brand new passphrase"
+	if r := env.JSON(http.MethodPost, "/api/me/password", `{"current_password":"`+apitest.Password+`","new_password":"`+newPassword+`"}`, bearer...); r.Status != http.StatusOK {
+		t.Fatalf("password change: %d %s", r.Status, r.Body)
+	}
+	if r := env.JSON(http.MethodPut, "/api/me/email", `{"email":"moved-`+email+`","password":"`+newPassword+`"}`, bearer...); r.Status != http.StatusOK {
+		t.Fatalf("email change: %d %s", r.Status, r.Body)
+	}
+	if r, _ := env.Client.UpdateUserWithResponse(ctx, userID, api.AdminUserUpdate{FirstName: ptr("Audited")}, adminBearer); r.JSON200 == nil {
+		t.Fatalf("admin update: %s", r.Body)
+	}
+	if r, _ := env.Client.RevokeUserSessionsWithResponse(ctx, userID, adminBearer); r.JSON200 == nil {
+		t.Fatalf("admin revoke: %s", r.Body)
+	}
+	if r, _ := env.Client.UpdateSettingsWithResponse(ctx, api.SettingsUpdate{LoginMaxFailures: ptr[int64](7)}, adminBearer); r.JSON200 == nil {
+		t.Fatalf("settings: %s", r.Body)
+	}
+
+	all := auditPages(t, env, admin.AccessToken, &userID, nil)
+	var events []string
+	for _, e := range all {
+		events = append(events, string(e.Event))
+	}
+	for _, want := range []string{"register", "login_failed", "lockout", "login_succeeded", "refresh_token_reused",
+		"password_changed", "email_changed", "user_updated", "user_sessions_revoked"} {
+		if !slices.Contains(events, want) {
+			t.Errorf("no %s event for the user; got %v", want, events)
+		}
+	}
+	for _, e := range all {
+		if e.Event == "email_changed" {
+			if e.RequestId != "req-email-change" || e.UserAgent != "audit-test/1.0" || e.Ip != "127.0.0.1" || e.SessionId.IsNull() ||
+				e.ActorId.MustGet() != userID || e.Details["to"] != "moved-"+email {
+				t.Errorf("email_changed event: %+v", e)
+			}
+		}
+		if e.Event == "user_updated" && (e.ActorId.MustGet() != admin.User.Id || e.SubjectId.MustGet() != userID) {
+			t.Errorf("user_updated actor/subject: %+v", e)
+		}
+		if e.Event == "login_failed" && e.Details["reason"] != "invalid_credentials" && e.Details["reason"] != "throttled" {
+			t.Errorf("login_failed without a reason: %+v", e)
+		}
+	}
+	// A filter by event, and an admin action without a subject.
+	settings := auditPages(t, env, admin.AccessToken, nil, ptr(api.AuditEventName("settings_changed")))
+	if len(settings) != 1 || settings[0].ActorId.MustGet() != admin.User.Id {
+		t.Errorf("settings_changed events: %+v", settings)
+	}
+	// Nothing secret is in the log.
+	var dump strings.Builder
+	rows, err := env.DB.Query(ctx, "SELECT details::text || user_agent FROM audit_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		dump.WriteString(s)
+	}
+	rows.Close()
+	for _, secret := range []string{apitest.Password, newPassword, "wrong password!", session.RefreshToken.String(), current.AccessToken[:40], "argon2id"} {
+		if strings.Contains(dump.String(), secret) {
+			t.Errorf("the audit log holds a secret: %q", secret)
+		}
+	}
+	// Unknown cursors are 400.
+	if r := env.Do(http.MethodGet, "/api/admin/audit?before=bm9wZQ", "", nil, "Authorization", "Bearer "+admin.AccessToken); r.Status != http.StatusBadRequest {
+		t.Errorf("bad cursor: %d", r.Status)
+	}
+}
+
+// auditPages reads every page of the audit log, two events at a time, checking that pages do not overlap.
+func auditPages(t *testing.T, env *apitest.Env, token string, user *api.UserID, event *api.AuditEventName) []api.AuditEvent {
+	t.Helper()
+	var all []api.AuditEvent
+	var cursor *string
+	seen := map[int64]bool{}
+	for page := 0; page < 100; page++ {
+		r, err := env.Client.ListAuditEventsWithResponse(context.Background(), &api.ListAuditEventsParams{UserId: user, Event: event,
+			Before: cursor, Limit: ptr[api.Limit](2)}, apitest.Bearer(token))
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("audit page: %v %s", err, r.Body)
+		}
+		for _, e := range r.JSON200.Events {
+			if seen[e.Id] {
+				t.Fatalf("event %d on two pages", e.Id)
+			}
+			seen[e.Id] = true
+			if time.Since(e.OccurredAt) > time.Minute {
+				t.Errorf("occurred_at %s", e.OccurredAt)
+			}
+		}
+		all = append(all, r.JSON200.Events...)
+		if r.JSON200.NextCursor.IsNull() {
+			return all
+		}
+		next := r.JSON200.NextCursor.MustGet()
+		cursor = &next
+	}
+	t.Fatal("more than 100 pages")
+	return nil
+}
