@@ -92,8 +92,8 @@ func TestJoseVerifiesLiveTokens(t *testing.T) {
 			other := env.Register(apitest.UniqueEmail("jose"))
 			otherParts := strings.Split(other.AccessToken, ".")
 			for name, token := range map[string]string{
-				"tampered payload":       parts[0] + "." + otherParts[1] + "." + parts[2],
-				"tampered signature":     parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
+				"tampered payload":          parts[0] + "." + otherParts[1] + "." + parts[2],
+				"tampered signature":        parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
 				"another token's signature": parts[0] + "." + parts[1] + "." + otherParts[2],
 			} {
 				if _, err := joseVerify(t, node, env, token); err == nil {

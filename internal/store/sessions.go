@@ -38,8 +38,8 @@ func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (uuid.UUI
 // lock is the only gate, and whether a replay is reuse is decided on the database's clock.
 func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID, sessionID uuid.UUID, err error) {
 	row, err := s.q.RotateRefreshToken(ctx, db.RotateRefreshTokenParams{
-		OldHash:      r.OldHash,
-		NewHash:      r.NewHash,
+		OldHash:            r.OldHash,
+		NewHash:            r.NewHash,
 		ExpiresAt:          r.ExpiresAt,
 		MaxLifetimeSeconds: r.MaxLifetime.Seconds(),
 		GraceSeconds:       r.ReuseGrace.Seconds(),
