@@ -23,6 +23,7 @@ import (
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/config"
+	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/store"
 	"github.com/authd/authd/internal/testdb"
 )
@@ -134,7 +135,7 @@ func NewOnStore(t testing.TB, cfg config.Config, st *store.Store) *Env {
 }
 
 func specRouter(t testing.TB) routers.Router {
-	spec, err := api.GetSpec()
+	spec, err := httpapi.LoadSpec()
 	if err != nil {
 		t.Fatalf("spec: %v", err)
 	}
@@ -204,7 +205,7 @@ func isAPIPath(p string) bool {
 }
 
 var errorSchema = func() *openapi3.Schema {
-	spec, err := api.GetSpec()
+	spec, err := httpapi.LoadSpec()
 	if err != nil {
 		panic(err)
 	}

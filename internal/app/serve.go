@@ -15,6 +15,7 @@ import (
 	"github.com/authd/authd/internal/avatar"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/metrics"
 	"github.com/authd/authd/internal/signing"
 	"github.com/authd/authd/internal/store"
 )
@@ -71,6 +72,19 @@ func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if cfg.MetricsAddr != "" {
+		metricsLn, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on AUTHD_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics)
+		metricsSrv := &http.Server{Handler: mux, ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+		go func() { _ = metricsSrv.Serve(metricsLn) }()
+		defer metricsSrv.Close()
+		slog.Info("serving metrics", slog.String("addr", metricsLn.Addr().String()))
+	}
 	addr := ln.Addr().String()
 	slog.Info("serving", slog.String("addr", addr), slog.String("docs", "http://"+addr+"/docs/"))
 	if ready != nil {
@@ -103,7 +117,9 @@ const settingsPoll = 5 * time.Second
 
 // App is authd's domain and HTTP handler on an open store, with the settings follower running.
 type App struct {
-	Handler  http.Handler
+	Handler http.Handler
+	// Metrics serves the Prometheus metrics, on a listener of its own (AUTHD_METRICS_ADDR).
+	Metrics  http.Handler
 	Admin    *auth.Admin
 	Accounts *auth.Accounts
 	Keys     *auth.KeyManager // nil with HS256
@@ -133,11 +149,12 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
+	m := metrics.New(metrics.Sources{Version: Version, Hasher: hasher, PoolStat: st.Stat})
 	accounts := auth.NewAccounts(st, hasher, media)
 	audit := auth.NewAuditor(st)
 	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media}, audit)
 	admin := auth.NewAdmin(st, live, accounts, keys, audit)
-	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys, RequestTimeout: cfg.RequestTimeout,
+	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys, RequestTimeout: cfg.RequestTimeout, Metrics: m,
 		Discovery: httpapi.Discovery{Issuer: cfg.IssuerValue(), PublicURL: cfg.PublicURLValue(), Alg: cfg.Alg(),
 			PublishAhead: live.Seconds(auth.SettingKeyPublishAhead)},
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins})
@@ -145,10 +162,11 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		return nil, err
 	}
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	janitor := auth.NewJanitor(st, live, nil)
-	a := &App{Handler: handler, Admin: admin, Accounts: accounts, Keys: keys, Janitor: janitor, stop: stop, done: make(chan struct{})}
+	janitor := auth.NewJanitor(st, live, m.JanitorRemoved)
+	a := &App{Handler: handler, Metrics: m.Handler(), Admin: admin, Accounts: accounts, Keys: keys, Janitor: janitor, stop: stop,
+		done: make(chan struct{})}
 	var followers sync.WaitGroup
-	followers.Go(func() { live.Follow(followCtx, st, settingsPoll) })
+	followers.Go(func() { live.Follow(followCtx, st, settingsPoll, m.SettingsReloaded) })
 	if keys != nil {
 		followers.Go(func() { keys.Follow(followCtx, settingsPoll, keyMaintenance) })
 	}

@@ -85,6 +85,15 @@ func (h *Hasher) Saturated() bool {
 	return len(h.slots) == cap(h.slots) && h.waiting.Load() >= h.queue
 }
 
+// InUse is how many hashes run now.
+func (h *Hasher) InUse() int { return len(h.slots) }
+
+// Waiting is how many callers wait for a slot.
+func (h *Hasher) Waiting() int64 { return h.waiting.Load() }
+
+// Slots is how many hashes may run at once.
+func (h *Hasher) Slots() int { return cap(h.slots) }
+
 // Hash returns the PHC string of password: $argon2id$v=19$m=...,t=...,p=...$salt$key.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)

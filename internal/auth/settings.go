@@ -166,7 +166,7 @@ func (l *LiveSettings) RefreshTokenTTL() time.Duration { return l.seconds(Settin
 
 // Follow keeps l up to date with src until ctx ends: at once on every notification, and every poll
 // interval in case a notification was lost.
-func (l *LiveSettings) Follow(ctx context.Context, src SettingsSource, poll time.Duration) {
+func (l *LiveSettings) Follow(ctx context.Context, src SettingsSource, poll time.Duration, reloaded func()) {
 	reload := func() {
 		loadCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -178,6 +178,9 @@ func (l *LiveSettings) Follow(ctx context.Context, src SettingsSource, poll time
 			return
 		}
 		l.Set(s)
+		if reloaded != nil {
+			reloaded()
+		}
 	}
 	go src.ListenSettings(ctx, reload)
 	ticker := time.NewTicker(poll)

@@ -45,6 +45,8 @@ type Config struct {
 	// DBTimeout bounds, on authd's side, each wait for PostgreSQL: a pool connection and a statement's
 	// answer, or a whole transaction; past it the request is answered 503.
 	DBTimeout time.Duration `env:"AUTHD_DB_TIMEOUT" envDefault:"3s"`
+	// MetricsAddr is where Prometheus metrics are served (/metrics); empty serves none.
+	MetricsAddr string `env:"AUTHD_METRICS_ADDR"`
 	// CleanupInterval is how often the janitor runs in authd serve.
 	CleanupInterval time.Duration `env:"AUTHD_CLEANUP_INTERVAL" envDefault:"10m"`
 	// ReadHeaderTimeout cuts off clients that send their request headers too slowly (slowloris).

@@ -7,14 +7,13 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/avatar"
 )
 
 func loadSpec(t *testing.T) *openapi3.T {
 	t.Helper()
-	spec, err := api.GetSpec()
+	spec, err := LoadSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

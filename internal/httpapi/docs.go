@@ -8,19 +8,14 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/oasdiff/yaml"
 	"github.com/swaggest/swgui/v5emb"
 
 	"github.com/authd/authd/gen/api"
 )
 
-// mountDocs serves the spec and Swagger UI, whose assets are embedded in the binary.
-func mountDocs(mux *http.ServeMux, spec *openapi3.T, specJSON []byte) {
-	specYAML, err := yaml.JSONToYAML(specJSON)
-	if err != nil {
-		specYAML = specJSON // JSON is valid YAML
-	}
+// mountDocs serves the spec (openapi.yaml byte for byte, and the same document as JSON) and Swagger UI,
+// whose assets are embedded in the binary.
+func mountDocs(mux *http.ServeMux, title string, specYAML, specJSON []byte) {
 	serve := func(contentType string, body []byte) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", contentType)
@@ -30,7 +25,7 @@ func mountDocs(mux *http.ServeMux, spec *openapi3.T, specJSON []byte) {
 	}
 	mux.HandleFunc("GET /openapi.json", serve("application/json", specJSON))
 	mux.HandleFunc("GET /openapi.yaml", serve("application/yaml", specYAML))
-	mux.Handle("GET /docs/", withDocsCSP(v5emb.New(spec.Info.Title+" API", "/openapi.json", "/docs/")))
+	mux.Handle("GET /docs/", withDocsCSP(v5emb.New(title+" API", "/openapi.json", "/docs/")))
 	toDocs := redirectTo("/docs/")
 	mux.Handle("GET /docs", toDocs)
 	mux.Handle("GET /api-doc/", toDocs)

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/authd/authd/gen/api"
+	"github.com/authd/authd/internal/metrics"
 )
 
 type requestIDKey struct{}
@@ -146,6 +147,21 @@ func withBodyLimit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withMetrics counts every API answer by operation and status class, with its duration.
+func withMetrics(m *metrics.Metrics) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if m == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			m.Request(routeFrom(r.Context()).policy.operationID, rec.status, time.Since(start))
+		})
+	}
 }
 
 // withDeadline bounds each request's work: past the deadline, waits for the database or a hashing slot

@@ -1,10 +1,15 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/authd/authd"
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/apitest"
 )
@@ -46,5 +51,31 @@ func TestPagesAnswerErrorsWithTheErrorBody(t *testing.T) {
 		if r := env.Do(http.MethodGet, path, "", nil); r.Status != http.StatusOK || len(r.Body) == 0 {
 			t.Errorf("GET %s: %d", path, r.Status)
 		}
+	}
+}
+
+// /openapi.yaml is the repository's file byte for byte, and /openapi.json the same document: a client
+// generated from either is the one generated from the repository.
+func TestServedSpecIsTheRepositorysFile(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	served := env.Do(http.MethodGet, "/openapi.yaml", "", nil)
+	if !bytes.Equal(served.Body, authd.OpenAPI) {
+		t.Fatal("/openapi.yaml differs from openapi.yaml")
+	}
+	var fromYAML, fromJSON any
+	if err := yaml.Unmarshal(authd.OpenAPI, &fromYAML); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(env.Do(http.MethodGet, "/openapi.json", "", nil).Body, &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	yamlJSON, _ := json.Marshal(fromYAML)
+	servedJSON, _ := json.Marshal(fromJSON)
+	if !bytes.Equal(yamlJSON, servedJSON) {
+		t.Error("/openapi.json is not openapi.yaml's document")
+	}
+	if !strings.Contains(string(served.Body), "operationId: register\n") {
+		t.Error("operationIds are not the repository's")
 	}
 }

@@ -7,14 +7,31 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/oasdiff/yaml"
+
+	"github.com/authd/authd"
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/adminui"
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/metrics"
 )
 
 // Pinger reports whether the database answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
+}
+
+// LoadSpec parses the embedded openapi.yaml, the file in the repository.
+func LoadSpec() (*openapi3.T, error) {
+	spec, err := openapi3.NewLoader().LoadFromData(authd.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	if err := spec.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapi.yaml is not a valid OpenAPI document: %w", err)
+	}
+	return spec, nil
 }
 
 // Server implements the generated strict server interface on top of the domain.
@@ -24,6 +41,7 @@ type Server struct {
 	db        Pinger
 	keys      *auth.KeyManager // nil with HS256
 	discovery Discovery
+	metrics   *metrics.Metrics
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -38,6 +56,8 @@ type Deps struct {
 	Discovery Discovery
 	// RequestTimeout is the deadline of each API request's work; zero means none.
 	RequestTimeout time.Duration
+	// Metrics count requests and outcomes; nil counts nothing.
+	Metrics *metrics.Metrics
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// CORSOrigins are the exact origins browsers may call the API from.
@@ -49,13 +69,13 @@ type Deps struct {
 // openapi.yaml declares for it (client address, body limit, rate limit, authentication), then validation,
 // then the strict handler.
 func NewHandler(d Deps) (http.Handler, error) {
-	spec, err := api.GetSpec()
+	spec, err := LoadSpec()
 	if err != nil {
-		return nil, fmt.Errorf("load embedded spec: %w", err)
+		return nil, err
 	}
-	specJSON, err := spec.MarshalJSON()
+	specJSON, err := yaml.YAMLToJSON(authd.OpenAPI)
 	if err != nil {
-		return nil, fmt.Errorf("encode spec: %w", err)
+		return nil, fmt.Errorf("convert openapi.yaml to JSON: %w", err)
 	}
 	// Routing ignores the servers list: authd answers on whatever host it is reached by.
 	routed := *spec
@@ -65,7 +85,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	clients := clientResolver{trusted: d.TrustedProxies}
-	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB, keys: d.Keys, discovery: d.Discovery}
+	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB, keys: d.Keys, discovery: d.Discovery, metrics: d.Metrics}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, undecodableBody(r, err))
@@ -88,11 +108,12 @@ func NewHandler(d Deps) (http.Handler, error) {
 	apiChain = srv.withRateLimit(apiChain)
 	apiChain = clients.withClient(apiChain)
 	apiChain = withDeadline(d.RequestTimeout)(apiChain)
+	apiChain = withMetrics(d.Metrics)(apiChain)
 	apiChain = policies.withRoute(apiChain)
 	apiChain = withoutTrailingSlash(apiChain)
 
 	pages := http.NewServeMux()
-	mountDocs(pages, spec, specJSON)
+	mountDocs(pages, spec.Info.Title, authd.OpenAPI, specJSON)
 	adminui.Mount(pages)
 	pagesHandler := withJSONErrors(pages)
 	root := http.NewServeMux()

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -43,6 +44,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 		return nil, err
 	}
 	session, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password, client)
+	s.metrics.Login(loginOutcome(err))
 	if err != nil {
 		switch p := problemFor(err); p.status {
 		case http.StatusTooManyRequests:
@@ -59,6 +61,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 
 func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api.RefreshResponseObject, error) {
 	session, err := s.auth.Refresh(ctx, req.Body.RefreshToken)
+	s.metrics.Refresh(refreshOutcome(err))
 	if err != nil {
 		if p := problemFor(err); p.status == http.StatusUnauthorized {
 			return api.Refresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
@@ -81,6 +84,34 @@ func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.L
 		return nil, err
 	}
 	return api.Logout200JSONResponse{Success: true, Message: "Signed out."}, nil
+}
+
+func loginOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return "invalid_credentials"
+	case errors.Is(err, auth.ErrRateLimited):
+		return "throttled"
+	case errors.Is(err, auth.ErrBusy):
+		return "busy"
+	case errors.Is(err, auth.ErrAccountDisabled):
+		return "disabled"
+	}
+	return "error"
+}
+
+func refreshOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "rotated"
+	case errors.Is(err, auth.ErrTokenReused):
+		return "reused_revoked"
+	case errors.Is(err, auth.ErrInvalidToken):
+		return "invalid"
+	}
+	return "error"
 }
 
 func authResponse(s auth.Session) api.AuthResponse {

@@ -90,6 +90,9 @@ func newStore(pool *pgxpool.Pool, timeout time.Duration) *Store {
 	return &Store{pool: pool, q: db.New(boundedPool{pool: pool, timeout: timeout}), timeout: timeout}
 }
 
+// Stat returns the pool's statistics, for metrics.
+func (s *Store) Stat() *pgxpool.Stat { return s.pool.Stat() }
+
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }
 
