@@ -67,7 +67,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	st, err := store.Open(context.Background(), cfg.DatabaseURL, cfg.DBLimits())
+	st, err := store.Open(context.Background(), cfg.DatabaseURL, cfg.DBOptions())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

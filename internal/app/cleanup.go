@@ -18,7 +18,7 @@ func Cleanup(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBLimits())
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBOptions())
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func TestCleanupAfterTenThousandRotations(t *testing.T) {
 	ctx := context.Background()
 	cfg := apitest.DefaultConfig()
 	cfg.DatabaseURL = testdb.URL(t)
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBLimits())
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func Keys(ctx context.Context, cfg config.Config, args []string, out io.Writer) 
 	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBLimits())
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBOptions())
 	if err != nil {
 		return err
 	}

@@ -43,10 +43,17 @@ func readableDurations(_ []string, a slog.Attr) slog.Attr {
 // in-flight requests get up to cfg.ShutdownTimeout to finish.
 func Serve(ctx context.Context, cfg config.Config, ready func(addr string)) error {
 	slog.Info("starting authd", slog.String("version", Version), slog.Any("config", cfg))
+	if cfg.Tracing() {
+		shutdown, err := startTracing(ctx)
+		if err != nil {
+			return err
+		}
+		defer shutdown()
+	}
 	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBLimits())
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBOptions())
 	if err != nil {
 		return err
 	}
@@ -155,6 +162,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media}, audit)
 	admin := auth.NewAdmin(st, live, accounts, keys, audit)
 	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys, RequestTimeout: cfg.RequestTimeout, Metrics: m,
+		Tracing: cfg.Tracing(),
 		Discovery: httpapi.Discovery{Issuer: cfg.IssuerValue(), PublicURL: cfg.PublicURLValue(), Alg: cfg.Alg(),
 			PublishAhead: live.Seconds(auth.SettingKeyPublishAhead)},
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins})

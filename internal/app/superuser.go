@@ -37,7 +37,7 @@ func CreateSuperuser(ctx context.Context, databaseURL string, args []string, std
 	if err := migrateUp(ctx, databaseURL); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, databaseURL, store.Limits{})
+	st, err := store.Open(ctx, databaseURL, store.Options{})
 	if err != nil {
 		return err
 	}

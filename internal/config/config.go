@@ -45,6 +45,10 @@ type Config struct {
 	// DBTimeout bounds, on authd's side, each wait for PostgreSQL: a pool connection and a statement's
 	// answer, or a whole transaction; past it the request is answered 503.
 	DBTimeout time.Duration `env:"AUTHD_DB_TIMEOUT" envDefault:"3s"`
+	// OTLPEndpoint and OTLPTracesEndpoint are the standard OpenTelemetry variables; when either is set,
+	// authd exports traces (configured by the other OTEL_* variables), and when neither is, it traces nothing.
+	OTLPEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTLPTracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
 	// MetricsAddr is where Prometheus metrics are served (/metrics); empty serves none.
 	MetricsAddr string `env:"AUTHD_METRICS_ADDR"`
 	// CleanupInterval is how often the janitor runs in authd serve.
@@ -174,10 +178,13 @@ func (c Config) validate() []error {
 	return errs
 }
 
-// DBLimits are the bounds of waits for PostgreSQL.
-func (c Config) DBLimits() store.Limits {
-	return store.Limits{StatementTimeout: c.DBStatementTimeout, OperationTimeout: c.DBTimeout}
+// DBOptions are the bounds of waits for PostgreSQL, and whether statements are traced.
+func (c Config) DBOptions() store.Options {
+	return store.Options{StatementTimeout: c.DBStatementTimeout, OperationTimeout: c.DBTimeout, Trace: c.Tracing()}
 }
+
+// Tracing reports whether OpenTelemetry traces are exported.
+func (c Config) Tracing() bool { return c.OTLPEndpoint != "" || c.OTLPTracesEndpoint != "" }
 
 // PublicURLValue is AUTHD_PUBLIC_URL, or http:// + AUTHD_ADDR.
 func (c Config) PublicURLValue() string {

@@ -167,7 +167,7 @@ func TestAdminSettingsValidation(t *testing.T) {
 func TestSettingsChangePropagatesAcrossInstances(t *testing.T) {
 	t.Parallel()
 	first := apitest.New(t)
-	secondStore, err := store.Open(context.Background(), first.Config.DatabaseURL, first.Config.DBLimits())
+	secondStore, err := store.Open(context.Background(), first.Config.DatabaseURL, first.Config.DBOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,7 +129,7 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 	proxy, viaProxy := apitest.NewProxy(t, testdb.URL(t))
 	cfg := apitest.DefaultConfig()
 	cfg.DatabaseURL = viaProxy
-	st, err := store.Open(context.Background(), viaProxy, cfg.DBLimits())
+	st, err := store.Open(context.Background(), viaProxy, cfg.DBOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestStalledDatabaseAnswers503AndRecovers(t *testing.T) {
 	proxy, viaProxy := apitest.NewProxy(t, testdb.URL(t))
 	cfg := apitest.DefaultConfig()
 	cfg.DatabaseURL = viaProxy
-	st, err := store.Open(context.Background(), viaProxy, cfg.DBLimits())
+	st, err := store.Open(context.Background(), viaProxy, cfg.DBOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -443,7 +443,7 @@ func TestKeyRevocationIsImmediate(t *testing.T) {
 func TestKeyRotationReachesEveryInstance(t *testing.T) {
 	t.Parallel()
 	first := apitest.New(t)
-	secondStore, err := store.Open(context.Background(), first.Config.DatabaseURL, first.Config.DBLimits())
+	secondStore, err := store.Open(context.Background(), first.Config.DatabaseURL, first.Config.DBOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/authd/authd/internal/auth"
 )
@@ -165,6 +166,8 @@ func (t *policyTable) withRoute(next http.Handler) http.Handler {
 			return
 		}
 		m := &matchedRoute{route: route, params: params, policy: t.policies[route.Operation]}
+		// A span (when tracing) is named by the operation, not by the path with its ids.
+		trace.SpanFromContext(r.Context()).SetName(m.policy.operationID)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, m)))
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"github.com/oasdiff/yaml"
 
 	"github.com/authd/authd"
@@ -58,6 +59,8 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Metrics count requests and outcomes; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Tracing makes every request a span of the global tracer provider, named by operationId.
+	Tracing bool
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// CORSOrigins are the exact origins browsers may call the API from.
@@ -129,5 +132,10 @@ func NewHandler(d Deps) (http.Handler, error) {
 	h = withRecovery(h)
 	h = withAccessLog(h)
 	h = withRequestID(h)
+	if d.Tracing {
+		h = otelhttp.NewHandler(h, "authd", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			return r.Method + " " + r.URL.Path
+		}))
+	}
 	return h, nil
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,8 +27,10 @@ type Store struct {
 	timeout time.Duration
 }
 
-// Limits bound how long authd waits for PostgreSQL.
-type Limits struct {
+// Options bound how long authd waits for PostgreSQL, and say whether statements are traced.
+type Options struct {
+	// Trace makes every statement an OpenTelemetry span (otelpgx), with the global tracer provider.
+	Trace bool
 	// StatementTimeout is set as statement_timeout on every connection: the server ends a statement that
 	// runs longer. Zero means DefaultStatementTimeout.
 	StatementTimeout time.Duration
@@ -42,7 +45,7 @@ const (
 	DefaultOperationTimeout = 3 * time.Second
 )
 
-func (l Limits) withDefaults() Limits {
+func (l Options) withDefaults() Options {
 	if l.StatementTimeout <= 0 {
 		l.StatementTimeout = DefaultStatementTimeout
 	}
@@ -59,11 +62,14 @@ const defaultMaxConns = 20
 
 // Open connects a pool to databaseURL. It does not wait for the database: authd starts, answers 503 while
 // PostgreSQL is away or does not answer, and recovers by itself when it returns.
-func Open(ctx context.Context, databaseURL string, limits Limits) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, limits Options) (*Store, error) {
 	limits = limits.withDefaults()
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if limits.Trace {
+		cfg.ConnConfig.Tracer = otelpgx.NewTracer()
 	}
 	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(limits.StatementTimeout.Milliseconds(), 10)

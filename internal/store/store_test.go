@@ -22,7 +22,7 @@ import (
 func newStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
 	t.Helper()
 	url := testdb.URL(t)
-	st, err := store.Open(context.Background(), url, store.Limits{})
+	st, err := store.Open(context.Background(), url, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
