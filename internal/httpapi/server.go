@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"github.com/oasdiff/yaml"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/authd/authd"
 	"github.com/authd/authd/gen/api"
