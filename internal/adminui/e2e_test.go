@@ -58,7 +58,7 @@ func TestAdminPageEndToEnd(t *testing.T) {
 	target := env.Register("target@example.com")
 	ctx := newBrowser(t)
 
-	var status, rowStatus, csp string
+	var status, rowStatus, csp, audit string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(env.Server.URL+"/admin"),
 		chromedp.WaitVisible("#login-email"),
@@ -78,12 +78,18 @@ func TestAdminPageEndToEnd(t *testing.T) {
 		chromedp.Click(`#users tr[data-email="target@example.com"] .toggle-active`),
 		chromedp.WaitVisible(`#users tr[data-email="target@example.com"] .badge.disabled`),
 		chromedp.Text(`#users tr[data-email="target@example.com"] .badge`, &rowStatus),
+		chromedp.WaitVisible("#audit tbody tr"),
+		chromedp.Text("#audit tbody", &audit),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
 	}
 	if !strings.Contains(status, "Saved") || rowStatus != "disabled" {
 		t.Errorf("page shows %q and %q", status, rowStatus)
+	}
+	// The audit log shows the admin's sign-in and the target's registration.
+	if !strings.Contains(audit, "login_succeeded") || !strings.Contains(audit, "register") {
+		t.Errorf("audit log on the page: %q", audit)
 	}
 	if shot := os.Getenv("AUTHD_ADMIN_SCREENSHOT"); shot != "" {
 		var png []byte

@@ -85,7 +85,7 @@
       $("app").hidden = false;
       $("whoami").hidden = false;
       $("whoami-email").textContent = session.user.email;
-      await Promise.all([loadSettings(), loadHistory(), loadUsers(false)]);
+      await Promise.all([loadSettings(), loadHistory(), loadUsers(false), loadAudit(false)]);
     } finally {
       button.disabled = false;
     }
@@ -98,7 +98,30 @@
     rate_limit_per_ip: "rate-limit-per-ip",
     key_publish_ahead_seconds: "key-publish-ahead",
     key_rotation_days: "key-rotation-days",
+    reuse_detection_seconds: "reuse-detection",
+    session_retention_seconds: "session-retention",
+    session_max_lifetime_seconds: "session-max-lifetime",
+    audit_retention_days: "audit-retention",
   };
+
+  let auditCursor = null;
+
+  async function loadAudit(more) {
+    const query = "/api/admin/audit?limit=50" + (more && auditCursor ? "&before=" + encodeURIComponent(auditCursor) : "");
+    const resp = await request("GET", query);
+    if (!resp.ok) return;
+    const body = document.querySelector("#audit tbody");
+    if (!more) body.replaceChildren();
+    for (const e of resp.data.events) {
+      const row = document.createElement("tr");
+      row.append(text("td", new Date(e.occurred_at).toLocaleString()), text("td", e.event), text("td", e.actor_id || "—"),
+        text("td", e.subject_id || "—"), text("td", e.ip), text("td", JSON.stringify(e.details)));
+      body.append(row);
+    }
+    auditCursor = resp.data.next_cursor;
+    $("audit-more").hidden = !auditCursor;
+    $("audit-empty").hidden = body.children.length > 0;
+  }
 
   function showSettings(settings) {
     for (const [key, id] of Object.entries(settingInputs)) $(id).value = settings[key];
@@ -210,6 +233,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("signin-form").addEventListener("submit", signIn);
     $("settings-form").addEventListener("submit", saveSettings);
+    $("audit-more").addEventListener("click", () => loadAudit(true));
     $("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadUsers(false); });
     $("users-more").addEventListener("click", () => loadUsers(true));
     $("signout").addEventListener("click", () => signOut(""));
