@@ -18,15 +18,17 @@ CREATE INDEX audit_events_subject_idx ON audit_events (subject_id, id DESC);
 CREATE INDEX audit_events_event_idx ON audit_events (event, id DESC);
 CREATE INDEX audit_events_occurred_at_idx ON audit_events (occurred_at);
 
--- The janitor finds what it may delete by these.
-CREATE INDEX refresh_tokens_used_at_idx ON refresh_tokens (used_at) WHERE used_at IS NOT NULL;
-CREATE INDEX sessions_ended_idx ON sessions (LEAST(expires_at, COALESCE(revoked_at, expires_at)));
+-- The janitor finds what it may delete by these. They are on columns a refresh never changes (a token's
+-- used_at comes after its created_at, a session ends after it was created), so that the rows a refresh
+-- updates keep their HOT updates.
+CREATE INDEX refresh_tokens_created_at_idx ON refresh_tokens (created_at);
+CREATE INDEX sessions_created_at_idx ON sessions (created_at);
 CREATE INDEX login_failures_last_failure_idx ON login_failures (last_failure_at);
 CREATE INDEX login_failure_events_failed_at_idx ON login_failure_events (failed_at);
 
 -- +goose Down
 DROP INDEX login_failure_events_failed_at_idx;
 DROP INDEX login_failures_last_failure_idx;
-DROP INDEX sessions_ended_idx;
-DROP INDEX refresh_tokens_used_at_idx;
+DROP INDEX sessions_created_at_idx;
+DROP INDEX refresh_tokens_created_at_idx;
 DROP TABLE audit_events;

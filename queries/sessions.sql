@@ -1,11 +1,14 @@
 -- name: CreateSession :one
-INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
-VALUES ($1, $2, $3, $4)
-RETURNING *;
-
--- name: CreateRefreshToken :exec
-INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-VALUES ($1, $2, $3, $4);
+-- A session and its first refresh token, in one statement.
+WITH session AS (
+    INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
+    VALUES (@user_id, @expires_at, @user_agent, @ip_address)
+    RETURNING id
+), token AS (
+    INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+    SELECT id, @token_hash, @expires_at FROM session
+)
+SELECT id FROM session;
 
 -- name: RotateRefreshToken :one
 -- Rotation in one statement, decided on the database's clock. The old token's row is locked, so of
@@ -88,14 +91,19 @@ WHERE user_id = @user_id AND id <> @keep_id AND revoked_at IS NULL;
 
 -- name: DeleteUsedRefreshTokens :execrows
 -- Used tokens past the reuse-detection window: a replay of one is then an ordinary 401.
+-- (created_at <= used_at, and created_at is indexed.)
 DELETE FROM refresh_tokens WHERE id IN (
-    SELECT id FROM refresh_tokens WHERE used_at < now() - make_interval(secs => @retention_seconds::float8) LIMIT @batch::int);
+    SELECT id FROM refresh_tokens
+    WHERE created_at < now() - make_interval(secs => @retention_seconds::float8)
+      AND used_at < now() - make_interval(secs => @retention_seconds::float8)
+    LIMIT @batch::int);
 
 -- name: DeleteEndedSessions :execrows
 -- Sessions expired or revoked longer ago than the retention, with their tokens (by cascade).
 DELETE FROM sessions WHERE id IN (
     SELECT id FROM sessions
-    WHERE LEAST(expires_at, COALESCE(revoked_at, expires_at)) < now() - make_interval(secs => @retention_seconds::float8)
+    WHERE created_at < now() - make_interval(secs => @retention_seconds::float8)
+      AND LEAST(expires_at, COALESCE(revoked_at, expires_at)) < now() - make_interval(secs => @retention_seconds::float8)
     LIMIT @batch::int);
 
 -- name: TryJanitorLock :one

@@ -2,6 +2,7 @@
 -- When (account, IP) is locked, and how many failures the account had from everywhere in the last hour.
 SELECT
     COALESCE((SELECT locked_until FROM login_failures f WHERE f.email = @email AND f.ip = @ip), 'epoch')::timestamptz AS locked_until,
+    EXISTS (SELECT 1 FROM login_failures f WHERE f.email = @email AND f.ip = @ip) AS has_failures,
     (SELECT count(*) FROM login_failure_events e WHERE e.email = @email AND e.failed_at > now() - interval '1 hour')::int AS hourly_failures,
     COALESCE((SELECT min(e.failed_at) FROM (
         SELECT failed_at FROM login_failure_events e2

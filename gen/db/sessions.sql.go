@@ -12,32 +12,16 @@ import (
 	"github.com/google/uuid"
 )
 
-const createRefreshToken = `-- name: CreateRefreshToken :exec
-INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-VALUES ($1, $2, $3, $4)
-`
-
-type CreateRefreshTokenParams struct {
-	SessionID uuid.UUID
-	ParentID  *uuid.UUID
-	TokenHash []byte
-	ExpiresAt time.Time
-}
-
-func (q *Queries) CreateRefreshToken(ctx context.Context, arg CreateRefreshTokenParams) error {
-	_, err := q.db.Exec(ctx, createRefreshToken,
-		arg.SessionID,
-		arg.ParentID,
-		arg.TokenHash,
-		arg.ExpiresAt,
-	)
-	return err
-}
-
 const createSession = `-- name: CreateSession :one
-INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
-VALUES ($1, $2, $3, $4)
-RETURNING id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip_address
+WITH session AS (
+    INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
+    VALUES ($1, $2, $3, $4)
+    RETURNING id
+), token AS (
+    INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+    SELECT id, $5, $2 FROM session
+)
+SELECT id FROM session
 `
 
 type CreateSessionParams struct {
@@ -45,33 +29,28 @@ type CreateSessionParams struct {
 	ExpiresAt time.Time
 	UserAgent string
 	IpAddress string
+	TokenHash []byte
 }
 
-func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (Session, error) {
+// A session and its first refresh token, in one statement.
+func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, createSession,
 		arg.UserID,
 		arg.ExpiresAt,
 		arg.UserAgent,
 		arg.IpAddress,
+		arg.TokenHash,
 	)
-	var i Session
-	err := row.Scan(
-		&i.ID,
-		&i.UserID,
-		&i.CreatedAt,
-		&i.LastUsedAt,
-		&i.ExpiresAt,
-		&i.RevokedAt,
-		&i.UserAgent,
-		&i.IpAddress,
-	)
-	return i, err
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
 }
 
 const deleteEndedSessions = `-- name: DeleteEndedSessions :execrows
 DELETE FROM sessions WHERE id IN (
     SELECT id FROM sessions
-    WHERE LEAST(expires_at, COALESCE(revoked_at, expires_at)) < now() - make_interval(secs => $1::float8)
+    WHERE created_at < now() - make_interval(secs => $1::float8)
+      AND LEAST(expires_at, COALESCE(revoked_at, expires_at)) < now() - make_interval(secs => $1::float8)
     LIMIT $2::int)
 `
 
@@ -91,7 +70,10 @@ func (q *Queries) DeleteEndedSessions(ctx context.Context, arg DeleteEndedSessio
 
 const deleteUsedRefreshTokens = `-- name: DeleteUsedRefreshTokens :execrows
 DELETE FROM refresh_tokens WHERE id IN (
-    SELECT id FROM refresh_tokens WHERE used_at < now() - make_interval(secs => $1::float8) LIMIT $2::int)
+    SELECT id FROM refresh_tokens
+    WHERE created_at < now() - make_interval(secs => $1::float8)
+      AND used_at < now() - make_interval(secs => $1::float8)
+    LIMIT $2::int)
 `
 
 type DeleteUsedRefreshTokensParams struct {
@@ -100,6 +82,7 @@ type DeleteUsedRefreshTokensParams struct {
 }
 
 // Used tokens past the reuse-detection window: a replay of one is then an ordinary 401.
+// (created_at <= used_at, and created_at is indexed.)
 func (q *Queries) DeleteUsedRefreshTokens(ctx context.Context, arg DeleteUsedRefreshTokensParams) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteUsedRefreshTokens, arg.RetentionSeconds, arg.Batch)
 	if err != nil {

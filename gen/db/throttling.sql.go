@@ -91,6 +91,7 @@ func (q *Queries) HitRateWindow(ctx context.Context, key string) (HitRateWindowR
 const loginLockedUntil = `-- name: LoginLockedUntil :one
 SELECT
     COALESCE((SELECT locked_until FROM login_failures f WHERE f.email = $1 AND f.ip = $2), 'epoch')::timestamptz AS locked_until,
+    EXISTS (SELECT 1 FROM login_failures f WHERE f.email = $1 AND f.ip = $2) AS has_failures,
     (SELECT count(*) FROM login_failure_events e WHERE e.email = $1 AND e.failed_at > now() - interval '1 hour')::int AS hourly_failures,
     COALESCE((SELECT min(e.failed_at) FROM (
         SELECT failed_at FROM login_failure_events e2
@@ -106,6 +107,7 @@ type LoginLockedUntilParams struct {
 
 type LoginLockedUntilRow struct {
 	LockedUntil          time.Time
+	HasFailures          bool
 	HourlyFailures       int32
 	OldestCountedFailure time.Time
 }
@@ -114,7 +116,12 @@ type LoginLockedUntilRow struct {
 func (q *Queries) LoginLockedUntil(ctx context.Context, arg LoginLockedUntilParams) (LoginLockedUntilRow, error) {
 	row := q.db.QueryRow(ctx, loginLockedUntil, arg.Email, arg.Ip, arg.HourlyLimit)
 	var i LoginLockedUntilRow
-	err := row.Scan(&i.LockedUntil, &i.HourlyFailures, &i.OldestCountedFailure)
+	err := row.Scan(
+		&i.LockedUntil,
+		&i.HasFailures,
+		&i.HourlyFailures,
+		&i.OldestCountedFailure,
+	)
 	return i, err
 }
 

@@ -64,8 +64,8 @@ func TestCleanupAfterTenThousandRotations(t *testing.T) {
 	// Short retention: a minute for both, and every used token and ended session is two minutes old.
 	for _, q := range []string{
 		"UPDATE settings SET value = 60 WHERE key IN ('reuse_detection_seconds', 'session_retention_seconds')",
-		"UPDATE refresh_tokens SET used_at = now() - interval '2 minutes' WHERE used_at IS NOT NULL",
-		"UPDATE sessions SET revoked_at = now() - interval '2 minutes' WHERE revoked_at IS NOT NULL",
+		"UPDATE refresh_tokens SET created_at = now() - interval '3 minutes', used_at = now() - interval '2 minutes' WHERE used_at IS NOT NULL",
+		"UPDATE sessions SET created_at = now() - interval '3 minutes', revoked_at = now() - interval '2 minutes' WHERE revoked_at IS NOT NULL",
 	} {
 		if _, err := pool.Exec(ctx, q); err != nil {
 			t.Fatal(err)

@@ -39,7 +39,8 @@ func (s *Service) checkPassword(ctx context.Context, account string, subject uui
 	if s.hasher.Saturated() {
 		return false, ErrBusy
 	}
-	if err := s.checkLoginThrottle(ctx, account, client.IP); err != nil {
+	throttle, err := s.checkLoginThrottle(ctx, account, client.IP)
+	if err != nil {
 		if errors.Is(err, ErrRateLimited) {
 			s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil, map[string]any{"reason": "throttled", "email": account})
 		}
@@ -56,8 +57,10 @@ func (s *Service) checkPassword(ctx context.Context, account string, subject uui
 		}
 		return false, errPasswordMismatch
 	}
-	if err := s.throttle.ClearLoginFailures(ctx, account, clientNetwork(client.IP)); err != nil {
-		return false, err
+	if throttle.HasFailures {
+		if err := s.throttle.ClearLoginFailures(ctx, account, clientNetwork(client.IP)); err != nil {
+			return false, err
+		}
 	}
 	return rehash, nil
 }

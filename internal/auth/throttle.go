@@ -35,7 +35,9 @@ func (e *RateLimitedError) RetryAfterSeconds() int {
 
 // LoginThrottleState is what the store knows about an (account, IP) pair and the account.
 type LoginThrottleState struct {
-	LockedUntil          time.Time
+	LockedUntil time.Time
+	// HasFailures says the pair has consecutive failures on record, which a success must clear.
+	HasFailures          bool
 	HourlyFailures       int
 	OldestCountedFailure time.Time
 }
@@ -52,19 +54,19 @@ type ThrottleStore interface {
 // checkLoginThrottle refuses a login attempt for an account that is locked for this IP, or that failed too
 // often in the last hour from everywhere. It runs before the password is checked, so the right password
 // does not get through a lock either.
-func (s *Service) checkLoginThrottle(ctx context.Context, email, ip string) error {
+func (s *Service) checkLoginThrottle(ctx context.Context, email, ip string) (LoginThrottleState, error) {
 	st, err := s.throttle.LoginThrottle(ctx, email, clientNetwork(ip), hourlyAccountFailures)
 	if err != nil {
-		return err
+		return st, err
 	}
 	now := time.Now()
 	if wait := st.LockedUntil.Sub(now); wait > 0 {
-		return &RateLimitedError{RetryAfter: wait}
+		return st, &RateLimitedError{RetryAfter: wait}
 	}
 	if st.HourlyFailures >= hourlyAccountFailures {
-		return &RateLimitedError{RetryAfter: max(time.Second, st.OldestCountedFailure.Add(time.Hour).Sub(now))}
+		return st, &RateLimitedError{RetryAfter: max(time.Second, st.OldestCountedFailure.Add(time.Hour).Sub(now))}
 	}
-	return nil
+	return st, nil
 }
 
 // recordLoginFailure counts a failed password check for (email, ip).

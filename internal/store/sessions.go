@@ -11,25 +11,14 @@ import (
 	"github.com/authd/authd/internal/auth"
 )
 
-// CreateSession starts a session with its first refresh token.
+// CreateSession starts a session with its first refresh token, in one statement.
 func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (uuid.UUID, error) {
-	var id uuid.UUID
-	err := s.InTx(ctx, func(q *db.Queries) error {
-		session, err := q.CreateSession(ctx, db.CreateSessionParams{
-			UserID:    ns.UserID,
-			ExpiresAt: ns.ExpiresAt,
-			UserAgent: ns.Client.UserAgent,
-			IpAddress: ns.Client.IP,
-		})
-		if err != nil {
-			return err
-		}
-		id = session.ID
-		return q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{
-			SessionID: session.ID,
-			TokenHash: ns.RefreshHash,
-			ExpiresAt: ns.ExpiresAt,
-		})
+	id, err := s.q.CreateSession(ctx, db.CreateSessionParams{
+		UserID:    ns.UserID,
+		ExpiresAt: ns.ExpiresAt,
+		UserAgent: ns.Client.UserAgent,
+		IpAddress: ns.Client.IP,
+		TokenHash: ns.RefreshHash,
 	})
 	return id, wrap("create session", err)
 }

@@ -71,6 +71,10 @@ func Open(ctx context.Context, databaseURL string, limits Options) (*Store, erro
 	if limits.Trace {
 		cfg.ConnConfig.Tracer = otelpgx.NewTracer()
 	}
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		registerUUID(conn.TypeMap())
+		return nil
+	}
 	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(limits.StatementTimeout.Milliseconds(), 10)
 	}

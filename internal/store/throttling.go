@@ -16,7 +16,7 @@ func (s *Store) LoginThrottle(ctx context.Context, email, ip string, hourlyLimit
 	if err != nil {
 		return auth.LoginThrottleState{}, wrap("load login throttle", err)
 	}
-	return auth.LoginThrottleState{LockedUntil: row.LockedUntil, HourlyFailures: int(row.HourlyFailures),
+	return auth.LoginThrottleState{LockedUntil: row.LockedUntil, HasFailures: row.HasFailures, HourlyFailures: int(row.HourlyFailures),
 		OldestCountedFailure: row.OldestCountedFailure}, nil
 }
 

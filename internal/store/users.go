@@ -67,11 +67,12 @@ func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
 // RecordLogin sets last_login_at and, when newHash is not empty, replaces the password hash, provided it is
 // still verifiedHash: a password changed meanwhile is never overwritten by a rehash of the old one.
 func (s *Store) RecordLogin(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error {
+	if newHash == "" {
+		return wrap("record login", s.q.RecordLogin(ctx, userID))
+	}
 	return wrap("record login", s.InTx(ctx, func(q *db.Queries) error {
-		if newHash != "" {
-			if _, err := q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash}); err != nil {
-				return err
-			}
+		if _, err := q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash}); err != nil {
+			return err
 		}
 		return q.RecordLogin(ctx, userID)
 	}))
