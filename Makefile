@@ -45,6 +45,10 @@ bench: ## requests/s and p50/p99 of GET /api/me, refresh and login (ES256 and HS
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/bench/ | grep -v testdbconf
 	$(GO) test -run '^$$' -bench BenchmarkIssueAccessToken ./internal/auth/
 
+.PHONY: bench-scale
+bench-scale: ## seed 1M users and 5M sessions and tokens, then GET /api/me, login, refresh and admin search next to 1k users
+	AUTHD_BENCH_SCALE=1 $(GO) test -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 30m -v ./internal/bench/ | grep -v testdbconf
+
 FUZZTIME ?= 30s
 FUZZ_TARGETS := internal/httpapi:FuzzRequest internal/auth:FuzzVerify internal/auth:FuzzCheckPassword internal/auth:FuzzNormalizeEmail
 
