@@ -16,7 +16,7 @@ SELECT id FROM session;
 -- used, its successor inserted and the session extended. A caller that finds it used more than
 -- grace_seconds ago is replaying it: the session is revoked in the same statement.
 WITH old AS (
-    SELECT rt.id, rt.session_id, rt.used_at, s.user_id,
+    SELECT rt.token_hash, rt.session_id, rt.used_at, s.user_id,
            -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
            LEAST(@expires_at::timestamptz, s.created_at + make_interval(secs => @max_lifetime_seconds::float8)) AS new_expires_at,
            rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
@@ -31,12 +31,12 @@ WITH old AS (
 used AS (
     UPDATE refresh_tokens rt SET used_at = now()
     FROM old
-    WHERE rt.id = old.id AND old.rotatable
-    RETURNING rt.id, old.session_id, old.new_expires_at
+    WHERE rt.token_hash = old.token_hash AND old.rotatable
+    RETURNING old.session_id, old.new_expires_at
 ),
 issued AS (
-    INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-    SELECT used.session_id, used.id, @new_hash, used.new_expires_at FROM used
+    INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+    SELECT used.session_id, @new_hash, used.new_expires_at FROM used
     RETURNING session_id
 ),
 extended AS (
@@ -92,8 +92,8 @@ WHERE user_id = @user_id AND id <> @keep_id AND revoked_at IS NULL;
 -- name: DeleteUsedRefreshTokens :execrows
 -- Used tokens past the reuse-detection window: a replay of one is then an ordinary 401.
 -- (created_at <= used_at, and created_at is indexed.)
-DELETE FROM refresh_tokens WHERE id IN (
-    SELECT id FROM refresh_tokens
+DELETE FROM refresh_tokens WHERE token_hash IN (
+    SELECT token_hash FROM refresh_tokens
     WHERE created_at < now() - make_interval(secs => @retention_seconds::float8)
       AND used_at < now() - make_interval(secs => @retention_seconds::float8)
     LIMIT @batch::int);

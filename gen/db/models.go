@@ -43,9 +43,7 @@ type RateWindow struct {
 }
 
 type RefreshToken struct {
-	ID        uuid.UUID
 	SessionID uuid.UUID
-	ParentID  *uuid.UUID
 	TokenHash []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time

@@ -69,8 +69,8 @@ func (q *Queries) DeleteEndedSessions(ctx context.Context, arg DeleteEndedSessio
 }
 
 const deleteUsedRefreshTokens = `-- name: DeleteUsedRefreshTokens :execrows
-DELETE FROM refresh_tokens WHERE id IN (
-    SELECT id FROM refresh_tokens
+DELETE FROM refresh_tokens WHERE token_hash IN (
+    SELECT token_hash FROM refresh_tokens
     WHERE created_at < now() - make_interval(secs => $1::float8)
       AND used_at < now() - make_interval(secs => $1::float8)
     LIMIT $2::int)
@@ -241,7 +241,7 @@ func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID) erro
 
 const rotateRefreshToken = `-- name: RotateRefreshToken :one
 WITH old AS (
-    SELECT rt.id, rt.session_id, rt.used_at, s.user_id,
+    SELECT rt.token_hash, rt.session_id, rt.used_at, s.user_id,
            -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
            LEAST($1::timestamptz, s.created_at + make_interval(secs => $2::float8)) AS new_expires_at,
            rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
@@ -256,12 +256,12 @@ WITH old AS (
 used AS (
     UPDATE refresh_tokens rt SET used_at = now()
     FROM old
-    WHERE rt.id = old.id AND old.rotatable
-    RETURNING rt.id, old.session_id, old.new_expires_at
+    WHERE rt.token_hash = old.token_hash AND old.rotatable
+    RETURNING old.session_id, old.new_expires_at
 ),
 issued AS (
-    INSERT INTO refresh_tokens (session_id, parent_id, token_hash, expires_at)
-    SELECT used.session_id, used.id, $5, used.new_expires_at FROM used
+    INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+    SELECT used.session_id, $5, used.new_expires_at FROM used
     RETURNING session_id
 ),
 extended AS (
