@@ -75,6 +75,33 @@ func New(t testing.TB, opts ...Option) *Env {
 	return NewOnStore(t, cfg, st)
 }
 
+// NewBehindProxy starts a server whose database connections go through a Proxy the test can cut or stall.
+func NewBehindProxy(t testing.TB) (*Env, *Proxy) {
+	t.Helper()
+	proxy, viaProxy := NewProxy(t, testdb.URL(t))
+	cfg := DefaultConfig()
+	cfg.DatabaseURL = viaProxy
+	cfg.MediaDir = t.TempDir()
+	st, err := store.Open(context.Background(), viaProxy, cfg.DBOptions())
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return NewOnStore(t, cfg, st), proxy
+}
+
+// SecondInstance starts another server on the same database and configuration, as a second authd
+// instance of one deployment.
+func (e *Env) SecondInstance() *Env {
+	e.T.Helper()
+	st, err := store.Open(context.Background(), e.Config.DatabaseURL, e.Config.DBOptions())
+	if err != nil {
+		e.T.Fatalf("open store: %v", err)
+	}
+	e.T.Cleanup(st.Close)
+	return NewOnStore(e.T, e.Config, st)
+}
+
 // DefaultConfig is the configuration test servers start from.
 func DefaultConfig() config.Config {
 	return config.Config{

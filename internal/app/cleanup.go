@@ -9,28 +9,17 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/config"
-	"github.com/authd/authd/internal/store"
 )
 
 // Cleanup runs "cleanup": the janitor's pass, once, with the retention settings in the database, and
 // prints what it removed as JSON.
 func Cleanup(ctx context.Context, cfg config.Config, out io.Writer) error {
-	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBOptions())
+	st, live, err := openForCommand(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.SeedSettings(ctx, cfg.SettingDefaults()); err != nil {
-		return err
-	}
-	settings, err := st.LoadSettings(ctx)
-	if err != nil {
-		return err
-	}
-	report, ran, err := auth.NewJanitor(st, auth.NewLiveSettings(cfg.SettingDefaults()).With(settings), nil).Run(ctx)
+	report, ran, err := auth.NewJanitor(st, live, nil).Run(ctx)
 	if err != nil {
 		return err
 	}

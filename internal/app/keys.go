@@ -11,7 +11,6 @@ import (
 
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/config"
-	"github.com/authd/authd/internal/store"
 )
 
 const keysUsage = "usage: authd keys list | rotate [--now] | revoke KID"
@@ -25,19 +24,12 @@ func Keys(ctx context.Context, cfg config.Config, args []string, out io.Writer) 
 	if !cfg.Alg().Asymmetric() {
 		return auth.ErrSharedSecret
 	}
-	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBOptions())
+	st, live, err := openForCommand(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	settings, err := st.LoadSettings(ctx)
-	if err != nil {
-		return err
-	}
-	_, keys, err := signingKeys(ctx, cfg, st, auth.NewLiveSettings(cfg.SettingDefaults()).With(settings))
+	_, keys, err := signingKeys(ctx, cfg, st, live)
 	if err != nil {
 		return err
 	}

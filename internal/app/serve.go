@@ -138,14 +138,10 @@ type App struct {
 // New seeds the runtime settings from cfg where the database has none, loads them, follows their changes
 // and builds the handler. Close stops following.
 func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) {
-	if err := st.SeedSettings(ctx, cfg.SettingDefaults()); err != nil {
-		return nil, fmt.Errorf("seed settings: %w", err)
-	}
-	current, err := st.LoadSettings(ctx)
+	live, err := loadSettings(ctx, cfg, st)
 	if err != nil {
-		return nil, fmt.Errorf("load settings: %w", err)
+		return nil, err
 	}
-	live := auth.NewLiveSettings(current)
 	hasher := auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait)
 	keySource, keys, err := signingKeys(ctx, cfg, st, live)
 	if err != nil {
@@ -186,6 +182,36 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		close(a.done)
 	}()
 	return a, nil
+}
+
+// loadSettings seeds the runtime settings from cfg where the database has none and returns them.
+func loadSettings(ctx context.Context, cfg config.Config, st *store.Store) (*auth.LiveSettings, error) {
+	if err := st.SeedSettings(ctx, cfg.SettingDefaults()); err != nil {
+		return nil, fmt.Errorf("seed settings: %w", err)
+	}
+	current, err := st.LoadSettings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load settings: %w", err)
+	}
+	return auth.NewLiveSettings(current), nil
+}
+
+// openForCommand migrates the database and opens a store with the settings in force, for the commands
+// that work on the database of a running deployment (keys, cleanup). The caller closes the store.
+func openForCommand(ctx context.Context, cfg config.Config) (*store.Store, *auth.LiveSettings, error) {
+	if err := migrateUp(ctx, cfg.DatabaseURL); err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBOptions())
+	if err != nil {
+		return nil, nil, err
+	}
+	live, err := loadSettings(ctx, cfg, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, live, nil
 }
 
 // keyMaintenance is how often an instance does due key maintenance (promotion, rotation, retirement).

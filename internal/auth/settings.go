@@ -133,12 +133,6 @@ func NewLiveSettings(initial Settings) *LiveSettings {
 	return l
 }
 
-// With sets s and returns l, for building live settings in one expression.
-func (l *LiveSettings) With(s Settings) *LiveSettings {
-	l.Set(s)
-	return l
-}
-
 // Get returns a copy of the settings in force.
 func (l *LiveSettings) Get() Settings { return maps.Clone(*l.current.Load()) }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/apitest"
-	"github.com/authd/authd/internal/store"
 )
 
 func TestAdminEndpointsNeedAnAdmin(t *testing.T) {
@@ -167,12 +166,7 @@ func TestAdminSettingsValidation(t *testing.T) {
 func TestSettingsChangePropagatesAcrossInstances(t *testing.T) {
 	t.Parallel()
 	first := apitest.New(t)
-	secondStore, err := store.Open(context.Background(), first.Config.DatabaseURL, first.Config.DBOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(secondStore.Close)
-	second := apitest.NewOnStore(t, first.Config, secondStore)
+	second := first.SecondInstance()
 
 	admin := first.NewAdmin("root@example.com")
 	second.Register("user@example.com")

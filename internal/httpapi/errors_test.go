@@ -11,8 +11,6 @@ import (
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/apitest"
-	"github.com/authd/authd/internal/store"
-	"github.com/authd/authd/internal/testdb"
 )
 
 func TestEveryLayerAnswersWithTheErrorBody(t *testing.T) {
@@ -126,15 +124,7 @@ func TestHealthAndDocs(t *testing.T) {
 // left, and the server recovers by itself when the database returns.
 func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 	t.Parallel()
-	proxy, viaProxy := apitest.NewProxy(t, testdb.URL(t))
-	cfg := apitest.DefaultConfig()
-	cfg.DatabaseURL = viaProxy
-	st, err := store.Open(context.Background(), viaProxy, cfg.DBOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	env := apitest.NewOnStore(t, cfg, st)
+	env, proxy := apitest.NewBehindProxy(t)
 	session := env.Register(apitest.UniqueEmail("outage"))
 
 	proxy.SetDown(true)
@@ -193,15 +183,7 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 // 503; when the database answers again, requests succeed again without a restart.
 func TestStalledDatabaseAnswers503AndRecovers(t *testing.T) {
 	t.Parallel()
-	proxy, viaProxy := apitest.NewProxy(t, testdb.URL(t))
-	cfg := apitest.DefaultConfig()
-	cfg.DatabaseURL = viaProxy
-	st, err := store.Open(context.Background(), viaProxy, cfg.DBOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	env := apitest.NewOnStore(t, cfg, st)
+	env, proxy := apitest.NewBehindProxy(t)
 	session := env.Register(apitest.UniqueEmail("stalled"))
 
 	proxy.SetStalled(true)

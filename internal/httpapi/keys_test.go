@@ -23,7 +23,6 @@ import (
 	"github.com/authd/authd/internal/apitest"
 	"github.com/authd/authd/internal/app"
 	"github.com/authd/authd/internal/signing"
-	"github.com/authd/authd/internal/store"
 )
 
 func withAlg(alg string) apitest.Option { return func(c *apitest.Config) { c.JWTAlg = alg } }
@@ -443,12 +442,7 @@ func TestKeyRevocationIsImmediate(t *testing.T) {
 func TestKeyRotationReachesEveryInstance(t *testing.T) {
 	t.Parallel()
 	first := apitest.New(t)
-	secondStore, err := store.Open(context.Background(), first.Config.DatabaseURL, first.Config.DBOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(secondStore.Close)
-	second := apitest.NewOnStore(t, first.Config, secondStore)
+	second := first.SecondInstance()
 	email := apitest.UniqueEmail("twoinstances")
 	first.Register(email)
 	if err := first.App.Keys.Rotate(context.Background(), true); err != nil {
