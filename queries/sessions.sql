@@ -1,6 +1,8 @@
 -- name: CreateSession :one
--- A session and its first refresh token, in one statement.
-WITH session AS (
+-- A session and its first refresh token, and for a login the user's last_login_at, in one statement.
+WITH login AS (
+    UPDATE users u SET last_login_at = now() WHERE u.id = @user_id AND @is_login::boolean
+), session AS (
     INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
     VALUES (@user_id, @expires_at, @user_agent, @ip_address)
     RETURNING id

@@ -10,9 +10,6 @@ SELECT * FROM users WHERE id = $1;
 -- name: GetUserByEmail :one
 SELECT * FROM users WHERE email = $1;
 
--- name: RecordLogin :exec
-UPDATE users SET last_login_at = now() WHERE id = $1;
-
 -- name: ReplacePasswordHash :execrows
 -- Conditional on the hash that was verified, so that of concurrent changes exactly one wins and a rehash
 -- at login never overwrites a password changed meanwhile.

@@ -13,29 +13,33 @@ import (
 )
 
 const createSession = `-- name: CreateSession :one
-WITH session AS (
+WITH login AS (
+    UPDATE users u SET last_login_at = now() WHERE u.id = $1 AND $2::boolean
+), session AS (
     INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
-    VALUES ($1, $2, $3, $4)
+    VALUES ($1, $3, $4, $5)
     RETURNING id
 ), token AS (
     INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
-    SELECT id, $5, $2 FROM session
+    SELECT id, $6, $3 FROM session
 )
 SELECT id FROM session
 `
 
 type CreateSessionParams struct {
 	UserID    uuid.UUID
+	IsLogin   bool
 	ExpiresAt time.Time
 	UserAgent string
 	IpAddress string
 	TokenHash []byte
 }
 
-// A session and its first refresh token, in one statement.
+// A session and its first refresh token, and for a login the user's last_login_at, in one statement.
 func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, createSession,
 		arg.UserID,
+		arg.IsLogin,
 		arg.ExpiresAt,
 		arg.UserAgent,
 		arg.IpAddress,

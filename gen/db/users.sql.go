@@ -287,15 +287,6 @@ func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
 	return i, err
 }
 
-const recordLogin = `-- name: RecordLogin :exec
-UPDATE users SET last_login_at = now() WHERE id = $1
-`
-
-func (q *Queries) RecordLogin(ctx context.Context, id uuid.UUID) error {
-	_, err := q.db.Exec(ctx, recordLogin, id)
-	return err
-}
-
 const replacePasswordHash = `-- name: ReplacePasswordHash :execrows
 UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2 AND password_hash = $3
 `

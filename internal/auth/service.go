@@ -57,7 +57,7 @@ func (s *Service) Register(ctx context.Context, r Registration, client Client) (
 	if err != nil {
 		return Session{}, err
 	}
-	session, err := s.startSession(ctx, user, client)
+	session, err := s.startSession(ctx, user, client, false)
 	if err == nil {
 		s.audit.Record(ctx, EventRegister, user.ID, user.ID, session.SessionID, nil)
 	}
@@ -94,31 +94,33 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, user.ID, uuid.Nil, map[string]any{"reason": "account_disabled"})
 		return Session{}, ErrAccountDisabled
 	}
-	var newHash string
 	if rehash {
-		if newHash, err = s.hasher.Hash(ctx, normalizePassword(password)); err != nil {
+		newHash, err := s.hasher.Hash(ctx, normalizePassword(password))
+		if err != nil {
+			return Session{}, err
+		}
+		if err := s.store.Rehash(ctx, user.ID, user.PasswordHash, newHash); err != nil {
 			return Session{}, err
 		}
 	}
-	if err := s.store.RecordLogin(ctx, user.ID, user.PasswordHash, newHash); err != nil {
-		return Session{}, err
-	}
 	now := time.Now()
 	user.LastLoginAt = &now
-	session, err := s.startSession(ctx, user, client)
+	session, err := s.startSession(ctx, user, client, true)
 	if err == nil {
 		s.audit.Record(ctx, EventLoginSucceeded, user.ID, user.ID, session.SessionID, nil)
 	}
 	return session, err
 }
 
-func (s *Service) startSession(ctx context.Context, user User, client Client) (Session, error) {
+// startSession starts a session for user; login records it as the user's last login.
+func (s *Service) startSession(ctx context.Context, user User, client Client, login bool) (Session, error) {
 	refresh, hash := NewRefreshToken()
 	sessionID, err := s.store.CreateSession(ctx, NewSession{
 		UserID:      user.ID,
 		Client:      client,
 		RefreshHash: hash,
 		ExpiresAt:   time.Now().Add(min(s.settings.RefreshTokenTTL(), s.settings.seconds(SettingSessionMaxLifetime))),
+		Login:       login,
 	})
 	if err != nil {
 		return Session{}, err

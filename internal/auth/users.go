@@ -49,6 +49,8 @@ type NewSession struct {
 	Client      Client
 	RefreshHash []byte
 	ExpiresAt   time.Time
+	// Login records the user's last login time with the session.
+	Login bool
 }
 
 // Rotation asks the store to replace one refresh token with another, atomically.
@@ -69,9 +71,8 @@ type Rotation struct {
 type Store interface {
 	CreateUser(ctx context.Context, u NewUser) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
-	// RecordLogin sets the last login time and, when newHash is not empty, replaces the password hash if
-	// it is still verifiedHash.
-	RecordLogin(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error
+	// Rehash replaces the password hash with newHash if it is still verifiedHash.
+	Rehash(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error
 	UpdateProfile(ctx context.Context, userID uuid.UUID, p Profile) (User, error)
 	// CreateSession starts a session and stores its first refresh token; it returns the session id.
 	CreateSession(ctx context.Context, s NewSession) (uuid.UUID, error)

@@ -11,7 +11,7 @@ import (
 	"github.com/authd/authd/internal/auth"
 )
 
-// CreateSession starts a session with its first refresh token, in one statement.
+// CreateSession starts a session with its first refresh token (and records a login), in one statement.
 func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (uuid.UUID, error) {
 	id, err := s.q.CreateSession(ctx, db.CreateSessionParams{
 		UserID:    ns.UserID,
@@ -19,6 +19,7 @@ func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (uuid.UUI
 		UserAgent: ns.Client.UserAgent,
 		IpAddress: ns.Client.IP,
 		TokenHash: ns.RefreshHash,
+		IsLogin:   ns.Login,
 	})
 	return id, wrap("create session", err)
 }

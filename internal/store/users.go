@@ -64,18 +64,11 @@ func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
 	return toUser(row), nil
 }
 
-// RecordLogin sets last_login_at and, when newHash is not empty, replaces the password hash, provided it is
-// still verifiedHash: a password changed meanwhile is never overwritten by a rehash of the old one.
-func (s *Store) RecordLogin(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error {
-	if newHash == "" {
-		return wrap("record login", s.q.RecordLogin(ctx, userID))
-	}
-	return wrap("record login", s.InTx(ctx, func(q *db.Queries) error {
-		if _, err := q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash}); err != nil {
-			return err
-		}
-		return q.RecordLogin(ctx, userID)
-	}))
+// Rehash replaces the password hash with newHash, provided it is still verifiedHash: a password changed
+// meanwhile is never overwritten by a rehash of the old one.
+func (s *Store) Rehash(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error {
+	_, err := s.q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash})
+	return wrap("rehash password", err)
 }
 
 // UpdateProfile applies the present fields of p; status and role are never touched here.
