@@ -55,6 +55,7 @@ func TestConcurrentPasswordChangesHaveOneWinner(t *testing.T) {
 			}
 			winner = i
 		case http.StatusConflict, http.StatusForbidden:
+		case http.StatusServiceUnavailable: // every hashing slot busy (slow under -race): nothing changed
 		default:
 			t.Fatalf("change %d: %d (%v)", i, status, statuses)
 		}
@@ -98,6 +99,7 @@ func TestConcurrentEmailChangesDoNotOverwriteEachOther(t *testing.T) {
 		case http.StatusOK:
 			succeeded++
 		case http.StatusConflict:
+		case http.StatusServiceUnavailable: // every hashing slot busy (slow under -race): nothing changed
 		default:
 			t.Fatalf("change %d: %d (%v)", i, status, statuses)
 		}
