@@ -15,15 +15,16 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: generate
-generate: ## regenerate gen/api (oapi-codegen) and gen/db (sqlc) from openapi.yaml and queries/
+generate: ## regenerate gen/api (oapi-codegen), gen/db (sqlc) and the TypeScript SDK's types (openapi-typescript; needs npm)
 	$(GO) tool oapi-codegen -config gen/api/config.yaml openapi.yaml
 	$(GO) tool sqlc generate
+	cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error && npx --no-install openapi-typescript ../../openapi.yaml -o src/schema.d.ts
 
 .PHONY: generate-check
-generate-check: generate ## fail if regenerating changes anything under gen/
-	@if [ -n "$$(git status --porcelain -- gen/)" ]; then \
+generate-check: generate ## fail if regenerating changes anything under gen/ or the SDK's generated types
+	@if [ -n "$$(git status --porcelain -- gen/ sdk/typescript/src/schema.d.ts)" ]; then \
 		echo "generated code is out of date or was edited by hand; run make generate and commit:"; \
-		git status --porcelain -- gen/; git diff --stat -- gen/; exit 1; \
+		git status --porcelain -- gen/ sdk/typescript/src/schema.d.ts; git diff --stat -- gen/ sdk/typescript/src/schema.d.ts; exit 1; \
 	fi
 
 .PHONY: fmt-check
