@@ -144,3 +144,39 @@ func TestDocsRenderUnderCSP(t *testing.T) {
 		t.Errorf("docs CSP = %q", csp)
 	}
 }
+
+// In Swagger UI a user's access token goes into the first scheme of Authorize, and Try it out on GET
+// /api/me then answers 200 with that user.
+func TestDocsTryItOutWithAUsersToken(t *testing.T) {
+	env := apitest.New(t)
+	email := apitest.UniqueEmail("swagger")
+	token := env.Register(email).AccessToken
+	ctx := newBrowser(t)
+	var firstScheme, status, body string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(env.Server.URL+"/docs/"),
+		chromedp.WaitVisible(".swagger-ui .btn.authorize"),
+		chromedp.Click(".swagger-ui .btn.authorize"),
+		chromedp.WaitVisible(".swagger-ui .modal-ux .auth-container input"),
+		chromedp.Text(".swagger-ui .modal-ux .auth-container h4", &firstScheme),
+		chromedp.SendKeys(".swagger-ui .modal-ux .auth-container input", token),
+		chromedp.Click(".swagger-ui .modal-ux .auth-container .auth-btn-wrapper .authorize"),
+		chromedp.Click(".swagger-ui .modal-ux .btn-done"),
+		chromedp.Click(`#operations-profile-getMe .opblock-summary`),
+		chromedp.WaitVisible(`#operations-profile-getMe .try-out__btn`),
+		chromedp.Click(`#operations-profile-getMe .try-out__btn`),
+		chromedp.Click(`#operations-profile-getMe .execute`),
+		chromedp.WaitVisible(`#operations-profile-getMe .live-responses-table tbody .response-col_status`),
+		chromedp.Text(`#operations-profile-getMe .live-responses-table tbody .response-col_status`, &status),
+		chromedp.Text(`#operations-profile-getMe .live-responses-table tbody .response-col_description`, &body),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	if !strings.Contains(firstScheme, "accessToken") {
+		t.Errorf("the first scheme in Authorize is %q, want the user's accessToken", firstScheme)
+	}
+	if !strings.Contains(status, "200") || !strings.Contains(body, email) {
+		t.Errorf("Try it out on GET /api/me: %q %q", status, body)
+	}
+}

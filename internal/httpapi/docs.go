@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
 
 	"github.com/authd/authd/gen/api"
@@ -25,7 +26,11 @@ func mountDocs(mux *http.ServeMux, title string, specYAML, specJSON []byte) {
 	}
 	mux.HandleFunc("GET /openapi.json", serve("application/json", specJSON))
 	mux.HandleFunc("GET /openapi.yaml", serve("application/yaml", specYAML))
-	mux.Handle("GET /docs/", withDocsCSP(v5emb.New(title+" API", "/openapi.json", "/docs/")))
+	// persistAuthorization keeps what was pasted in Authorize across reloads (authd's access tokens are
+	// short-lived, so that matters most for the refresh token flow in Try it out).
+	ui := v5emb.NewWithConfig(swgui.Config{Title: title + " API", SwaggerJSON: "/openapi.json", BasePath: "/docs/",
+		SettingsUI: map[string]string{"persistAuthorization": "true"}})
+	mux.Handle("GET /docs/", withDocsCSP(ui("", "", "")))
 	toDocs := redirectTo("/docs/")
 	mux.Handle("GET /docs", toDocs)
 	mux.Handle("GET /api-doc/", toDocs)

@@ -30,7 +30,7 @@ const rateLimitPerIP = "per-ip"
 
 // Security scheme names in openapi.yaml.
 const (
-	userScheme  = "bearerAuth"
+	userScheme  = "accessToken"
 	adminScheme = "adminBearer"
 )
 
