@@ -79,9 +79,14 @@ spectral: ## lint openapi.yaml with Spectral and the OWASP API security ruleset 
 build: ## build bin/authd
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authd
 
+.PHONY: install
+install: ## install authd in $(go env GOPATH)/bin
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/authd
+
 .PHONY: run
 run: build ## serve on AUTHD_ADDR (127.0.0.1:8080), with a local database unless DATABASE_URL is set
 	@export DATABASE_URL="$${DATABASE_URL:-$$(scripts/dev-database-url)}"; \
+	echo "authd: database $${DATABASE_URL} (the same for bin/authd commands: export DATABASE_URL=\$$(scripts/dev-database-url))"; \
 	export AUTHD_SECRET_KEY="$${AUTHD_SECRET_KEY:-$(DEV_SECRET_KEY)}"; \
 	echo "authd: docs at http://$${AUTHD_ADDR:-127.0.0.1:8080}/docs/ once it is up"; \
 	exec $(BIN) serve

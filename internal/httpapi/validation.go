@@ -258,6 +258,14 @@ func schemaMessage(e *openapi3.SchemaError) string {
 		}
 	case "pattern":
 		return "has an invalid format"
+	case "minLength":
+		if e.Schema != nil {
+			return fmt.Sprintf("must be at least %d characters", e.Schema.MinLength)
+		}
+	case "maxLength":
+		if e.Schema != nil && e.Schema.MaxLength != nil {
+			return fmt.Sprintf("must be at most %d characters", *e.Schema.MaxLength)
+		}
 	}
 	return e.Reason
 }

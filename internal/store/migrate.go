@@ -93,7 +93,11 @@ func (m *Migrator) Status(ctx context.Context, out io.Writer) error {
 		if s.State == goose.StateApplied {
 			applied = "applied " + s.AppliedAt.Format("2006-01-02 15:04:05 MST")
 		}
-		fmt.Fprintf(out, "%-40s %s\n", s.Source.Path, applied)
+		name := s.Source.Path
+		if name == "" { // a Go migration
+			name = fmt.Sprintf("%05d_normalize_emails (Go)", s.Source.Version)
+		}
+		fmt.Fprintf(out, "%-40s %s\n", name, applied)
 	}
 	return nil
 }
