@@ -51,6 +51,15 @@ type Client struct {
 	flight  singleflight.Group
 }
 
+// Bearer is a request editor that sends token as the bearer token, for calls made with the generated
+// client (gen/api) directly rather than through a Client's session.
+func Bearer(token string) api.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	}
+}
+
 // Option configures a Client.
 type Option func(*options)
 

@@ -43,6 +43,15 @@ func TestSessionLifecycle(t *testing.T) {
 	if err != nil || string(me.Email) != email {
 		t.Fatalf("me: %v %v", me, err)
 	}
+	// The same with the generated client and the Bearer editor.
+	access, _ := c.Tokens()
+	generated, err := api.NewClientWithResponses(env.Server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := generated.GetMeWithResponse(ctx, client.Bearer(access)); err != nil || r.JSON200 == nil {
+		t.Fatalf("generated client with Bearer: %v %v", r, err)
+	}
 	// The access token expires (here: is replaced by one authd refuses); the next call refreshes and retries.
 	_, refresh := c.Tokens()
 	expired, err := client.New(env.Server.URL, client.WithTokens("eyJhbGciOiJFUzI1NiJ9.e30.c2ln", refresh))
