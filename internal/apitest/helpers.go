@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/authd/authd/client"
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/auth"
 )
@@ -24,13 +25,8 @@ func UniqueEmail(prefix string) string {
 	return fmt.Sprintf("%s%d@example.com", prefix, emailSeq.Add(1))
 }
 
-// Bearer sets the Authorization header.
-func Bearer(token string) api.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Authorization", "Bearer "+token)
-		return nil
-	}
-}
+// Bearer sets the Authorization header (the SDK's editor, so that tests use what users use).
+func Bearer(token string) api.RequestEditorFn { return client.Bearer(token) }
 
 // Register creates an account and fails the test unless the answer is 201.
 func (e *Env) Register(email string) *api.AuthResponse {
