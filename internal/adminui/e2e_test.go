@@ -78,6 +78,9 @@ func TestAdminPageEndToEnd(t *testing.T) {
 		chromedp.Click(`#users tr[data-email="target@example.com"] .toggle-active`),
 		chromedp.WaitVisible(`#users tr[data-email="target@example.com"] .badge.disabled`),
 		chromedp.Text(`#users tr[data-email="target@example.com"] .badge`, &rowStatus),
+		chromedp.WaitVisible(`#keys tr[data-state="current"]`),
+		chromedp.Click("#keys-rotate-now"),
+		chromedp.WaitVisible(`#keys tr[data-state="previous"]`),
 		chromedp.WaitVisible("#audit tbody tr"),
 		chromedp.Text("#audit tbody", &audit),
 	)
@@ -88,7 +91,7 @@ func TestAdminPageEndToEnd(t *testing.T) {
 		t.Errorf("page shows %q and %q", status, rowStatus)
 	}
 	// The audit log shows the admin's sign-in and the target's registration.
-	if !strings.Contains(audit, "login_succeeded") || !strings.Contains(audit, "register") {
+	if !strings.Contains(audit, "login_succeeded") || !strings.Contains(audit, "register") || !strings.Contains(audit, "signing_key_rotated") {
 		t.Errorf("audit log on the page: %q", audit)
 	}
 	if shot := os.Getenv("AUTHD_ADMIN_SCREENSHOT"); shot != "" {

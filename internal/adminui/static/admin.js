@@ -85,7 +85,7 @@
       $("app").hidden = false;
       $("whoami").hidden = false;
       $("whoami-email").textContent = session.user.email;
-      await Promise.all([loadSettings(), loadHistory(), loadUsers(false), loadAudit(false)]);
+      await Promise.all([loadSettings(), loadHistory(), loadUsers(false), loadKeys(), loadAudit(false)]);
     } finally {
       button.disabled = false;
     }
@@ -103,6 +103,39 @@
     session_max_lifetime_seconds: "session-max-lifetime",
     audit_retention_days: "audit-retention",
   };
+
+  async function loadKeys() {
+    const resp = await request("GET", "/api/admin/keys");
+    if (!resp.ok) return;
+    const body = document.querySelector("#keys tbody");
+    body.replaceChildren();
+    for (const k of resp.data.keys) {
+      const row = document.createElement("tr");
+      row.dataset.state = k.state;
+      row.append(text("td", k.kid), text("td", k.alg), text("td", k.state), text("td", new Date(k.created_at).toLocaleString()),
+        text("td", k.retire_at ? new Date(k.retire_at).toLocaleString() : "—"));
+      body.append(row);
+    }
+    const shared = resp.data.alg === "HS256";
+    $("keys-rotate").disabled = shared;
+    $("keys-rotate-now").disabled = shared;
+    if (shared) $("keys-status").textContent = "HS256 signs with a shared secret: there are no keys.";
+  }
+
+  async function rotateKeys(now) {
+    const status = $("keys-status");
+    status.className = "status";
+    status.textContent = "Rotating…";
+    const resp = await request("POST", "/api/admin/keys/rotate", { now });
+    if (!resp.ok) {
+      status.className = "status bad";
+      status.textContent = describeError(resp.data, "Not rotated.");
+      return;
+    }
+    status.className = "status ok";
+    status.textContent = now ? "A new key signs from now on." : "A new key is published and signs after the publish-ahead time.";
+    await Promise.all([loadKeys(), loadAudit(false)]);
+  }
 
   let auditCursor = null;
 
@@ -234,6 +267,8 @@
     $("signin-form").addEventListener("submit", signIn);
     $("settings-form").addEventListener("submit", saveSettings);
     $("audit-more").addEventListener("click", () => loadAudit(true));
+    $("keys-rotate").addEventListener("click", () => rotateKeys(false));
+    $("keys-rotate-now").addEventListener("click", () => rotateKeys(true));
     $("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadUsers(false); });
     $("users-more").addEventListener("click", () => loadUsers(true));
     $("signout").addEventListener("click", () => signOut(""));
