@@ -28,9 +28,6 @@ RETURNING failures, locked_until;
 -- name: RecordLoginFailureEvent :exec
 INSERT INTO login_failure_events (email) VALUES ($1);
 
--- name: PruneLoginFailureEvents :exec
-DELETE FROM login_failure_events WHERE email = $1 AND failed_at < now() - interval '1 hour';
-
 -- name: ClearLoginFailures :exec
 DELETE FROM login_failures WHERE email = $1 AND ip = $2;
 
@@ -41,8 +38,6 @@ VALUES (@key, date_trunc('minute', now()), 1)
 ON CONFLICT (key, window_start) DO UPDATE SET hits = w.hits + 1
 RETURNING hits, (window_start + interval '1 minute')::timestamptz AS window_end;
 
--- name: PruneRateWindows :exec
-DELETE FROM rate_windows WHERE window_start < now() - interval '2 minutes';
 
 -- name: DeleteStaleLoginFailures :execrows
 -- Consecutive failures are forgotten a day after the last one (RecordLoginFailure restarts the count the

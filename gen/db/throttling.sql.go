@@ -125,24 +125,6 @@ func (q *Queries) LoginLockedUntil(ctx context.Context, arg LoginLockedUntilPara
 	return i, err
 }
 
-const pruneLoginFailureEvents = `-- name: PruneLoginFailureEvents :exec
-DELETE FROM login_failure_events WHERE email = $1 AND failed_at < now() - interval '1 hour'
-`
-
-func (q *Queries) PruneLoginFailureEvents(ctx context.Context, email string) error {
-	_, err := q.db.Exec(ctx, pruneLoginFailureEvents, email)
-	return err
-}
-
-const pruneRateWindows = `-- name: PruneRateWindows :exec
-DELETE FROM rate_windows WHERE window_start < now() - interval '2 minutes'
-`
-
-func (q *Queries) PruneRateWindows(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, pruneRateWindows)
-	return err
-}
-
 const recordLoginFailure = `-- name: RecordLoginFailure :one
 INSERT INTO login_failures AS f (email, ip, failures, last_failure_at, locked_until)
 VALUES ($1, $2, 1, now(),

@@ -130,7 +130,6 @@ type App struct {
 	Admin    *auth.Admin
 	Accounts *auth.Accounts
 	Keys     *auth.KeyManager // nil with HS256
-	Janitor  *auth.Janitor
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -167,7 +166,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	}
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	janitor := auth.NewJanitor(st, live, m.JanitorRemoved)
-	a := &App{Handler: handler, Metrics: m.Handler(), Admin: admin, Accounts: accounts, Keys: keys, Janitor: janitor, stop: stop,
+	a := &App{Handler: handler, Metrics: m.Handler(), Admin: admin, Accounts: accounts, Keys: keys, stop: stop,
 		done: make(chan struct{})}
 	var followers sync.WaitGroup
 	followers.Go(func() { live.Follow(followCtx, st, settingsPoll, m.SettingsReloaded) })

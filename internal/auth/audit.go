@@ -28,7 +28,7 @@ const (
 	EventSigningKeyRotated  = "signing_key_rotated"
 )
 
-// AuditEvents lists every event name, for validation of filters.
+// AuditEvents lists every event name; openapi.yaml's AuditEventName enum is the same list (a test checks).
 var AuditEvents = []string{EventRegister, EventLoginSucceeded, EventLoginFailed, EventLockout, EventLogout, EventRefreshReused,
 	EventPasswordChanged, EventEmailChanged, EventAccountDeleted, EventSessionEnded, EventOtherSessionsEnded,
 	EventSettingsChanged, EventUserUpdated, EventUserDeleted, EventUserSessionsEnded, EventSigningKeyRotated}

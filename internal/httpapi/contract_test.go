@@ -105,6 +105,14 @@ func TestSpecBoundsMatchGoConstants(t *testing.T) {
 		checkMax("getAvatar "+mediaType, content.Schema.Value, avatar.MaxBytes)
 	}
 
+	var events []string
+	for _, e := range schema("AuditEventName").Enum {
+		events = append(events, e.(string))
+	}
+	if !slices.Equal(events, auth.AuditEvents) {
+		t.Errorf("AuditEventName %v in openapi.yaml, auth.AuditEvents %v in Go", events, auth.AuditEvents)
+	}
+
 	limit := spec.Components.Parameters["Limit"].Value.Schema.Value
 	if d, ok := limit.Default.(float64); !ok || int(d) != defaultPageSize {
 		t.Errorf("Limit default %v in openapi.yaml, defaultPageSize %d in Go", limit.Default, defaultPageSize)

@@ -226,6 +226,21 @@ func TestLoginThrottleWindows(t *testing.T) {
 	if state, _ = st.LoginThrottle(ctx, email, ip, 100); state.HourlyFailures != 0 {
 		t.Fatalf("failures older than an hour still counted: %d", state.HourlyFailures)
 	}
+	// The janitor removes the events past the hour, and failure rows a day after their last failure once
+	// no lock holds; both decide nothing any more.
+	if _, err := st.RecordLoginFailure(ctx, email, "192.0.2.9", maxFailures); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "UPDATE login_failure_events SET failed_at = now() - interval '61 minutes'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "UPDATE login_failures SET last_failure_at = now() - interval '25 hours', locked_until = now() - interval '1 hour'"); err != nil {
+		t.Fatal(err)
+	}
+	report, ran, err := st.Cleanup(ctx, auth.Retention{UsedRefreshTokens: time.Hour, EndedSessions: time.Hour, AuditEvents: 24 * time.Hour})
+	if err != nil || !ran || report.LoginFailureEvents != maxFailures+13 || report.LoginFailures != 1 {
+		t.Fatalf("cleanup: %+v %v %v", report, ran, err)
+	}
 }
 
 func TestRateWindows(t *testing.T) {
@@ -247,12 +262,16 @@ func TestRateWindows(t *testing.T) {
 	if hits, _, _ := st.HitRate(ctx, "ip:198.51.100.2"); hits != 1 {
 		t.Fatalf("another key shares the count: %d", hits)
 	}
-	// A new window prunes finished ones.
+	// A new window starts the count again, and the janitor removes the finished ones.
 	if _, err := pool.Exec(ctx, "UPDATE rate_windows SET window_start = window_start - interval '10 minutes'"); err != nil {
 		t.Fatal(err)
 	}
 	if hits, _, _ := st.HitRate(ctx, "ip:198.51.100.1"); hits != 1 {
 		t.Fatalf("old window still counted: %d", hits)
+	}
+	report, ran, err := st.Cleanup(ctx, auth.Retention{UsedRefreshTokens: time.Hour, EndedSessions: time.Hour, AuditEvents: 24 * time.Hour})
+	if err != nil || !ran || report.RateWindows != 2 {
+		t.Fatalf("cleanup: %+v %v %v, want the 2 finished windows removed", report, ran, err)
 	}
 	var windows int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM rate_windows").Scan(&windows); err != nil || windows != 1 {

@@ -31,9 +31,6 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, maxFai
 		if row.LockedUntil != nil {
 			lockedUntil = *row.LockedUntil
 		}
-		if err := q.PruneLoginFailureEvents(ctx, email); err != nil {
-			return err
-		}
 		return q.RecordLoginFailureEvent(ctx, email)
 	}))
 }
@@ -48,12 +45,6 @@ func (s *Store) HitRate(ctx context.Context, key string) (int, time.Time, error)
 	row, err := s.q.HitRateWindow(ctx, key)
 	if err != nil {
 		return 0, time.Time{}, wrap("count rate window", err)
-	}
-	if row.Hits == 1 {
-		// A new window began: drop finished ones so the table stays small.
-		if err := s.q.PruneRateWindows(ctx); err != nil {
-			return 0, time.Time{}, wrap("prune rate windows", err)
-		}
 	}
 	return int(row.Hits), row.WindowEnd, nil
 }

@@ -910,7 +910,7 @@ export interface components {
             password: string;
         };
         TokenPair: {
-            /** @description A JWT (HS256, typ at+jwt) to send as "Authorization: Bearer <token>". */
+            /** @description A JWT (the algorithm of AUTHD_JWT_ALG, typ at+jwt, with a kid unless HS256) to send as "Authorization: Bearer <token>". */
             access_token: string;
             /**
              * Format: uuid
@@ -926,7 +926,7 @@ export interface components {
             expires_in: number;
         };
         AuthResponse: {
-            /** @description A JWT (HS256, typ at+jwt) to send as "Authorization: Bearer <token>". */
+            /** @description A JWT (the algorithm of AUTHD_JWT_ALG, typ at+jwt, with a kid unless HS256) to send as "Authorization: Bearer <token>". */
             access_token: string;
             /**
              * Format: uuid
