@@ -42,7 +42,8 @@ type Hasher struct {
 	queue   int64
 	// dummy is verified against when the account does not exist, so that such logins take as long as
 	// real ones.
-	dummy string
+	dummy    string
+	upgrades map[string]*atomic.Int64
 }
 
 // NewHasher returns a Hasher that runs at most slots hashes at once (runtime.NumCPU() when slots < 1).
@@ -50,7 +51,11 @@ func NewHasher(params Argon2Params, slots int, wait time.Duration) *Hasher {
 	if slots < 1 {
 		slots = runtime.NumCPU()
 	}
-	h := &Hasher{params: params, slots: make(chan struct{}, slots), wait: wait, queue: int64(slots * queuePerSlot)}
+	h := &Hasher{params: params, slots: make(chan struct{}, slots), wait: wait, queue: int64(slots * queuePerSlot),
+		upgrades: make(map[string]*atomic.Int64, len(LegacySchemes))}
+	for _, scheme := range LegacySchemes {
+		h.upgrades[scheme] = new(atomic.Int64)
+	}
 	h.dummy = h.encode([]byte("authd-dummy-salt"), argon2.IDKey([]byte("not a real password"), []byte("authd-dummy-salt"),
 		params.Time, params.Memory, params.Threads, params.KeyLen))
 	return h
@@ -118,10 +123,17 @@ func (h *Hasher) encode(salt, key []byte) string {
 // Verify reports whether password matches encoded, and whether encoded was made with other parameters
 // than the current ones and should be replaced. An empty encoded is checked against a dummy hash, taking
 // the same time, and never matches.
+//
+// Hashes imported from other systems (see legacyhash.go) are verified with their own scheme and cost, in a
+// hashing slot like any other, and always need a rehash. An unusable password (Django's "!...") takes the
+// dummy's time and never matches.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (match, needsRehash bool, err error) {
-	real := encoded != ""
+	real := encoded != "" && !IsUnusablePassword(encoded)
 	if !real {
 		encoded = h.dummy
+	}
+	if !strings.HasPrefix(encoded, "$argon2id$") {
+		return h.verifyLegacy(ctx, password, encoded)
 	}
 	p, salt, key, err := decodePHC(encoded)
 	if err != nil {
@@ -137,6 +149,35 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (match, n
 	needsRehash = p.Memory != h.params.Memory || p.Time != h.params.Time || p.Threads != h.params.Threads ||
 		uint32(len(key)) != h.params.KeyLen || uint32(len(salt)) != h.params.SaltLen
 	return match, needsRehash, nil
+}
+
+func (h *Hasher) verifyLegacy(ctx context.Context, password, encoded string) (match, needsRehash bool, err error) {
+	legacy, err := parseLegacyHash(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	return legacy.verify(password), true, nil
+}
+
+// countUpgrade records that a hash of scheme was replaced by argon2id at a login.
+func (h *Hasher) countUpgrade(scheme string) {
+	if counter, ok := h.upgrades[scheme]; ok {
+		counter.Add(1)
+	}
+}
+
+// Upgrades is how many hashes of each legacy scheme were replaced by argon2id since start.
+func (h *Hasher) Upgrades() map[string]int64 {
+	out := make(map[string]int64, len(h.upgrades))
+	for scheme, counter := range h.upgrades {
+		out[scheme] = counter.Load()
+	}
+	return out
 }
 
 var errBadHash = errors.New("malformed argon2id hash")

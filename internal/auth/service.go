@@ -102,6 +102,11 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 		if err := s.store.Rehash(ctx, user.ID, user.PasswordHash, newHash); err != nil {
 			return Session{}, err
 		}
+		if scheme, _ := HashScheme(user.PasswordHash); scheme != SchemeArgon2id {
+			s.hasher.countUpgrade(scheme)
+			slog.InfoContext(ctx, "password hash upgraded to argon2id", slog.String("user_id", user.ID.String()),
+				slog.String("from", scheme))
+		}
 	}
 	now := time.Now()
 	user.LastLoginAt = &now

@@ -77,6 +77,11 @@ func New(src Sources) *Metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authd_password_hashing_slots",
 				Help: "Hashing slots."}, func() float64 { return float64(h.Slots()) }),
 		)
+		for _, scheme := range auth.LegacySchemes {
+			r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authd_password_hash_upgrades_total",
+				Help:        "Imported password hashes replaced by argon2id at a successful login, by source scheme.",
+				ConstLabels: prometheus.Labels{"from": scheme}}, func() float64 { return float64(h.Upgrades()[scheme]) }))
+		}
 	}
 	if poolStat := src.PoolStat; poolStat != nil {
 		stat := func(f func(*pgxpool.Stat) float64) func() float64 { return func() float64 { return f(poolStat()) } }
