@@ -69,3 +69,44 @@ RETURNING *;
 
 -- name: SetAvatar :one
 UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING *;
+
+-- name: UserForImport :many
+-- The accounts an imported row may be: the one with its external id and the one with its email.
+SELECT * FROM users
+WHERE (sqlc.narg('external_id')::text IS NOT NULL AND external_id = sqlc.narg('external_id')::text) OR email = @email
+FOR UPDATE;
+
+-- name: InsertImportedUser :one
+INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
+                   is_active, created_at, updated_at, last_login_at, external_id, import_digest)
+VALUES (@email, sqlc.narg('username'), @password_hash, @first_name, @last_name, sqlc.narg('phone_number'),
+        @language_code, @is_admin, @is_active, COALESCE(sqlc.narg('created_at'), now()), now(), sqlc.narg('last_login_at'),
+        sqlc.narg('external_id'), @import_digest)
+RETURNING *;
+
+-- name: UpdateImportedUser :one
+-- Changes only what differs from the source; no row back means the account already matched it. The
+-- password is replaced only when the source's hash changed since the last import.
+UPDATE users SET
+    email         = @email,
+    username      = sqlc.narg('username'),
+    first_name    = @first_name,
+    last_name     = @last_name,
+    phone_number  = sqlc.narg('phone_number'),
+    language_code = @language_code,
+    is_admin      = @is_admin,
+    is_active     = @is_active,
+    created_at    = COALESCE(sqlc.narg('created_at'), created_at),
+    last_login_at = GREATEST(last_login_at, sqlc.narg('last_login_at')),
+    external_id   = sqlc.narg('external_id'),
+    password_hash = CASE WHEN import_digest IS DISTINCT FROM @import_digest THEN @password_hash ELSE password_hash END,
+    import_digest = @import_digest,
+    updated_at    = now()
+WHERE id = @id
+  AND (email, username, first_name, last_name, phone_number, language_code, is_admin, is_active, created_at,
+       external_id, import_digest)
+      IS DISTINCT FROM
+      (@email, sqlc.narg('username'), @first_name, @last_name, sqlc.narg('phone_number'), @language_code,
+       @is_admin, @is_active, COALESCE(sqlc.narg('created_at'), created_at), sqlc.narg('external_id'),
+       @import_digest::bytea)
+RETURNING *;

@@ -24,6 +24,8 @@ commands:
                          create an admin (password from stdin), or promote an existing user
   cleanup                delete what no decision needs any more (used tokens, ended sessions, old
                          throttling rows and audit events), as authd serve does every AUTHD_CLEANUP_INTERVAL
+  import [--format auto|django|jsonl] [--dry-run] [--media-dir DIR] [--on-conflict skip|update] FILE
+                         import users with their password hashes from Django's dumpdata or JSON lines
   keys list | rotate [--now] | revoke KID
                          list, rotate or revoke the access-token signing keys
   version                print the version
@@ -72,6 +74,12 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		return app.Cleanup(ctx, cfg, os.Stdout)
+	case "import":
+		cfg, err := config.Load()
+		if err != nil {
+			return err
+		}
+		return app.Import(ctx, cfg, args[1:], os.Stdout)
 	case "keys":
 		cfg, err := config.Load()
 		if err != nil {

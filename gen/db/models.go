@@ -105,4 +105,6 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	LastLoginAt  *time.Time
+	ExternalID   *string
+	ImportDigest []byte
 }

@@ -96,7 +96,7 @@ func (q *Queries) DeleteUsedRefreshTokens(ctx context.Context, arg DeleteUsedRef
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = $1
@@ -134,6 +134,8 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.LastLoginAt,
+		&i.User.ExternalID,
+		&i.User.ImportDigest,
 	)
 	return i, err
 }

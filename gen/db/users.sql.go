@@ -27,7 +27,7 @@ const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
 VALUES ($1, $2, $3, $4, $5, $6,
         $7, $8)
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
 `
 
 type CreateUserParams struct {
@@ -68,6 +68,8 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
 }
@@ -92,7 +94,7 @@ func (q *Queries) DeleteUser(ctx context.Context, arg DeleteUserParams) (int64, 
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE email = $1
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users WHERE email = $1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -113,12 +115,14 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE id = $1
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
@@ -139,12 +143,77 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
+	)
+	return i, err
+}
+
+const insertImportedUser = `-- name: InsertImportedUser :one
+INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
+                   is_active, created_at, updated_at, last_login_at, external_id, import_digest)
+VALUES ($1, $2, $3, $4, $5, $6,
+        $7, $8, $9, COALESCE($10, now()), now(), $11,
+        $12, $13)
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+`
+
+type InsertImportedUserParams struct {
+	Email        string
+	Username     *string
+	PasswordHash string
+	FirstName    string
+	LastName     string
+	PhoneNumber  *string
+	LanguageCode string
+	IsAdmin      bool
+	IsActive     bool
+	CreatedAt    interface{}
+	LastLoginAt  *time.Time
+	ExternalID   *string
+	ImportDigest []byte
+}
+
+func (q *Queries) InsertImportedUser(ctx context.Context, arg InsertImportedUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, insertImportedUser,
+		arg.Email,
+		arg.Username,
+		arg.PasswordHash,
+		arg.FirstName,
+		arg.LastName,
+		arg.PhoneNumber,
+		arg.LanguageCode,
+		arg.IsAdmin,
+		arg.IsActive,
+		arg.CreatedAt,
+		arg.LastLoginAt,
+		arg.ExternalID,
+		arg.ImportDigest,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Username,
+		&i.PasswordHash,
+		&i.FirstName,
+		&i.LastName,
+		&i.PhoneNumber,
+		&i.Avatar,
+		&i.LanguageCode,
+		&i.IsAdmin,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at,
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest,
        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions
 FROM users u
 WHERE ($2::text IS NULL
@@ -198,6 +267,8 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 			&i.User.CreatedAt,
 			&i.User.UpdatedAt,
 			&i.User.LastLoginAt,
+			&i.User.ExternalID,
+			&i.User.ImportDigest,
 			&i.ActiveSessions,
 		); err != nil {
 			return nil, err
@@ -236,7 +307,7 @@ func (q *Queries) LockActiveAdmins(ctx context.Context) ([]uuid.UUID, error) {
 }
 
 const lockUser = `-- name: LockUser :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at FROM users WHERE id = $1 FOR UPDATE
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -257,12 +328,14 @@ func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
 }
 
 const promoteUser = `-- name: PromoteUser :one
-UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
 `
 
 func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
@@ -283,6 +356,8 @@ func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
 }
@@ -308,7 +383,7 @@ func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHa
 }
 
 const setAvatar = `-- name: SetAvatar :one
-UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
 `
 
 type SetAvatarParams struct {
@@ -334,6 +409,8 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, err
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
 }
@@ -341,7 +418,7 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, err
 const setEmail = `-- name: SetEmail :one
 UPDATE users SET email = $1, updated_at = now()
 WHERE id = $2 AND email = $3 AND password_hash = $4
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
 `
 
 type SetEmailParams struct {
@@ -375,6 +452,92 @@ func (q *Queries) SetEmail(ctx context.Context, arg SetEmailParams) (User, error
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
+	)
+	return i, err
+}
+
+const updateImportedUser = `-- name: UpdateImportedUser :one
+UPDATE users SET
+    email         = $1,
+    username      = $2,
+    first_name    = $3,
+    last_name     = $4,
+    phone_number  = $5,
+    language_code = $6,
+    is_admin      = $7,
+    is_active     = $8,
+    created_at    = COALESCE($9, created_at),
+    last_login_at = GREATEST(last_login_at, $10),
+    external_id   = $11,
+    password_hash = CASE WHEN import_digest IS DISTINCT FROM $12 THEN $13 ELSE password_hash END,
+    import_digest = $12,
+    updated_at    = now()
+WHERE id = $14
+  AND (email, username, first_name, last_name, phone_number, language_code, is_admin, is_active, created_at,
+       external_id, import_digest)
+      IS DISTINCT FROM
+      ($1, $2, $3, $4, $5, $6,
+       $7, $8, COALESCE($9, created_at), $11,
+       $12::bytea)
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+`
+
+type UpdateImportedUserParams struct {
+	Email        string
+	Username     *string
+	FirstName    string
+	LastName     string
+	PhoneNumber  *string
+	LanguageCode string
+	IsAdmin      bool
+	IsActive     bool
+	CreatedAt    *time.Time
+	LastLoginAt  *time.Time
+	ExternalID   *string
+	ImportDigest []byte
+	PasswordHash string
+	ID           uuid.UUID
+}
+
+// Changes only what differs from the source; no row back means the account already matched it. The
+// password is replaced only when the source's hash changed since the last import.
+func (q *Queries) UpdateImportedUser(ctx context.Context, arg UpdateImportedUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, updateImportedUser,
+		arg.Email,
+		arg.Username,
+		arg.FirstName,
+		arg.LastName,
+		arg.PhoneNumber,
+		arg.LanguageCode,
+		arg.IsAdmin,
+		arg.IsActive,
+		arg.CreatedAt,
+		arg.LastLoginAt,
+		arg.ExternalID,
+		arg.ImportDigest,
+		arg.PasswordHash,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Username,
+		&i.PasswordHash,
+		&i.FirstName,
+		&i.LastName,
+		&i.PhoneNumber,
+		&i.Avatar,
+		&i.LanguageCode,
+		&i.IsAdmin,
+		&i.IsActive,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
 }
@@ -390,7 +553,7 @@ UPDATE users SET
     language_code = COALESCE($9, language_code),
     updated_at    = now()
 WHERE id = $10
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
 `
 
 type UpdateUserParams struct {
@@ -437,6 +600,57 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.LastLoginAt,
+		&i.ExternalID,
+		&i.ImportDigest,
 	)
 	return i, err
+}
+
+const userForImport = `-- name: UserForImport :many
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users
+WHERE ($1::text IS NOT NULL AND external_id = $1::text) OR email = $2
+FOR UPDATE
+`
+
+type UserForImportParams struct {
+	ExternalID *string
+	Email      string
+}
+
+// The accounts an imported row may be: the one with its external id and the one with its email.
+func (q *Queries) UserForImport(ctx context.Context, arg UserForImportParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, userForImport, arg.ExternalID, arg.Email)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []User{}
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Username,
+			&i.PasswordHash,
+			&i.FirstName,
+			&i.LastName,
+			&i.PhoneNumber,
+			&i.Avatar,
+			&i.LanguageCode,
+			&i.IsAdmin,
+			&i.IsActive,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.LastLoginAt,
+			&i.ExternalID,
+			&i.ImportDigest,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -131,26 +130,7 @@ func (s *Service) ChangeEmail(ctx context.Context, id Identity, client Client, e
 
 // SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.
 func (s *Service) SetAvatar(ctx context.Context, id Identity, upload []byte) (User, error) {
-	img, err := s.media.Processor.Process(ctx, upload)
-	switch {
-	case errors.Is(err, avatar.ErrUnsupported), errors.Is(err, avatar.ErrTooManyPixels), errors.Is(err, avatar.ErrCorrupt):
-		return User{}, Invalid("avatar", err.Error())
-	case errors.Is(err, avatar.ErrBusy):
-		return User{}, fmt.Errorf("%w: %w", ErrBusy, err)
-	case err != nil:
-		return User{}, err
-	}
-	name := avatar.NewName(img.Ext)
-	if err := s.media.Storage.Put(ctx, name, img.Data); err != nil {
-		return User{}, fmt.Errorf("store avatar: %w", err)
-	}
-	user, old, err := s.selfServe.SetAvatar(ctx, id.User.ID, &name)
-	if err != nil {
-		s.accounts.removeAvatar(ctx, &name)
-		return User{}, err
-	}
-	s.accounts.removeAvatar(ctx, old)
-	return user, nil
+	return s.accounts.SetAvatar(ctx, s.media.Processor, id.User.ID, upload)
 }
 
 // DeleteAvatar removes the caller's avatar.

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -17,6 +19,8 @@ type AccountsStore interface {
 	// (otherwise ErrConflict). ErrLastAdmin when it would leave no active admin.
 	DeleteUser(ctx context.Context, id uuid.UUID, verifiedHash string) error
 	PromoteUser(ctx context.Context, email string) (User, error)
+	// SetAvatar stores the avatar's file name (nil removes it) and returns the user and the name it replaced.
+	SetAvatar(ctx context.Context, userID uuid.UUID, name *string) (User, *string, error)
 }
 
 // Accounts creates and deletes accounts. Registration, the admin zone and `authd createsuperuser` all go
@@ -92,6 +96,31 @@ func (a *Accounts) delete(ctx context.Context, user User, verifiedHash string) e
 	}
 	a.removeAvatar(ctx, user.Avatar)
 	return nil
+}
+
+// SetAvatar processes an image (an upload, or one brought by `authd import`), stores it under a random
+// name as userID's avatar and removes the file it replaced.
+func (a *Accounts) SetAvatar(ctx context.Context, processor *avatar.Processor, userID uuid.UUID, image []byte) (User, error) {
+	img, err := processor.Process(ctx, image)
+	switch {
+	case errors.Is(err, avatar.ErrUnsupported), errors.Is(err, avatar.ErrTooManyPixels), errors.Is(err, avatar.ErrCorrupt):
+		return User{}, Invalid("avatar", err.Error())
+	case errors.Is(err, avatar.ErrBusy):
+		return User{}, fmt.Errorf("%w: %w", ErrBusy, err)
+	case err != nil:
+		return User{}, err
+	}
+	name := avatar.NewName(img.Ext)
+	if err := a.avatars.Put(ctx, name, img.Data); err != nil {
+		return User{}, fmt.Errorf("store avatar: %w", err)
+	}
+	user, old, err := a.store.SetAvatar(ctx, userID, &name)
+	if err != nil {
+		a.removeAvatar(ctx, &name)
+		return User{}, err
+	}
+	a.removeAvatar(ctx, old)
+	return user, nil
 }
 
 // Promote makes the existing user with this email an admin; ErrNotFound when there is none.

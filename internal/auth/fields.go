@@ -22,8 +22,9 @@ const (
 	MaxLanguageTagLen = 35
 )
 
-// PhonePattern is what a phone number must match: E.164, + and 4 to 15 digits.
-var PhonePattern = regexp.MustCompile(`^\+[0-9]{4,15}$`)
+// PhonePattern is what a phone number must match: 4 to 15 digits, E.164 with its + or a national number
+// without one (the Django services authd replaces kept free-form numbers such as 5551234567).
+var PhonePattern = regexp.MustCompile(`^\+?[0-9]{4,15}$`)
 
 // NormalizeEmail returns the one form under which an address is stored and looked up: trimmed, NFC,
 // lower-cased, with the domain in its ASCII (punycode) form by IDNA, so that a Unicode domain and its
@@ -112,7 +113,7 @@ func (p *Profile) normalize(v validationErrors) {
 		}
 	}
 	if p.PhoneNumber != nil && !PhonePattern.MatchString(*p.PhoneNumber) {
-		v.add("phone_number", "must be + followed by 4 to 15 digits")
+		v.add("phone_number", "must be 4 to 15 digits, optionally after a +")
 	}
 	if p.LanguageCode != nil {
 		tag, err := language.Parse(*p.LanguageCode)

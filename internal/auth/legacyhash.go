@@ -84,7 +84,9 @@ func HashScheme(encoded string) (string, error) {
 
 // IsUnusablePassword reports a hash that no password matches (Django's set_unusable_password): the
 // account exists, but signing in needs a new password first.
-func IsUnusablePassword(encoded string) bool { return strings.HasPrefix(encoded, unusablePasswordPrefix) }
+func IsUnusablePassword(encoded string) bool {
+	return strings.HasPrefix(encoded, unusablePasswordPrefix)
+}
 
 func parseLegacyHash(encoded string) (legacyHash, error) {
 	algorithm, rest, ok := strings.Cut(encoded, "$")

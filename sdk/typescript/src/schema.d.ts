@@ -599,7 +599,7 @@ export interface components {
         Username: string;
         PersonName: string;
         /**
-         * @description `+` and 4 to 15 digits (E.164).
+         * @description 4 to 15 digits: E.164 with its `+`, or a national number without one, as the Django services authd replaces stored it.
          * @example +351912345678
          */
         PhoneNumber: string;
