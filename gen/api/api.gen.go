@@ -102,6 +102,36 @@ func (e AuthResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for CompatCreatedMessage.
+const (
+	UserCreatedSuccessfully CompatCreatedMessage = "User created successfully"
+)
+
+// Valid indicates whether the value is a known member of the CompatCreatedMessage enum.
+func (e CompatCreatedMessage) Valid() bool {
+	switch e {
+	case UserCreatedSuccessfully:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompatCreatedSuccess.
+const (
+	CompatCreatedSuccessTrue CompatCreatedSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CompatCreatedSuccess enum.
+func (e CompatCreatedSuccess) Valid() bool {
+	switch e {
+	case CompatCreatedSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
 	ErrorCodeAccountDisabled      ErrorCode = "account_disabled"
@@ -305,13 +335,13 @@ func (e SigningKeyState) Valid() bool {
 
 // Defines values for SuccessResponseSuccess.
 const (
-	True SuccessResponseSuccess = true
+	SuccessResponseSuccessTrue SuccessResponseSuccess = true
 )
 
 // Valid indicates whether the value is a known member of the SuccessResponseSuccess enum.
 func (e SuccessResponseSuccess) Valid() bool {
 	switch e {
-	case True:
+	case SuccessResponseSuccessTrue:
 		return true
 	default:
 		return false
@@ -327,6 +357,45 @@ const (
 func (e TokenPairTokenType) Valid() bool {
 	switch e {
 	case TokenPairTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportUsersParamsFormat.
+const (
+	Auto   ImportUsersParamsFormat = "auto"
+	Django ImportUsersParamsFormat = "django"
+	Jsonl  ImportUsersParamsFormat = "jsonl"
+)
+
+// Valid indicates whether the value is a known member of the ImportUsersParamsFormat enum.
+func (e ImportUsersParamsFormat) Valid() bool {
+	switch e {
+	case Auto:
+		return true
+	case Django:
+		return true
+	case Jsonl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportUsersParamsOnConflict.
+const (
+	Skip   ImportUsersParamsOnConflict = "skip"
+	Update ImportUsersParamsOnConflict = "update"
+)
+
+// Valid indicates whether the value is a known member of the ImportUsersParamsOnConflict enum.
+func (e ImportUsersParamsOnConflict) Valid() bool {
+	switch e {
+	case Skip:
+		return true
+	case Update:
 		return true
 	default:
 		return false
@@ -432,6 +501,109 @@ type AuthResponse struct {
 // AuthResponseTokenType defines model for AuthResponse.TokenType.
 type AuthResponseTokenType string
 
+// CompatAuthResponse defines model for CompatAuthResponse.
+type CompatAuthResponse struct {
+	// Access The access token (a JWT).
+	Access string `json:"access"`
+
+	// Refresh The refresh token; exchange it at /api/token/refresh/ or /api/refresh.
+	Refresh openapi_types.UUID `json:"refresh"`
+
+	// User The user as the Django password-generator API showed it; `id` is authd's UUID.
+	User CompatUser `json:"user"`
+}
+
+// CompatAuthSignupRequest defines model for CompatAuthSignupRequest.
+type CompatAuthSignupRequest struct {
+	Email     string     `json:"email"`
+	FirstName PersonName `json:"first_name"`
+	LastName  PersonName `json:"last_name"`
+	Password  string     `json:"password"`
+	Username  Username   `json:"username"`
+}
+
+// CompatCreated defines model for CompatCreated.
+type CompatCreated struct {
+	Message CompatCreatedMessage `json:"message"`
+	Success CompatCreatedSuccess `json:"success"`
+	User    User                 `json:"user"`
+}
+
+// CompatCreatedMessage defines model for CompatCreated.Message.
+type CompatCreatedMessage string
+
+// CompatCreatedSuccess defines model for CompatCreated.Success.
+type CompatCreatedSuccess bool
+
+// CompatRefreshRequest defines model for CompatRefreshRequest.
+type CompatRefreshRequest struct {
+	Refresh string `json:"refresh"`
+}
+
+// CompatRegisterRequest defines model for CompatRegisterRequest.
+type CompatRegisterRequest struct {
+	// Email Stored lower-cased; unique case-insensitively.
+	//
+	// Example: ada@example.com
+	Email        Email         `json:"email"`
+	LanguageCode *LanguageCode `json:"language_code,omitempty"`
+
+	// Password 8 to 128 characters; not all digits; must not contain the email's local part or the username
+	// (case-insensitively, when they are 4 or more characters); must not be a commonly used password.
+	//
+	//
+	// Example: correct horse battery staple
+	Password Password `json:"password"`
+
+	// Username Display name, 1-50 characters, spaces allowed; unique case-insensitively.
+	//
+	// Example: Ada Lovelace
+	Username Username `json:"username"`
+}
+
+// CompatSignUpRequest defines model for CompatSignUpRequest.
+type CompatSignUpRequest struct {
+	// Email Stored lower-cased; unique case-insensitively.
+	//
+	// Example: ada@example.com
+	Email     Email       `json:"email"`
+	FirstName *PersonName `json:"first_name,omitempty"`
+	LastName  *PersonName `json:"last_name,omitempty"`
+
+	// NumberPhone At most 10 characters, as the seed's model allowed; digits, with spaces, dashes, dots and parentheses ignored.
+	NumberPhone nullable.Nullable[string] `json:"number_phone,omitempty"`
+
+	// Password 8 to 128 characters; not all digits; must not contain the email's local part or the username
+	// (case-insensitively, when they are 4 or more characters); must not be a commonly used password.
+	//
+	//
+	// Example: correct horse battery staple
+	Password Password `json:"password"`
+
+	// Username Display name, 1-50 characters, spaces allowed; unique case-insensitively.
+	//
+	// Example: Ada Lovelace
+	Username Username `json:"username"`
+}
+
+// CompatTokenPair defines model for CompatTokenPair.
+type CompatTokenPair struct {
+	Access  string             `json:"access"`
+	Refresh openapi_types.UUID `json:"refresh"`
+}
+
+// CompatUser The user as the Django password-generator API showed it; `id` is authd's UUID.
+type CompatUser struct {
+	// Avatar Path of the avatar image (/media/avatars/...), or null.
+	Avatar      nullable.Nullable[string] `json:"avatar"`
+	Email       string                    `json:"email"`
+	FirstName   string                    `json:"first_name"`
+	Id          openapi_types.UUID        `json:"id"`
+	LastName    string                    `json:"last_name"`
+	NumberPhone nullable.Nullable[string] `json:"number_phone"`
+	Username    nullable.Nullable[string] `json:"username"`
+}
+
 // Email Stored lower-cased; unique case-insensitively.
 //
 // Example: ada@example.com
@@ -481,6 +653,33 @@ type HealthStatus struct {
 
 // HealthStatusStatus defines model for HealthStatus.Status.
 type HealthStatusStatus string
+
+// ImportReport What an import did. imported + updated + unchanged + skipped = total.
+type ImportReport struct {
+	DryRun bool `json:"dry_run"`
+
+	// HashSchemes Imported and updated accounts by password hash scheme (django_pbkdf2_sha256, bcrypt, ...).
+	HashSchemes map[string]int32 `json:"hash_schemes"`
+	Imported    int32            `json:"imported"`
+	Skipped     int32            `json:"skipped"`
+	Skips       []ImportSkip     `json:"skips"`
+	Total       int32            `json:"total"`
+	Unchanged   int32            `json:"unchanged"`
+	Updated     int32            `json:"updated"`
+
+	// WithoutPassword Accounts imported with an unusable password (Django's "!..."); they must be given one.
+	WithoutPassword int32 `json:"without_password"`
+}
+
+// ImportSkip defines model for ImportSkip.
+type ImportSkip struct {
+	Email      *string `json:"email,omitempty"`
+	ExternalId *string `json:"external_id,omitempty"`
+	Reason     string  `json:"reason"`
+
+	// Row The user's position in the source (object or line), from 1.
+	Row int32 `json:"row"`
+}
 
 // JWK A public key (RFC 7517); never a private member.
 type JWK struct {
@@ -928,6 +1127,28 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ImportUsersMultipartBody defines parameters for ImportUsers.
+type ImportUsersMultipartBody struct {
+	File openapi_types.File `json:"file"`
+}
+
+// ImportUsersParams defines parameters for ImportUsers.
+type ImportUsersParams struct {
+	Format *ImportUsersParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// DryRun Check everything, against the database too, and keep nothing.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+
+	// OnConflict What happens to users that exist (same external id, or same email).
+	OnConflict *ImportUsersParamsOnConflict `form:"on_conflict,omitempty" json:"on_conflict,omitempty"`
+}
+
+// ImportUsersParamsFormat defines parameters for ImportUsers.
+type ImportUsersParamsFormat string
+
+// ImportUsersParamsOnConflict defines parameters for ImportUsers.
+type ImportUsersParamsOnConflict string
+
 // PutAvatarMultipartBody defines parameters for PutAvatar.
 type PutAvatarMultipartBody struct {
 	// Avatar The image file, at most 5 MiB (larger is 413).
@@ -939,6 +1160,9 @@ type RotateSigningKeysJSONRequestBody = KeyRotation
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsUpdate
+
+// ImportUsersMultipartRequestBody defines body for ImportUsers for multipart/form-data ContentType.
+type ImportUsersMultipartRequestBody ImportUsersMultipartBody
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = AdminUserUpdate
@@ -972,6 +1196,24 @@ type RefreshJSONRequestBody = RefreshRequest
 
 // RegisterJSONRequestBody defines body for Register for application/json ContentType.
 type RegisterJSONRequestBody = RegisterRequest
+
+// CompatSignInJSONRequestBody defines body for CompatSignIn for application/json ContentType.
+type CompatSignInJSONRequestBody = LoginRequest
+
+// CompatSignUpJSONRequestBody defines body for CompatSignUp for application/json ContentType.
+type CompatSignUpJSONRequestBody = CompatSignUpRequest
+
+// CompatTokenRefreshJSONRequestBody defines body for CompatTokenRefresh for application/json ContentType.
+type CompatTokenRefreshJSONRequestBody = CompatRefreshRequest
+
+// CompatAuthSignupJSONRequestBody defines body for CompatAuthSignup for application/json ContentType.
+type CompatAuthSignupJSONRequestBody = CompatAuthSignupRequest
+
+// CompatLoginJSONRequestBody defines body for CompatLogin for application/json ContentType.
+type CompatLoginJSONRequestBody = LoginRequest
+
+// CompatRegisterJSONRequestBody defines body for CompatRegister for application/json ContentType.
+type CompatRegisterJSONRequestBody = CompatRegisterRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1154,6 +1396,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/admin/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportUsersWithBody Import users with their password hashes.
+	//
+	// What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
+	// or a custom user model) or JSON lines of authd's import shape, as a multipart `file` or an
+	// `application/x-ndjson` body. Password hashes are kept as they are (Django's pbkdf2_sha256, pbkdf2_sha1,
+	// argon2, bcrypt_sha256, bcrypt and scrypt; Werkzeug's pbkdf2 and scrypt; bare bcrypt) and upgraded to
+	// argon2id at each user's first login. Importing twice changes nothing. Users come in batches of 500, each
+	// its own transaction; a request cut off by the deadline keeps the batches it finished, and repeating it
+	// finishes the job. Avatars need the source's media directory, so only `authd import --media-dir` brings
+	// them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/users/import (the `ImportUsers` operationId).
+	ImportUsersWithBody(ctx context.Context, params *ImportUsersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteUser Delete a user and everything of theirs.
 	//
@@ -1376,6 +1634,11 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
 	EndMySession(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CompatProfile The caller's profile in the Django password-generator API's shape (GET /api/profile/).
+	//
+	// Corresponds with GET /api/profile (the `CompatProfile` operationId).
+	CompatProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RefreshWithBody Exchange a refresh token for a new token pair.
 	//
 	// Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -1416,12 +1679,116 @@ type ClientInterface interface {
 	// Corresponds with POST /api/register (the `Register` operationId).
 	Register(ctx context.Context, body RegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CompatSignInWithBody Sign in as the Django password-generator API did (POST /api/sign-in/).
+	//
+	// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+	// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+	// accounts). Missing fields are 400 `validation_error`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+	CompatSignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatSignIn Sign in as the Django password-generator API did (POST /api/sign-in/).
+	//
+	// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+	// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+	// accounts). Missing fields are 400 `validation_error`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+	CompatSignIn(ctx context.Context, body CompatSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatSignUpWithBody Sign up as the Django password-generator API did (POST /api/sign-up/).
+	//
+	// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+	// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+	// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+	CompatSignUpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatSignUp Sign up as the Django password-generator API did (POST /api/sign-up/).
+	//
+	// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+	// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+	// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+	CompatSignUp(ctx context.Context, body CompatSignUpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatTokenRefreshWithBody djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+	//
+	// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+	// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+	CompatTokenRefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatTokenRefresh djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+	//
+	// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+	// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+	CompatTokenRefresh(ctx context.Context, body CompatTokenRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatAuthSignupWithBody Sign up as the user-signup API did (POST /auth/signup).
+	//
+	// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+	// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+	CompatAuthSignupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatAuthSignup Sign up as the user-signup API did (POST /auth/signup).
+	//
+	// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+	// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+	CompatAuthSignup(ctx context.Context, body CompatAuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Healthz The process is up.
 	//
 	// Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatLoginWithBody Sign in as the Flask user API did (POST /login).
+	//
+	// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+	// user. A wrong password and an unknown email are the same 401 with a `message`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /login (the `CompatLogin` operationId).
+	CompatLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatLogin Sign in as the Flask user API did (POST /login).
+	//
+	// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+	// user. A wrong password and an unknown email are the same 401 with a `message`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /login (the `CompatLogin` operationId).
+	CompatLogin(ctx context.Context, body CompatLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAvatar An avatar image.
 	//
@@ -1436,6 +1803,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatRegisterWithBody Register as the Flask user API did (POST /register).
+	//
+	// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+	// is 400 with a `message`, a taken username or email included, as the seed answered them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /register (the `CompatRegister` operationId).
+	CompatRegisterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompatRegister Register as the Flask user API did (POST /register).
+	//
+	// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+	// is 400 with a `message`, a taken username or email included, as the seed answered them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /register (the `CompatRegister` operationId).
+	CompatRegister(ctx context.Context, body CompatRegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJwks The public keys that verify authd's access tokens (RFC 7517).
@@ -1656,6 +2043,32 @@ func (c *Client) GetSettingsHistory(ctx context.Context, params *GetSettingsHist
 // Corresponds with GET /api/admin/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportUsersWithBody Import users with their password hashes.
+//
+// What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
+// or a custom user model) or JSON lines of authd's import shape, as a multipart `file` or an
+// `application/x-ndjson` body. Password hashes are kept as they are (Django's pbkdf2_sha256, pbkdf2_sha1,
+// argon2, bcrypt_sha256, bcrypt and scrypt; Werkzeug's pbkdf2 and scrypt; bare bcrypt) and upgraded to
+// argon2id at each user's first login. Importing twice changes nothing. Users come in batches of 500, each
+// its own transaction; a request cut off by the deadline keeps the batches it finished, and repeating it
+// finishes the job. Avatars need the source's media directory, so only `authd import --media-dir` brings
+// them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/users/import (the `ImportUsers` operationId).
+func (c *Client) ImportUsersWithBody(ctx context.Context, params *ImportUsersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportUsersRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2137,6 +2550,21 @@ func (c *Client) EndMySession(ctx context.Context, id openapi_types.UUID, reqEdi
 	return c.Client.Do(req)
 }
 
+// CompatProfile The caller's profile in the Django password-generator API's shape (GET /api/profile/).
+//
+// Corresponds with GET /api/profile (the `CompatProfile` operationId).
+func (c *Client) CompatProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatProfileRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RefreshWithBody Exchange a refresh token for a new token pair.
 //
 // Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -2217,6 +2645,170 @@ func (c *Client) Register(ctx context.Context, body RegisterJSONRequestBody, req
 	return c.Client.Do(req)
 }
 
+// CompatSignInWithBody Sign in as the Django password-generator API did (POST /api/sign-in/).
+//
+// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+// accounts). Missing fields are 400 `validation_error`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+func (c *Client) CompatSignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatSignInRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatSignIn Sign in as the Django password-generator API did (POST /api/sign-in/).
+//
+// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+// accounts). Missing fields are 400 `validation_error`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+func (c *Client) CompatSignIn(ctx context.Context, body CompatSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatSignInRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatSignUpWithBody Sign up as the Django password-generator API did (POST /api/sign-up/).
+//
+// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+func (c *Client) CompatSignUpWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatSignUpRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatSignUp Sign up as the Django password-generator API did (POST /api/sign-up/).
+//
+// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+func (c *Client) CompatSignUp(ctx context.Context, body CompatSignUpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatSignUpRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatTokenRefreshWithBody djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+//
+// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+func (c *Client) CompatTokenRefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatTokenRefreshRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatTokenRefresh djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+//
+// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+func (c *Client) CompatTokenRefresh(ctx context.Context, body CompatTokenRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatTokenRefreshRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatAuthSignupWithBody Sign up as the user-signup API did (POST /auth/signup).
+//
+// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+func (c *Client) CompatAuthSignupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatAuthSignupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatAuthSignup Sign up as the user-signup API did (POST /auth/signup).
+//
+// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+func (c *Client) CompatAuthSignup(ctx context.Context, body CompatAuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatAuthSignupRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Healthz The process is up.
 //
 // Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
@@ -2224,6 +2816,46 @@ func (c *Client) Register(ctx context.Context, body RegisterJSONRequestBody, req
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatLoginWithBody Sign in as the Flask user API did (POST /login).
+//
+// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+// user. A wrong password and an unknown email are the same 401 with a `message`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /login (the `CompatLogin` operationId).
+func (c *Client) CompatLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatLoginRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatLogin Sign in as the Flask user API did (POST /login).
+//
+// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+// user. A wrong password and an unknown email are the same 401 with a `message`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /login (the `CompatLogin` operationId).
+func (c *Client) CompatLogin(ctx context.Context, body CompatLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatLoginRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2258,6 +2890,46 @@ func (c *Client) GetAvatar(ctx context.Context, name string, reqEditors ...Reque
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReadyzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatRegisterWithBody Register as the Flask user API did (POST /register).
+//
+// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+// is 400 with a `message`, a taken username or email included, as the seed answered them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /register (the `CompatRegister` operationId).
+func (c *Client) CompatRegisterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatRegisterRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompatRegister Register as the Flask user API did (POST /register).
+//
+// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+// is 400 with a `message`, a taken username or email included, as the seed answered them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /register (the `CompatRegister` operationId).
+func (c *Client) CompatRegister(ctx context.Context, body CompatRegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompatRegisterRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2728,6 +3400,86 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewImportUsersRequestWithBody constructs an http.Request for the ImportUsers method, with any body, and a specified content type
+func NewImportUsersRequestWithBody(server string, params *ImportUsersParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/users/import")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dry_run", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OnConflict != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "on_conflict", *params.OnConflict, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3332,6 +4084,33 @@ func NewEndMySessionRequest(server string, id openapi_types.UUID) (*http.Request
 	return req, nil
 }
 
+// NewCompatProfileRequest constructs an http.Request for the CompatProfile method
+func NewCompatProfileRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profile")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRefreshRequest calls the generic Refresh builder with application/json body
 func NewRefreshRequest(server string, body RefreshJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3412,6 +4191,166 @@ func NewRegisterRequestWithBody(server string, contentType string, body io.Reade
 	return req, nil
 }
 
+// NewCompatSignInRequest calls the generic CompatSignIn builder with application/json body
+func NewCompatSignInRequest(server string, body CompatSignInJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompatSignInRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCompatSignInRequestWithBody constructs an http.Request for the CompatSignIn method, with any body, and a specified content type
+func NewCompatSignInRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/sign-in")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCompatSignUpRequest calls the generic CompatSignUp builder with application/json body
+func NewCompatSignUpRequest(server string, body CompatSignUpJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompatSignUpRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCompatSignUpRequestWithBody constructs an http.Request for the CompatSignUp method, with any body, and a specified content type
+func NewCompatSignUpRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/sign-up")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCompatTokenRefreshRequest calls the generic CompatTokenRefresh builder with application/json body
+func NewCompatTokenRefreshRequest(server string, body CompatTokenRefreshJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompatTokenRefreshRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCompatTokenRefreshRequestWithBody constructs an http.Request for the CompatTokenRefresh method, with any body, and a specified content type
+func NewCompatTokenRefreshRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/token/refresh")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCompatAuthSignupRequest calls the generic CompatAuthSignup builder with application/json body
+func NewCompatAuthSignupRequest(server string, body CompatAuthSignupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompatAuthSignupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCompatAuthSignupRequestWithBody constructs an http.Request for the CompatAuthSignup method, with any body, and a specified content type
+func NewCompatAuthSignupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/signup")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewHealthzRequest constructs an http.Request for the Healthz method
 func NewHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -3435,6 +4374,46 @@ func NewHealthzRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewCompatLoginRequest calls the generic CompatLogin builder with application/json body
+func NewCompatLoginRequest(server string, body CompatLoginJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompatLoginRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCompatLoginRequestWithBody constructs an http.Request for the CompatLogin method, with any body, and a specified content type
+func NewCompatLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/login")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3496,6 +4475,46 @@ func NewReadyzRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewCompatRegisterRequest calls the generic CompatRegister builder with application/json body
+func NewCompatRegisterRequest(server string, body CompatRegisterJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompatRegisterRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCompatRegisterRequestWithBody constructs an http.Request for the CompatRegister method, with any body, and a specified content type
+func NewCompatRegisterRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/register")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3667,6 +4686,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/admin/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+
+	// ImportUsersWithBodyWithResponse Import users with their password hashes.
+	//
+	// What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
+	// or a custom user model) or JSON lines of authd's import shape, as a multipart `file` or an
+	// `application/x-ndjson` body. Password hashes are kept as they are (Django's pbkdf2_sha256, pbkdf2_sha1,
+	// argon2, bcrypt_sha256, bcrypt and scrypt; Werkzeug's pbkdf2 and scrypt; bare bcrypt) and upgraded to
+	// argon2id at each user's first login. Importing twice changes nothing. Users come in batches of 500, each
+	// its own transaction; a request cut off by the deadline keeps the batches it finished, and repeating it
+	// finishes the job. Avatars need the source's media directory, so only `authd import --media-dir` brings
+	// them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/users/import (the `ImportUsers` operationId).
+	ImportUsersWithBodyWithResponse(ctx context.Context, params *ImportUsersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error)
 
 	// DeleteUserWithResponse Delete a user and everything of theirs.
 	//
@@ -3905,6 +4940,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
 	EndMySessionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*EndMySessionResponse, error)
 
+	// CompatProfileWithResponse The caller's profile in the Django password-generator API's shape (GET /api/profile/).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profile (the `CompatProfile` operationId).
+	CompatProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CompatProfileResponse, error)
+
 	// RefreshWithBodyWithResponse Exchange a refresh token for a new token pair.
 	//
 	// Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -3945,6 +4987,90 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/register (the `Register` operationId).
 	RegisterWithResponse(ctx context.Context, body RegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterResponse, error)
 
+	// CompatSignInWithBodyWithResponse Sign in as the Django password-generator API did (POST /api/sign-in/).
+	//
+	// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+	// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+	// accounts). Missing fields are 400 `validation_error`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+	CompatSignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatSignInResponse, error)
+
+	// CompatSignInWithResponse Sign in as the Django password-generator API did (POST /api/sign-in/).
+	//
+	// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+	// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+	// accounts). Missing fields are 400 `validation_error`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+	CompatSignInWithResponse(ctx context.Context, body CompatSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatSignInResponse, error)
+
+	// CompatSignUpWithBodyWithResponse Sign up as the Django password-generator API did (POST /api/sign-up/).
+	//
+	// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+	// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+	// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+	CompatSignUpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatSignUpResponse, error)
+
+	// CompatSignUpWithResponse Sign up as the Django password-generator API did (POST /api/sign-up/).
+	//
+	// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+	// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+	// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+	CompatSignUpWithResponse(ctx context.Context, body CompatSignUpJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatSignUpResponse, error)
+
+	// CompatTokenRefreshWithBodyWithResponse djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+	//
+	// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+	// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+	CompatTokenRefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatTokenRefreshResponse, error)
+
+	// CompatTokenRefreshWithResponse djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+	//
+	// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+	// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+	CompatTokenRefreshWithResponse(ctx context.Context, body CompatTokenRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatTokenRefreshResponse, error)
+
+	// CompatAuthSignupWithBodyWithResponse Sign up as the user-signup API did (POST /auth/signup).
+	//
+	// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+	// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+	CompatAuthSignupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatAuthSignupResponse, error)
+
+	// CompatAuthSignupWithResponse Sign up as the user-signup API did (POST /auth/signup).
+	//
+	// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+	// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+	CompatAuthSignupWithResponse(ctx context.Context, body CompatAuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatAuthSignupResponse, error)
+
 	// HealthzWithResponse The process is up.
 	//
 	// Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
@@ -3953,6 +5079,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzResponse, error)
+
+	// CompatLoginWithBodyWithResponse Sign in as the Flask user API did (POST /login).
+	//
+	// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+	// user. A wrong password and an unknown email are the same 401 with a `message`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /login (the `CompatLogin` operationId).
+	CompatLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatLoginResponse, error)
+
+	// CompatLoginWithResponse Sign in as the Flask user API did (POST /login).
+	//
+	// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+	// user. A wrong password and an unknown email are the same 401 with a `message`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /login (the `CompatLogin` operationId).
+	CompatLoginWithResponse(ctx context.Context, body CompatLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatLoginResponse, error)
 
 	// GetAvatarWithResponse An avatar image.
 	//
@@ -3971,6 +5117,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	ReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadyzResponse, error)
+
+	// CompatRegisterWithBodyWithResponse Register as the Flask user API did (POST /register).
+	//
+	// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+	// is 400 with a `message`, a taken username or email included, as the seed answered them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /register (the `CompatRegister` operationId).
+	CompatRegisterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatRegisterResponse, error)
+
+	// CompatRegisterWithResponse Register as the Flask user API did (POST /register).
+	//
+	// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+	// is 400 with a `message`, a taken username or email included, as the seed answered them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /register (the `CompatRegister` operationId).
+	CompatRegisterWithResponse(ctx context.Context, body CompatRegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatRegisterResponse, error)
 }
 
 // GetJwksResponse200Headers the declared response headers of an HTTP 200 response for GetJwks
@@ -4897,6 +6063,124 @@ func (r ListUsersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportUsersResponse401Headers the declared response headers of an HTTP 401 response for ImportUsers
+type ImportUsersResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ImportUsersResponse429Headers the declared response headers of an HTTP 429 response for ImportUsers
+type ImportUsersResponse429Headers struct {
+	RetryAfter int32
+}
+
+// ImportUsersResponse503Headers the declared response headers of an HTTP 503 response for ImportUsers
+type ImportUsersResponse503Headers struct {
+	RetryAfter int32
+}
+
+type ImportUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportUsersResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportUsersResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportUsersResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportUsersResponse) GetJSON200() *ImportReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportUsersResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportUsersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportUsersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ImportUsersResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ImportUsersResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportUsersResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ImportUsersResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ImportUsersResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportUsersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6755,6 +8039,96 @@ func (r EndMySessionResponse) ContentType() string {
 	return ""
 }
 
+// CompatProfileResponse401Headers the declared response headers of an HTTP 401 response for CompatProfile
+type CompatProfileResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CompatProfileResponse429Headers the declared response headers of an HTTP 429 response for CompatProfile
+type CompatProfileResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CompatProfileResponse503Headers the declared response headers of an HTTP 503 response for CompatProfile
+type CompatProfileResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CompatProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompatUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompatProfileResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CompatProfileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompatProfileResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompatProfileResponse) GetJSON200() *CompatUser {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CompatProfileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CompatProfileResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompatProfileResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompatProfileResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompatProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompatProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompatProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompatProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RefreshResponse200Headers the declared response headers of an HTTP 200 response for Refresh
 type RefreshResponse200Headers struct {
 	CacheControl *string
@@ -6984,6 +8358,443 @@ func (r RegisterResponse) ContentType() string {
 	return ""
 }
 
+// CompatSignInResponse200Headers the declared response headers of an HTTP 200 response for CompatSignIn
+type CompatSignInResponse200Headers struct {
+	CacheControl *string
+}
+
+// CompatSignInResponse429Headers the declared response headers of an HTTP 429 response for CompatSignIn
+type CompatSignInResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CompatSignInResponse503Headers the declared response headers of an HTTP 503 response for CompatSignIn
+type CompatSignInResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CompatSignInResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompatAuthResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CompatSignInResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CompatSignInResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompatSignInResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompatSignInResponse) GetJSON200() *CompatAuthResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompatSignInResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CompatSignInResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CompatSignInResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompatSignInResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CompatSignInResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompatSignInResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompatSignInResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompatSignInResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompatSignInResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompatSignInResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompatSignInResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompatSignUpResponse201Headers the declared response headers of an HTTP 201 response for CompatSignUp
+type CompatSignUpResponse201Headers struct {
+	CacheControl *string
+}
+
+// CompatSignUpResponse429Headers the declared response headers of an HTTP 429 response for CompatSignUp
+type CompatSignUpResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CompatSignUpResponse503Headers the declared response headers of an HTTP 503 response for CompatSignUp
+type CompatSignUpResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CompatSignUpResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CompatAuthResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CompatSignUpResponse201Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CompatSignUpResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompatSignUpResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CompatSignUpResponse) GetJSON201() *CompatAuthResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompatSignUpResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CompatSignUpResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompatSignUpResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CompatSignUpResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompatSignUpResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompatSignUpResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompatSignUpResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompatSignUpResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompatSignUpResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompatSignUpResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompatTokenRefreshResponse200Headers the declared response headers of an HTTP 200 response for CompatTokenRefresh
+type CompatTokenRefreshResponse200Headers struct {
+	CacheControl *string
+}
+
+// CompatTokenRefreshResponse401Headers the declared response headers of an HTTP 401 response for CompatTokenRefresh
+type CompatTokenRefreshResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CompatTokenRefreshResponse429Headers the declared response headers of an HTTP 429 response for CompatTokenRefresh
+type CompatTokenRefreshResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CompatTokenRefreshResponse503Headers the declared response headers of an HTTP 503 response for CompatTokenRefresh
+type CompatTokenRefreshResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CompatTokenRefreshResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompatTokenPair
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CompatTokenRefreshResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompatTokenRefreshResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CompatTokenRefreshResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompatTokenRefreshResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON200() *CompatTokenPair {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompatTokenRefreshResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompatTokenRefreshResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompatTokenRefreshResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompatTokenRefreshResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompatAuthSignupResponse429Headers the declared response headers of an HTTP 429 response for CompatAuthSignup
+type CompatAuthSignupResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CompatAuthSignupResponse503Headers the declared response headers of an HTTP 503 response for CompatAuthSignup
+type CompatAuthSignupResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CompatAuthSignupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CompatCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CompatAuthSignupResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompatAuthSignupResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON201() *CompatCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompatAuthSignupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompatAuthSignupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompatAuthSignupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompatAuthSignupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7026,6 +8837,131 @@ func (r HealthzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompatLoginResponse200Headers the declared response headers of an HTTP 200 response for CompatLogin
+type CompatLoginResponse200Headers struct {
+	CacheControl *string
+}
+
+// CompatLoginResponse401Headers the declared response headers of an HTTP 401 response for CompatLogin
+type CompatLoginResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CompatLoginResponse429Headers the declared response headers of an HTTP 429 response for CompatLogin
+type CompatLoginResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CompatLoginResponse503Headers the declared response headers of an HTTP 503 response for CompatLogin
+type CompatLoginResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CompatLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CompatLoginResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompatLoginResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CompatLoginResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompatLoginResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompatLoginResponse) GetJSON200() *AuthResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompatLoginResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CompatLoginResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CompatLoginResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CompatLoginResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompatLoginResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CompatLoginResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompatLoginResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompatLoginResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompatLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompatLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompatLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompatLoginResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7150,6 +9086,103 @@ func (r ReadyzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReadyzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompatRegisterResponse429Headers the declared response headers of an HTTP 429 response for CompatRegister
+type CompatRegisterResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CompatRegisterResponse503Headers the declared response headers of an HTTP 503 response for CompatRegister
+type CompatRegisterResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CompatRegisterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CompatCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CompatRegisterResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompatRegisterResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CompatRegisterResponse) GetJSON201() *CompatCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompatRegisterResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CompatRegisterResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompatRegisterResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CompatRegisterResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompatRegisterResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompatRegisterResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CompatRegisterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompatRegisterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompatRegisterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompatRegisterResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7350,6 +9383,28 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseListUsersResponse(rsp)
+}
+
+// ImportUsersWithBodyWithResponse Import users with their password hashes.
+//
+// What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
+// or a custom user model) or JSON lines of authd's import shape, as a multipart `file` or an
+// `application/x-ndjson` body. Password hashes are kept as they are (Django's pbkdf2_sha256, pbkdf2_sha1,
+// argon2, bcrypt_sha256, bcrypt and scrypt; Werkzeug's pbkdf2 and scrypt; bare bcrypt) and upgraded to
+// argon2id at each user's first login. Importing twice changes nothing. Users come in batches of 500, each
+// its own transaction; a request cut off by the deadline keeps the batches it finished, and repeating it
+// finishes the job. Avatars need the source's media directory, so only `authd import --media-dir` brings
+// them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/users/import (the `ImportUsers` operationId).
+func (c *ClientWithResponses) ImportUsersWithBodyWithResponse(ctx context.Context, params *ImportUsersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error) {
+	rsp, err := c.ImportUsersWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportUsersResponse(rsp)
 }
 
 // DeleteUserWithResponse Delete a user and everything of theirs.
@@ -7739,6 +9794,19 @@ func (c *ClientWithResponses) EndMySessionWithResponse(ctx context.Context, id o
 	return ParseEndMySessionResponse(rsp)
 }
 
+// CompatProfileWithResponse The caller's profile in the Django password-generator API's shape (GET /api/profile/).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profile (the `CompatProfile` operationId).
+func (c *ClientWithResponses) CompatProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CompatProfileResponse, error) {
+	rsp, err := c.CompatProfile(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatProfileResponse(rsp)
+}
+
 // RefreshWithBodyWithResponse Exchange a refresh token for a new token pair.
 //
 // Rotation: the presented refresh token stops working. Presenting a token that was already rotated revokes
@@ -7803,6 +9871,138 @@ func (c *ClientWithResponses) RegisterWithResponse(ctx context.Context, body Reg
 	return ParseRegisterResponse(rsp)
 }
 
+// CompatSignInWithBodyWithResponse Sign in as the Django password-generator API did (POST /api/sign-in/).
+//
+// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+// accounts). Missing fields are 400 `validation_error`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+func (c *ClientWithResponses) CompatSignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatSignInResponse, error) {
+	rsp, err := c.CompatSignInWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatSignInResponse(rsp)
+}
+
+// CompatSignInWithResponse Sign in as the Django password-generator API did (POST /api/sign-in/).
+//
+// A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+// seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+// accounts). Missing fields are 400 `validation_error`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/sign-in (the `CompatSignIn` operationId).
+func (c *ClientWithResponses) CompatSignInWithResponse(ctx context.Context, body CompatSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatSignInResponse, error) {
+	rsp, err := c.CompatSignIn(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatSignInResponse(rsp)
+}
+
+// CompatSignUpWithBodyWithResponse Sign up as the Django password-generator API did (POST /api/sign-up/).
+//
+// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+func (c *ClientWithResponses) CompatSignUpWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatSignUpResponse, error) {
+	rsp, err := c.CompatSignUpWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatSignUpResponse(rsp)
+}
+
+// CompatSignUpWithResponse Sign up as the Django password-generator API did (POST /api/sign-up/).
+//
+// Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+// `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+// Django REST framework's serializer answered it. `user.id` is authd's UUID.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/sign-up (the `CompatSignUp` operationId).
+func (c *ClientWithResponses) CompatSignUpWithResponse(ctx context.Context, body CompatSignUpJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatSignUpResponse, error) {
+	rsp, err := c.CompatSignUp(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatSignUpResponse(rsp)
+}
+
+// CompatTokenRefreshWithBodyWithResponse djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+//
+// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+func (c *ClientWithResponses) CompatTokenRefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatTokenRefreshResponse, error) {
+	rsp, err := c.CompatTokenRefreshWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatTokenRefreshResponse(rsp)
+}
+
+// CompatTokenRefreshWithResponse djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+//
+// Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+// simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/token/refresh (the `CompatTokenRefresh` operationId).
+func (c *ClientWithResponses) CompatTokenRefreshWithResponse(ctx context.Context, body CompatTokenRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatTokenRefreshResponse, error) {
+	rsp, err := c.CompatTokenRefresh(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatTokenRefreshResponse(rsp)
+}
+
+// CompatAuthSignupWithBodyWithResponse Sign up as the user-signup API did (POST /auth/signup).
+//
+// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+func (c *ClientWithResponses) CompatAuthSignupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatAuthSignupResponse, error) {
+	rsp, err := c.CompatAuthSignupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatAuthSignupResponse(rsp)
+}
+
+// CompatAuthSignupWithResponse Sign up as the user-signup API did (POST /auth/signup).
+//
+// Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+// it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /auth/signup (the `CompatAuthSignup` operationId).
+func (c *ClientWithResponses) CompatAuthSignupWithResponse(ctx context.Context, body CompatAuthSignupJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatAuthSignupResponse, error) {
+	rsp, err := c.CompatAuthSignup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatAuthSignupResponse(rsp)
+}
+
 // HealthzWithResponse The process is up.
 //
 // Answers 200 whenever the process serves HTTP, database or not; use it as a liveness probe.
@@ -7816,6 +10016,38 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseHealthzResponse(rsp)
+}
+
+// CompatLoginWithBodyWithResponse Sign in as the Flask user API did (POST /login).
+//
+// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+// user. A wrong password and an unknown email are the same 401 with a `message`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /login (the `CompatLogin` operationId).
+func (c *ClientWithResponses) CompatLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatLoginResponse, error) {
+	rsp, err := c.CompatLoginWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatLoginResponse(rsp)
+}
+
+// CompatLoginWithResponse Sign in as the Flask user API did (POST /login).
+//
+// The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+// user. A wrong password and an unknown email are the same 401 with a `message`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /login (the `CompatLogin` operationId).
+func (c *ClientWithResponses) CompatLoginWithResponse(ctx context.Context, body CompatLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatLoginResponse, error) {
+	rsp, err := c.CompatLogin(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatLoginResponse(rsp)
 }
 
 // GetAvatarWithResponse An avatar image.
@@ -7846,6 +10078,38 @@ func (c *ClientWithResponses) ReadyzWithResponse(ctx context.Context, reqEditors
 		return nil, err
 	}
 	return ParseReadyzResponse(rsp)
+}
+
+// CompatRegisterWithBodyWithResponse Register as the Flask user API did (POST /register).
+//
+// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+// is 400 with a `message`, a taken username or email included, as the seed answered them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /register (the `CompatRegister` operationId).
+func (c *ClientWithResponses) CompatRegisterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompatRegisterResponse, error) {
+	rsp, err := c.CompatRegisterWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatRegisterResponse(rsp)
+}
+
+// CompatRegisterWithResponse Register as the Flask user API did (POST /register).
+//
+// The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+// is 400 with a `message`, a taken username or email included, as the seed answered them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /register (the `CompatRegister` operationId).
+func (c *ClientWithResponses) CompatRegisterWithResponse(ctx context.Context, body CompatRegisterJSONRequestBody, reqEditors ...RequestEditorFn) (*CompatRegisterResponse, error) {
+	rsp, err := c.CompatRegister(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompatRegisterResponse(rsp)
 }
 
 // ParseGetJwksResponse parses an HTTP response from a GetJwksWithResponse call
@@ -8735,6 +10999,121 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportUsersResponse parses an HTTP response from a ImportUsersWithResponse call
+func ParseImportUsersResponse(rsp *http.Response) (*ImportUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ImportUsersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -10561,6 +12940,93 @@ func ParseEndMySessionResponse(rsp *http.Response) (*EndMySessionResponse, error
 	return response, nil
 }
 
+// ParseCompatProfileResponse parses an HTTP response from a CompatProfileWithResponse call
+func ParseCompatProfileResponse(rsp *http.Response) (*CompatProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompatProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompatUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CompatProfileResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CompatProfileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompatProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRefreshResponse parses an HTTP response from a RefreshWithResponse call
 func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10787,6 +13253,431 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	return response, nil
 }
 
+// ParseCompatSignInResponse parses an HTTP response from a CompatSignInWithResponse call
+func ParseCompatSignInResponse(rsp *http.Response) (*CompatSignInResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompatSignInResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompatAuthResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CompatSignInResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers CompatSignInResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompatSignInResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompatSignUpResponse parses an HTTP response from a CompatSignUpWithResponse call
+func ParseCompatSignUpResponse(rsp *http.Response) (*CompatSignUpResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompatSignUpResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CompatAuthResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CompatSignUpResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 429:
+		var headers CompatSignUpResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompatSignUpResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompatTokenRefreshResponse parses an HTTP response from a CompatTokenRefreshWithResponse call
+func ParseCompatTokenRefreshResponse(rsp *http.Response) (*CompatTokenRefreshResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompatTokenRefreshResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompatTokenPair
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CompatTokenRefreshResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CompatTokenRefreshResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CompatTokenRefreshResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompatTokenRefreshResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompatAuthSignupResponse parses an HTTP response from a CompatAuthSignupWithResponse call
+func ParseCompatAuthSignupResponse(rsp *http.Response) (*CompatAuthSignupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompatAuthSignupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CompatCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CompatAuthSignupResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompatAuthSignupResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseHealthzResponse parses an HTTP response from a HealthzWithResponse call
 func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10815,6 +13706,131 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseCompatLoginResponse parses an HTTP response from a CompatLoginWithResponse call
+func ParseCompatLoginResponse(rsp *http.Response) (*CompatLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompatLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CompatLoginResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CompatLoginResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CompatLoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompatLoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -10926,6 +13942,97 @@ func ParseReadyzResponse(rsp *http.Response) (*ReadyzResponse, error) {
 	return response, nil
 }
 
+// ParseCompatRegisterResponse parses an HTTP response from a CompatRegisterWithResponse call
+func ParseCompatRegisterResponse(rsp *http.Response) (*CompatRegisterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompatRegisterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CompatCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CompatRegisterResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompatRegisterResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJwks The public keys that verify authd's access tokens (RFC 7517).
@@ -10958,6 +14065,9 @@ type ServerInterface interface {
 	// ListUsers Search and page through users, newest first.
 	// (GET /api/admin/users)
 	ListUsers(w http.ResponseWriter, r *http.Request, params ListUsersParams)
+	// ImportUsers Import users with their password hashes.
+	// (POST /api/admin/users/import)
+	ImportUsers(w http.ResponseWriter, r *http.Request, params ImportUsersParams)
 	// DeleteUser Delete a user and everything of theirs.
 	// (DELETE /api/admin/users/{id})
 	DeleteUser(w http.ResponseWriter, r *http.Request, id UserID)
@@ -11009,21 +14119,42 @@ type ServerInterface interface {
 	// EndMySession End one of the caller's sessions.
 	// (DELETE /api/me/sessions/{id})
 	EndMySession(w http.ResponseWriter, r *http.Request, id openapi_types.UUID)
+	// CompatProfile The caller's profile in the Django password-generator API's shape (GET /api/profile/).
+	// (GET /api/profile)
+	CompatProfile(w http.ResponseWriter, r *http.Request)
 	// Refresh Exchange a refresh token for a new token pair.
 	// (POST /api/refresh)
 	Refresh(w http.ResponseWriter, r *http.Request)
 	// Register Create an account and sign in.
 	// (POST /api/register)
 	Register(w http.ResponseWriter, r *http.Request)
+	// CompatSignIn Sign in as the Django password-generator API did (POST /api/sign-in/).
+	// (POST /api/sign-in)
+	CompatSignIn(w http.ResponseWriter, r *http.Request)
+	// CompatSignUp Sign up as the Django password-generator API did (POST /api/sign-up/).
+	// (POST /api/sign-up)
+	CompatSignUp(w http.ResponseWriter, r *http.Request)
+	// CompatTokenRefresh djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+	// (POST /api/token/refresh)
+	CompatTokenRefresh(w http.ResponseWriter, r *http.Request)
+	// CompatAuthSignup Sign up as the user-signup API did (POST /auth/signup).
+	// (POST /auth/signup)
+	CompatAuthSignup(w http.ResponseWriter, r *http.Request)
 	// Healthz The process is up.
 	// (GET /healthz)
 	Healthz(w http.ResponseWriter, r *http.Request)
+	// CompatLogin Sign in as the Flask user API did (POST /login).
+	// (POST /login)
+	CompatLogin(w http.ResponseWriter, r *http.Request)
 	// GetAvatar An avatar image.
 	// (GET /media/avatars/{name})
 	GetAvatar(w http.ResponseWriter, r *http.Request, name string)
 	// Readyz The database is reachable.
 	// (GET /readyz)
 	Readyz(w http.ResponseWriter, r *http.Request)
+	// CompatRegister Register as the Flask user API did (POST /register).
+	// (POST /register)
+	CompatRegister(w http.ResponseWriter, r *http.Request)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -11337,6 +14468,65 @@ func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Requ
 	handler.ServeHTTP(w, r)
 }
 
+// ImportUsers operation middleware
+func (siw *ServerInterfaceWrapper) ImportUsers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportUsersParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "format"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "format", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dry_run"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dry_run", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "on_conflict" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "on_conflict", r.URL.Query(), &params.OnConflict, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "on_conflict"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "on_conflict", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportUsers(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteUser operation middleware
 func (siw *ServerInterfaceWrapper) DeleteUser(w http.ResponseWriter, r *http.Request) {
 
@@ -11635,6 +14825,20 @@ func (siw *ServerInterfaceWrapper) EndMySession(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// CompatProfile operation middleware
+func (siw *ServerInterfaceWrapper) CompatProfile(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompatProfile(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // Refresh operation middleware
 func (siw *ServerInterfaceWrapper) Refresh(w http.ResponseWriter, r *http.Request) {
 
@@ -11663,11 +14867,81 @@ func (siw *ServerInterfaceWrapper) Register(w http.ResponseWriter, r *http.Reque
 	handler.ServeHTTP(w, r)
 }
 
+// CompatSignIn operation middleware
+func (siw *ServerInterfaceWrapper) CompatSignIn(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompatSignIn(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CompatSignUp operation middleware
+func (siw *ServerInterfaceWrapper) CompatSignUp(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompatSignUp(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CompatTokenRefresh operation middleware
+func (siw *ServerInterfaceWrapper) CompatTokenRefresh(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompatTokenRefresh(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CompatAuthSignup operation middleware
+func (siw *ServerInterfaceWrapper) CompatAuthSignup(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompatAuthSignup(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // Healthz operation middleware
 func (siw *ServerInterfaceWrapper) Healthz(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.Healthz(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CompatLogin operation middleware
+func (siw *ServerInterfaceWrapper) CompatLogin(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompatLogin(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -11708,6 +14982,20 @@ func (siw *ServerInterfaceWrapper) Readyz(w http.ResponseWriter, r *http.Request
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.Readyz(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CompatRegister operation middleware
+func (siw *ServerInterfaceWrapper) CompatRegister(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CompatRegister(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -11869,6 +15157,14 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/admin/keys/rotate", wrapper.RotateSigningKeys)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/healthz", wrapper.Healthz)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/readyz", wrapper.Readyz)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/admin/users/import", wrapper.ImportUsers)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/sign-up", wrapper.CompatSignUp)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/sign-in", wrapper.CompatSignIn)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/profile", wrapper.CompatProfile)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/token/refresh", wrapper.CompatTokenRefresh)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/signup", wrapper.CompatAuthSignup)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/register", wrapper.CompatRegister)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/login", wrapper.CompatLogin)
 
 	return m
 }
@@ -12877,6 +16173,147 @@ func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseW
 type ListUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsersRequestObject struct {
+	Params        ImportUsersParams
+	Body          io.Reader
+	MultipartBody *multipart.Reader
+}
+
+type ImportUsersResponseObject interface {
+	VisitImportUsersResponse(w http.ResponseWriter) error
+}
+
+type ImportUsers200JSONResponse ImportReport
+
+func (response ImportUsers200JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ImportUsers400JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ImportUsers401JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ImportUsers403JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ImportUsers413JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ImportUsers415JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ImportUsers429JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ImportUsers500JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsers503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ImportUsers503JSONResponse) VisitImportUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14966,6 +18403,86 @@ func (response EndMySession503JSONResponse) VisitEndMySessionResponse(w http.Res
 	return err
 }
 
+type CompatProfileRequestObject struct {
+}
+
+type CompatProfileResponseObject interface {
+	VisitCompatProfileResponse(w http.ResponseWriter) error
+}
+
+type CompatProfile200JSONResponse CompatUser
+
+func (response CompatProfile200JSONResponse) VisitCompatProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CompatProfile401JSONResponse) VisitCompatProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatProfile429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompatProfile429JSONResponse) VisitCompatProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatProfile500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompatProfile500JSONResponse) VisitCompatProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatProfile503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CompatProfile503JSONResponse) VisitCompatProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshRequestObject struct {
 	Body *RefreshJSONRequestBody
 }
@@ -15235,6 +18752,519 @@ func (response Register503JSONResponse) VisitRegisterResponse(w http.ResponseWri
 	return err
 }
 
+type CompatSignInRequestObject struct {
+	Body *CompatSignInJSONRequestBody
+}
+
+type CompatSignInResponseObject interface {
+	VisitCompatSignInResponse(w http.ResponseWriter) error
+}
+
+type CompatSignIn200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CompatSignIn200JSONResponse struct {
+	Body    CompatAuthResponse
+	Headers CompatSignIn200ResponseHeaders
+}
+
+func (response CompatSignIn200JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignIn400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompatSignIn400JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignIn403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CompatSignIn403JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignIn413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CompatSignIn413JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignIn415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CompatSignIn415JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignIn429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompatSignIn429JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignIn500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompatSignIn500JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignIn503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CompatSignIn503JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUpRequestObject struct {
+	Body *CompatSignUpJSONRequestBody
+}
+
+type CompatSignUpResponseObject interface {
+	VisitCompatSignUpResponse(w http.ResponseWriter) error
+}
+
+type CompatSignUp201ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CompatSignUp201JSONResponse struct {
+	Body    CompatAuthResponse
+	Headers CompatSignUp201ResponseHeaders
+}
+
+func (response CompatSignUp201JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUp400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompatSignUp400JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUp413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CompatSignUp413JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUp415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CompatSignUp415JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUp429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompatSignUp429JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUp500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompatSignUp500JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUp503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CompatSignUp503JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefreshRequestObject struct {
+	Body *CompatTokenRefreshJSONRequestBody
+}
+
+type CompatTokenRefreshResponseObject interface {
+	VisitCompatTokenRefreshResponse(w http.ResponseWriter) error
+}
+
+type CompatTokenRefresh200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CompatTokenRefresh200JSONResponse struct {
+	Body    CompatTokenPair
+	Headers CompatTokenRefresh200ResponseHeaders
+}
+
+func (response CompatTokenRefresh200JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompatTokenRefresh400JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CompatTokenRefresh401JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CompatTokenRefresh413JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CompatTokenRefresh415JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompatTokenRefresh429JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompatTokenRefresh500JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CompatTokenRefresh503JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignupRequestObject struct {
+	Body *CompatAuthSignupJSONRequestBody
+}
+
+type CompatAuthSignupResponseObject interface {
+	VisitCompatAuthSignupResponse(w http.ResponseWriter) error
+}
+
+type CompatAuthSignup201JSONResponse CompatCreated
+
+func (response CompatAuthSignup201JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompatAuthSignup400JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CompatAuthSignup409JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CompatAuthSignup413JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CompatAuthSignup415JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompatAuthSignup429JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompatAuthSignup500JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CompatAuthSignup503JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type HealthzRequestObject struct {
 }
 
@@ -15266,6 +19296,155 @@ func (response Healthz500JSONResponse) VisitHealthzResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLoginRequestObject struct {
+	Body *CompatLoginJSONRequestBody
+}
+
+type CompatLoginResponseObject interface {
+	VisitCompatLoginResponse(w http.ResponseWriter) error
+}
+
+type CompatLogin200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type CompatLogin200JSONResponse struct {
+	Body    AuthResponse
+	Headers CompatLogin200ResponseHeaders
+}
+
+func (response CompatLogin200JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompatLogin400JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CompatLogin401JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CompatLogin403JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CompatLogin413JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CompatLogin415JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompatLogin429JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompatLogin500JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CompatLogin503JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15422,6 +19601,116 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 	return err
 }
 
+type CompatRegisterRequestObject struct {
+	Body *CompatRegisterJSONRequestBody
+}
+
+type CompatRegisterResponseObject interface {
+	VisitCompatRegisterResponse(w http.ResponseWriter) error
+}
+
+type CompatRegister201JSONResponse CompatCreated
+
+func (response CompatRegister201JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatRegister400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompatRegister400JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatRegister413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CompatRegister413JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatRegister415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CompatRegister415JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatRegister429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CompatRegister429JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatRegister500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CompatRegister500JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatRegister503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CompatRegister503JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJwks The public keys that verify authd's access tokens (RFC 7517).
@@ -15454,6 +19743,9 @@ type StrictServerInterface interface {
 	// ListUsers Search and page through users, newest first.
 	// (GET /api/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// ImportUsers Import users with their password hashes.
+	// (POST /api/admin/users/import)
+	ImportUsers(ctx context.Context, request ImportUsersRequestObject) (ImportUsersResponseObject, error)
 	// DeleteUser Delete a user and everything of theirs.
 	// (DELETE /api/admin/users/{id})
 	DeleteUser(ctx context.Context, request DeleteUserRequestObject) (DeleteUserResponseObject, error)
@@ -15505,21 +19797,42 @@ type StrictServerInterface interface {
 	// EndMySession End one of the caller's sessions.
 	// (DELETE /api/me/sessions/{id})
 	EndMySession(ctx context.Context, request EndMySessionRequestObject) (EndMySessionResponseObject, error)
+	// CompatProfile The caller's profile in the Django password-generator API's shape (GET /api/profile/).
+	// (GET /api/profile)
+	CompatProfile(ctx context.Context, request CompatProfileRequestObject) (CompatProfileResponseObject, error)
 	// Refresh Exchange a refresh token for a new token pair.
 	// (POST /api/refresh)
 	Refresh(ctx context.Context, request RefreshRequestObject) (RefreshResponseObject, error)
 	// Register Create an account and sign in.
 	// (POST /api/register)
 	Register(ctx context.Context, request RegisterRequestObject) (RegisterResponseObject, error)
+	// CompatSignIn Sign in as the Django password-generator API did (POST /api/sign-in/).
+	// (POST /api/sign-in)
+	CompatSignIn(ctx context.Context, request CompatSignInRequestObject) (CompatSignInResponseObject, error)
+	// CompatSignUp Sign up as the Django password-generator API did (POST /api/sign-up/).
+	// (POST /api/sign-up)
+	CompatSignUp(ctx context.Context, request CompatSignUpRequestObject) (CompatSignUpResponseObject, error)
+	// CompatTokenRefresh djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+	// (POST /api/token/refresh)
+	CompatTokenRefresh(ctx context.Context, request CompatTokenRefreshRequestObject) (CompatTokenRefreshResponseObject, error)
+	// CompatAuthSignup Sign up as the user-signup API did (POST /auth/signup).
+	// (POST /auth/signup)
+	CompatAuthSignup(ctx context.Context, request CompatAuthSignupRequestObject) (CompatAuthSignupResponseObject, error)
 	// Healthz The process is up.
 	// (GET /healthz)
 	Healthz(ctx context.Context, request HealthzRequestObject) (HealthzResponseObject, error)
+	// CompatLogin Sign in as the Flask user API did (POST /login).
+	// (POST /login)
+	CompatLogin(ctx context.Context, request CompatLoginRequestObject) (CompatLoginResponseObject, error)
 	// GetAvatar An avatar image.
 	// (GET /media/avatars/{name})
 	GetAvatar(ctx context.Context, request GetAvatarRequestObject) (GetAvatarResponseObject, error)
 	// Readyz The database is reachable.
 	// (GET /readyz)
 	Readyz(ctx context.Context, request ReadyzRequestObject) (ReadyzResponseObject, error)
+	// CompatRegister Register as the Flask user API did (POST /register).
+	// (POST /register)
+	CompatRegister(ctx context.Context, request CompatRegisterRequestObject) (CompatRegisterResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -15819,6 +20132,43 @@ func (sh *strictHandler) ListUsers(w http.ResponseWriter, r *http.Request, param
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportUsers operation middleware
+func (sh *strictHandler) ImportUsers(w http.ResponseWriter, r *http.Request, params ImportUsersParams) {
+	var request ImportUsersRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-ndjson") {
+		request.Body = r.Body
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if reader, err := r.MultipartReader(); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode multipart body: %w", err))
+			return
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportUsers(ctx, request.(ImportUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportUsers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportUsersResponseObject); ok {
+		if err := validResponse.VisitImportUsersResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -16307,6 +20657,30 @@ func (sh *strictHandler) EndMySession(w http.ResponseWriter, r *http.Request, id
 	}
 }
 
+// CompatProfile operation middleware
+func (sh *strictHandler) CompatProfile(w http.ResponseWriter, r *http.Request) {
+	var request CompatProfileRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompatProfile(ctx, request.(CompatProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompatProfile")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompatProfileResponseObject); ok {
+		if err := validResponse.VisitCompatProfileResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Refresh operation middleware
 func (sh *strictHandler) Refresh(w http.ResponseWriter, r *http.Request) {
 	var request RefreshRequestObject
@@ -16369,6 +20743,130 @@ func (sh *strictHandler) Register(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// CompatSignIn operation middleware
+func (sh *strictHandler) CompatSignIn(w http.ResponseWriter, r *http.Request) {
+	var request CompatSignInRequestObject
+
+	var body CompatSignInJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompatSignIn(ctx, request.(CompatSignInRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompatSignIn")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompatSignInResponseObject); ok {
+		if err := validResponse.VisitCompatSignInResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CompatSignUp operation middleware
+func (sh *strictHandler) CompatSignUp(w http.ResponseWriter, r *http.Request) {
+	var request CompatSignUpRequestObject
+
+	var body CompatSignUpJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompatSignUp(ctx, request.(CompatSignUpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompatSignUp")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompatSignUpResponseObject); ok {
+		if err := validResponse.VisitCompatSignUpResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CompatTokenRefresh operation middleware
+func (sh *strictHandler) CompatTokenRefresh(w http.ResponseWriter, r *http.Request) {
+	var request CompatTokenRefreshRequestObject
+
+	var body CompatTokenRefreshJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompatTokenRefresh(ctx, request.(CompatTokenRefreshRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompatTokenRefresh")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompatTokenRefreshResponseObject); ok {
+		if err := validResponse.VisitCompatTokenRefreshResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CompatAuthSignup operation middleware
+func (sh *strictHandler) CompatAuthSignup(w http.ResponseWriter, r *http.Request) {
+	var request CompatAuthSignupRequestObject
+
+	var body CompatAuthSignupJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompatAuthSignup(ctx, request.(CompatAuthSignupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompatAuthSignup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompatAuthSignupResponseObject); ok {
+		if err := validResponse.VisitCompatAuthSignupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Healthz operation middleware
 func (sh *strictHandler) Healthz(w http.ResponseWriter, r *http.Request) {
 	var request HealthzRequestObject
@@ -16386,6 +20884,37 @@ func (sh *strictHandler) Healthz(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(HealthzResponseObject); ok {
 		if err := validResponse.VisitHealthzResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CompatLogin operation middleware
+func (sh *strictHandler) CompatLogin(w http.ResponseWriter, r *http.Request) {
+	var request CompatLoginRequestObject
+
+	var body CompatLoginJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompatLogin(ctx, request.(CompatLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompatLogin")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompatLoginResponseObject); ok {
+		if err := validResponse.VisitCompatLoginResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -16443,175 +20972,243 @@ func (sh *strictHandler) Readyz(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// CompatRegister operation middleware
+func (sh *strictHandler) CompatRegister(w http.ResponseWriter, r *http.Request) {
+	var request CompatRegisterRequestObject
+
+	var body CompatRegisterJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CompatRegister(ctx, request.(CompatRegisterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompatRegister")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CompatRegisterResponseObject); ok {
+		if err := validResponse.VisitCompatRegisterResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1pdxs3s+ZfweHccyJNmhQlUbItfZhRbCdxvGkkZXzPhL4k2A2SsJoAA6BFMR7993tQBfRGcJNl+01e",
-	"5YMjkr1gKdT6VNXnRiwnUymYMLpx8rkxZjRhCv58TuMxey6FUTK1nxOmY8WnhkvROGlcyWsmiGJ6KoVm",
-	"mkwybYhgN0yRASOxvTdpNaKGjsdsQu39TGSTxskfDSGb2kjFGh+jhplPWeOkoY3iYtS4u4saL6/oKPC2",
-	"MSM3TGkuBZFDYsaMJDLOJkyYiAylIq+GzXdSsOZbauKxfa9if2ZcsaRxYlTGyuOY0Ns3TIzMuHGy326H",
-	"xnCeDVIer57/r3JGUilGOFVNJnROrhmbVsZ26lbEXsgUMWMqyJimOIFrNidT+yY9blK77sTwCfvSsV8w",
-	"o+ZnQ8PU4pgvWSxFoomRZEa5IQM2lIoRo+ZcjAgdUS5Wv34o1YSaxkmDC3N40IjsePjEbuvT444dz4QL",
-	"/Lyfj40Lw0ZMweA+fPhwlpkxE4bH1LDwPtPiCrvd8HZG2O2UxYYlZOfi5+fk+MlRe3fjpToILdVd1JhS",
-	"RSfMeHrPlJYqPKa+YLemF8MVfU+BU8VuuMw0mdIR7Bu3l/+ZMTVvRA1BJ/Z9eE9j1cim1Bim7L3/9cdZ",
-	"8//R5l/t5rNe8+P//I9GaIff8Ak3i8M8pyNGNP9r6UhSuK88kIQNaZYaO4xoxd7ub7Czv2umXr2wD4VX",
-	"T6kZF2/myWZUlWVwZWl9Do+DG5ezHXv7WTLhwr7/wn1rv4ylMEzAMtHpNHXEtPdJ27X6XHr5fyg2bJw0",
-	"/sdewQf38Fe9lz8Z37pIFplmKiJUEyoItRcTzZgm3LQad1HjJ5pcsD8zps2DjeilUrKY55JRKXwp4Zpw",
-	"cUNTnpyQPvwfXtlj9iF9sjPjZkz6CTOUp7pVv0D3iaATyxgYjcdkQBMy5CxNdolUXdGf0NTuG0t6dgb9",
-	"VlfYKT+XYpjy+BtPmE0oT4lUsB+W5uzUDbUCaqcPP/bgUz8ifX+J+2Y3svfZ0xyPqRgxMpNZmpCU0RtG",
-	"hCQ0NvyGdQXu7k4/pdr04EN/1835Z6kGPEmY+HaTficNoWkqZyw5IcJ+8PS30x/64di5UZJwTQcpSwiN",
-	"Y5kJQ6ghqRzBpe6rnr/GrQYlMyXFqCviTCkmDJlSrWdSJSSWYsgVEIV9o3uiW7mdvqO2XqxYYjk4TXW+",
-	"Sq+E5XE0hbl9u5U6EyQTuewAwoaB4mDcUdg9BQoYyGRONJ1ru6RjO0l/HRznd9L8LDORfMttJjqLx1bL",
-	"kpmKmd0cJTNj11pI0xva4fR3YXTndJ5KmlxJ+YaqEfu2BxBWjmsirbKzT97yn5CQBKE31FCFPxzZH8hO",
-	"f4pD7Rkpe6kdrJvCJVM3PGa/C3pDeWop8tvOIqGGDqgG7pEJZdmeHYRnEJopOws3TTsDq430NY66lxXD",
-	"7oNqUlKlQSlr5lpZaKTu6r2S/gbDvGTGcDHSDy7c/IOXrYZ2vxMurIYdM9ijKynfUjF3ck1/ww2Skkyo",
-	"mHvppslOX1HDeqDWWN51ikot1aiXU01Kyw7n+uF25XdhtVSp+F/sG/KDt1xrLkYRCGOprE5sNSpS4rdL",
-	"uHBE8q+N9JKwNIcFiv3w4UOzrqqvWqC6Zu9WSWfTqVSGJW9ZwukVaHLfgzFZGem0djllCt73gyYTOypi",
-	"FUyy08+K0fbgh579wfEmqwX+Pk2oecD9XqlZ4rtAo2mBhu3uAo03jpnWYIFfXb1xVt2iRfCGD5k1Ke3M",
-	"KdxCYPM14VpnLCFDJSdEyBmRIiKgvMKTLCmUrYHjzipL72jRHogaZ7FBKU+ThNvh0PRc2ZU33CrtQ5pq",
-	"Vp/2h7E94Qkj1GkULdLnSR+2L0tTIkXMrAltYFHs1wlLmUE3w7T09M8N0PnqptZRZ8GWiKxpst4Csa9H",
-	"cYSmy6JNVhg3f6C1gyMoPBxy8InFBpYmNyq2Wx5vbxB8FJmmmSYzuxy58icYQ+v+U5aMGFC709EWlwgV",
-	"255mWnMpdMhZgL/A2VHsRl5bJVIk8NlxnjqlLNiN9r8SrbRDtIIqQi9TacioNWN/cJ0qwSfW0N3ZgyO6",
-	"h1/qvVarhcqr3atWdQsP2p2nazcxasSK2SPXo6ZCEvYcNu0xqj600w48Iqe7/G78JlpDiFHjtjmSzYXn",
-	"DbnSpodWdIWYj9r3peXFu3QPacHe7H4dSJkyKvzPlrjCv6ZUjDI6Yr1YJvUxHh4F3gb2E9gfW6zz2q2D",
-	"p266TNOxFKwnsskAz2DZp3a8wcsca/4SOvFGaGC49+Y1padWCKe8OrXJV85efTNLW185G5UFqG9omZyi",
-	"BR6zkh2eU7RaVrLEKg8rOeVCfrX1O6mdtsMNm+gtvEGww6/wprIflipF5wubhK+JKsNduRSoaKxdjAkX",
-	"5W/368tT5R6rpnbOlJbinb3ywTnCqve+cRc/t9fWz/HmA66faJqm74eNkz/WPMPe9Q5vuvtYJ5faKd3s",
-	"kb/7OwLPuwvteJZw8/LGa5KbUz61+lUPGf6iFkXRUW68xmDGbKJZOsyNcrt9u6eoVg3hOynmE5lpQo1h",
-	"k6mp6oD30oqs/gKexeVTw/tqDhsyZDMypLHRhA5kZkD2M7tGOCPFqMYoECVDytNMsQj1INQak10fdaFW",
-	"oVXMOHWg/OaDdmA3mN+IlVwg37L8uCT10EhVYX52cHB4+OSgfXj89Kjz5Mlxe507PWrwaY2fHYd0VxmD",
-	"g+6LJJGzph0prXuj4+S9h9Cao4bOYOmDZHxV6K4lAuCOJhzpzsZMoJMWLxxTjReDP9goXtNQ7zlOe4Z6",
-	"dOSIoyyv9w82EtDljfJkFhVnuLISlUUGSqgMoLJjxRH7uJK5vHNMzEdgFRtxbUABQMmtszhmLGFJ/o09",
-	"We5jfC0zgz/gH4oNFdNj9CT0FMs0XOm9xD13Dr1mUvqcO5zRcCtNlgl8uzRjpnKNIf/aO6NKz4JFcaqI",
-	"/1g8Fz7mj3Hmi30QHwkuRr1rNu8paeDmj4E9h8W7h0oCm7uFTlEIgHVKRfSF6k6NMN1AN9BK7BAvmGHC",
-	"LsELOtcrguHUXoyHVROqGLlmU7Pan3B4fLSWH55lZlx2gG4lKWOmNdLq4sDPyG8frlCu0HQkFTfjiRUt",
-	"Z79f/fqi99uHq97Zm18iYuZTQs2Pn2YmIhA1o+SaJyQTKdOa/Hp5cHS8a+1uzURCqCZdGLFU/C/wC52Q",
-	"nxhVTJFu1m4fxjAW+JN1G606k34WMtLQ3tY9Lla7eZzJn7t6Vrl1tg7g107+4kjeT+mfGTsl7NaFhDiE",
-	"m/bolO+5W1vkvUjnhBttufXYcnQAg2zCqBdWBRmQcV5Fz91wrYOnOtPLXb01r1z1tFSoqL4OlYFU9sq9",
-	"MXSsXnpXQc3rAotBUjljqhlTzZJTkgn+Z8aI/dTkQjOhudXO03kL3kYn0xT4REL/t/vUiuWkvJ7LvBAT",
-	"LvIF3tQnAQN/Dvu7LW/0U17p1oWL7gpxUtE08i8rc9k/eFqZy/5a5ufWI39ccIeUkuq5s2Jqjngaj7lg",
-	"TcVoAiEiDCxakwdDiSnH+HucSo207amzHmaHmZRD6ZZogp5oGG8tcgZQjwV3f+lbT6FlZz9ShotZl4Sy",
-	"iwJbmeCDi3Z0zIxl0rNfuZBzLtghhF5yPORfFFHyRtSIPSYgapQDNiDVF0JnMPRycDZ4jmFrXqwzL4JE",
-	"WFV4a95GxbRVM6UgR+22jixLH3KR4JbK0YglJKaZZjWmHYJiRQs7vWKkNS9QO2hMlUf6sgLJIDuU/Hb5",
-	"/h1xU51HJIc2WZMPgzTEbtEumdDplCWAAbNGE9cY7Ue5xkPGUnl6/njcLTsw9xTTJVtxbdDHb7yVix5N",
-	"sPYm72KYMK2dWlfTYbIJFfmJPiWaDhnI9LGctcg7sChjKQzlQufAAF2jhPDegXqtdUlIwRoUlF3yn1hJ",
-	"rg2dTO9p0tU5necxbtrlFxQDW21I/MpoasaXhpps29Om85s8/5PXYdxnedDurtBYfvvwesu4yRmCLGPA",
-	"WwJ48MnR/pOSk2Cq+A01jEzYZMBUIFKSjtbG0tGqOEtdIOGmPOPz5sHRcSNqvEwOjo72nwUZGltQ6AMX",
-	"XS8zlK/Z/AdNYGrHh0+JGWeTwVRxYTbiU9dmXh7uy+eNqPH+9XkjalxcngVHK+pu8057iZe7/GDNR8Gn",
-	"3W4AbI0a883gr2UyshPDUUSwibiCS6jqkm3rg7tm880NPUu3W7qN4fmh0b5m83PEDZ9Zzr40/ltYZUSw",
-	"GXGmL5wDrj30mCXWRPB4ZM1yVDA3cIeOiJYYds1hSIiE0T90hQM/j+kN3AAe51ZXrDT4jtudp+ujgq/Z",
-	"/MLa5xwj6ttEBeQsoFfzkUARZ6dql8NOlxqMKnOhDaMJOBUBLQLw3iA2u86x78Ib5Mcetpftt2TAzIwx",
-	"QWhm5IQaHvsdatqhKfcAfUra+IFpIq3tBF4vqq8Xw68rDevgKlcc8AHr+Kfn56TzhHinPjF0FCEmjWrS",
-	"Z6Jv1Yv+1DR/uuhXrRH4rmbDHVW09IMQ8vnj54Po6d1OswBCf/y8Hz292w2BoaPGGzni4i29/RkdwYGl",
-	"fm6VkTizBhNBpxbCHzU4vqUo3IyAhrBfvDr3Z2CYKTO2QsJ5xcmIGdI5eIZKfsJSOu8Kbagy2tLSYZto",
-	"CJEnMhukTCPBAXzWPyn3WGdTq1zsH5EJF5lhet2p2V9vncNilBDH9zHNVliI+6FY6vc20s5LA6hu/FNY",
-	"34OnJB5TRWPDlD5FrGyakoSPuNGnLmtFGq/ZFe7jHzRJZUxTq0kbDwH0hk5X7Cxa4xGeTDO2jEUx0rF3",
-	"TSwZFSPYLb1yAEgXOZnAqc40S3KgLRJDcZhiqRSLDRlLpRkZwKmZE23oFCymLVf+aWAj/Trey7B3OOHe",
-	"g1JD1BBsVnnkymCev65ORQtjqz13FVE9R7jzfYTQ1zwYq8deREYXwQVlfvtf3e5tu93sdm/3h93u7ZPh",
-	"xzCLLYdJFw5ZxzExPE8n5GVr/7jjTUlN+j/2HaJcUFw4glFauERmVvwySKCwp+vFJypGkjivgIZEoIQo",
-	"Nk2p/Yh+QmeiFmfjx8Oj/Wf7B4edo+MnT2sre1yZcrf74//6AyRKJ9o/ugvPVskhT9mGEfiHibc/hsy3",
-	"CJlfUMMgA+qcqVfnixTpkclkypSTrfBnnHIIIVNBXp3fdAhNEsW0dhHxV+c3x2TvuANefGsXzgucKJlQ",
-	"dc0SctsEgmwqa4uDE4vs+EhahEpFRJxnGLQAfE6RPDFm8fWuVee4JnI4bK2T95uA5y7wffeT+gvu/Lp9",
-	"tQ1Xqj4sxJrcWLfCrfr1fADg6uH+0WEt+H68ZE1xU79QldrIy/234hlby+JFPrMxd6nyks04yH0UyAuW",
-	"afaCGRbb/d3ElgZNrUKX9kBDoJNcWGEF2bTcgIwDlZIaMB8dilaDaHSxactCMs26gqZUTXZPnf3JEfXw",
-	"iQpupAJgg2ITeQPyLwLuQlEygi1PBZEq4YKqOem099fZEhufhEsw9N8yQxNq6JaOt4ufn5Onnf0Ombj7",
-	"W6RfjqP1fCyepqPeDU0zpnt53ANg38Bvf9BEzoTzzqEDzz61a806YM8HmAqnQdfePSGVYK7ltLDeFQB8",
-	"i/R9CimEVuovtsbe/KQrUAOxqy8koeWQLmEimUounLdjecx55Sw3dh9VHYyFF6mziBIAFhkACIScap9m",
-	"17qXKR4w/QcQCQFNDuLb1rrh8Th3G8GSXLN5DSmmeB173Q7DjsKrX1mQdUDeYhkCYAkfW/Kp+LkSv+VY",
-	"63geXN0VM4i22P4QQ3K4+21NsC8HrztLKeRi5hoyaiErTJeLMJRPFTLGoTOVXZwt5DIrQuRfMNp7gt2n",
-	"Paf4bQJ3AzlpZ+UGuuh5t1eA267JBWRnOrEAy8NzLl85I9sCxb8IelYBblfmU9mFGsastEwFXawg1jd8",
-	"azWpnHiyGQt056LuRV/rR18JP3dPfUtvvda5VAUASOJAy9SaFGk5t6oQ5meX//eSPGkdtg52TzwxWG0A",
-	"Y03s1jCRWPlvrQIDcgk2yN47TTPdFZZqakrAgqrRae+DBpDje1OJaZpYwWN74W8/h8U/TCsHf63XjgCv",
-	"R3Z8YiKcCIDe7fo10n7oXHml3uPE8nokJc0HtR7gPZPWQyk1gCW8n6cL4YdfxGbdIwbzteBASKJzjjCQ",
-	"HauBxoEVCC6ATJOHfJzDZm4fn/M3lkdUnmxlraLy2odPsstnvj8+sGdM2tMFka/enFAO5l3UAAhkT/kz",
-	"00tcBGgtDLSKsbyLGtds3nPqVg+CUJuObUmA0D3SR5Y2Glk9lHXnAcITetsblqIuK+3PepTmrgwF6k2Z",
-	"6iHifdVDao6fOhpxm71b4oiAR2aa9RJvDm7+wJARWQLM29XyImPThy4XTaUHF3S23VMXePoqxGNlbVet",
-	"e5A4Qnu9irhDVLp8Z1YtxZr1X3JWVzGXX7k2Us3vAQxH7rWNulOWUt8YHO4Hux4d7hfmgVLWHrnxIzd+",
-	"5MY6DCspOYGCxslvHy6rWQzVog87laSG3TIo+eWlh6i9uDwD4Bd+Bs9PELTlxvKazbfPXAS4XfKQ+d/3",
-	"gOh9sbskYV9lKtcLmXj7SzxohisWdEx8AIBQUZ4QgF1GTjW5YYoP51yMNnVIrB0uDuNBV0CbFfVmatv5",
-	"ms0vDdabqYHnwPuBqD98YM0XUtm8hd0sr29lkh+Xn8vXbH4PP8jWpLsV7LB0TBf8JmvcJg4xuQyEWN+A",
-	"BSqEkpn9kwJnGJEZT1Pwlp2SvvMq9U8QZXhK+p5e+ydESF8y1UEQgXA50yQThqeEG90Vjq0B9tA5HE5J",
-	"3+1V5SH+bvgZ3BH9E3BtJ4rOhEcBOtCNr1LLbk3J+WW3DYdX0AP8hYmFQRaJ4Op7AuJLOPV74Mvt0foY",
-	"BCtWDPAc/u3fFtppEMznlKvHzLvHzLv7Zd49TDZdiDg3KqRUo8vHekPfu97QY0Ghx4JCmxUUWnbm/WRr",
-	"uHquARJhf43IfvOoXcLeRkRPAUjo0hg3Tqw9Syh5I29YSmNWT/eqY6RWIyx/DFf01izOFDfzSyh1XhKe",
-	"V57bD4Cz/uxJ47cPV43FSrcAIlY/6JocArBUDahWilWeQCwKoy4VfEYfY1t4/ZgpqyBdoc41lHYJycXP",
-	"z58+OTgiO5B8+IENCHYF+IlpQ5674sHndvl5zPTuCaDrp1wIlpSEftUujboCrFEymBNXn3w3svpdymNu",
-	"QB/YQYVgN7KqAIJhMCwfQf0BJmKG+DsrOuaEpjM61wi/Yw5ajUXlLetBkZXvytiYKViUlk6dPNt0/bGu",
-	"Tm39yc5QKhTEWKRPinS+2yJnWC4cMt2sLFaMOlybKZeilQJhhF3hAuqQjkNJwibS2GV0r8R3jZjRpNM+",
-	"zFVaEtywjdbAEiYXQ+nLXVKs6u1KuiMyZkI5wOaxvhVIVLhbn+ztjbgZZ4NWLCd7cDH+u5jKik/iGpFV",
-	"qlkv/484jhNHwQjJjFyJF7vLOb7SITD1WCrTTPkNS0DFxM3IzQVQItHpJkZEgt5UQxkiSU0RCUwmVNAR",
-	"mzCA+nTFSwB1QlqlO1oI80zp3BKgL0Gj6cRVH93pV/Ji+7stYrUMy4Y0lK5hU0MoMYry1A5Jp1SPcYdS",
-	"HjNnObhlf/vqamGh5ZQJTMxqSTXaczfpPXstJJSaNN+xRtRwbTQaJ412a7/VhoDglAk65Y2TxmGr3ToE",
-	"yJwZAx/aa81YmjavhZyJvU+za93yNU5HzCzNRtQIeqOK+RpOEiw5slNknWFalRzaXd+NsDSrcAU+ndXn",
-	"g9xSME1mY6lZvo0TOifaWHtywAhkWrfIJUtZbNfyms0t+7C3wuU/aNK/5kn/1C83ZFxUfqbpqA/v7gqf",
-	"C2eXXLdIp91xKVdAqDC0Ei6K7FCix1SxxFWbivLq4UZ643cX9zOHFL9KGieNX5j5bXatG9U+FH+4DgqY",
-	"s130UKg0OGls0+jiY61fwkG7/WAlbF3i5JIiti6jsFZaGPqqNEuNVVbVFQ60Yik1iVl1J1wDAztsd5ZS",
-	"KmQ8IsAvLyBGNMdSs4zYh5ARv2HCmnMLTWa+56w6OKvQxfl27+U16++ixhHu++obqmX6y8pJ4+SPj1FD",
-	"Z5MJVXO3gEVmtTvx6GDMgZs1B3SefA2oMDrSRZqrfVOF10j7jGYFc9nEvNOlzOc9ZkdaxuMyR2iazjFb",
-	"VZ+A5ev1hJnVZ+AbGDtVrOA2JexoARzNGY/laZYHsASYQIvk8sv1YXh/lpkxOWi1nUz2QFEiMNXg/ZSJ",
-	"Vy+seLnhCVNLOEPFi1GD4X7F81x705JznQN6H/gI3D08lVbW0Zfw9+Mv0MQbUeSUCZ40oQfGKFM5oHSp",
-	"IPTQUyvkNqRtbGaV8oGiijN3qBKuY2ig4M4Z12RG5y0PTwaaBjjuqxfuqFliL5PkRiT3Hub3vDK9R1Lb",
-	"jiGC2ufH7NmMW/7nUgirnxS7m0p5DRuOOW0B+svNhj0IZC8lt4uScqwjn+G8Y1nabDzHnFTMft61v0JJ",
-	"P7wO/3AKcNO4rm6ZZlGhWVORdAVq3A4ZEOVZ01ByD9+K4L8Kzg91YzR8aIyqe56FDwUQQfPrClcBMSqD",
-	"jPGDS9zy3DlvbpT4oiw0H2jkWC5mTIxb5LVV9obQrygEBOiHTsIbrk1Rli+gngWEjit4ByoqTsuOwc0J",
-	"odNcu1r+4eZcAL/F8o/37YsVfQ4+2Zeb3LDlVa28qX3qQ7ZDQ4jnA7ZDC0+n2LI9bJf2VbXgolhkgIu9",
-	"FwxWxC4T0gk0lOhswnxKHcTglv31t1Q6k8BNh+tvKlpY2TsOnq2/o94H5p7s1N61wfgCnYFqnPhz1WPz",
-	"x8e7Bd6MtSlTObI74W91WxIRwWaWrWAFkxIzRodlnRv7IGyQGb/miWWQuRoZgZuHOeQznzC9WHxoShW8",
-	"dpEXFYFW/VXFcTWIvdyi8+T7SItfQotgVDhxWyrMcy9C3MPyMFB2QOoQIMQl2/eFnPUjVw5ooQwQ1cjX",
-	"+0CnrqqJHxtmJPSXguD6XbHj6wS5okByWCkrNOXxtVVLsynObfcUNQE7qBNiVMb6ec2hvDDPjrO60OLq",
-	"CufVkWniUC10jt4fBwwARQdDhrst0mk/I31ffrC/yosTUgQAacfqxw9o7CeZzB/s5JUrHd0ttrf8Poe8",
-	"VAfJIxT/1cVWewNWkfentDfsb/CKels9uO9ok/kEWl/9QxkaHhTU3AtWtp536VLGxlIjGnMmUYHmQhsK",
-	"9brQ5PUuGTANlDTG11w6dYZHfoMeUwUu2XJsJZbihqkR1NWCBCOfsU0dcKMVMpPzPJPwOV231rVufo+i",
-	"9EtFqbKcfxLsV7hIgGBdxONAmTC0a4nlrXNiZK3gBHDDGVVWsfMhOe/5W0VjkScpKRhkrEuBTbR8/RtK",
-	"FANRm4fqaKoYha518GbfU5yrPOdQt8iZIDIzTTlsKoD7wCmJCO0KLOYKLe3Q35gJcDr59cFY4xBydUH+",
-	"ddpt3+jXlxbwAQxn7IeEI+L9K2fh4SVjLbngrgpWcCVnHuoQ/svKtUcx9TDMAo84oWJOdDawKqnTUOsc",
-	"ZHPJtTfGfKClEgzqNPvO0r4qltVe4ZixmT+4M9/7kKOny6qqgCC0uhgzzSkdcQENIafUnshVgsnlKC06",
-	"rjZzlKz3qLhG+V/VpRJKuAq1d85dK55XPfpWvvW5QkRELn5xI7a1Y/NWbGGPCpwC4k4B4HqnVOuaH3JA",
-	"42uwYv0XvhaFvQq9ksQSkgviGajcPxvzlHUFvD9HSbVIXzOq4nGfTKy+wLQrAzks9Rcq9ZuPQhiyJb7l",
-	"3103uFDQv+YsxTEsdZYede5T0W9zl+m/BieoNghcyQNgEx85wDfnAJdApw6NBY1nlcxGY9yPe3GCvc88",
-	"uUM+kLJQdklefAU7FboQU0yFq6zqOkGRHfABFf0osNF19VS+gGsBSb5AxwHkyAvfdfhf3B2yJTxke//J",
-	"P5CScW8dFLGIYKI5hNyfKx22LJe6MBa6NvfzDpv9PK7p6qJC1iZQtI+jBnW9MLFusK45N/2bGD9bU/E/",
-	"kCjfC6QhKJSbN/vWDCoJLvNybKP5W3p49QLE+BL3yAvoDcR9/UNFoI4Rc5ofFj9yPvuTes1OKFZYAYIN",
-	"pBlDRiqZSXXNxajVFWsZuutOZNUuD34OMPelror8xDy8m6Let/eh/BT/+LP66LH/zq4QnzCCaQgRUTIF",
-	"t6HDvm+jrO1hKmyzXNft/lwoGMb0svQHvZ7FlLmL50ynRcU0gI/zkSiqpi2G/2A+dlCXfkqPh/jfQ+C+",
-	"zJFrpXKXNMdvLTsSgLpbHoU/c43WyrC6soMevQojK/zyDJJOe7/AyzlwIWRqR75rD3wJzWm64qyQkh6e",
-	"l2cE9ett/voRGWQuFQKDvZT4PhPVPhQ1HwbM8utI0koHk83F6AOBuEo9ZgNuhksEfSOruC8UdRGE+hh4",
-	"+LtK28L94QQJdvtZSEyrsIzMjBsfo4bvJeCvaUJ2ok/RXew00DhpTJlq8mmjzG1kZpazmws2ZZjkxg1k",
-	"qmsmEpCGBcvxlQo0GVM1gZIKyJT0jKkika0VYgK+F/jDc4FaT4NvzAfqZTuWgGS8ZIBwKhQBubdD6PGc",
-	"bXbOUCOrlKGmteq4A5ZKMbJa4OKpy0+Ozxxf7llEaxuj7oG6ta4yBFWMjKRweqXDx1ORRxGcZkkWBD93",
-	"IjnQuhcdQiCpNZj7laZlWC8F//SIF4AscKaXOjbfsq90ToNtkjY6rUvy8bzSwrX33z5izv6NLdhyCYQl",
-	"jlpIEKFp6sseWPKpnHz86gtF7hLf7jvGEnTIlfP9MQmkJB4wTdm7tSC4b68AOzT/mQlQyoPOXneAv5K8",
-	"c/3ug0IOLZ57n6d/IN1djX36Z5OLBYvQ+U1WAc2K8kTlHHlotgFoZqwfAB0ET0lfZGnaJ3HKqNKk78PN",
-	"KCT65dIr/RY5E3MizZiprvB9wMkOT1ytBKvloZc0KuVLtVqt3SAibEMY2Lmd5NcTMJVmbA/lVi08tcm3",
-	"lS6PsuL7nFnc7ADwq3qQf9Ahv2flSGcBKXBJJ8ye2vOzq+e/ngbeUlQfA7fjwAoHEUj2Oc/M40l6PEl/",
-	"g5O0/dkpTC9XQW+dBYZV96AAT2ENoNgrSoz1yYDFcsJ0XoUvZP+c4QsfhMAftSBniU/kTV37hmUOKt/L",
-	"WOf5u18i8tv5y18i8surn4lU5AMbnEdEsViOBLcKyWBOHAM8JdSQidSGHJG3/CeghU772fGt/YdM+S1L",
-	"dYsUtGNV65imLOmKBH1dxQP2D26P9g/gEYo1mYgltK3BDmeJklNNXv7nq5/hgl/OLwHOjzWKhG9Dm4kE",
-	"XOaKikROusLqZafVPGhfQLKwZkMaVGZKBLqM80+y1PApVWZvKNWk6bvxFcw/VOJy3cmKaiu6k1rGBwPu",
-	"7B/uVuqCDqC5YGNtZU988WLVvr+5xHkUIA8lQOwSbcw4Crt8IJO5t8uPDttPO/vHZaGSF0IN8plv5IA7",
-	"RXAO9hVGwYhvekb6MMCeoddM9E8h0iZcaWmfHuC1RT9GqZxL0T8iT2RdFHQYz3/pynZ+DQUSnu2bkfzd",
-	"1cdHN9/fhV84oEqFX7gIG56zUyLACwdXuAMVDLw9iCOwxHHKzZDDATjMiwCPTL1tZg6hO60MXApIS5jr",
-	"ImZQn5NjXV3x0MED8n5YYkpd4Zw+hN3S2KRzHFsWx3a1cdQwM01GzNT5U0DNwY3MO0N/5YDEtnzqWwYO",
-	"S/3godrgY4jjkfdtzPu+CWsrQ/hW2OhcfQkMzzM2zxmR7y3wjZcieW/5zHIMXmczzgvFyR5jGWthbgW5",
-	"EXYLxXJrEmqZhR/Of608HgIeXBPBOOyNA05AZUzXwaVUHg5TMEa++JuvA+f0a6wTbKhlBQ4Gv5hr93a+",
-	"Brv5QLmqRRPkUH5aNZ8jQpNbsZgJK1ixazZX2pS64pAJVde6cvYfabcehysFfhcyZhYpNMDg1maZnQlk",
-	"Ih4m7YO6Tg3r+KKxtMbHCE35DQtys5wkG5uiIkIc7FtpC/8mYOB1XNIqvxXeWBCDXurxDOT3TqkZF+m9",
-	"3OvBhX76BeUfP3oCd0J5BTLQFXQ68e5KzYTlolUoFXaM8wk65BwvwxQgvALofkaLkiVYhyxxfF1jKfXZ",
-	"WKYFEe+gwMEH2GFh0dC88QHAmcFG2a1AETvtfTBRtL2fphVTxY3b1f7BKvIIbAwZL8FSX27J/ol4xqJ9",
-	"VzB3WrCZ240p5epvim1+NDk2Q1C+9O3B6rjJoVSuLGCVFpbhlleaEB7/uJwDXeV4ybwLGUnljKlmTLWL",
-	"83G9vD8PZEJynauJlqFi7Ce3rieZRq8JMjmZ8nhOcBQDZjk66Xt3QR9vRVbjSgNi2YiZQ2kF04PcJL8W",
-	"z8DHb8U09r9ZMkQZrWklgGvndFo01cCajaF1/M785dGd8XV4y3MgAQeHBMKAMqKYG3EvXjJmNDXjv5ZW",
-	"hTlzusFBuw0Fk6CkrkPcgBMCOz+QX6+uzqNSSyVFhDSnGJ4x6Ce16rqwt0yVHAQU91/dUL6inMZXXEIm",
-	"ZujI/T5tfa0uHm65LMedlndKz7VhE2c7VfsffrYs927p1kBx/6QoeeVWCOrSRaT/n3DmmTBNS/HN93Cb",
-	"PiFCasGHQ/RjUzJnVDVTcIPbs58XwAuiZPMo+nrF27WuW65619rtlYvs0Oaw3Xz28fPhwV2329qZitH/",
-	"/zQd7YYK7ayvigOx+L1PUzaq0sli2L3cdO6gc/D0aTsUisfnTcWDPC7I9OENp7gfUD8JNQe7U5Hrm4N6",
-	"hAM/QP4hfiNcJtEq/h/cglAD7Pvz/+/bNedMVPqKLndVgEW1nvcdtQ/xlF0wo+bNM0jkhJpW5FxqM1Ls",
-	"8v+8QV1KMRqP7Z5VWZ99EV/F+y5wJN+R9cEIWt/dUbDAOHORgv37cHXDDLTmcrC8wV20qpWH79YIXibQ",
-	"qloFFwM5Gu7PsADOkzNRBui5J3h83oYPKTyYpZhjlGdDiaScgeEH6Yh68RUX9bqt9gEuOd933DvFMiAa",
-	"spTLT4XM6/Cwyz2p7CPzZj+KYZc81wVI582qKhELaOpUvAkK/S++CCnWAcjc+Snd5fb9bgmAZb/deXr0",
-	"5PjuvwMAAP//",
+	"7L35dxu3syf6r+Dx3XMivTQparUjnXveKLKSOLFjjSSP75nQl4S6QRJRE+gvgBbNZPS/z0EV0BvBTZbs",
+	"JF/lh1gke8FSVajlU1V/tmI5yaRgwujW8Z+tMaMJU/DnGY3H7EwKo2RqPydMx4pnhkvROm5dy1smiGI6",
+	"k0IzTSa5NkSwO6bIDSOxvTfptKKWjsdsQu39TOST1vFvLSHb2kjFWh+jlpllrHXc0kZxMWrd30et82s6",
+	"CrxtzMgdU5pLQeSQmDEjiYzzCRMmIkOpyOth+1cpWPstNfHYvlexf+VcsaR1bFTOquOY0E9vmBiZcet4",
+	"t9sNjeEiv0l5vHz+P8kpSaUY4VQ1mdAZuWUsq43txK2IvZApYsZUkDFNcQK3bEYy+yY9blO77sTwCfvc",
+	"sV8yo2anQ8PU/JivWCxFoomRZEq5ITdsKBUjRs24GBE6olwsf/1Qqgk1reMWF2Z/rxXZ8fCJ3daXRwd2",
+	"PBMu8PNuMTYuDBsxBYP78OHDaW7GTBgeU8PC+0zLK+x2w9sZYZ8yFhuWkK3LH87I0YvD7vbaS7UXWqr7",
+	"qJVRRSfMeHrPlZYqPKaBYJ9MP4YrBp4CM8XuuMw1yegI9o3by/+VMzVrRS1BJ/Z9eE9r2cgyagxT9t7/",
+	"/u20/b9p+49u+7t+++P/9x+t0A6/4RNu5od5QUeMaP7HwpGkcF91IAkb0jw1dhjRkr3dXWNn32umXr+y",
+	"D4VXZ9SMyzfzZD2qynO4srI++0fBjSvEjr39NJlwYd9/6b61X8ZSGCZgmWiWpY6Ydn7Xdq3+rLz8PxQb",
+	"to5b/+9OKQd38Fe9UzwZ3zpPFrlmKiJUEyoItRcTzZgm3HRa91Hre5pcsn/lTJtHG9G5UrKc54JRKXwp",
+	"4ZpwcUdTnhyTAfwLr+wz+5AB2ZpyMyaDhBnKU91pXqAHRNCJFQyMxmNyQxMy5CxNtolUPTGY0NTuG0v6",
+	"dgaDTk/YKZ9JMUx5/IUnzCaUp0Qq2A9Lc3bqhtoDamsAP/bh0yAiA3+J+2Y7svdZbo7HVIwYmco8TUjK",
+	"6B0jQhIaG37HegJ3d2uQUm368GGw7eb8g1Q3PEmY+HKT/lUaQtNUTllyTIT94OlvazD0w7FzoyThmt6k",
+	"LCE0jmUuDKGGpHIEl7qv+v4atxqUTJUUo56Ic6WYMCSjWk+lSkgsxZArIAr7RvdEt3JbA0dt/VixxEpw",
+	"mupilV4LK+NoCnP7cit1KkguirMDCBsGioNxrLB9AhRwI5MZ0XSm7ZKO7ST9dcDOv0rzg8xF8iW3meg8",
+	"HlstS+YqZnZzlMyNXWshTX9ohzPYhtFd0FkqaXIt5RuqRuzLMiCsHNdEWmVnl7zl3yMhCULvqKEKfzi0",
+	"P5CtQYZD7Rsp+6kdrJvCFVN3PGbvBb2jPLUU+WVnkVBDb6gG6ZELZcWeHYQXEJopOws3TTsDq40MNI66",
+	"n5fDHoBqUlGlQSlrF1pZaKTu6p2K/gbDvGLGcDHSj364+QcvWg3tfidcWA07ZrBH11K+pWLmzjX9BTdI",
+	"SjKhYuZPN022Booa1ge1xsquE1RqqUa9nGpSWXbg68fblffCaqlS8T/YF5QHb7nWXIwiOIylsjqx1ahI",
+	"Rd4ukMIRKb420p+ElTnMUeyHDx/aTVV92QI1NXu3SjrPMqkMS96yhNNr0OS+hmCyZ6TT2mXGFLzvG00m",
+	"dlTEKphka5CXo+3DD337g5NNVgt8nyXUPOJ+L9Us8V2g0XRAw3Z3gcYbx0xrsMCvr984q27eInjDh8ya",
+	"lHbmFG4hsPmacK1zlpChkhMi5JRIERFQXuFJlhSq1sDRwTJL73DeHohap7HBU54mCbfDoemFsitvuFXa",
+	"hzTVrDntD2PL4Qkj1GkUHTLgyQC2L09TIkXMrAltYFHs1wlLmUE3Q1Z5+p8t0PmaptbhwZwtEVnTZLUF",
+	"Yl+PxxGaLvM2WWnc/IbWDo6g9HDIm99ZbGBpCqNis+Xx9gbBR5EszTWZ2uUolD/BGFr3v+fJiAG1Ox1t",
+	"folQse1rpjWXQoecBfgL8I5id/LWKpEigc9O8jQpZc5utP9VaKUbohVUEfq5SkNGrRl7xnWqBJ9YQ3dr",
+	"B1h0B7/UO51OB5VXu1ed+hbudQ9ertzEqBUrZlmuT02NJCwfti0b1R960A08oqC74m78JlpBiFHrU3sk",
+	"23PPG3KlTR+t6BoxH3YfSsvzd+k+0oK92f16I2XKqPA/W+IK/5pSMcrpiPVjmTTHuH8YeBvYT2B/bLDO",
+	"K7cOnrruMmVjKVhf5JMb5MGqT+1ojZc50fw5dOKN0MBwHyxrKk+tEU51dRqTr/FeczMrW1/jjdoCNDe0",
+	"Sk7RnIxZKg4vKFotS0ViXYZVnHIhv9rqndRO2+GGTfQG3iDY4dd4U9UPS5Wis7lNwtdEteEuXQpUNFYu",
+	"xoSL6re7zeWpS49lU7tgSkvxq73y0SXCsve+cRef2WubfLz+gJscTdP03bB1/NuKZ9i7fsWb7j82yaXB",
+	"pes98r2/I/C8+9CO5wk353dek1yf8qnVr/oo8Oe1KIqOcuM1BjNmE83SYWGU2+3bPkG1agjfSTGbyFwT",
+	"agybZKauAz5IK7L6C3gWF08N72s4bMiQTcmQxkYTeiNzA2c/s2uEM1KMaowCUTKkPM0Vi1APQq0x2fZR",
+	"F2oVWsWMUweqb97rBnaD+Y1YKgWKLSvYJWmGRuoK83d7e/v7L/a6+0cvDw9evDjqrnKnRy2eNeTZUUh3",
+	"lTE46D7rJHLWtCOlVW90krz/GFpz1NI5LH2QjK9L3bVCANzRhCPd6ZgJdNLihWOq8WLwBxvFGxrqA8dp",
+	"eahPR444quf17t5aB3R1ozyZRSUP11aitshACbUB1HasZLGPS4XLr06I+QisYiOuDSgAeHLrPI4ZS1hS",
+	"fGM5y32Mb2Vu8Af8Q7GhYnqMnoS+YrmGK72XuO/40Gsmlc+FwxkNt8pkmcC3SzNmqtAYiq+9M6ryLFgU",
+	"p4r4j+Vz4WPxGGe+2AfxkeBi1L9ls76SBm7+GNhzWLwHqCSwuRvoFOUBsEqpiD5T3WkQphvoGlqJHeIl",
+	"M0zYJXhFZ3pJMJzai5FZNaGKkVuWmeX+hP2jw5Xy8DQ346oDdKOTMmZaI63OD/yU/PzhGs8Vmo6k4mY8",
+	"sUfL6fvrn171f/5w3T9982NEzCwj1Hz7+9REBKJmlNzyhOQiZVqTn672Do+2rd2tmUgI1aQHI5aK/wF+",
+	"oWPyPaOKKdLLu939GMYCf7Jeq9MU0t+FjDS0t3Wfi+VuHmfyF66eZW6djQP4Dc6fH8m7jP4rZyeEfXIh",
+	"IQ7hph2a8R13a4e8E+mMcKOttB5biQ5gkHUE9dyqoAAyzqvopRuudZCrc73Y1dvwytW5pUZFzXWoDaS2",
+	"V+6NIbY6k5OMms8m7IUnZ0ECZItaIt9ej9DczMKPdT/ic8PbDD/5zd6x+mZt9x+wyevsGS7mkp0r92y9",
+	"PbniI5Fnlej9Av/iMj+Ph00Us3uY12d9M+ih1pM7t2vzKb5cOqWXK3wbG1tNIdPZey7KEfnFXuDlWLy1",
+	"Z+jG2JDTJkxrpwl4GWOHTJxThID2pPUwT9NZUOy4CyoPsCd0eWXFfH6whPKDLN+2ktAvkSMWUnlFFiyh",
+	"gd1VmoZ/zLKBoD66mt+WBoTgopALYj0yrDsjPkYlPKrFRJNRlrKXv67BDevxwGIO8GRfjGPxilr59T57",
+	"pPX8wvII/Th9cOoENDZDJlIbstu19r6isWFKAwYLY/Qs+UaTiUxY6hEyJyThI260U910RmOmI5JQPYZ/",
+	"pVVVRUIyqpgwY6aZJnwkvFJSI/01rMW/EZVABPGCcvVg1WMjhWJDnN+Kc3zxtD4nuObo6NXvVIxkAXxq",
+	"j5hgihqpyOnFa6LHlq4INydFhJLmZmwp7/37168CwTZws3/d8Nb6MdEvEXXaKGLTlAgbR2weNdwS4LWF",
+	"4ZbayH24JUi65357GlFYMI6IFWSqHVNtxVku+L9yRuynNheaCc0Nv2PprAPWB51kKfgNEvo/3KdOLCdV",
+	"1XtRVPIh2ioM/AwMgU19JRudQpuoqXsvN1NR1pKZADg5cypFA5hD4zEXrK0YTQAyhkBDq38gtDDliMeN",
+	"U6nxWPGaZBN2CzOpQmstxQWRKTDeBpIOoN9z8J/Kt95irYJ/kDIchrXipHOoUEvGHmxoR8fMWCZ9+5U7",
+	"YAtHH0BqKxxSfFGiZltRK/YY4ahVBXCBl28OSgdDr4I1gwo2bM2rVeGGIBHWHeAN8ayYZsIQKchht6sj",
+	"YiQZcpHglsrRiCUkprlmnYCZNDfIOYD14pE2xFQ3GFypjvS8BtEGk//q3a/ETXUWkSLVwR4iCNoidou2",
+	"yYRmGUsgJ2RMgUgB/YvKEg8FT6rT8+xxv4hhHujdqMSOVoLA/MbbQ86ji1fe5EOOFeOu4dPMJ1QUHH1C",
+	"NB0y8PGN5bRDfoUIUyyFoVzoAiisG5QQ3rt5exDWIGgQGj5h2tBJ9sAQT1PSeRlTmIvlC6qm47LAwk+M",
+	"pmZ8ZajJN+U2Xdzk5Z+8DeeBVQft7gqN5fXEysVLZv+/Md4MsVMcHkESnnTc3ywh3xYIvG9JLlzUgXxL",
+	"9C0HdvlPYqSh6byql6hZX+ULguNjqsd9TGhayv0rMVUrQVX1qb7207J2jp+Yk/Oa3MxKhD84ZV3K1VYC",
+	"WnA/u7lNhnt9PaZ7h0cRuYnVLDMRsTppSDocBbbJr+vjTM5twuM9bP2ADa7k1S3P5gI27m3NqA3QyeMM",
+	"tSDER3pciWf9/IfZ40Lmpl9V0xqWu6e3gskwlCJILnJQNUoy3EID7BtNeq3/p9Pp9FqYozHDPNMbRkb8",
+	"jgkiBVsLg7hi+A1543nYb16FfstVq25HSZKBhWiwvae4xdIMqOuBqnRNC9k7CIaSnDo1F/JfcAMCLuYi",
+	"jgch56+S03DowKqE32iSSQ1TIlygvwbzWrYcplUqknLBtiOEJu9uvLe7K/fWjrCYU2gPfv7wy4YHySmm",
+	"8caQ0QvpqS8Od19UYCiZ4nfUMDJh1hoMuAfS0cpsDYxbn6YOqnpXPUMv2nuHR62odZ7sHR7ufhdUkdnc",
+	"BgYuul0Exbhls280gakd7b8kZpxPbjLFhVlL8701s+pwz89aUevdLxetqHV5dRocbZPcdg+6C3CU1Qdr",
+	"Pgo+7dMaqdNRa7ZegnWVmOzEcBQRbCKu4AKqumKborxu2Wz9k8nS7YbARHh+aLS/sNkFZqafWlthYYZB",
+	"Gfcngk2JA1cAH3Dtk9tZ4rndfq9ZkXfODdyhI6IlAvuLRDfMtdLf9IRLrx/TO7gBPC2dnlgKKTjqHrxc",
+	"fWL9wmaX0lCcyma405CUsxyKJ5qdql0OO11qMG+BC20YTQC2BvlIkEAezP5vqo334Q3yYw8jMuy35IaZ",
+	"KWOC0NzICTU89jvUtkNT7gH6hHTxA9NEinSGuCqqb+cB/kuhG8FVrkVVAviL788uyMEL4mM2xNBRhFmP",
+	"VJMBEwN7KAwy0/7+clD3b8F3DVfjYc3vsxfKrf/451708n6rXabaf/xzN3p5vx1Kt49ab+SIi7f00w8I",
+	"NQws9Zk1b+Pc8DtGEDaFCbYaoJVSlEA2ONTsF68vPA8Mc2XG9pBwuEsyYoYc7H2HbqOEpXTWE9pQZbSl",
+	"pf0uwWBFIvOblGkkOEjQ9k8qMJF5Zs3V3UMy4SI3TK/imt3V+A9YjEpU6TM1lKbPcXdFOOWruP0uFiq0",
+	"L2F9915WAlEnmI2dpi7mdOLqokjjfQUlQPEbTVIZ05RkVBmfZOpdZz2xNe/fjZAzQQ+mipEDe9fEklE5",
+	"gu3KK28gl0pOJsDVuWZJoWEjMZTMFEulrAY2lkozcgNcMyPa0Ax8cBuufEg19Ov4IFexy0TvPyo1RC3B",
+	"pv3N43UNKpobW+O5y4jqDBPqH3IIPSVjLB97Ga2dj6dU5e1/93qfut12r/dpd9jrfXox/BgWsVUg/hyT",
+	"HTghhvx0TM47u0cH3jmpyeDbgatZICguHMGYC3F2mJW3USOs5/zMLmpHFMtSaj8iEs05PUve+Hb/cPe7",
+	"3b39g8OjFy8bK3tUm3Kv9+3//xucKAfR7uF9eLZKDnnK1szxeJyMjuekjA2SMi6pYVBj54Kp1xfzFOlz",
+	"30nGlDtb4c845ZCkQAV5fXF3QGiSKKa1y7l4fXF3RHaODgAnau3CWZmJTCZU3bKEfGoDQbYVNawNYRGy",
+	"5bHaESoVUQHCs1oAPqcszzFm8e22Vee4JnI47Kw679dx7MyjhDaKrjQAo48AJHIPC4kmN9aNMqNroMbP",
+	"S43e3z3cb6R3HC1Y0znA05PFTf9WMuMB2JmmnFlbujwC7GYtBfKS5Zq9YobFdn/XsaVBU6vRpWVogNKT",
+	"S3tYQb02buCMA5WSGjAfXZ62hqPRZT9YEZJr1hM0pWqyfeLsT455Nb9TwY1UkDqj2ETewfkXgXSheDKC",
+	"LU8FkSrhgqoZOejurrIl1uaEKzD03zJDE2roho63yx/OyMuD3QMycfd3yKCK1O77bA+ajvp3NM2Z7heR",
+	"9BpsR06F886hA88+tWfNOhDPewgl06Brbx+TWrqAlbSw3rUSCx0y8EXKIFjffLE19mbHPYEaiF19IQmt",
+	"Jg0QJpJMcuG8HYuzGpbOcm33Ud3BWHqRDuYjGiAiAykoIafa79Nb3c8VD5j+NxBbB00OMiisdcPjceE2",
+	"giW5ZbNGLqLiTfhTN5zYFl792oKsAh6VyxAI7Hi0gi/2WCjxG461iTHC1V0yg2iD7Q8JJFfZYVMT7PPL",
+	"IzhLKeRi5hpqtgGEU1fLfNZSGUAwDp2p7JAbIZdZmYTxGaN9YDmFrO8Uv3USKuGctLNyA533vNsrwG3X",
+	"5gLqf7ljAZaHF1K+xiObliL4rOTGWmmA2nxqu9DIYqwsU0kXS4j1Dd9YTaqWNllPBDq+mA/srvCjLy1w",
+	"4J76ln7yWudCFQBSd260TK1JkVar95SH+enV/7oiLzr7nb3tY08MVhvAWBP7ZJhI7PlvrQID5xJskL03",
+	"S3PdE5ZqGkrAnKpx0N0FDaDIIE8lFgLDGrGbH/72c/j4h2kV6YWrtSPICCVbvvQVcAQkd277NdJ+6Fx5",
+	"pd5nIhYVbyuaD2o9IHsmncdSaiBb9WGeLgwpf5aYdY+4ma1MP4UyTc4RBmfH8lT2wAoEF0CmyWM+zmX/",
+	"bh6f8zdWR1SdbG2tourahznZVcx7eAZq35i0r0siX745oSpf91ELkmz7yvNMP3ERoJWJxvUs3vuodctm",
+	"fadu9SEIte7YFgQI3SN9ZGmtkTVDWfc+BX1CP/WHlajLUvuzGaW5r4JL+xlTfcRULHtIw/HTzHfdZO8W",
+	"OCLgkblm/cSbg+s/MGREVkoy2NXyR8a6D118NFUeXNLZZk+dk+nLcmpra7ts3YPEEdrrZcQdotLFO7Ns",
+	"KVas/wJeXSZcfuLaSDV7QOkBlF6bqDvVU+oLlx/wg11df8AvzCMVRXqWxs/S+Fka6zCspOIEChonP3+4",
+	"qtfJqJcV3aqVzdiuprmcX3mI2qurUwB+4Wfw/ARBW24sv7DZ5rWxAG6XPGaFwQdA9D7bXZKwJ5nKbQD4",
+	"GfagGa5Y0DHxAQBCZQMMAHYZmWlyxxQfzrgYreuQWDlcHMajroA2SyoaN7bzFza7MljRuAGeA+8Hov7w",
+	"gQ1fSG3z5nazur61SX5czJe/sNkD/CAbk+5GsMMKm875TVa4TRxichEIsbkBc1QITVkGxyXOMCJTnqbg",
+	"LTshA+dVGhwjyvCEDDy9Do6JkL4pj4MgAuFypkkuDE8JN7onnFgD7KFzOJyQgdur2kP83fAzuCMGx+Da",
+	"ThSdCo8CdKAb3weJfTIV55fdNhxeSQ/wF5auCopITNd5YIpVJfPpARlLCypYNA3wIqHIvy2005+Xh/5c",
+	"2+m5ttMj1WsKEeda1QRC6f7PFa2/YkXr55LVzyWr1ytZvYjn/WQbuHquARJhf43IbvuwXoYGi8uUlWfW",
+	"LNVwmlDyRt6xlMasmUDcxEgtR1h+G+4Zp1mcK25mV5Xc09KhYT/egGT9wZPGzx+uW/O9lGY+j6t+DgFY",
+	"qgFUq8QqjyEWhVGXGj5jgLEtvH7MlFWQrlHnGkq7hOTyh7OXL/YOyRaks39gNwT7Tn7PtCFnrj3VhV1+",
+	"HjO9fQzo+owLwZLKoV+3S6OeAGuU3MyIK/G0HVn9LuUxN6APbKFCsB1ZVQDBMBiWj6DCJRMxQ/ydPTpm",
+	"hKZTOtMIv2MOWo3pflb04JFV7MrYGMgdBTp159m664+VmxvrT7aGvswetoGQIp1td8gpNqSD3Gl7FitG",
+	"Ha7NVJsdSYEwwp5wAXVIx6EkYRMJacLulfiuETOaHHT3C5WWBDdsrTWwhMnFUPqGKhT7xrmmgYiMmVAO",
+	"sHmsoA4nKtytj3d2RtyM85tOLCc7cDH+fz77GZ/ENSKrVLvZYBJxHMeOghGSGbkiwlgYyuErHQJTj6Uy",
+	"7ZTfsQRUTNyMwlwAJRKdbmJEJOhNDZQhklSGSGAyoYKO2IQB1KcnzgHUCYn6jrUQ5pnSmSVAX+RY04nr",
+	"b7M1qFVaGGx3iNUyrBjSUByZZYZQYhTlqR2STqke4w6lPGbOcnDL/vb19dxCy4wJTMzqSDXacTfpHXst",
+	"lCgwabFjrajlGrW2jlvdzm6nCwHBjAma8dZxa7/T7ewDZM6MQQ7tdKYsTdu3Qk7Fzu/TW93xXXRGzCzM",
+	"RtQIeqOK+SrhEiw5slVmnWFalRzaXd+OsPmPcC1knNXng9xSME2mY6lZsY0TOiPaWHvyhhGo3dEhVyxl",
+	"sV3LWzaz4sPeCpd/o8nglieDE7/ckHFR+5mmowG8uyd8Lpxdct0hB90Dl3IFhApDq+CiyBYlekwVS1w9",
+	"86joT2ekN363cT8LSPHrpHXc+pGZn6e3ulXvdPqb69GJVUDKLp21FrqtTVqpfmx05Nzrdh+tSZJLnFzQ",
+	"JsllFDaaV0Hn3nalde+yzlWBZr+VNsTL7oRrYGD73YOFlAoZjwjwK0rUE82xmREj9iEumZ2L+TbGX3NW",
+	"Bzir0MXFdu8UXRHvo9Yh7vvyG+qNIKvKSev4t49RS+eTCVUzt4BlZrXjeHQwFsDNhgO6SL4GVBgd6TLN",
+	"1b6pJmukfUa7hrlsY97pQuHzDrMjreBxmSM0TWeYraqPwfL1esLU6jPwDYydKlZKmwp2tASOFoLHyjQr",
+	"A1yBhA4pzi/X6fPdaW7GZK/TdWeyB4oSgakG7zImXr+yx8sdT5haIBlqXowGDPcJ+bnxpgV8XQB6H5kF",
+	"7h+fSmvr6JtE+vGXaOK1KDJjgidt6LI6ylUBKF14EHroqT3k1qRtbJee8htFFWeOqRKuY2jR6fiMazKl",
+	"s46HJwNNAxz39SvHapbYqyS5Fsm9g/md1ab3TGqbCURQ+/yYvZhxy38mhbD6Sbm7qZS3sOGY0xagv8Js",
+	"2IFA9kJyu6woxzryGc5bVqRNxzPMScXs5237KzSNwOvwD6cAt1FkQdw1KjVrKpKeQI3bIQOiImsamjrg",
+	"WxH8V8P5oW6Mhg+NUXUvsvChxQZofj3hemxEVZAxfnCJW146F+2zE1/mixYDjZzIxYyJcYf8YpW9IXTE",
+	"DgEBBiFOeMO1KRs/BNSzwKHjWiqAiorTsmNwc0LoNNeuW2S4/TvAb7HByEM7r0d/Bp/sG5qs2VS90UDH",
+	"PvUxG+4jxPMRG+6Hp1Nu2Q425H9SLbhsRxKQYu8EgxWxy4R0Ai1LD9YRPpUe9XDL7upbar1v4ab91TeV",
+	"TdLtHXvfrb6j2Wn4geLU3rXG+AK9pxuS+M+6x+a3j/dzshm7n6RyZHfC3+q2JCKCTa1YwQomFWGMDsum",
+	"NPZB2KAw/oUnVkAWamQEbh7mkM98wvR88aGMKnjtvCwqA636SY/jehB7sUXnyfeZFj+HFsGocMdtpTDP",
+	"gwhxB8vDQNkBqUOAEJdsPxByOohcOaC5MkBUo1wfAJ26qiZ+bJiRMFgIghv0xJavE+SKArljwRvZGY9v",
+	"rVqaZzi37RPUBOygjolRORsUNYeKwjxbzupCi6snnFdHpolDtdAZen8cMAAUHQwZbnfIQfc7MvAFbQfL",
+	"vDghRQCQdqzJfkBj38tk9micV610dH9/f/+XYPJKHSSPUPyrH1vdNUTFma9ubG/YXeMVF1jD+VrKN1DB",
+	"Ge47XGc+gebq/1CBhoyCmnspylbLLl3J2FhoRGPOJCrQXGhDoV4XmrzeJQOmgZLG+JpLJ87wKG7QY6rA",
+	"JVuNrcRS3DE1grpakGDkM7apA250QmZykWcS5tNVa403l53xn4/SzzxKlZX8E2s04tISLqzJF7MQAYJ1",
+	"EQcaaCHOXhMrW2fEyEbBCZCGU6qsYudDct7zt4zGIk9SUjDIWJcCy/z6+jeUKAZHbRGqo6liNJn5N98y",
+	"lrl0OQ9Z1h1yKojMTVsO2wrgPsAlEaE9geXBrZnkSpvkApxOfn0w1jiEXF04/w66XSLoBGsWRL6HPAQw",
+	"nLEfOhwR71/jhcc/GRvJBfd1sIIrOfNYTPiXPdeej6nHERbI4oSKGdH5jVVJnYbalCDrn1w7Y8wHWniC",
+	"QeV/B8krqmJZ7RXYjE09407Hkkxogrg9cNo5BKHVxZhpZ3TEBdQFz6jlyGUHk8tRmndcrecoWe1ROcN0",
+	"oCd1qYQSrgLq6mnhWvGy6tm38qX5ChERxfGLG7GpHVs0+w97VIALiOMCwPVmVOuGH/KGxrdgxfovfC0K",
+	"exV6JYklJBfEM1DUfDrmKesJeH+BkuqQgWZUxeMBmVh9gWlXBnJY6WAtVVEPMgphyBb4lt9rRMuEgv4N",
+	"ZymOYaGz9PDgIRX91neZ/jUkAQCl7KKtlgGwic8S4ItLgCugU4fGGjEwxvLRGPfjQZJgB0v6L3Fpjakh",
+	"A6eBw7UDkkimMYCKXCeVrujZeszS9JgUrQsGCOzqZDOS5BOrYdIB2ZJDfGrHDmPQg5g9iXNt5ARrbUDz",
+	"wm3L/AB6TLlAV5eHPLh+JXpMM6xsSckkTw0H+TEY8pQNUDHviUGVKT61RWIZYwCoMSuoKj0/WKVIBgLM",
+	"sMRs2Yih0QWk/Lgb9QRVIyn2fG+QRqsQ9PbBnyfkA1O3f7B8VDyx9uuNfSfete2alYwUTaA/kX8LTwg1",
+	"WPPYoVFh3zEk2SHYQwHMpCmPmT+2vcnRISAeSSwnzKo/N076yiE57HYjeG5PgBI1FcQoKjSGFU/AksLQ",
+	"YJxbST30ELCE0cRuE5hSiM7zj4WS5cJlJ9kJKZYxRAZy0xPuN7znd3nTIacI/yeCsaTSIuEbTSA9gCRc",
+	"sdgqLADTBJhZjUhJuw0XthNuDywrkaHoC5uEjgtcrA0ODBcxrB4YZZtUmhtZSXByH7GLTCtqWeJLg7kb",
+	"87Yyi2/RBoZNi7DwjDZ194qREhcVTFi/wQvigmVTj8DQXRrHfDZTUCqMaZZZQ9pIFEDolGafuDZkCwL0",
+	"vskG4QnkcOCX9lDfXjQ+KfqVzmih5dW3UNeg6HaAHxHaHlrWj+vazF4y1I/MIjh8A2X/grjyQvDs2Kvb",
+	"voZf+ZBm/dqUrfvoas4A3DcP1F/bWn8UNaHWaiqgJQBpWPosG0qRLfD1JWpmTcDIdVgzZCrzNCGJ3O48",
+	"ewb+LTwDSDtOWnh4Clf1vlss5BeIWr4qsD21sSpw63j36MWLF3u7R0HN5k+e3KPkSFkob7YoKwcJycyB",
+	"Z2IqXM14vC8hWxDdKns3DrbnvQKv4FrIkZtjvQAmFi9P/vKBng2Br5tHhv6BNI5765IsSmwWOnrRruVK",
+	"h33mC4Mz8CzXHSpLc00GXPeRbgcFYstVfId6FEDRHiEW9GKFiXWNdS3sxL+JW3djKv4HEuU7gTSEhpJL",
+	"oCKagWq+KH6ziU/T0sPrV+CgWBD4eQV9dLmv7KwIVGhkzqeFZR0dGuG4WY0cyjDXIO430oyh1gaZSnVr",
+	"9d2eWCnQXSdfq4n6tK6AcF8YhCk45vEDMAVPPXIE5h/Pq89YhK8c5PHOB0ywjIiSKQREXVbfum4oq6zt",
+	"YJGPdrVi7cOlUNCbVenBuFLEVKWLl0wnZS1YSIzjI1HWg50HNsF87KCu/JSemfjf48A9LzD5lULetECm",
+	"L2IJcN4tdsaeuqbk1YSBKvQA4yUje/gVubEH3d0yE8ClTUANmqjoPmq/hLZ7PXFanpI+8aDIdR40W+IP",
+	"InKTuyRPhLFR4jto1TtsNaIzMMunOUlrvdm+sGvkNDfjkkfnXSNXmM6GouKhSTbz6TXPjpO/62lbBnbc",
+	"QYJ9DOdS7msiIzfjqj/EX9OGugu++Mh8D6XWcStjqs2zVlXayHxJ7Oey4qRH/y0TCZyGpcjxNZg0GVM1",
+	"gWJRKJT0FF3CKF86ISFgX/40UqDRrekLy4FmQbIF8F9/MgBQDMqbPdgh9Mxn6/EZamS1Bhu0Uff/hqVS",
+	"jKwWOM91Bef4mjiLPYtobaN7M1CR39W8ooqRkRROr3SZf1QU+AinWZK5g5+7I5kLQOX3Y8USJgynqUaH",
+	"kGsyD3HRajtWrASHf3osL4AxOdMLHZtv2RPxabAB5FrcuqDSgFdauPb+22c0/b+xBVst7rTAUQuprzRN",
+	"fUEnSz41zsevPvPIXeDb/ZWxBB1y1UpGmN5aOR6wAIt3awFs0V4BdmjxMxOglAedvY6Bn+i8A8fYgkMO",
+	"LZ4H89M/kO6ux76wRZuLOYvQ+U2WQejLwovV6j/QRgzytCrAlRMyEHmaDkicMqo0GXggHR4Sg2pRuUGH",
+	"nIoZkWbMVE+4iPWMbPHEVYGyWh56SaNKJnin09kOYt3XBLhf2Ek+3QFTazP7WG7V0lObfNnT5fms+Do8",
+	"i5sdgLTXGfkbHfJ71lg6D5wCV3TCLNdenF6f/XQSeEsJHwG34409HEQgjfkiN8+c9MxJfwNO2px3StPL",
+	"1QZeZYFhPWEoLVhaA3jslcVTB+SGxXLCdFFfOGT/IBqx9SgE/qwFOUt8Iu+a2jcsc1D5XiQ6L379MSI/",
+	"X5z/GJEfX/9ApCIf2M1FRBSL5Uhwq5DczIgTgCeEGjKR2pBD8pZ/D7Rw0P3u6JP9H8n4J5bqDilpx6rW",
+	"MU1Z0hMJ+rrKB+zufTrc3XNY1jYTsYSGfNi7NVEy0+T8v17/ABf8eHEFaE2svih8g/1cJOAyV1QkctIT",
+	"Vi87qVd48aWxS2s2pEHlpkKgiyT/hhjFKo8t5qyosaJbqRV8MOCD3f3tWsXzNUGO7sWfAXP8a544zwfI",
+	"Yx0gdonWFhxh4ODhfvflQQU3OGE7RYn3oJz5Qg64EwTnQEdYggcjvuk7MoAB9g29ZWJwApE24Zpm+MRH",
+	"ry36MUrlXIr+EUWJjvmDDuP5564g+VMokPBs32bt764+Prv5/i7ywgFVavLCRdiQz04gyQRDVZ6hgoG3",
+	"R3EEViSOv3txAA4zPsEj02wIXkDoTmoDlwISLme6jBk05+REV088dvCAvBtWhFJP+JQj9onGJp3h2PI4",
+	"tquNo4aZaTJipimfAmoObqSPGDx1QGJTOfUlA4fFTro6ys8hjmfZt7bs+yKirQrhW2Kjc/U5MDwv2Lxk",
+	"RLk3JzfORfLOypnFGLyD9SQvlF19jmWshLmV5EbYJ2gD0DihFln44coetcdDwINrIhiHvXHACaj57XrT",
+	"VQrfYgrGyJe19RVunX6NHRAMtaLAweDnqwi8na3Abj5SFQ54x6Jicaf1fI4ITW7FYibswQpxF8j+rfT7",
+	"IxOqbnWN959ptxmHqwR+5zJm5ik0IOBWZpmdChQiHibtg7pODTvw5fBpQ44RmvI7FpRmBUm21kVFhCTY",
+	"l9IW/k3AwKukpFV+a7KxJAa90OMZSETPqBmX2dLc68GlfvoZha0/egL3XveyTExDFZeTjBoXEXpKuYgv",
+	"WoYvaEbSnyXcAgnn2yw50DcWtCi0wfaICSzlQU4vXlvaHNOMka0fz69JlSR2ag0cYtieimR02twSSKmr",
+	"cXrs/dyaCXv81jF42ETZZ3aRC7wMc8fwChCYU1pW8cPSvIlTCLDWA5mOZVpKvy3UVPABdlhYR7/oBQY4",
+	"eDBut2sY1oPuLti22t5P05qN68btymFiYyVExIas3mD1W7dk/0QgbNnRNlhOSLCp242McvU3BcU/26rr",
+	"QW/PfcfcJuB2CKV/5mlhEeB9qe3pgbOLJdB1AbQtGvOSVE6ZasdUuwAx14tbVkIKLdeFfWFPYgwaFm6Z",
+	"Sa7R3YZCTqY8nhEcxQ2zqgAZeD/TAG9FUeOqZWMltamD9wXzytwkn0pm4OM3Ehq7XyyLpgrztSeA63B6",
+	"UvaZwzLmoXX8yvLl2Q/2NLLlDEjA4WiBMKCaFibVPFiW2Pvbn5+OB6nq6OLuhuOFUdnFMiqz8cDZ3hOa",
+	"Ma+KsASaJPagMS9UYYPGU1BxqdNroSRtvD4iCEkwWAx1ZtUR/AZ+xrb+PeHWTW93yFuutVW1hpylCdZD",
+	"g5HDuIGh+9CVM+ykB43wio/E639ihh9O7++U5/ecsvfEKXuuD+1SewqLYF28u3LGlJMsYWPqUXzw8IY8",
+	"W5bbVzYyq+QHM5ZAJUFk/cIIOq4erlYiuAbWDkbuFLpBVHpdx1T3xACR5X2AmQ+q2Dun94CwU3nKINhY",
+	"0+CwQvyJtfgotHds1oJFB1rX6mM94Zb/8vzqmgwVnTBrPIKLRXGa8j+gFI+Todx0EAjf4ckAGiK7kpLv",
+	"379+tVyovc+eSKhVX/GV9K71ZNvfV/t6FmwbCLY8e7hgy7NVgm2p6AIiWt+TBCgFQ6rup6ZzKeBUisAM",
+	"hcCJ1Yic1wiqxjt3UacnNJ9kKft9ar7RLnakIQW6FHgO/0mTUiBuUeFDUJfvrk+vz/uX5z9cnl/91L9+",
+	"98v5r1dReff2YmEDnpOndQ3hi76ug6gy2Wc30bP0aR27MrmKaVMc4+0qH3rfUUXo1ATGw0VPbsYgv5Zp",
+	"TRiMBvUIc96QUYruMxUdKoVAi677d+isdBxVj0+QI2NplS5uTnqCm9K882YsOXWaUKEANfGdW0V6n4OJ",
+	"RnXU6BJ5Y4/9K5z8U0qb8jVfVclBf0ESEjdgWvtd0YjHGuZpOnt42PTZ6/NFFBVL+21k4DnVpOTth4qH",
+	"MaOpGf+xsHPGqQsW7XW70FQG2o663D2AM2F3fPLT9fVFVNbulsry+AkCvQ0iLlN+x4S9JVPyJgAB+MkN",
+	"5QnPZXzFFdR0C3JJ1mk9TWNvv1xckzyr7pWeacMmLta4ok5WReSOHXU4qezUtD6cGXXr1X0XuQKr8Klv",
+	"ZhkDMQrYIt3noqi3ir1MArU5gl5AazTP1+SiZOCqcS3xpj2Xy3oul/Us+Zf43n5Iqb5Fnaoh+DGa/yRe",
+	"Nmgv4VJR9c6fVuu6X3g62Bn52gjWxnT8A+0DIzL4L6BmJkzb7kr7Hdymj4mQWvDhEEUOJTNGVTsFTL+l",
+	"6qJPYbDkR5ESuBpFBP8swxFVcEMHjcbxtD3str/7+Of+3n2v19nKxOj//J6NtkP9kFY3L4LEwp3fMzZa",
+	"1YOhMqLDvYO9ly+7obxCfF4mHuVxQVcYvOEE9wPaXGE02+5URDQXMXOxbZfJCcUU8RvhyqItk2zBLdjt",
+	"hkb3UMm2IT7vkY/8U1HkuNqVXIy7BJTPavXrsLvvfC/MqFn7FKpSQusxciG1GSl29T/fYHxfMRqP7Z7V",
+	"tS/7Ir5M/brEkXxF7QtG0Pnq6LM53a3QasE0dqu7UIdbD6qBahy0kXKKkgdfOI2ut9hk67VOSNCSdmY8",
+	"5WmuWE9gIGFOI4uK2EPA4hZxmifQzagcTRliWNRoyPvcnhS/UX/Jv4+h/aw9rVsE0UfYVqlPnkUfZDQ3",
+	"oKr2+HePWBaLjFx6IRhZEE7qlIoKwDfmu1Fdh4qJWNOrUlDEPcEjm9d8SJlxUcFrREX1RpFUK8b5Qbpz",
+	"a/4Vl80O2tDaDYuJCzpiE6xRkUy40FBVufpUqBQdHnaW36Q8hha28MgJM9TKYqIYtk1D54PS5I4pPpw1",
+	"Mqys3Ku8yT4m8CI8lIqABxyRlbucaF8wQGrGODSAFWuPhHexJfsDEqFG2nUhWaJYltKYaWjyZlxjKa7K",
+	"YMyUm3gMFT7GVIx8U3A4g95fviFbl+enr96eR6RnJS+AWpSc+NdKhW/ttbY75PT99U+v+mfv3l6cXvcv",
+	"372/Pr/6T2iHRkyuEJQ3IXI4rEzZMcL9ouZE3YOXhy+O7v9vAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

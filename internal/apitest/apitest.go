@@ -124,6 +124,7 @@ func DefaultConfig() config.Config {
 		// throttling tests set the production defaults back (DefaultRateLimitPerIP).
 		LoginMaxFailures: 5,
 		RateLimitPerIP:   0,
+		CompatRoutes:     true,
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/authd/authd/internal/avatar"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/httpapi"
+	"github.com/authd/authd/internal/importer"
 	"github.com/authd/authd/internal/metrics"
 	"github.com/authd/authd/internal/signing"
 	"github.com/authd/authd/internal/store"
@@ -154,13 +155,15 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	m := metrics.New(metrics.Sources{Version: Version, Hasher: hasher, PoolStat: st.Stat})
 	accounts := auth.NewAccounts(st, hasher, media)
 	audit := auth.NewAuditor(st)
-	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: avatar.NewProcessor(avatarDecodes), Storage: media}, audit)
+	processor := avatar.NewProcessor(avatarDecodes)
+	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: processor, Storage: media}, audit)
 	admin := auth.NewAdmin(st, live, accounts, keys, audit)
 	handler, err := httpapi.NewHandler(httpapi.Deps{Auth: svc, Admin: admin, DB: st, Keys: keys, RequestTimeout: cfg.RequestTimeout, Metrics: m,
 		Tracing: cfg.Tracing(),
 		Discovery: httpapi.Discovery{Issuer: cfg.IssuerValue(), PublicURL: cfg.PublicURLValue(), Alg: cfg.Alg(),
 			PublishAhead: live.Seconds(auth.SettingKeyPublishAhead)},
-		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins})
+		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins, CompatRoutesOff: !cfg.CompatRoutes,
+		Importer: importer.New(st, accounts, processor)})
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,10 @@ func (p *Profile) normalize(v validationErrors) {
 			v.add(field, fmt.Sprintf("must be at most %d characters", MaxNameLen))
 		}
 	}
+	if p.PhoneNumber != nil {
+		compact := phoneSeparators.Replace(*p.PhoneNumber)
+		p.PhoneNumber = &compact
+	}
 	if p.PhoneNumber != nil && !PhonePattern.MatchString(*p.PhoneNumber) {
 		v.add("phone_number", "must be 4 to 15 digits, optionally after a +")
 	}

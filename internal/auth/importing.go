@@ -108,8 +108,8 @@ func PrepareImport(u SourceUser) (ImportedUser, error) {
 	if u.Username != "" {
 		profile.Username = &u.Username
 	}
-	if phone := phoneSeparators.Replace(u.PhoneNumber); phone != "" {
-		profile.PhoneNumber = &phone
+	if u.PhoneNumber != "" {
+		profile.PhoneNumber = &u.PhoneNumber
 	}
 	profile.normalize(v)
 	out.Username, out.PhoneNumber = profile.Username, profile.PhoneNumber

@@ -64,6 +64,16 @@ func (s *Service) Register(ctx context.Context, r Registration, client Client) (
 	return session, err
 }
 
+// SignUp creates an account without signing it in, for the APIs whose registration answers only that the
+// user was created.
+func (s *Service) SignUp(ctx context.Context, r Registration) (User, error) {
+	user, err := s.accounts.Create(ctx, r, false)
+	if err == nil {
+		s.audit.Record(ctx, EventRegister, user.ID, user.ID, uuid.Nil, nil)
+	}
+	return user, err
+}
+
 // Login checks an email and password and starts a session. An unknown email and a wrong password are the
 // same ErrInvalidCredentials after the same amount of hashing; ErrAccountDisabled comes only after a
 // correct password.

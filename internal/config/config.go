@@ -63,6 +63,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix `env:"AUTHD_TRUSTED_PROXIES" envSeparator:","`
 	// CORSOrigins are the exact browser origins allowed to call the API; empty allows none.
 	CORSOrigins []string `env:"AUTHD_CORS_ORIGINS" envSeparator:","`
+	// CompatRoutes serves the seed systems' paths and shapes (openapi.yaml's compat tag).
+	CompatRoutes bool `env:"AUTHD_COMPAT_ROUTES" envDefault:"true"`
 }
 
 // MinJWTSecretLen is the shortest HS256 key accepted: RFC 7518 asks for a key at least as long as the hash.
@@ -267,6 +269,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("audience", c.Audience),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("media_dir", c.MediaDir),
+		slog.Bool("compat_routes", c.CompatRoutes),
 		slog.String("request_timeout", c.RequestTimeout.String()),
 		slog.String("db_statement_timeout", c.DBStatementTimeout.String()),
 		slog.String("db_timeout", c.DBTimeout.String()),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -40,6 +41,8 @@ type operationPolicy struct {
 	bodyLimit     int64
 	rateLimited   bool
 	passwordCheck bool
+	// compat marks the operations of the compat tag, which AUTHD_COMPAT_ROUTES=false turns off.
+	compat bool
 	// scheme is the security scheme the caller must satisfy: userScheme, adminScheme, or "" for public.
 	scheme string
 	// validated is the operation as the validator sees it: without security requirements, which
@@ -52,7 +55,12 @@ type operationPolicy struct {
 type policyTable struct {
 	router   routers.Router
 	policies map[*openapi3.Operation]*operationPolicy
+	// compatOff answers the compat operations 404, as if they did not exist.
+	compatOff bool
 }
+
+// compatTag is the tag of the operations that serve the seed systems' paths and shapes.
+const compatTag = "compat"
 
 // newPolicyTable reads every operation's policies from spec.
 func newPolicyTable(spec *openapi3.T) (*policyTable, error) {
@@ -80,7 +88,8 @@ func newPolicyTable(spec *openapi3.T) (*policyTable, error) {
 func readPolicy(op *openapi3.Operation, defaultLimit int64) (*operationPolicy, error) {
 	validated := *op
 	validated.Security = &openapi3.SecurityRequirements{}
-	p := &operationPolicy{operationID: op.OperationID, bodyLimit: defaultLimit, validated: &validated}
+	p := &operationPolicy{operationID: op.OperationID, bodyLimit: defaultLimit, validated: &validated,
+		compat: slices.Contains(op.Tags, compatTag)}
 	if _, ok := op.Extensions[extBodyLimit]; ok {
 		limit, err := intExtension(op.Extensions, extBodyLimit)
 		if err != nil || limit <= 0 {
@@ -166,6 +175,11 @@ func (t *policyTable) withRoute(next http.Handler) http.Handler {
 			return
 		}
 		m := &matchedRoute{route: route, params: params, policy: t.policies[route.Operation]}
+		if m.policy.compat && t.compatOff {
+			p, _ := routingProblem(routers.ErrPathNotFound)
+			writeProblem(w, r, p)
+			return
+		}
 		// A span (when tracing) is named by the operation, not by the path with its ids.
 		trace.SpanFromContext(r.Context()).SetName(m.policy.operationID)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, m)))

@@ -134,7 +134,7 @@ func TestRegisterValidation(t *testing.T) {
 		{"username too long", `{"email":"a@example.com","password":"correct horse battery","username":"` + strings.Repeat("u", 51) + `"}`, "username"},
 		{"username blank", `{"email":"a@example.com","password":"correct horse battery","username":"   "}`, "username"},
 		{"first name too long", `{"email":"a@example.com","password":"correct horse battery","first_name":"` + strings.Repeat("f", 51) + `"}`, "first_name"},
-		{"phone without plus", `{"email":"a@example.com","password":"correct horse battery","phone_number":"351912345678"}`, "phone_number"},
+		{"phone with a letter", `{"email":"a@example.com","password":"correct horse battery","phone_number":"+35191234567a"}`, "phone_number"},
 		{"phone too short", `{"email":"a@example.com","password":"correct horse battery","phone_number":"+123"}`, "phone_number"},
 		{"language not BCP 47", `{"email":"a@example.com","password":"correct horse battery","language_code":"english!"}`, "language_code"},
 		{"language unknown tag", `{"email":"a@example.com","password":"correct horse battery","language_code":"xx-YYYYYYYYY"}`, "language_code"},

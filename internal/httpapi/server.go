@@ -15,6 +15,7 @@ import (
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/adminui"
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/importer"
 	"github.com/authd/authd/internal/metrics"
 )
 
@@ -43,6 +44,7 @@ type Server struct {
 	keys      *auth.KeyManager // nil with HS256
 	discovery Discovery
 	metrics   *metrics.Metrics
+	importer  *importer.Importer
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -65,6 +67,10 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// CORSOrigins are the exact origins browsers may call the API from.
 	CORSOrigins []string
+	// CompatRoutesOff answers the compat operations (the seed systems' paths) 404.
+	CompatRoutesOff bool
+	// Importer runs POST /api/admin/users/import.
+	Importer *importer.Importer
 }
 
 // NewHandler returns the complete handler chain: request id, access log, panic recovery, security
@@ -87,8 +93,10 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	policies.compatOff = d.CompatRoutesOff
 	clients := clientResolver{trusted: d.TrustedProxies}
-	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB, keys: d.Keys, discovery: d.Discovery, metrics: d.Metrics}
+	srv := &Server{auth: d.Auth, admin: d.Admin, db: d.DB, keys: d.Keys, discovery: d.Discovery, metrics: d.Metrics,
+		importer: d.Importer}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, undecodableBody(r, err))

@@ -15,7 +15,7 @@ var noStore = "no-store"
 
 func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
 	b := req.Body
-	session, err := s.auth.Register(ctx, auth.Registration{
+	session, p, err := s.register(ctx, auth.Registration{
 		Email:    b.Email,
 		Password: b.Password,
 		Profile: auth.Profile{
@@ -25,48 +25,72 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 			PhoneNumber:  b.PhoneNumber,
 			LanguageCode: b.LanguageCode,
 		},
-	}, clientFrom(ctx))
-	if err != nil {
-		switch p := problemFor(err); p.status {
-		case http.StatusBadRequest:
-			return api.Register400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		case http.StatusConflict:
-			return api.Register409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-		}
+	})
+	switch {
+	case err != nil:
 		return nil, err
+	case p.status == http.StatusBadRequest:
+		return api.Register400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
+	case p.status == http.StatusConflict:
+		return api.Register409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
 	}
 	return api.Register201JSONResponse{Body: authResponse(session), Headers: api.Register201ResponseHeaders{CacheControl: &noStore}}, nil
 }
 
-func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
-	client, err := passwordCheckClient(ctx)
+// register creates an account and signs it in. A refusal the operations document (400, 409) comes back
+// as a problem; anything else as an error.
+func (s *Server) register(ctx context.Context, r auth.Registration) (auth.Session, problem, error) {
+	session, err := s.auth.Register(ctx, r, clientFrom(ctx))
 	if err != nil {
-		return nil, err
-	}
-	session, err := s.auth.Login(ctx, req.Body.Email, req.Body.Password, client)
-	s.metrics.Login(loginOutcome(err))
-	if err != nil {
-		switch p := problemFor(err); p.status {
-		case http.StatusTooManyRequests:
-			return api.Login429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
-		case http.StatusUnauthorized:
-			return api.Login401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
-		case http.StatusForbidden:
-			return api.Login403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
+		if p := problemFor(err); p.status == http.StatusBadRequest || p.status == http.StatusConflict {
+			return auth.Session{}, p, nil
 		}
+		return auth.Session{}, problem{}, err
+	}
+	return session, problem{}, nil
+}
+
+func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
+	session, p, err := s.signIn(ctx, req.Body.Email, req.Body.Password)
+	switch {
+	case err != nil:
 		return nil, err
+	case p.status == http.StatusTooManyRequests:
+		return api.Login429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
+	case p.status == http.StatusUnauthorized:
+		return api.Login401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
+	case p.status == http.StatusForbidden:
+		return api.Login403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	}
 	return api.Login200JSONResponse{Body: authResponse(session), Headers: api.Login200ResponseHeaders{CacheControl: &noStore}}, nil
 }
 
-func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api.RefreshResponseObject, error) {
-	session, err := s.auth.Refresh(ctx, req.Body.RefreshToken)
-	s.metrics.Refresh(refreshOutcome(err))
+// signIn is every email and password login, counted by outcome. Bad credentials (401), a disabled
+// account (403) and throttling (429) come back as a problem; anything else as an error.
+func (s *Server) signIn(ctx context.Context, email, password string) (auth.Session, problem, error) {
+	client, err := passwordCheckClient(ctx)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusUnauthorized {
-			return api.Refresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
+		return auth.Session{}, problem{}, err
+	}
+	session, err := s.auth.Login(ctx, email, password, client)
+	s.metrics.Login(loginOutcome(err))
+	if err != nil {
+		switch p := problemFor(err); p.status {
+		case http.StatusTooManyRequests, http.StatusUnauthorized, http.StatusForbidden:
+			return auth.Session{}, p, nil
 		}
+		return auth.Session{}, problem{}, err
+	}
+	return session, problem{}, nil
+}
+
+func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api.RefreshResponseObject, error) {
+	session, p, err := s.refresh(ctx, req.Body.RefreshToken)
+	switch {
+	case err != nil:
 		return nil, err
+	case p.status != 0:
+		return api.Refresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
 	}
 	return api.Refresh200JSONResponse{
 		Body: api.TokenPair{
@@ -77,6 +101,19 @@ func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api
 		},
 		Headers: api.Refresh200ResponseHeaders{CacheControl: &noStore},
 	}, nil
+}
+
+// refresh rotates a refresh token, counted by outcome; a refused token (401) comes back as a problem.
+func (s *Server) refresh(ctx context.Context, token string) (auth.Session, problem, error) {
+	session, err := s.auth.Refresh(ctx, token)
+	s.metrics.Refresh(refreshOutcome(err))
+	if err != nil {
+		if p := problemFor(err); p.status == http.StatusUnauthorized {
+			return auth.Session{}, p, nil
+		}
+		return auth.Session{}, problem{}, err
+	}
+	return session, problem{}, nil
 }
 
 func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.LogoutResponseObject, error) {

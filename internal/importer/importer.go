@@ -19,6 +19,9 @@ import (
 // enough that a million users is a few thousand commits.
 const BatchSize = 500
 
+// ErrUnreadable is a source that is not users in the format asked for (or any, with FormatAuto).
+var ErrUnreadable = errors.New("the file cannot be read as users")
+
 // Options choose what an import does.
 type Options struct {
 	Format string // FormatAuto, FormatDjango or FormatJSONL
@@ -77,7 +80,7 @@ func New(store auth.ImportStore, accounts *auth.Accounts, processor *avatar.Proc
 func (im *Importer) Run(ctx context.Context, r io.Reader, opts Options) (Report, error) {
 	sources, skips, err := Parse(r, opts.Format)
 	if err != nil {
-		return Report{}, err
+		return Report{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	report := Report{DryRun: opts.DryRun, Schemes: map[string]int{}, Skips: skips}
 	report.Total = len(sources) + len(skips)

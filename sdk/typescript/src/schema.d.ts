@@ -543,6 +543,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import users with their password hashes.
+         * @description What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
+         *     or a custom user model) or JSON lines of authd's import shape, as a multipart `file` or an
+         *     `application/x-ndjson` body. Password hashes are kept as they are (Django's pbkdf2_sha256, pbkdf2_sha1,
+         *     argon2, bcrypt_sha256, bcrypt and scrypt; Werkzeug's pbkdf2 and scrypt; bare bcrypt) and upgraded to
+         *     argon2id at each user's first login. Importing twice changes nothing. Users come in batches of 500, each
+         *     its own transaction; a request cut off by the deadline keeps the batches it finished, and repeating it
+         *     finishes the job. Avatars need the source's media directory, so only `authd import --media-dir` brings
+         *     them.
+         */
+        post: operations["importUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sign-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up as the Django password-generator API did (POST /api/sign-up/).
+         * @description Registration with the seed's fields and answer: the tokens are `access` and `refresh`, the user has
+         *     `number_phone` and `avatar`. The same rules as /api/register apply; a taken email or username is 400, as
+         *     Django REST framework's serializer answered it. `user.id` is authd's UUID.
+         */
+        post: operations["compatSignUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in as the Django password-generator API did (POST /api/sign-in/).
+         * @description A wrong password and an unknown email both get 400 `invalid_credentials`, same body, same time (the
+         *     seed answered 404 "User does not exist." for an unknown email, which told anyone which emails have
+         *     accounts). Missing fields are 400 `validation_error`.
+         */
+        post: operations["compatSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's profile in the Django password-generator API's shape (GET /api/profile/). */
+        get: operations["compatProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/token/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * djangorestframework-simplejwt's refresh (POST /api/token/refresh/).
+         * @description Rotation as at /api/refresh: the presented token stops working, a reused one revokes its session.
+         *     simplejwt's clients send `refresh` and read `access` (and, with ROTATE_REFRESH_TOKENS, `refresh`).
+         */
+        post: operations["compatTokenRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up as the user-signup API did (POST /auth/signup).
+         * @description Every field is required, within the seed's lengths. The answer says the user was created and holds it;
+         *     it does not sign in. A taken username or email is 409 (`username_taken`, `email_taken`).
+         */
+        post: operations["compatAuthSignup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register as the Flask user API did (POST /register).
+         * @description The answer's `message` is the seed's "User created successfully"; it does not sign in. Every failure
+         *     is 400 with a `message`, a taken username or email included, as the seed answered them.
+         */
+        post: operations["compatRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in as the Flask user API did (POST /login).
+         * @description The answer has the seed's `access_token` and `refresh_token`, plus `token_type`, `expires_in` and the
+         *     user. A wrong password and an unknown email are the same 401 with a `message`.
+         */
+        post: operations["compatLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -924,6 +1096,102 @@ export interface components {
              * @description Lifetime of the access token, in seconds.
              */
             expires_in: number;
+        };
+        /** @description What an import did. imported + updated + unchanged + skipped = total. */
+        ImportReport: {
+            dry_run: boolean;
+            /** Format: int32 */
+            total: number;
+            /** Format: int32 */
+            imported: number;
+            /** Format: int32 */
+            updated: number;
+            /** Format: int32 */
+            unchanged: number;
+            /** Format: int32 */
+            skipped: number;
+            /**
+             * Format: int32
+             * @description Accounts imported with an unusable password (Django's "!..."); they must be given one.
+             */
+            without_password: number;
+            /** @description Imported and updated accounts by password hash scheme (django_pbkdf2_sha256, bcrypt, ...). */
+            hash_schemes: {
+                [key: string]: number;
+            };
+            skips: components["schemas"]["ImportSkip"][];
+        };
+        ImportSkip: {
+            /**
+             * Format: int32
+             * @description The user's position in the source (object or line), from 1.
+             */
+            row: number;
+            external_id?: string;
+            email?: string;
+            reason: string;
+        };
+        /** @description The user as the Django password-generator API showed it; `id` is authd's UUID. */
+        CompatUser: {
+            /** Format: uuid */
+            id: string;
+            username: string | null;
+            email: string;
+            first_name: string;
+            last_name: string;
+            number_phone: string | null;
+            /** @description Path of the avatar image (/media/avatars/...), or null. */
+            avatar: string | null;
+        };
+        CompatAuthResponse: {
+            /** @description The access token (a JWT). */
+            access: string;
+            /**
+             * Format: uuid
+             * @description The refresh token; exchange it at /api/token/refresh/ or /api/refresh.
+             */
+            refresh: string;
+            user: components["schemas"]["CompatUser"];
+        };
+        CompatSignUpRequest: {
+            username: components["schemas"]["Username"];
+            email: components["schemas"]["Email"];
+            password: components["schemas"]["Password"];
+            first_name?: components["schemas"]["PersonName"];
+            last_name?: components["schemas"]["PersonName"];
+            /** @description At most 10 characters, as the seed's model allowed; digits, with spaces, dashes, dots and parentheses ignored. */
+            number_phone?: string | null;
+        };
+        CompatRefreshRequest: {
+            refresh: string;
+        };
+        CompatTokenPair: {
+            access: string;
+            /** Format: uuid */
+            refresh: string;
+        };
+        CompatAuthSignupRequest: {
+            username: components["schemas"]["Username"];
+            /** Format: password */
+            password: string;
+            /** Format: email */
+            email: string;
+            first_name: components["schemas"]["PersonName"];
+            last_name: components["schemas"]["PersonName"];
+        };
+        CompatRegisterRequest: {
+            username: components["schemas"]["Username"];
+            email: components["schemas"]["Email"];
+            password: components["schemas"]["Password"];
+            /** @default en */
+            language_code: components["schemas"]["LanguageCode"];
+        };
+        CompatCreated: {
+            /** @enum {string} */
+            message: "User created successfully";
+            /** @enum {boolean} */
+            success: true;
+            user: components["schemas"]["User"];
         };
         AuthResponse: {
             /** @description A JWT (the algorithm of AUTHD_JWT_ALG, typ at+jwt, with a kid unless HS256) to send as "Authorization: Bearer <token>". */
@@ -1962,6 +2230,261 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatus"];
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importUsers: {
+        parameters: {
+            query?: {
+                format?: "auto" | "django" | "jsonl";
+                /** @description Check everything, against the database too, and keep nothing. */
+                dry_run?: boolean;
+                /** @description What happens to users that exist (same external id, or same email). */
+                on_conflict?: "skip" | "update";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description What the import did (in a dry run, what it would do). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compatSignUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompatSignUpRequest"];
+            };
+        };
+        responses: {
+            /** @description The account was created; the tokens sign the new user in. */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompatAuthResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compatSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompatAuthResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compatProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed-in user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompatUser"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compatTokenRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompatRefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description A new token pair. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompatTokenPair"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compatAuthSignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompatAuthSignupRequest"];
+            };
+        };
+        responses: {
+            /** @description User created successfully. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompatCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compatRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompatRegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description User created successfully. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompatCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    compatLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
