@@ -45,6 +45,7 @@ const (
 	AuditEventNameUserDeleted         AuditEventName = "user_deleted"
 	AuditEventNameUserSessionsRevoked AuditEventName = "user_sessions_revoked"
 	AuditEventNameUserUpdated         AuditEventName = "user_updated"
+	AuditEventNameUsersImported       AuditEventName = "users_imported"
 )
 
 // Valid indicates whether the value is a known member of the AuditEventName enum.
@@ -81,6 +82,8 @@ func (e AuditEventName) Valid() bool {
 	case AuditEventNameUserSessionsRevoked:
 		return true
 	case AuditEventNameUserUpdated:
+		return true
+	case AuditEventNameUsersImported:
 		return true
 	default:
 		return false
@@ -1055,6 +1058,9 @@ type AdminUserResponse = AdminUser
 
 // BadRequest defines model for BadRequest.
 type BadRequest = ErrorResponse
+
+// CompatOff defines model for CompatOff.
+type CompatOff = ErrorResponse
 
 // Conflict defines model for Conflict.
 type Conflict = ErrorResponse
@@ -8061,6 +8067,8 @@ type CompatProfileResponse struct {
 	JSON200 *CompatUser
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CompatOff
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -8083,6 +8091,11 @@ func (r CompatProfileResponse) GetJSON200() *CompatUser {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CompatProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompatProfileResponse) GetJSON404() *CompatOff {
+	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8382,6 +8395,8 @@ type CompatSignInResponse struct {
 	JSON400 *BadRequest
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CompatOff
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -8413,6 +8428,11 @@ func (r CompatSignInResponse) GetJSON400() *BadRequest {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CompatSignInResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompatSignInResponse) GetJSON404() *CompatOff {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -8491,6 +8511,8 @@ type CompatSignUpResponse struct {
 	JSON201 *CompatAuthResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CompatOff
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -8517,6 +8539,11 @@ func (r CompatSignUpResponse) GetJSON201() *CompatAuthResponse {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r CompatSignUpResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompatSignUpResponse) GetJSON404() *CompatOff {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -8602,6 +8629,8 @@ type CompatTokenRefreshResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CompatOff
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -8635,6 +8664,11 @@ func (r CompatTokenRefreshResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CompatTokenRefreshResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON404() *CompatOff {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -8708,6 +8742,8 @@ type CompatAuthSignupResponse struct {
 	JSON201 *CompatCreated
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CompatOff
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8734,6 +8770,11 @@ func (r CompatAuthSignupResponse) GetJSON201() *CompatCreated {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r CompatAuthSignupResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompatAuthSignupResponse) GetJSON404() *CompatOff {
+	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -8874,6 +8915,8 @@ type CompatLoginResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CompatOff
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -8912,6 +8955,11 @@ func (r CompatLoginResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CompatLoginResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompatLoginResponse) GetJSON404() *CompatOff {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -9109,6 +9157,8 @@ type CompatRegisterResponse struct {
 	JSON201 *CompatCreated
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CompatOff
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -9133,6 +9183,11 @@ func (r CompatRegisterResponse) GetJSON201() *CompatCreated {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r CompatRegisterResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompatRegisterResponse) GetJSON404() *CompatOff {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -12968,6 +13023,13 @@ func ParseCompatProfileResponse(rsp *http.Response) (*CompatProfileResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CompatOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13288,6 +13350,13 @@ func ParseCompatSignInResponse(rsp *http.Response) (*CompatSignInResponse, error
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CompatOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13388,6 +13457,13 @@ func ParseCompatSignUpResponse(rsp *http.Response) (*CompatSignUpResponse, error
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CompatOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -13496,6 +13572,13 @@ func ParseCompatTokenRefreshResponse(rsp *http.Response) (*CompatTokenRefreshRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CompatOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -13607,6 +13690,13 @@ func ParseCompatAuthSignupResponse(rsp *http.Response) (*CompatAuthSignupRespons
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CompatOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
@@ -13752,6 +13842,13 @@ func ParseCompatLoginResponse(rsp *http.Response) (*CompatLoginResponse, error) 
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CompatOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -13969,6 +14066,13 @@ func ParseCompatRegisterResponse(rsp *http.Response) (*CompatRegisterResponse, e
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CompatOff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -15172,6 +15276,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 type AdminUserResponseJSONResponse AdminUser
 
 type BadRequestJSONResponse ErrorResponse
+
+type CompatOffJSONResponse ErrorResponse
 
 type ConflictJSONResponse ErrorResponse
 
@@ -18439,6 +18545,20 @@ func (response CompatProfile401JSONResponse) VisitCompatProfileResponse(w http.R
 	return err
 }
 
+type CompatProfile404JSONResponse struct{ CompatOffJSONResponse }
+
+func (response CompatProfile404JSONResponse) VisitCompatProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompatProfile429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CompatProfile429JSONResponse) VisitCompatProfileResponse(w http.ResponseWriter) error {
@@ -18812,6 +18932,20 @@ func (response CompatSignIn403JSONResponse) VisitCompatSignInResponse(w http.Res
 	return err
 }
 
+type CompatSignIn404JSONResponse struct{ CompatOffJSONResponse }
+
+func (response CompatSignIn404JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompatSignIn413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CompatSignIn413JSONResponse) VisitCompatSignInResponse(w http.ResponseWriter) error {
@@ -18928,6 +19062,20 @@ func (response CompatSignUp400JSONResponse) VisitCompatSignUpResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatSignUp404JSONResponse struct{ CompatOffJSONResponse }
+
+func (response CompatSignUp404JSONResponse) VisitCompatSignUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19067,6 +19215,20 @@ func (response CompatTokenRefresh401JSONResponse) VisitCompatTokenRefreshRespons
 	return err
 }
 
+type CompatTokenRefresh404JSONResponse struct{ CompatOffJSONResponse }
+
+func (response CompatTokenRefresh404JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompatTokenRefresh413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CompatTokenRefresh413JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
@@ -19173,6 +19335,20 @@ func (response CompatAuthSignup400JSONResponse) VisitCompatAuthSignupResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatAuthSignup404JSONResponse struct{ CompatOffJSONResponse }
+
+func (response CompatAuthSignup404JSONResponse) VisitCompatAuthSignupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19371,6 +19547,20 @@ func (response CompatLogin403JSONResponse) VisitCompatLoginResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatLogin404JSONResponse struct{ CompatOffJSONResponse }
+
+func (response CompatLogin404JSONResponse) VisitCompatLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19633,6 +19823,20 @@ func (response CompatRegister400JSONResponse) VisitCompatRegisterResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatRegister404JSONResponse struct{ CompatOffJSONResponse }
+
+func (response CompatRegister404JSONResponse) VisitCompatRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -21008,207 +21212,209 @@ func (sh *strictHandler) CompatRegister(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35dxu3syf6r+Dx3XMivTQparUjnXveKLKSOLFjjSSP75nQl4S6QRJRE+gvgBbNZPS/z0EV0BvBTZbs",
-	"JF/lh1gke8FSVajlU1V/tmI5yaRgwujW8Z+tMaMJU/DnGY3H7EwKo2RqPydMx4pnhkvROm5dy1smiGI6",
-	"k0IzTSa5NkSwO6bIDSOxvTfptKKWjsdsQu39TOST1vFvLSHb2kjFWh+jlpllrHXc0kZxMWrd30et82s6",
-	"CrxtzMgdU5pLQeSQmDEjiYzzCRMmIkOpyOth+1cpWPstNfHYvlexf+VcsaR1bFTOquOY0E9vmBiZcet4",
-	"t9sNjeEiv0l5vHz+P8kpSaUY4VQ1mdAZuWUsq43txK2IvZApYsZUkDFNcQK3bEYy+yY9blO77sTwCfvc",
-	"sV8yo2anQ8PU/JivWCxFoomRZEq5ITdsKBUjRs24GBE6olwsf/1Qqgk1reMWF2Z/rxXZ8fCJ3daXRwd2",
-	"PBMu8PNuMTYuDBsxBYP78OHDaW7GTBgeU8PC+0zLK+x2w9sZYZ8yFhuWkK3LH87I0YvD7vbaS7UXWqr7",
-	"qJVRRSfMeHrPlZYqPKaBYJ9MP4YrBp4CM8XuuMw1yegI9o3by/+VMzVrRS1BJ/Z9eE9r2cgyagxT9t7/",
-	"/u20/b9p+49u+7t+++P/9x+t0A6/4RNu5od5QUeMaP7HwpGkcF91IAkb0jw1dhjRkr3dXWNn32umXr+y",
-	"D4VXZ9SMyzfzZD2qynO4srI++0fBjSvEjr39NJlwYd9/6b61X8ZSGCZgmWiWpY6Ydn7Xdq3+rLz8PxQb",
-	"to5b/+9OKQd38Fe9UzwZ3zpPFrlmKiJUEyoItRcTzZgm3HRa91Hre5pcsn/lTJtHG9G5UrKc54JRKXwp",
-	"4ZpwcUdTnhyTAfwLr+wz+5AB2ZpyMyaDhBnKU91pXqAHRNCJFQyMxmNyQxMy5CxNtolUPTGY0NTuG0v6",
-	"dgaDTk/YKZ9JMUx5/IUnzCaUp0Qq2A9Lc3bqhtoDamsAP/bh0yAiA3+J+2Y7svdZbo7HVIwYmco8TUjK",
-	"6B0jQhIaG37HegJ3d2uQUm368GGw7eb8g1Q3PEmY+HKT/lUaQtNUTllyTIT94OlvazD0w7FzoyThmt6k",
-	"LCE0jmUuDKGGpHIEl7qv+v4atxqUTJUUo56Ic6WYMCSjWk+lSkgsxZArIAr7RvdEt3JbA0dt/VixxEpw",
-	"mupilV4LK+NoCnP7cit1KkguirMDCBsGioNxrLB9AhRwI5MZ0XSm7ZKO7ST9dcDOv0rzg8xF8iW3meg8",
-	"HlstS+YqZnZzlMyNXWshTX9ohzPYhtFd0FkqaXIt5RuqRuzLMiCsHNdEWmVnl7zl3yMhCULvqKEKfzi0",
-	"P5CtQYZD7Rsp+6kdrJvCFVN3PGbvBb2jPLUU+WVnkVBDb6gG6ZELZcWeHYQXEJopOws3TTsDq40MNI66",
-	"n5fDHoBqUlGlQSlrF1pZaKTu6p2K/gbDvGLGcDHSj364+QcvWg3tfidcWA07ZrBH11K+pWLmzjX9BTdI",
-	"SjKhYuZPN022Booa1ge1xsquE1RqqUa9nGpSWXbg68fblffCaqlS8T/YF5QHb7nWXIwiOIylsjqx1ahI",
-	"Rd4ukMIRKb420p+ElTnMUeyHDx/aTVV92QI1NXu3SjrPMqkMS96yhNNr0OS+hmCyZ6TT2mXGFLzvG00m",
-	"dlTEKphka5CXo+3DD337g5NNVgt8nyXUPOJ+L9Us8V2g0XRAw3Z3gcYbx0xrsMCvr984q27eInjDh8ya",
-	"lHbmFG4hsPmacK1zlpChkhMi5JRIERFQXuFJlhSq1sDRwTJL73DeHohap7HBU54mCbfDoemFsitvuFXa",
-	"hzTVrDntD2PL4Qkj1GkUHTLgyQC2L09TIkXMrAltYFHs1wlLmUE3Q1Z5+p8t0PmaptbhwZwtEVnTZLUF",
-	"Yl+PxxGaLvM2WWnc/IbWDo6g9HDIm99ZbGBpCqNis+Xx9gbBR5EszTWZ2uUolD/BGFr3v+fJiAG1Ox1t",
-	"folQse1rpjWXQoecBfgL8I5id/LWKpEigc9O8jQpZc5utP9VaKUbohVUEfq5SkNGrRl7xnWqBJ9YQ3dr",
-	"B1h0B7/UO51OB5VXu1ed+hbudQ9ertzEqBUrZlmuT02NJCwfti0b1R960A08oqC74m78JlpBiFHrU3sk",
-	"23PPG3KlTR+t6BoxH3YfSsvzd+k+0oK92f16I2XKqPA/W+IK/5pSMcrpiPVjmTTHuH8YeBvYT2B/bLDO",
-	"K7cOnrruMmVjKVhf5JMb5MGqT+1ojZc50fw5dOKN0MBwHyxrKk+tEU51dRqTr/FeczMrW1/jjdoCNDe0",
-	"Sk7RnIxZKg4vKFotS0ViXYZVnHIhv9rqndRO2+GGTfQG3iDY4dd4U9UPS5Wis7lNwtdEteEuXQpUNFYu",
-	"xoSL6re7zeWpS49lU7tgSkvxq73y0SXCsve+cRef2WubfLz+gJscTdP03bB1/NuKZ9i7fsWb7j82yaXB",
-	"pes98r2/I/C8+9CO5wk353dek1yf8qnVr/oo8Oe1KIqOcuM1BjNmE83SYWGU2+3bPkG1agjfSTGbyFwT",
-	"agybZKauAz5IK7L6C3gWF08N72s4bMiQTcmQxkYTeiNzA2c/s2uEM1KMaowCUTKkPM0Vi1APQq0x2fZR",
-	"F2oVWsWMUweqb97rBnaD+Y1YKgWKLSvYJWmGRuoK83d7e/v7L/a6+0cvDw9evDjqrnKnRy2eNeTZUUh3",
-	"lTE46D7rJHLWtCOlVW90krz/GFpz1NI5LH2QjK9L3bVCANzRhCPd6ZgJdNLihWOq8WLwBxvFGxrqA8dp",
-	"eahPR444quf17t5aB3R1ozyZRSUP11aitshACbUB1HasZLGPS4XLr06I+QisYiOuDSgAeHLrPI4ZS1hS",
-	"fGM5y32Mb2Vu8Af8Q7GhYnqMnoS+YrmGK72XuO/40Gsmlc+FwxkNt8pkmcC3SzNmqtAYiq+9M6ryLFgU",
-	"p4r4j+Vz4WPxGGe+2AfxkeBi1L9ls76SBm7+GNhzWLwHqCSwuRvoFOUBsEqpiD5T3WkQphvoGlqJHeIl",
-	"M0zYJXhFZ3pJMJzai5FZNaGKkVuWmeX+hP2jw5Xy8DQ346oDdKOTMmZaI63OD/yU/PzhGs8Vmo6k4mY8",
-	"sUfL6fvrn171f/5w3T9982NEzCwj1Hz7+9REBKJmlNzyhOQiZVqTn672Do+2rd2tmUgI1aQHI5aK/wF+",
-	"oWPyPaOKKdLLu939GMYCf7Jeq9MU0t+FjDS0t3Wfi+VuHmfyF66eZW6djQP4Dc6fH8m7jP4rZyeEfXIh",
-	"IQ7hph2a8R13a4e8E+mMcKOttB5biQ5gkHUE9dyqoAAyzqvopRuudZCrc73Y1dvwytW5pUZFzXWoDaS2",
-	"V+6NIbY6k5OMms8m7IUnZ0ECZItaIt9ej9DczMKPdT/ic8PbDD/5zd6x+mZt9x+wyevsGS7mkp0r92y9",
-	"PbniI5Fnlej9Av/iMj+Ph00Us3uY12d9M+ih1pM7t2vzKb5cOqWXK3wbG1tNIdPZey7KEfnFXuDlWLy1",
-	"Z+jG2JDTJkxrpwl4GWOHTJxThID2pPUwT9NZUOy4CyoPsCd0eWXFfH6whPKDLN+2ktAvkSMWUnlFFiyh",
-	"gd1VmoZ/zLKBoD66mt+WBoTgopALYj0yrDsjPkYlPKrFRJNRlrKXv67BDevxwGIO8GRfjGPxilr59T57",
-	"pPX8wvII/Th9cOoENDZDJlIbstu19r6isWFKAwYLY/Qs+UaTiUxY6hEyJyThI260U910RmOmI5JQPYZ/",
-	"pVVVRUIyqpgwY6aZJnwkvFJSI/01rMW/EZVABPGCcvVg1WMjhWJDnN+Kc3zxtD4nuObo6NXvVIxkAXxq",
-	"j5hgihqpyOnFa6LHlq4INydFhJLmZmwp7/37168CwTZws3/d8Nb6MdEvEXXaKGLTlAgbR2weNdwS4LWF",
-	"4ZbayH24JUi65357GlFYMI6IFWSqHVNtxVku+L9yRuynNheaCc0Nv2PprAPWB51kKfgNEvo/3KdOLCdV",
-	"1XtRVPIh2ioM/AwMgU19JRudQpuoqXsvN1NR1pKZADg5cypFA5hD4zEXrK0YTQAyhkBDq38gtDDliMeN",
-	"U6nxWPGaZBN2CzOpQmstxQWRKTDeBpIOoN9z8J/Kt95irYJ/kDIchrXipHOoUEvGHmxoR8fMWCZ9+5U7",
-	"YAtHH0BqKxxSfFGiZltRK/YY4ahVBXCBl28OSgdDr4I1gwo2bM2rVeGGIBHWHeAN8ayYZsIQKchht6sj",
-	"YiQZcpHglsrRiCUkprlmnYCZNDfIOYD14pE2xFQ3GFypjvS8BtEGk//q3a/ETXUWkSLVwR4iCNoidou2",
-	"yYRmGUsgJ2RMgUgB/YvKEg8FT6rT8+xxv4hhHujdqMSOVoLA/MbbQ86ji1fe5EOOFeOu4dPMJ1QUHH1C",
-	"NB0y8PGN5bRDfoUIUyyFoVzoAiisG5QQ3rt5exDWIGgQGj5h2tBJ9sAQT1PSeRlTmIvlC6qm47LAwk+M",
-	"pmZ8ZajJN+U2Xdzk5Z+8DeeBVQft7gqN5fXEysVLZv+/Md4MsVMcHkESnnTc3ywh3xYIvG9JLlzUgXxL",
-	"9C0HdvlPYqSh6byql6hZX+ULguNjqsd9TGhayv0rMVUrQVX1qb7207J2jp+Yk/Oa3MxKhD84ZV3K1VYC",
-	"WnA/u7lNhnt9PaZ7h0cRuYnVLDMRsTppSDocBbbJr+vjTM5twuM9bP2ADa7k1S3P5gI27m3NqA3QyeMM",
-	"tSDER3pciWf9/IfZ40Lmpl9V0xqWu6e3gskwlCJILnJQNUoy3EID7BtNeq3/p9Pp9FqYozHDPNMbRkb8",
-	"jgkiBVsLg7hi+A1543nYb16FfstVq25HSZKBhWiwvae4xdIMqOuBqnRNC9k7CIaSnDo1F/JfcAMCLuYi",
-	"jgch56+S03DowKqE32iSSQ1TIlygvwbzWrYcplUqknLBtiOEJu9uvLe7K/fWjrCYU2gPfv7wy4YHySmm",
-	"8caQ0QvpqS8Od19UYCiZ4nfUMDJh1hoMuAfS0cpsDYxbn6YOqnpXPUMv2nuHR62odZ7sHR7ufhdUkdnc",
-	"BgYuul0Exbhls280gakd7b8kZpxPbjLFhVlL8701s+pwz89aUevdLxetqHV5dRocbZPcdg+6C3CU1Qdr",
-	"Pgo+7dMaqdNRa7ZegnWVmOzEcBQRbCKu4AKqumKborxu2Wz9k8nS7YbARHh+aLS/sNkFZqafWlthYYZB",
-	"Gfcngk2JA1cAH3Dtk9tZ4rndfq9ZkXfODdyhI6IlAvuLRDfMtdLf9IRLrx/TO7gBPC2dnlgKKTjqHrxc",
-	"fWL9wmaX0lCcyma405CUsxyKJ5qdql0OO11qMG+BC20YTQC2BvlIkEAezP5vqo334Q3yYw8jMuy35IaZ",
-	"KWOC0NzICTU89jvUtkNT7gH6hHTxA9NEinSGuCqqb+cB/kuhG8FVrkVVAviL788uyMEL4mM2xNBRhFmP",
-	"VJMBEwN7KAwy0/7+clD3b8F3DVfjYc3vsxfKrf/451708n6rXabaf/xzN3p5vx1Kt49ab+SIi7f00w8I",
-	"NQws9Zk1b+Pc8DtGEDaFCbYaoJVSlEA2ONTsF68vPA8Mc2XG9pBwuEsyYoYc7H2HbqOEpXTWE9pQZbSl",
-	"pf0uwWBFIvOblGkkOEjQ9k8qMJF5Zs3V3UMy4SI3TK/imt3V+A9YjEpU6TM1lKbPcXdFOOWruP0uFiq0",
-	"L2F9915WAlEnmI2dpi7mdOLqokjjfQUlQPEbTVIZ05RkVBmfZOpdZz2xNe/fjZAzQQ+mipEDe9fEklE5",
-	"gu3KK28gl0pOJsDVuWZJoWEjMZTMFEulrAY2lkozcgNcMyPa0Ax8cBuufEg19Ov4IFexy0TvPyo1RC3B",
-	"pv3N43UNKpobW+O5y4jqDBPqH3IIPSVjLB97Ga2dj6dU5e1/93qfut12r/dpd9jrfXox/BgWsVUg/hyT",
-	"HTghhvx0TM47u0cH3jmpyeDbgatZICguHMGYC3F2mJW3USOs5/zMLmpHFMtSaj8iEs05PUve+Hb/cPe7",
-	"3b39g8OjFy8bK3tUm3Kv9+3//xucKAfR7uF9eLZKDnnK1szxeJyMjuekjA2SMi6pYVBj54Kp1xfzFOlz",
-	"30nGlDtb4c845ZCkQAV5fXF3QGiSKKa1y7l4fXF3RHaODgAnau3CWZmJTCZU3bKEfGoDQbYVNawNYRGy",
-	"5bHaESoVUQHCs1oAPqcszzFm8e22Vee4JnI47Kw679dx7MyjhDaKrjQAo48AJHIPC4kmN9aNMqNroMbP",
-	"S43e3z3cb6R3HC1Y0znA05PFTf9WMuMB2JmmnFlbujwC7GYtBfKS5Zq9YobFdn/XsaVBU6vRpWVogNKT",
-	"S3tYQb02buCMA5WSGjAfXZ62hqPRZT9YEZJr1hM0pWqyfeLsT455Nb9TwY1UkDqj2ETewfkXgXSheDKC",
-	"LU8FkSrhgqoZOejurrIl1uaEKzD03zJDE2roho63yx/OyMuD3QMycfd3yKCK1O77bA+ajvp3NM2Z7heR",
-	"9BpsR06F886hA88+tWfNOhDPewgl06Brbx+TWrqAlbSw3rUSCx0y8EXKIFjffLE19mbHPYEaiF19IQmt",
-	"Jg0QJpJMcuG8HYuzGpbOcm33Ud3BWHqRDuYjGiAiAykoIafa79Nb3c8VD5j+NxBbB00OMiisdcPjceE2",
-	"giW5ZbNGLqLiTfhTN5zYFl792oKsAh6VyxAI7Hi0gi/2WCjxG461iTHC1V0yg2iD7Q8JJFfZYVMT7PPL",
-	"IzhLKeRi5hpqtgGEU1fLfNZSGUAwDp2p7JAbIZdZmYTxGaN9YDmFrO8Uv3USKuGctLNyA533vNsrwG3X",
-	"5gLqf7ljAZaHF1K+xiObliL4rOTGWmmA2nxqu9DIYqwsU0kXS4j1Dd9YTaqWNllPBDq+mA/srvCjLy1w",
-	"4J76ln7yWudCFQBSd260TK1JkVar95SH+enV/7oiLzr7nb3tY08MVhvAWBP7ZJhI7PlvrQID5xJskL03",
-	"S3PdE5ZqGkrAnKpx0N0FDaDIIE8lFgLDGrGbH/72c/j4h2kV6YWrtSPICCVbvvQVcAQkd277NdJ+6Fx5",
-	"pd5nIhYVbyuaD2o9IHsmncdSaiBb9WGeLgwpf5aYdY+4ma1MP4UyTc4RBmfH8lT2wAoEF0CmyWM+zmX/",
-	"bh6f8zdWR1SdbG2tourahznZVcx7eAZq35i0r0siX745oSpf91ELkmz7yvNMP3ERoJWJxvUs3vuodctm",
-	"fadu9SEIte7YFgQI3SN9ZGmtkTVDWfc+BX1CP/WHlajLUvuzGaW5r4JL+xlTfcRULHtIw/HTzHfdZO8W",
-	"OCLgkblm/cSbg+s/MGREVkoy2NXyR8a6D118NFUeXNLZZk+dk+nLcmpra7ts3YPEEdrrZcQdotLFO7Ns",
-	"KVas/wJeXSZcfuLaSDV7QOkBlF6bqDvVU+oLlx/wg11df8AvzCMVRXqWxs/S+Fka6zCspOIEChonP3+4",
-	"qtfJqJcV3aqVzdiuprmcX3mI2qurUwB+4Wfw/ARBW24sv7DZ5rWxAG6XPGaFwQdA9D7bXZKwJ5nKbQD4",
-	"GfagGa5Y0DHxAQBCZQMMAHYZmWlyxxQfzrgYreuQWDlcHMajroA2SyoaN7bzFza7MljRuAGeA+8Hov7w",
-	"gQ1fSG3z5nazur61SX5czJe/sNkD/CAbk+5GsMMKm875TVa4TRxichEIsbkBc1QITVkGxyXOMCJTnqbg",
-	"LTshA+dVGhwjyvCEDDy9Do6JkL4pj4MgAuFypkkuDE8JN7onnFgD7KFzOJyQgdur2kP83fAzuCMGx+Da",
-	"ThSdCo8CdKAb3weJfTIV55fdNhxeSQ/wF5auCopITNd5YIpVJfPpARlLCypYNA3wIqHIvy2005+Xh/5c",
-	"2+m5ttMj1WsKEeda1QRC6f7PFa2/YkXr55LVzyWr1ytZvYjn/WQbuHquARJhf43IbvuwXoYGi8uUlWfW",
-	"LNVwmlDyRt6xlMasmUDcxEgtR1h+G+4Zp1mcK25mV5Xc09KhYT/egGT9wZPGzx+uW/O9lGY+j6t+DgFY",
-	"qgFUq8QqjyEWhVGXGj5jgLEtvH7MlFWQrlHnGkq7hOTyh7OXL/YOyRaks39gNwT7Tn7PtCFnrj3VhV1+",
-	"HjO9fQzo+owLwZLKoV+3S6OeAGuU3MyIK/G0HVn9LuUxN6APbKFCsB1ZVQDBMBiWj6DCJRMxQ/ydPTpm",
-	"hKZTOtMIv2MOWo3pflb04JFV7MrYGMgdBTp159m664+VmxvrT7aGvswetoGQIp1td8gpNqSD3Gl7FitG",
-	"Ha7NVJsdSYEwwp5wAXVIx6EkYRMJacLulfiuETOaHHT3C5WWBDdsrTWwhMnFUPqGKhT7xrmmgYiMmVAO",
-	"sHmsoA4nKtytj3d2RtyM85tOLCc7cDH+fz77GZ/ENSKrVLvZYBJxHMeOghGSGbkiwlgYyuErHQJTj6Uy",
-	"7ZTfsQRUTNyMwlwAJRKdbmJEJOhNDZQhklSGSGAyoYKO2IQB1KcnzgHUCYn6jrUQ5pnSmSVAX+RY04nr",
-	"b7M1qFVaGGx3iNUyrBjSUByZZYZQYhTlqR2STqke4w6lPGbOcnDL/vb19dxCy4wJTMzqSDXacTfpHXst",
-	"lCgwabFjrajlGrW2jlvdzm6nCwHBjAma8dZxa7/T7ewDZM6MQQ7tdKYsTdu3Qk7Fzu/TW93xXXRGzCzM",
-	"RtQIeqOK+SrhEiw5slVmnWFalRzaXd+OsPmPcC1knNXng9xSME2mY6lZsY0TOiPaWHvyhhGo3dEhVyxl",
-	"sV3LWzaz4sPeCpd/o8nglieDE7/ckHFR+5mmowG8uyd8Lpxdct0hB90Dl3IFhApDq+CiyBYlekwVS1w9",
-	"86joT2ekN363cT8LSPHrpHXc+pGZn6e3ulXvdPqb69GJVUDKLp21FrqtTVqpfmx05Nzrdh+tSZJLnFzQ",
-	"JsllFDaaV0Hn3nalde+yzlWBZr+VNsTL7oRrYGD73YOFlAoZjwjwK0rUE82xmREj9iEumZ2L+TbGX3NW",
-	"Bzir0MXFdu8UXRHvo9Yh7vvyG+qNIKvKSev4t49RS+eTCVUzt4BlZrXjeHQwFsDNhgO6SL4GVBgd6TLN",
-	"1b6pJmukfUa7hrlsY97pQuHzDrMjreBxmSM0TWeYraqPwfL1esLU6jPwDYydKlZKmwp2tASOFoLHyjQr",
-	"A1yBhA4pzi/X6fPdaW7GZK/TdWeyB4oSgakG7zImXr+yx8sdT5haIBlqXowGDPcJ+bnxpgV8XQB6H5kF",
-	"7h+fSmvr6JtE+vGXaOK1KDJjgidt6LI6ylUBKF14EHroqT3k1qRtbJee8htFFWeOqRKuY2jR6fiMazKl",
-	"s46HJwNNAxz39SvHapbYqyS5Fsm9g/md1ab3TGqbCURQ+/yYvZhxy38mhbD6Sbm7qZS3sOGY0xagv8Js",
-	"2IFA9kJyu6woxzryGc5bVqRNxzPMScXs5237KzSNwOvwD6cAt1FkQdw1KjVrKpKeQI3bIQOiImsamjrg",
-	"WxH8V8P5oW6Mhg+NUXUvsvChxQZofj3hemxEVZAxfnCJW146F+2zE1/mixYDjZzIxYyJcYf8YpW9IXTE",
-	"DgEBBiFOeMO1KRs/BNSzwKHjWiqAiorTsmNwc0LoNNeuW2S4/TvAb7HByEM7r0d/Bp/sG5qs2VS90UDH",
-	"PvUxG+4jxPMRG+6Hp1Nu2Q425H9SLbhsRxKQYu8EgxWxy4R0Ai1LD9YRPpUe9XDL7upbar1v4ab91TeV",
-	"TdLtHXvfrb6j2Wn4geLU3rXG+AK9pxuS+M+6x+a3j/dzshm7n6RyZHfC3+q2JCKCTa1YwQomFWGMDsum",
-	"NPZB2KAw/oUnVkAWamQEbh7mkM98wvR88aGMKnjtvCwqA636SY/jehB7sUXnyfeZFj+HFsGocMdtpTDP",
-	"gwhxB8vDQNkBqUOAEJdsPxByOohcOaC5MkBUo1wfAJ26qiZ+bJiRMFgIghv0xJavE+SKArljwRvZGY9v",
-	"rVqaZzi37RPUBOygjolRORsUNYeKwjxbzupCi6snnFdHpolDtdAZen8cMAAUHQwZbnfIQfc7MvAFbQfL",
-	"vDghRQCQdqzJfkBj38tk9micV610dH9/f/+XYPJKHSSPUPyrH1vdNUTFma9ubG/YXeMVF1jD+VrKN1DB",
-	"Ge47XGc+gebq/1CBhoyCmnspylbLLl3J2FhoRGPOJCrQXGhDoV4XmrzeJQOmgZLG+JpLJ87wKG7QY6rA",
-	"JVuNrcRS3DE1grpakGDkM7apA250QmZykWcS5tNVa403l53xn4/SzzxKlZX8E2s04tISLqzJF7MQAYJ1",
-	"EQcaaCHOXhMrW2fEyEbBCZCGU6qsYudDct7zt4zGIk9SUjDIWJcCy/z6+jeUKAZHbRGqo6liNJn5N98y",
-	"lrl0OQ9Z1h1yKojMTVsO2wrgPsAlEaE9geXBrZnkSpvkApxOfn0w1jiEXF04/w66XSLoBGsWRL6HPAQw",
-	"nLEfOhwR71/jhcc/GRvJBfd1sIIrOfNYTPiXPdeej6nHERbI4oSKGdH5jVVJnYbalCDrn1w7Y8wHWniC",
-	"QeV/B8krqmJZ7RXYjE09407Hkkxogrg9cNo5BKHVxZhpZ3TEBdQFz6jlyGUHk8tRmndcrecoWe1ROcN0",
-	"oCd1qYQSrgLq6mnhWvGy6tm38qX5ChERxfGLG7GpHVs0+w97VIALiOMCwPVmVOuGH/KGxrdgxfovfC0K",
-	"exV6JYklJBfEM1DUfDrmKesJeH+BkuqQgWZUxeMBmVh9gWlXBnJY6WAtVVEPMgphyBb4lt9rRMuEgv4N",
-	"ZymOYaGz9PDgIRX91neZ/jUkAQCl7KKtlgGwic8S4ItLgCugU4fGGjEwxvLRGPfjQZJgB0v6L3Fpjakh",
-	"A6eBw7UDkkimMYCKXCeVrujZeszS9JgUrQsGCOzqZDOS5BOrYdIB2ZJDfGrHDmPQg5g9iXNt5ARrbUDz",
-	"wm3L/AB6TLlAV5eHPLh+JXpMM6xsSckkTw0H+TEY8pQNUDHviUGVKT61RWIZYwCoMSuoKj0/WKVIBgLM",
-	"sMRs2Yih0QWk/Lgb9QRVIyn2fG+QRqsQ9PbBnyfkA1O3f7B8VDyx9uuNfSfete2alYwUTaA/kX8LTwg1",
-	"WPPYoVFh3zEk2SHYQwHMpCmPmT+2vcnRISAeSSwnzKo/N076yiE57HYjeG5PgBI1FcQoKjSGFU/AksLQ",
-	"YJxbST30ELCE0cRuE5hSiM7zj4WS5cJlJ9kJKZYxRAZy0xPuN7znd3nTIacI/yeCsaTSIuEbTSA9gCRc",
-	"sdgqLADTBJhZjUhJuw0XthNuDywrkaHoC5uEjgtcrA0ODBcxrB4YZZtUmhtZSXByH7GLTCtqWeJLg7kb",
-	"87Yyi2/RBoZNi7DwjDZ194qREhcVTFi/wQvigmVTj8DQXRrHfDZTUCqMaZZZQ9pIFEDolGafuDZkCwL0",
-	"vskG4QnkcOCX9lDfXjQ+KfqVzmih5dW3UNeg6HaAHxHaHlrWj+vazF4y1I/MIjh8A2X/grjyQvDs2Kvb",
-	"voZf+ZBm/dqUrfvoas4A3DcP1F/bWn8UNaHWaiqgJQBpWPosG0qRLfD1JWpmTcDIdVgzZCrzNCGJ3O48",
-	"ewb+LTwDSDtOWnh4Clf1vlss5BeIWr4qsD21sSpw63j36MWLF3u7R0HN5k+e3KPkSFkob7YoKwcJycyB",
-	"Z2IqXM14vC8hWxDdKns3DrbnvQKv4FrIkZtjvQAmFi9P/vKBng2Br5tHhv6BNI5765IsSmwWOnrRruVK",
-	"h33mC4Mz8CzXHSpLc00GXPeRbgcFYstVfId6FEDRHiEW9GKFiXWNdS3sxL+JW3djKv4HEuU7gTSEhpJL",
-	"oCKagWq+KH6ziU/T0sPrV+CgWBD4eQV9dLmv7KwIVGhkzqeFZR0dGuG4WY0cyjDXIO430oyh1gaZSnVr",
-	"9d2eWCnQXSdfq4n6tK6AcF8YhCk45vEDMAVPPXIE5h/Pq89YhK8c5PHOB0ywjIiSKQREXVbfum4oq6zt",
-	"YJGPdrVi7cOlUNCbVenBuFLEVKWLl0wnZS1YSIzjI1HWg50HNsF87KCu/JSemfjf48A9LzD5lULetECm",
-	"L2IJcN4tdsaeuqbk1YSBKvQA4yUje/gVubEH3d0yE8ClTUANmqjoPmq/hLZ7PXFanpI+8aDIdR40W+IP",
-	"InKTuyRPhLFR4jto1TtsNaIzMMunOUlrvdm+sGvkNDfjkkfnXSNXmM6GouKhSTbz6TXPjpO/62lbBnbc",
-	"QYJ9DOdS7msiIzfjqj/EX9OGugu++Mh8D6XWcStjqs2zVlXayHxJ7Oey4qRH/y0TCZyGpcjxNZg0GVM1",
-	"gWJRKJT0FF3CKF86ISFgX/40UqDRrekLy4FmQbIF8F9/MgBQDMqbPdgh9Mxn6/EZamS1Bhu0Uff/hqVS",
-	"jKwWOM91Bef4mjiLPYtobaN7M1CR39W8ooqRkRROr3SZf1QU+AinWZK5g5+7I5kLQOX3Y8USJgynqUaH",
-	"kGsyD3HRajtWrASHf3osL4AxOdMLHZtv2RPxabAB5FrcuqDSgFdauPb+22c0/b+xBVst7rTAUQuprzRN",
-	"fUEnSz41zsevPvPIXeDb/ZWxBB1y1UpGmN5aOR6wAIt3awFs0V4BdmjxMxOglAedvY6Bn+i8A8fYgkMO",
-	"LZ4H89M/kO6ux76wRZuLOYvQ+U2WQejLwovV6j/QRgzytCrAlRMyEHmaDkicMqo0GXggHR4Sg2pRuUGH",
-	"nIoZkWbMVE+4iPWMbPHEVYGyWh56SaNKJnin09kOYt3XBLhf2Ek+3QFTazP7WG7V0lObfNnT5fms+Do8",
-	"i5sdgLTXGfkbHfJ71lg6D5wCV3TCLNdenF6f/XQSeEsJHwG34409HEQgjfkiN8+c9MxJfwNO2px3StPL",
-	"1QZeZYFhPWEoLVhaA3jslcVTB+SGxXLCdFFfOGT/IBqx9SgE/qwFOUt8Iu+a2jcsc1D5XiQ6L379MSI/",
-	"X5z/GJEfX/9ApCIf2M1FRBSL5Uhwq5DczIgTgCeEGjKR2pBD8pZ/D7Rw0P3u6JP9H8n4J5bqDilpx6rW",
-	"MU1Z0hMJ+rrKB+zufTrc3XNY1jYTsYSGfNi7NVEy0+T8v17/ABf8eHEFaE2svih8g/1cJOAyV1QkctIT",
-	"Vi87qVd48aWxS2s2pEHlpkKgiyT/hhjFKo8t5qyosaJbqRV8MOCD3f3tWsXzNUGO7sWfAXP8a544zwfI",
-	"Yx0gdonWFhxh4ODhfvflQQU3OGE7RYn3oJz5Qg64EwTnQEdYggcjvuk7MoAB9g29ZWJwApE24Zpm+MRH",
-	"ry36MUrlXIr+EUWJjvmDDuP5564g+VMokPBs32bt764+Prv5/i7ywgFVavLCRdiQz04gyQRDVZ6hgoG3",
-	"R3EEViSOv3txAA4zPsEj02wIXkDoTmoDlwISLme6jBk05+REV088dvCAvBtWhFJP+JQj9onGJp3h2PI4",
-	"tquNo4aZaTJipimfAmoObqSPGDx1QGJTOfUlA4fFTro6ys8hjmfZt7bs+yKirQrhW2Kjc/U5MDwv2Lxk",
-	"RLk3JzfORfLOypnFGLyD9SQvlF19jmWshLmV5EbYJ2gD0DihFln44coetcdDwINrIhiHvXHACaj57XrT",
-	"VQrfYgrGyJe19RVunX6NHRAMtaLAweDnqwi8na3Abj5SFQ54x6Jicaf1fI4ITW7FYibswQpxF8j+rfT7",
-	"IxOqbnWN959ptxmHqwR+5zJm5ik0IOBWZpmdChQiHibtg7pODTvw5fBpQ44RmvI7FpRmBUm21kVFhCTY",
-	"l9IW/k3AwKukpFV+a7KxJAa90OMZSETPqBmX2dLc68GlfvoZha0/egL3XveyTExDFZeTjBoXEXpKuYgv",
-	"WoYvaEbSnyXcAgnn2yw50DcWtCi0wfaICSzlQU4vXlvaHNOMka0fz69JlSR2ag0cYtieimR02twSSKmr",
-	"cXrs/dyaCXv81jF42ETZZ3aRC7wMc8fwChCYU1pW8cPSvIlTCLDWA5mOZVpKvy3UVPABdlhYR7/oBQY4",
-	"eDBut2sY1oPuLti22t5P05qN68btymFiYyVExIas3mD1W7dk/0QgbNnRNlhOSLCp242McvU3BcU/26rr",
-	"QW/PfcfcJuB2CKV/5mlhEeB9qe3pgbOLJdB1AbQtGvOSVE6ZasdUuwAx14tbVkIKLdeFfWFPYgwaFm6Z",
-	"Sa7R3YZCTqY8nhEcxQ2zqgAZeD/TAG9FUeOqZWMltamD9wXzytwkn0pm4OM3Ehq7XyyLpgrztSeA63B6",
-	"UvaZwzLmoXX8yvLl2Q/2NLLlDEjA4WiBMKCaFibVPFiW2Pvbn5+OB6nq6OLuhuOFUdnFMiqz8cDZ3hOa",
-	"Ma+KsASaJPagMS9UYYPGU1BxqdNroSRtvD4iCEkwWAx1ZtUR/AZ+xrb+PeHWTW93yFuutVW1hpylCdZD",
-	"g5HDuIGh+9CVM+ykB43wio/E639ihh9O7++U5/ecsvfEKXuuD+1SewqLYF28u3LGlJMsYWPqUXzw8IY8",
-	"W5bbVzYyq+QHM5ZAJUFk/cIIOq4erlYiuAbWDkbuFLpBVHpdx1T3xACR5X2AmQ+q2Dun94CwU3nKINhY",
-	"0+CwQvyJtfgotHds1oJFB1rX6mM94Zb/8vzqmgwVnTBrPIKLRXGa8j+gFI+Todx0EAjf4ckAGiK7kpLv",
-	"379+tVyovc+eSKhVX/GV9K71ZNvfV/t6FmwbCLY8e7hgy7NVgm2p6AIiWt+TBCgFQ6rup6ZzKeBUisAM",
-	"hcCJ1Yic1wiqxjt3UacnNJ9kKft9ar7RLnakIQW6FHgO/0mTUiBuUeFDUJfvrk+vz/uX5z9cnl/91L9+",
-	"98v5r1dReff2YmEDnpOndQ3hi76ug6gy2Wc30bP0aR27MrmKaVMc4+0qH3rfUUXo1ATGw0VPbsYgv5Zp",
-	"TRiMBvUIc96QUYruMxUdKoVAi677d+isdBxVj0+QI2NplS5uTnqCm9K882YsOXWaUKEANfGdW0V6n4OJ",
-	"RnXU6BJ5Y4/9K5z8U0qb8jVfVclBf0ESEjdgWvtd0YjHGuZpOnt42PTZ6/NFFBVL+21k4DnVpOTth4qH",
-	"MaOpGf+xsHPGqQsW7XW70FQG2o663D2AM2F3fPLT9fVFVNbulsry+AkCvQ0iLlN+x4S9JVPyJgAB+MkN",
-	"5QnPZXzFFdR0C3JJ1mk9TWNvv1xckzyr7pWeacMmLta4ok5WReSOHXU4qezUtD6cGXXr1X0XuQKr8Klv",
-	"ZhkDMQrYIt3noqi3ir1MArU5gl5AazTP1+SiZOCqcS3xpj2Xy3oul/Us+Zf43n5Iqb5Fnaoh+DGa/yRe",
-	"Nmgv4VJR9c6fVuu6X3g62Bn52gjWxnT8A+0DIzL4L6BmJkzb7kr7Hdymj4mQWvDhEEUOJTNGVTsFTL+l",
-	"6qJPYbDkR5ESuBpFBP8swxFVcEMHjcbxtD3str/7+Of+3n2v19nKxOj//J6NtkP9kFY3L4LEwp3fMzZa",
-	"1YOhMqLDvYO9ly+7obxCfF4mHuVxQVcYvOEE9wPaXGE02+5URDQXMXOxbZfJCcUU8RvhyqItk2zBLdjt",
-	"hkb3UMm2IT7vkY/8U1HkuNqVXIy7BJTPavXrsLvvfC/MqFn7FKpSQusxciG1GSl29T/fYHxfMRqP7Z7V",
-	"tS/7Ir5M/brEkXxF7QtG0Pnq6LM53a3QasE0dqu7UIdbD6qBahy0kXKKkgdfOI2ut9hk67VOSNCSdmY8",
-	"5WmuWE9gIGFOI4uK2EPA4hZxmifQzagcTRliWNRoyPvcnhS/UX/Jv4+h/aw9rVsE0UfYVqlPnkUfZDQ3",
-	"oKr2+HePWBaLjFx6IRhZEE7qlIoKwDfmu1Fdh4qJWNOrUlDEPcEjm9d8SJlxUcFrREX1RpFUK8b5Qbpz",
-	"a/4Vl80O2tDaDYuJCzpiE6xRkUy40FBVufpUqBQdHnaW36Q8hha28MgJM9TKYqIYtk1D54PS5I4pPpw1",
-	"Mqys3Ku8yT4m8CI8lIqABxyRlbucaF8wQGrGODSAFWuPhHexJfsDEqFG2nUhWaJYltKYaWjyZlxjKa7K",
-	"YMyUm3gMFT7GVIx8U3A4g95fviFbl+enr96eR6RnJS+AWpSc+NdKhW/ttbY75PT99U+v+mfv3l6cXvcv",
-	"372/Pr/6T2iHRkyuEJQ3IXI4rEzZMcL9ouZE3YOXhy+O7v9vAAAA//8=",
+	"7L35dxu3syf6r+Dx3XMivTQparUjnXveKLaSOLFjjSSP75nQl4S6QRJRE+gvgBbNZPS/z0EV0BvBTZbk",
+	"bxLlh1gke8FSVajlU1V/tmI5yaRgwujW8Z+tMaMJU/DnKxqP2SspjJKp/ZwwHSueGS5F67h1JW+YIIrp",
+	"TArNNJnk2hDBbpki14zE9t6k04paOh6zCbX3M5FPWse/tYRsayMVa32KWmaWsdZxSxvFxah1dxe1zq7o",
+	"KPC2MSO3TGkuBZFDYsaMJDLOJ0yYiAylIm+G7V+lYO131MRj+17F/pVzxZLWsVE5q45jQj+/ZWJkxq3j",
+	"3W43NIbz/Drl8fL5/ySnJJVihFPVZEJn5IaxrDa2E7ci9kKmiBlTQcY0xQncsBnJ7Jv0uE3tuhPDJ+xL",
+	"x37BjJqdDg1T82O+ZLEUiSZGkinlhlyzoVSMGDXjYkToiHKx/PVDqSbUtI5bXJj9vVZkx8MndltfHh3Y",
+	"8Uy4wM+7xdi4MGzEFAzu48ePp7kZM2F4TA0L7zMtr7DbDW9nhH3OWGxYQrYufnhFjl4cdrfXXqq90FLd",
+	"Ra2MKjphxtN7rrRU4TENBPts+jFcMfAUmCl2y2WuSUZHsG/cXv6vnKlZK2oJOrHvw3tay0aWUWOYsvf+",
+	"92+n7f9N239029/125/+v/9ohXb4LZ9wMz/MczpiRPM/Fo4khfuqA0nYkOapscOIluzt7ho7+0Ez9ea1",
+	"fSi8OqNmXL6ZJ+tRVZ7DlZX12T8Kblwhduztp8mEC/v+C/et/TKWwjABy0SzLHXEtPO7tmv1Z+Xl/6HY",
+	"sHXc+n93Sjm4g7/qneLJ+NZ5ssg1UxGhmlBBqL2YaMY04abTuota39Pkgv0rZ9o82IjOlJLlPBeMSuFL",
+	"CdeEi1ua8uSYDOBfeGWf2YcMyNaUmzEZJMxQnupO8wI9IIJOrGBgNB6Ta5qQIWdpsk2k6onBhKZ231jS",
+	"tzMYdHrCTvmVnGTUvB8On27Gpx+ufnrdf/X+3fnpVf/i/Yers0s78yFNNYuIlsSMuSZK5sbKZaaJkIaw",
+	"z1wbsjUQ0vSHMhfJYLuD4xfDlMdPvGFsQnlKpAJ6sjxjJ2CoPWC3BvBjHz4NIjLwl7hvtiN7n5VG8ZiK",
+	"ESNTmacJSRm9ZURIQmPDb1lPIHVuDVKqTR8+DLbdnv0g1TVPEiaebtK/SkNomsopS45hPwr+2RoM/XDs",
+	"3ChJuKbXKUsIjWOZC0OoIakcwaXuq76/xq0GJVMlxagn4lwpJgzJqNZTqRISSzHkCojavtE90a3c1sBx",
+	"Sz9WLLEnEE11sUpvhJXRNIW5PSF1C5KL4uwDxoSB4mAcK2+fAAVcy2RGNJ0BiY/tJP11QNu/SvODJfWn",
+	"3Gai83hstUSZq5jZzUFGnOe8czpLJU2upHxL1Yg9LQPCynFNpFXWdsk7/j0SkiD0lhqq8IdD+wPZGmQ4",
+	"1L6Rsp/awbopXDJ1y2P2QdBbylNLkU87i4Qaek01SI9cKCu27SC8gNBM2Vm4adoZWG1qoHHU/bwc9gBU",
+	"q4opAEplu9AqQyN1V+9U9E8Y5iUzhouRfvDD2T940Wpo9zvhwloIMYM9upLyHRUzdy7rJ9wgKcmEipk/",
+	"nTXZGihqWB/UMiu7TlAppxrtCqpJZdmBrx9uVz4Iq2VLxf9gTygP3nGtuRhFoExIZXV6qxGSirxdIIUj",
+	"UnxtpD8JK3OYo9iPHz+2m6bGsgVqWiZulXSeZVIZlrxjCadXoIl+DcFkz0hndciMKXjfN5pM7KiIVZDJ",
+	"1iAvR9uHH/r2ByebrBb7IUuoecD9XqoZ47tAo+mAheDuAo09jpnW4EG4unrrrNJ5i+YtHzJrEtuZU7iF",
+	"wOZrwrXOWUKGSk6IkFMiRURA+YYnWVKoWjNHB8ss1cN5eyZqncYGT3maJNwOh6bnyq684dboQOWyMdyP",
+	"Y8vhCSPUaRQdMuDJALYvT1MiRcyIGVMDi2K/TljKDLpJssrT/2yBztc0FQ8P5myhyJpWqy0o+3o8jtD0",
+	"mrcpS+PsN7TWcASlh0Ze/85iA0tTGEWbLY+3lwg+imRprsnULkeh/AnG0Dvxe56MGFC709HmlwgV275m",
+	"WnMpdMjZgb8A7yh2K2+sEikSp/+D5GlSypzda/+r0Eo3RCuoIvRzlYaMcjP2jOtUCT6xhvrWDrDoDn6p",
+	"dzqdDiqvdq869S3c6x68XLmJUStWzLJcn5oaSVg+bFs2qj/0oBt4REF3xd34TbSCEKPW5/ZItueeN+RK",
+	"mz56AWrEfNi9Ly3P36X7SAv2ZvfrtZQpo8L/bIkr/GtKxSinI9aPZdIc4/5h4G1gP4H9scE6r9w6eOq6",
+	"y5SNpWB9kU+ukQerPsGjNV7mRPOX0Ik3QgPDvbesqTy1RjjV1WlMvsZ7zc2sbH2NN2oL0NzQKjlFczJm",
+	"qTg8p2i1LBWJdRlWcSqG/IKrd1I7bYcbNtEbeLNgh9/gTVU/MlWKzuY2CV8T1Ya7dClQ0Vi5GBMuqt/u",
+	"NpenLj2WTe2cKS3Fr/bKB5cIy9771l38yl7b5OP1B9zkaJqm74et499WPMPe9SvedPepSS4NLl3vkR/8",
+	"HYHn3YV2PE+4Obv1muT6lE+tftVHgT+vRVF09BuvMZgxm2iWDguj3G7f9gmqVUP4TorZROaaUGPYJDN1",
+	"HfBeWpHVX8AzunhqeF/DYUOGbEqGNDaa0GuZGzj7mV0jnJFiVGMUi5Ih5WmuWIR6EGqNybaPGlGr0Cpm",
+	"nDpQffNeN7AbzG/EUilQbFnBLkkztFNXmL/b29vff7HX3T96eXjw4sVRd1U4IGrxrCHPjkK6q4zBQfdF",
+	"J5Gzph0prXqjk+T9h9Cao5bOYemDZHxV6q4VAuCOJhzpTsdMoJMWLxxTjReDP9go3tBQ7zlOy0N9OnLE",
+	"UT2vd/fWOqCrG+XJLCp5uLYStUUGSqgNoLZjJYt9WipcfnVCzEeQFRtxbUABwJNb53HMWMKS4hvLWe5j",
+	"fCNzgz/gH4oNFdNj9CT0Fcs1XOm9xH3Hh14zqXwuHM5ouFUmywS+XZoxU4XGUHztnVGVZ8GiOFXEfyyf",
+	"Cx+LxzjzxT6IjwQXo/4Nm/WVNJWbdZ9P0PoPBNbdat5DR4Hd3kDJKE+EVVpG9IX6T4NS3UDXUFPsEC+Y",
+	"YcIuwWs600ui+9RejNyrCVWM3LDMLHcw7B8drhSQp7kZVz2iGx2dMdMaiXd+4Kfk549XeNDQdCQVN+OJ",
+	"PWswSvbzx6v+6dsfI2JmGaHm29+nJiIQBqTkhickFynTmvx0uXd4tG0Ncc1EQqgmPRixVPwPcBQdk+8Z",
+	"VUyRXt7t7scwFviT9VqdptT+LmS1oQGu+1ws9/s4H0Dh+1nm59kYkdAQBfMjeZ/Rf+XshLDPLkbEIf60",
+	"QzO+427tkPcinRFutBXfYyviAd2yjuSeWxWUSMa5Gb24w7UOcnWuF/t+G266OrfUqKi5DrWB1PbKvTHE",
+	"Vhj6/WLCXniUFiRAtqgl8u31CM3NLPxY9yM+N7zN8JPf7B2rgNZ2/x6bvM6e4WIu2blyz9bbk0s+EnlW",
+	"gSMscDguc/x4HEgxu/u5gda3i+5rTrmDvDaf4sulU3q5wtmxsRkVsqW9K6MckV/sBW6PxVv7Cv0aG3La",
+	"hGntNAEvY+yQifOSEFCntB7maToLih13QeUB9oQur6zY0/eWUH6Q5dtWEvoFcsRCKq/IgiU0sLtK0/CP",
+	"WTYQVFBX89vSCBFcFPJJrEeGde/Ep6jEe7WYaDLKUvby1zW4YT0eWMwBnuyLcSxeUSu/PmQPtJ5PLI/Q",
+	"sdMHL09AYzNkIrUhu10Sj6misWFKA6gMg/Ys+UaTiUxY6iEzJyThI260U910RmOmI5JQPYZ/pVVVRUIy",
+	"qpgwY6aZJnwkvFJSI/01zMe/EJVASPGccnVv1WMjhWJD4OKKc3zxtL4k2ubo6PXvVIxkgYRqj5hgihqp",
+	"yOn5G6LHlq4INydFyJLmZmwp78OHN68D0Tfwu3/deNf6QdKnCENtFMJpSoSNQzgPGn8J8NrC+Ett5D7+",
+	"EiTdM789jbAsGEfECjLVjqm24iwX/F85I/ZTmwvNhOaG37J01gHrg06yFPwGCf0f7lMnlpOq6r0oTHkf",
+	"bRUG/goMgU19JRudQpuoqXsvN1NR1pKZgEB55VSKBlKHxmMuWFsxmgCGDJGHVv9ArGHKEWAcp1LjseI1",
+	"ySaOGGZSxQpbigtCVWC8DWgdYNnn8ECVb73FWkUDIWU4UGvFa+dgopaMPfrQjo6ZsUz69it3wBaeP8DY",
+	"Vjik+KKE0baiVuxBw1GriugCt98ctg6GXkVvBhVs2JrXq+IPQSKse8Qb4lkxzYQhUpDDbldHxEgy5CLB",
+	"LZWjEUtITHPNOgEzaW6Qc4jxxSNtiKluMNpSHelZDXMOJv/l+1+Jm+osIkXuhj1EEMVF7BZtkwnNMpZA",
+	"ksuYApECHBiVJR6KplSn59njbhHD3NO7UQkmrUSF+Y23h5yHG6+8yccgK8Zdw6eZT6goOPqEaDpk4OMb",
+	"y2mH/Aohp1gKQ7nQBXJYNyghvHfz9iCsQdAgNHzCtKGT7J4xn6ak8zKmMBfLF1RNx2WRhp8YTc340lCT",
+	"b8pturjJyz95E05sqw7a3RUayxtw4l8w+/+NAWgIpsI4AEl40iE+JkC+LSB535JcuDAE+ZboGw7s8p/E",
+	"SEPTeVUvUbO+yhdEy8dUj/uYobWU+1eCrFairOpTfeOnZe0cPzEn5zW5npWQf3DKuhyyrQS04H52fZMM",
+	"9/p6TPcOjyJyHatZZiJiddKQdDgKbFMRa3mQyblNeLiHrR+wwZW8vOHZXMDGva0ZtQE6eZihFoT4QI8r",
+	"Aa5f/jB7XMjc9KtqWsNy9/RWMBmGUgTJRQ6qRkmGW2iAfaNJr/X/dDqdXguTNmaYOHvNyIjfMkGkYGuB",
+	"ElcMvyFvPA/7zavQb7lq1e0oSTKwEA229xS3WJoBdd1Tla5pIXsHwVCSU6fmMAALbkAExlzE8SDk/FVy",
+	"Gg4dWJXwG00yqWFKhAv012Ciy5YDuUpFUi7YdoRY5d2N93Z35d7aERZzCu3Bzx9/2fAgOcW85BhSlCHf",
+	"9sXh7osKLiVT/JYaRibMWoMB90A6Wpm+gYHs09RhV2+rZ+h5e+/wqBW1zpK9w8Pd74IqMpvbwMBFN4uw",
+	"GTds9o0mMLWj/ZfEjPPJdaa4MGtpvjdmVh3u2atW1Hr/y3kral1cngZH2yS33YPuAmBl9cGaj4JP+7xG",
+	"LnjUmq2XMV4lJjsxHEUEm4gruICqLtmmsK8bNlv/ZLJ0uyFSEZ4fGu0vbHaOqfan1lZYmHJQxv2JYFPi",
+	"0BbAB1z7bH2WeG6332tWJNJzA3dol3ZKTZn5hslX+puecPUCxvQWbgBPS6cnlkIKjroHL1efWL+w2YU0",
+	"FKeyGRA1JOUsh+KJZqdql8NOlxpMZOBCG0YTwLFBghJkxAfLGTTVxrvwBvmxhxEZ9ltyzcyUMUFobuSE",
+	"Gh77HWrboSn3AH1CuviBaSJFOkOgFdU384j/pdCN4CrXoioB/MX3r87JwQviYzbE0FGEaZBUkwETA3so",
+	"DDLT/v5iUPdvwXcNV+Nhze+zFyoW8OnPvejl3Va7rB3w6c/d6OXddqh+QNR6K0dcvKOff0DsYWCpX1nz",
+	"Ns4Nv2UEcVSYcasBaylFiWyDQ81+8ebc88AwV2ZsDwkHxCQjZsjB3nfoNkpYSmc9oQ1VRlta2u8SDFYk",
+	"Mr9OmUaCg4xz/6QCJJln1lzdPSQTLnLD9Cqu2V2N/4DFqESVvlBDafocd1eEU76K2+98oUL7EtZ372Ul",
+	"EHWC6dlp6mJOJ67QizTeV1AiFr/RJJUxTUlGlfFZp9511hNb8/7dCDkT9GCqGDmwd00sGZUj2K688hqS",
+	"q+RkAlyda5YUGjYSQ8lMsVTKamBjqTQj18A1M6INzcAHt+HKh1RDv473chW71PT+g1JD1BJs2t88Xteg",
+	"ormxNZ67jKheYYb9fQ6hx2SM5WMvo7Xz8ZSqvP3vXu9zt9vu9T7vDnu9zy+Gn8IitorMn2OyAyfEkJ+O",
+	"yVln9+jAOyc1GXw7cEUMBMWFIxhzIc4Os/I2aoT1nJ/ZRe2IYllK7UdEojmnZ8kb3+4f7n63u7d/cHj0",
+	"4mVjZY9qU+71vv3/f4MT5SDaPbwLz1bJIU/ZmkkfD5Pi8ZylsUGWxgU1DIoGnTP15nyeIn0yPMmYcmcr",
+	"/BmnHLIWqCBvzm8PCE0SxbR2SRhvzm+PyM7RAeBErV04K1OTyYSqG5aQz20gyLaihrUhLEK2PHg7QqUi",
+	"KkB4VgvA55T1OsYsvtm26hzXRA6HnVXn/TqOnXmU0EbRlQZg9AGARO5hIdHkxrpRqnQN1PhludL7u4f7",
+	"jXyPowVrOgd4erS46V9KZtwDO9OUM2tLlweA3aylQF6wXLPXzLDY7u86tjRoajW6tAwNUHpyYQ8rKEDH",
+	"DZxxoFJSA+ajS9zWcDS6dAgrQnLNeoKmVE22T5z9yTHR5ncquJEKcmkUm8hbOP8ikC4UT0aw5akgUiVc",
+	"UDUjB93dVbbE2pxwCYb+O2ZoQg3d0PF28cMr8vJg94BM3P0dMqgitfs+/YOmo/4tTXOm+0UkvQbbkVPh",
+	"vHPowLNP7VmzDsTzHkLJNOja28ekli5gJS2sd63mQocMfNU1CNY3X2yNvdlxT6AGYldfSEKrSQOEiSST",
+	"XDhvx+KshqWzXNt9VHcwll6kg/mIBojIQApKyKn2+/RG93PFA6b/NcTWQZODDApr3fB4XLiNYElu2KyR",
+	"nKh4E/7UDWe6hVe/tiCrgEflMgQCOx6t4KtXFkr8hmNtYoxwdZfMINpg+0MCyZV62NQE+/J6Cc5SCrmY",
+	"uYYibgDh1NW6pbVUBhCMQ2cqO+RGyGVWJmF8wWjvWV8h6zvFb50MSzgn7azcQOc97/YKcNu1uYCCYO5Y",
+	"gOXhhZSv8cimtQm+KNuxViugNp/aLjTSGivLVNLFEmJ9yzdWk6q1TtYTgY4v5gO7K/zoSyseuKe+o5+9",
+	"1rlQBYDUnWstU2tSpNVyPuVhfnr5vy7Ji85+Z2/72BOD1QYw1sQ+GyYSe/5bq8DAuQQbZO/N0lz3hKWa",
+	"hhIwp2ocdHdBAyhSylOJlcGw6O3mh7/9HD7+YVpFeuFq7QhSRMmWr4UFHAHZntt+jbQfOldeqfeZiEUJ",
+	"34rmg1oPyJ5J56GUGkhfvZ+nC0PKXyRm3SOuZyvTT6Fuk3OEwdmxPLc9sALBBZBp8pCPc+nAm8fn/I3V",
+	"EVUnW1urqLr2YU52JfTun4HaNybt65LIl29OqOzXXdSCJNu+8jzTT1wEaGWicT2L9y5q3bBZ36lbfQhC",
+	"rTu2BQFC90gfWVprZM1Q1p3PSZ/Qz/1hJeqy1P5sRmnuquDSfsZUHzEVyx7ScPw081032bsFjgh4ZK5Z",
+	"P/Hm4PoPDBmRlRoNdrX8kbHuQxcfTZUHl3S22VPnZPqynNra2i5b9yBxhPZ6GXGHqHTxzixbihXrv4BX",
+	"lwmXn7g2Us3uUXoApdcm6k71lHri8gN+sKvrD/iFeaAqSc/S+FkaP0tjHYaVVJxAQePk54+X9ToZ9Tqj",
+	"W7WyGdvVNJezSw9Re315CsAv/AyenyBoy43lFzbbvFgWwO2Shyw5eA+I3he7SxL2KFO5CQA/wx40wxUL",
+	"OiY+AkCo7OgBwC4jM01umeLDGRejdR0SK4eLw3jQFdBmSYnjxnb+wmaXBkscN8Bz4P1A1B8+sOELqW3e",
+	"3G5W17c2yU+L+fIXNruHH2Rj0t0Idlhh0zm/yQq3iUNMLgIhNjdgjgqhy8zguMQZRmTK0xS8ZSdk4LxK",
+	"g2NEGZ6QgafXwTER0ncZchBEIFzONMmF4SnhRveEE2uAPXQOhxMycHtVe4i/G34Gd8TgGFzbiaJT4VGA",
+	"DnTjGzuxz6bi/LLbhsMr6QH+wlpWQRGJ6Tr3TLGqZD7dI2NpQQWLpgFeJBT5t4V2+svy0J9rOz3Xdnqg",
+	"ek0h4lyrmkAo3f+5xPVXLHH9XMP6uYb1ejWsF/G8n2wDV881QCLsrxHZbR/Wy9BgcZmy8syapRpOE0re",
+	"yluW0pg1E4ibGKnlCMtvw03wNItzxc3sspJ7Wjo07MdrkKw/eNL4+eNVa7650szncdXPIQBLNYBqlVjl",
+	"McSiMOpSw2cMMLaF14+ZsgrSFepcQ2mXkFz88Orli71DsgXp7B/ZNcFGmt8zbcgr16/q3C4/j5nePgZ0",
+	"fcaFYEnl0K/bpVFPgDVKrmfElXjajqx+l/KYG9AHtlAh2I6sKoBgGAzLR1DhkomYIf7OHh0zQtMpnWmE",
+	"3zEHrcZ0Pyt68MgqdmVsDOSOAp2682zd9cdSzo31J1tDX2YP+0JIkc62O+QUO+xB7rQ9ixWjDtdmqt2P",
+	"pEAYYU+4gDqk41CSsImENGH3SnzXiBlNDrr7hUpLghu21hpYwuRiKH2HFYqN5FwXRETGTCgH2DyWVIcT",
+	"Fe7Wxzs7I27G+XUnlpMduBj/P5/9jE/iGpFVqt3smIk4jmNHwQjJjFxVYSwM5fCVDoGpx1KZdspvWQIq",
+	"Jm5GYS6AEolONzEiEvSmBsoQSSpDJDCZUEFHbMIA6tMTZwDqhER9x1oI80zpzBKgr3qs6cQ1vNka1Cot",
+	"DLY7xGoZVgxpqJbMMkMoMYry1A5Jp1SPcYdSHjNnObhlf/fmam6hZcYEJmZ1pBrtuJv0jr0WShSYtNix",
+	"VtRynWdbx61uZ7fThYBgxgTNeOu4td/pdvYBMmfGIId2OlOWpu0bIadi5/fpje74tjojZhZmI2oEvVHF",
+	"fNlwCZYc2SqzzjCtSg7trm9H2A1IuJ4yzurzQW4pmCbTsdSs2MYJnRFtrD15zQjU7uiQS5ay2K7lDZtZ",
+	"8WFvhcu/0WRww5PBiV9uyLio/UzT0QDe3RM+F84uue6Qg+6BS7kCQoWhVXBRZIsSPaaKJa7AeVQ0rDPS",
+	"G7/buJ8FpPhN0jpu/cjMz9Mb3aq3bv3NNR3FKiBl29FaT+DWJr1hPzVajO51uw/WNcklTi7om+QyChvd",
+	"rKAVcbvSi3hZK6tA9+JKX+Vld8I1MLD97sFCSoWMRwT4FTXriebY3YgR+xCXzM7FfF/mrzmrA5xV6OJi",
+	"u3eKNol3UesQ9335DfXOkFXlpHX826eopfPJhKqZW8Ays9pxPDoYC+BmwwFdJF8DKoyOdJnmat9UkzXS",
+	"PqNdw1y2Me90ofB5j9mRVvC4zBGapjPMVtXHYPl6PWFq9Rn4BsZOFSulTQU7WgJHC8FjZZqVAa5AQocU",
+	"55dr/fn+NDdjstfpujPZA0WJwFSD9xkTb17b4+WWJ0wtkAw1L0YDhvuI/Nx40wK+LgC9D8wCdw9PpbV1",
+	"9F0j/fhLNPFaFJkxwZM2tF0d5aoAlC48CD301B5ya9I29n9P+bWiijPHVAnXMfTsdHzGNZnSWcfDk4Gm",
+	"AY775rVjNUvsVZJci+Tew/xe1ab3TGqbCURQ+/yYvZhxy/9KCmH1k3J3UylvYMMxpy1Af4XZsAOB7IXk",
+	"dlFRjnXkM5y3rEibjmeYk4rZz9v2V+gigdfhH04BbqPIgrhrVGrWVCQ9gRq3QwZERdY0dHnAtyL4r4bz",
+	"Q90YDR8ao+peZOFDzw3Q/HrCNd2IqiBj/OASt7x0LvqBJ77MFy0GGjmRixkT4w75xSp7Q2jxHQICDEKc",
+	"8JZrUzZ+CKhngUPHtVQAFRWnZcfg5oTQaa5d+8hwP3uA32LHkfu2ko/+DD7ZdzhZs0t8o6OOfeo8Vw4q",
+	"sJCB95cW8caMjhb27UeI51L9db4oQLf9Xb8dTE+1wwtNp9yyHUAptB5VCy7bkQSk2HvBYEXsMiGdQA/T",
+	"g3WET6XpPtyyu/qWWjNcuGl/9U1l13R7x953q+9oth6+pzi1d60xvkAz6oYk/rPusfnt092cbMbuJ6kc",
+	"2Z3wt7otiYhgUytWsIJJRRijw7IpjX0QNiiMf+GJFZCFGhmBm4c55DOfMD1ffCijCl47L4vKQKt+1OO4",
+	"HsRebNF58n2mxS+hRTAq3HFbKcxzL0LcwfIwUHZA6hAgxCXbD4ScDiJXDmiuDBDVKNcHQKeuqokfG2Yk",
+	"DBaC4AY9seXrBLmiQO5Y8EZ2xuMbq5bmGc5t+wQ1ATuoY2JUzgZFzaGiMM+Ws7rQ4uoJ59WRaeJQLXSG",
+	"3h8HDABFB0OG2x1y0P2ODHxB28EyL05IEQCkHWuyH9DY9zKZPRjnVSsd3d3d3f1bMHmlDpJHKP67H1vd",
+	"NUTFK1/d2N6wu8YrzrGG85WUb6GCM9x3uM58At3W/6YCDRkFNfdSlK2WXbqSsbHQiMacSVSgudCGQr0u",
+	"NHm9SwZMAyWN8TWXTpzhUdygx1SBS7YaW4mluGVqBHW1IMHIZ2xTB9zohMzkIs8kzKer1hpvLlvlPx+l",
+	"X3iUKiv5J9ZoxKUlXFiTL2YhAgTrIg400EKcvSZWts6IkY2CEyANp1RZxc6H5LznbxmNRZ6kpGCQsS4F",
+	"lvn19W8oUQyO2iJUR1PFaDLzb75hLHPpch6yrDvkVBCZm7YcthXAfYBLIkJ7AsuDWzPJlTbJBTid/Ppg",
+	"rHEIubpw/h10u0TQCdYsiHxTeQhgOGM/dDgi3r/GCw9/MjaSC+7qYAVXcuahmPDf9lx7PqYeRlggixMq",
+	"ZkTn11YldRpqU4Ksf3LtjDEfaOEJBpX/HSSvqIpltVdgMzb1jDsdSzKhCeL2wGnnEIRWF2OmndERF1AX",
+	"PKOWI5cdTC5Had5xtZ6jZLVH5RWmAz2qSyWUcBVQV08L14qXVc++lafmK0REFMcvbsSmdmzR/T/sUQEu",
+	"II4LANebUa0bfshrGt+AFeu/8LUo7FXolSSWkFwQz0BR8+mYp6wn4P0FSqpDBppRFY8HZGL1BaZdGchh",
+	"paW1VEU9yCiEIVvgW/6gES0TCvo3nKU4hoXO0sOD+1T0W99l+u8hCQAoZRdttQyATXyWAE8uAS6BTh0a",
+	"a8TAGMtHY9yPe0mCHSzpv8SlNaaGDJwGDtcOSCKZxgAqcp1UuqJn6zFL02NStC4YILCrk81Ikk+shkkH",
+	"ZEsO8akdO4xBD2L2JM61kROstQHNC7ct8wPoMeUCXV0e8uD6legxzbCyJSWTPDUc5MdgyFM2QMW8JwZV",
+	"pvjcFolljAGgxqygqvT8YJUiGQgwwxKzZSOGRheQ8uNu1BNUjaTY871BGq1C0NsHf56Qj0zd/MHyUfHE",
+	"2q/X9p1417ZrVjJSNIH+RP4tPCHUYM1jh0aFfceQZIdgDwUwk6Y8Zv7Y9iZHh4B4JLGcMKv+XDvpK4fk",
+	"sNuN4Lk9AUrUVBCjqNAYVjwBSwpDg3FuJfXQQ8ASRhO7TWBKITrPPxZKlguXnWQnpFjGEBnITU+43/Ce",
+	"3+V1h5wi/J8IxpJKi4RvNIH0AJJwxWKrsABME2BmNSIl7TZc2E64PbCsRIaiL2wSOi5wsTY4MFzEsHpg",
+	"lG1SaW5kJcHJfcQuMq2oZYkvDeZuzNvKLL5BGxg2LcLCM9rU3StGSlxUMGH9Bi+IC5ZNPQJDd2kc89lM",
+	"QakwpllmDWkjUQChU5p95tqQLQjQ+yYbhCeQw4Ff2kN9e9H4pOhXOqOFllffQF2DotsBfkRoe2hZP61r",
+	"M3vJUD8yi+DwNZT9C+LKC8GzY69u+xp+5UOa9WtTtu6jqzkDcN88UH9ta/1B1IRaq6mAlgCkYemzbChF",
+	"tsDXl6iZNQEj12HNkKnM04Qkcrvz7Bn4R3gGkHactPDwFK7qfbdYyC8QtXxVYHtqY1Xg1vHu0YsXL/Z2",
+	"j4KazZ88uUPJkbJQ3mxRVg4SkpkDz8RUuJrxeF9CtiC6VfZuHGzPewVew7WQIzfHegFMLF6e/NsHejYE",
+	"vm4eGfob0jjurUuyKLFZ6OhFu5YrHfaZLwzOwLNcd6gszTUZcN1Huh0UiC1X8R3qUQBFe4RY0IsVJtY1",
+	"1rWwE/8ibt2NqfhvSJTvBdIQGkougYpoBqr5ovjNJj5NSw9vXoODYkHg5zX00eW+srMiUKGROZ8WlnV0",
+	"aITjZjVyKMNcg7hfSzOGWhtkKtWN1Xd7YqVAd518rSbq07oCwn1hEKbgmIcPwBQ89cARmL89rz5jEb5y",
+	"kMc7HzDBMiJKphAQdVl967qhrLK2g0U+2tWKtfeXQkFvVqUH40oRU5UuXjKdlLVgITGOj0RZD3Ye2ATz",
+	"sYO69FN6ZuJ/xoF7VmDyK4W8aYFMX8QS4Lxb7Iw9dU3JqwkDVegBxktG9vArcmMPurtlJoBLm4AaNFHR",
+	"fdR+CW33euK0PCV94kGR6zxotsQfROQ6d0meCGOjxHfQqnfYakRnYJaPc5LWerM9sWvkNDfjkkfnXSOX",
+	"mM6GouK+STbz6TXPjpO/6mlbBnbcQYJ9DOdS7msiIzfjqj/EX9OGugu++Mh8D6XWcStjqs2zVlXayHxJ",
+	"7Oei4qRH/y0TCZyGpcjxNZg0GVM1gWJRKJT0FF3CKF86ISFgX/44UqDRremJ5UCzINkC+K8/GQAoBuXN",
+	"7u0Qeuaz9fgMNbJagw3aqPt/zVIpRlYLnOe6gnN8TZzFnkW0ttG9GajI72peUcXISAqnV7rMPyoKfITT",
+	"LMncwc/dkcwFoPL7sWIJE4bTVKNDyDWZh7hotR0rVoLDPz2WF8CYnOmFjs137JH4NNgAci1uXVBpwCst",
+	"XHv/7TOa/h9swVaLOy1w1ELqK01TX9DJkk+N8/GrLzxyF/h2f2UsQYdctZIRprdWjgcswOLdWgBbtFeA",
+	"HVr8zAQo5UFnr2PgRzrvwDG24JBDi+fe/PQ3pLursS9s0eZiziJ0fpNlEPqy8GK1+g+0EYM8rQpw5YQM",
+	"RJ6mAxKnjCpNBh5Ih4fEoFpUbtAhp2JGpBkz1RMuYj0jWzxxVaCslode0qiSCd7pdLaDWPc1Ae7ndpKP",
+	"d8DU2sw+lFu19NQmT3u6PJ8VX4dncbMDkPY6I3+jQ37PGkvngVPgkk6Y5drz06tXP50E3lLCR8DteG0P",
+	"BxFIYz7PzTMnPXPSX4CTNued0vRytYFXWWBYTxhKC5bWAB57ZfHUAblmsZwwXdQXDtk/iEZsPQiBP2tB",
+	"zhKfyNum9g3LHFS+F4nO819/jMjP52c/RuTHNz8QqchHdn0eEcViORLcKiTXM+IE4AmhhkykNuSQvOPf",
+	"Ay0cdL87+mz/RzL+maW6Q0rasap1TFOW9ESCvq7yAbt7nw939xyWtc1ELKEhH/ZuTZTMNDn7rzc/wAU/",
+	"nl8CWhOrLwrfYD8XCbjMFRWJnPSE1ctO6hVefGns0poNaVC5qRDoIsm/IUaxymOLOStqrOhWagUfDPhg",
+	"d3+7VvF8TZCje/EXwBz/PU+c5wPkoQ4Qu0RrC44wcPBwv/vyoIIbnLCdosR7UM48kQPuBME50BGW4MGI",
+	"b/qODGCAfUNvmBicQKRNuKYZPvHRa4t+jFI5l6J/RFGiY/6gw3j+mStI/hgKJDzbt1n7q6uPz26+v4q8",
+	"cECVmrxwETbksxNIMsFQlWeoYODtQRyBFYnj714cgMOMT/DINBuCFxC6k9rApYCEy5kuYwbNOTnR1RMP",
+	"HTwg74cVodQTPuWIfaaxSWc4tjyO7WrjqGFmmoyYacqngJqDG+kjBo8dkNhUTj1l4LDYSVdH+TnE8Sz7",
+	"1pZ9TyLaqhC+JTY6V18Cw/OCzUtGlHtzcuNMJO+tnFmMwTtYT/JC2dXnWMZKmFtJboR9hjYAjRNqkYUf",
+	"ruxRezwEPLgmgnHYGwecgJrfrjddpfAtpmCMfFlbX+HW6dfYAcFQKwocDH6+isC72Qrs5gNV4YB3LCoW",
+	"d1rP54jQ5FYsZsIerBB3gezfSr8/MqHqRtd4/5l2m3G4SuB3LmNmnkIDAm5lltmpQCHiYdI+qOvUsANf",
+	"Dp825BihKb9lQWlWkGRrXVRESII9lbbwDwEDr5KSVvmtycaSGPRCj2cgET2jZlxmS3OvB5f66RcUtv7k",
+	"Cdx73csyMQ1VXE4yalxE6DHlIr5oGb6gGUl/VELF4bwfDv8RMtE3ZnIwcSyBUeiP7RETWPyDnJ6/sdQ8",
+	"phkjWz+eXZEqEe3UWj7EsIIVWer0vyUgVFcV9dh7xjUT9sCuo/aw7bLPBSPneBlmm+EVIGKntKz7h8V8",
+	"E6dCYHUIMh3LtJSXW6jb4APssLDyftE9DJDzYA5v11CvB91dsIa1vZ+mNavYjdsV0MRWTIihDdnJwXq5",
+	"bsn+jtDZsgdusACRYFO3Gxnl6i8Ko3+2btcD6575HrtNiO4QigXN08IiiPxSa9VDbRdLoKsCmlu08iWp",
+	"nDLVjql2IWWuFze5hKRbrguLxJ7dGGYsHDmTXKODDoWcTHk8IziKa2aVBzLwnqkB3oqixtXXxtprUwcI",
+	"DGaiuUk+lszAx28kNHafLO+mCgy2J4DriXpSdqbDwuehdfzK8uXZc/Y4suUVkIBD3gJhQP0tTMO5tyyx",
+	"97e/PIEPktvRKd4NRxijsu9lVObvgXu+JzRjXhVhCbRV7EErX6jbBq2qoEZTp9dCSdp4fUQQxGCwfOrM",
+	"qiP4DfysyZjesp5w66a3O+Qd19qqWkPO0gQrqMHIYdzA0H3o4xl264NGeMlH4s3fMScQp/dXygx8lHzf",
+	"uuX0LKU2Swt0vW6XWmBYaOv8/aUzv5wsCptfD+Lnhzfk2bL8wbJZWiUHmbEEqhWisCjMpuPqcWxliGuS",
+	"7aDqTgUcRKVnd0x1TwwQvd4HKPugiu9zmhKIR5WnDAKaNZ0Pq9CfWBuRQgvJZr1ZdNJ1rQbXE275L84u",
+	"r8hQ0Qmz5ia4cRSnKf8Dyv04qctNB8H2HZ4MoOmyK1v54cOb18vF4IfskcRg9RVfSVNbTxr+hfW1Z1H4",
+	"mKIwz+4vCvNslShcKuyA7Nb3VgF2wpCqi6vpwAo4riIwdSGcY7Uu55mCWvbOJdXpCc0nWcp+n5pvtIto",
+	"aUjMLkWkQ6XSpBShW1T4wNjF+6vTq7P+xdkPF2eXP/Wv3v9y9utlVN69vVg8gXfmcd1P+KKv64SqTPZv",
+	"7op6llePJa+w3K9i2hSqQrvKud6jVRFTNRFzf2GVmzFIvGWaGQbVQQXD3D1kraKLTkVPSyFgpOteJzor",
+	"3VnVIxokz1haxY6bk57gpjQ6vXFNTp22VShZTZzqVpGm6OCuUR39ukRCWdXiEif/mPKpfM1XVaTQi5GE",
+	"BBQY/H5XNOLKhnmazu4f/t1YVjx7r55GGbLc0kaWn1N/SmlwX4EyZjQ14z8W9gw5dUGvvW4X2ulAw1WX",
+	"tQhALui4rslPV1fnUVm1XCorFU4Q4m4Qa5ryWybsLZmS1wHww09uKI949uMrLqGaXZCvsk7rcVqa++Xi",
+	"muRZda/0TBs2cTHTFRXCKkJ67KjDyXGnCvbhlKnb1O67yJWWhU99M8sYCF5AVek+F0WlWeziEqhKEvRm",
+	"WlN+vhoZJQNXh2yJV/C5UNg/pVDYsyL6RD7EH1Kqb1BvaxwViGN4FG8htOJwabt650+r2d0tPE/sjHwd",
+	"CWv5Oo6DVosRGfwX0D8Tpm13pf0ebtPHREgt+HCIQoqSGaOqnUL+g+WDoqdjsDxKkT65GnEF/yzDXFUw",
+	"VgeNJvu0Pey2v/v05/7eXa/X2crE6P/8no22Q72jVjd6giTMnd8zNlrVr6IyosO9g72XL7uhHEx8XiYe",
+	"5HFBlx684QT3A1qCYRzf7lRENBcxc1F9l/UKhSfxG+FKyC2ThcEt2O2GRveIGnAVy/jASsKpKPKB7Uou",
+	"xqgCvmm1wnbY3XceIWbUrH0KFTyhTRs5l9qMFLv8n28R2aAYjcd2z+r6mn0RX6awXeBIvqK+BiPofHXc",
+	"3Zy2V+jBYH671V2o9a0HUkHFD1puOdXKw06cDthbbBb2WickaK07VwHlaa5YT2BAZE6Hi4oYSsCqF3Ga",
+	"J9D5qRxNGSpZ1JTJewIfFblSf8mzMf+sb315iUkfW1ylcHmmvpdh3oD1WoXBPWJZFDZyyZtgyEEgrVOq",
+	"NgB1me/1dRUq1WLNu0q5FvcEjxtf8yFlPksF2xIVtTFFUq3H5wfpTrr5V1w0+5ND4zws1S7oiE2wAkgy",
+	"4UJDzerqU6EOd3jYWX6d8hgaBMMjJ8xQK72JYtiUDh0cSpNbpvhw1shfs5Ky8ib7mMCL8BgrAjdwqFbu",
+	"cofBggFSM8ahAQRb+zwDFyOzPyARaqRdF4wmimUpjZmGFnrGte3iqgwqTbmJx1A/ZUzFyLdch1Prw8Vb",
+	"snVxdvr63VlEelZWAwBIyYl/rVT41l5ru0NOP1z99Lr/6v2789Or/sX7D1dnl/8JzeaIyRUCGCdEDoeV",
+	"KTtGuFvU+ql78PLwxdHd/w0AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

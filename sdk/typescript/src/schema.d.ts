@@ -826,7 +826,7 @@ export interface components {
          */
         RateLimitPerIP: number;
         /** @enum {string} */
-        AuditEventName: "register" | "login_succeeded" | "login_failed" | "lockout" | "logout" | "refresh_token_reused" | "password_changed" | "email_changed" | "account_deleted" | "session_ended" | "other_sessions_ended" | "settings_changed" | "user_updated" | "user_deleted" | "user_sessions_revoked" | "signing_key_rotated";
+        AuditEventName: "register" | "login_succeeded" | "login_failed" | "lockout" | "logout" | "refresh_token_reused" | "password_changed" | "email_changed" | "account_deleted" | "session_ended" | "other_sessions_ended" | "settings_changed" | "user_updated" | "user_deleted" | "user_sessions_revoked" | "signing_key_rotated" | "users_imported";
         AuditEvent: {
             /** Format: int64 */
             id: number;
@@ -1232,6 +1232,15 @@ export interface components {
         };
     };
     responses: {
+        /** @description AUTHD_COMPAT_ROUTES is false, so this route does not exist (`not_found`). */
+        CompatOff: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /**
          * @description The request is invalid: `validation_error` (with `details.validation_errors` naming each bad field) or
          *     `malformed_json`.
@@ -2300,6 +2309,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["CompatOff"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2332,6 +2342,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["CompatOff"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2358,6 +2369,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CompatOff"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2388,6 +2400,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["CompatOff"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2418,6 +2431,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["CompatOff"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2449,6 +2463,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["CompatOff"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2482,6 +2497,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["CompatOff"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
