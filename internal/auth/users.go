@@ -23,6 +23,8 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	LastLoginAt  *time.Time
+	// ExternalID is the user's id in the system it was imported from, if any.
+	ExternalID *string
 }
 
 // NewUser is what the store needs to create an account.

@@ -276,6 +276,10 @@ func TestAdminImportUsers(t *testing.T) {
 		}
 	}
 	env.Login("werk@example.com", "aiden123")
+	page := expectStatus(t, env.Do("GET", "/api/admin/users?search=werk", "", nil, bearer...), http.StatusOK, "admin users")
+	if users := page["users"].([]any); len(users) != 1 || users[0].(map[string]any)["external_id"] != "1" {
+		t.Errorf("admin users = %v, want werk with external_id 1", users)
+	}
 	if !env.Login("dj@example.com", "lètmein").User.IsAdmin {
 		t.Error("is_admin did not carry over")
 	}

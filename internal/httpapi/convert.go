@@ -83,7 +83,7 @@ func toAPIAdminUser(u auth.AdminUser) api.AdminUser {
 		Id: pub.Id, Email: pub.Email, Username: pub.Username, FirstName: pub.FirstName, LastName: pub.LastName,
 		PhoneNumber: pub.PhoneNumber, AvatarUrl: pub.AvatarUrl, LanguageCode: pub.LanguageCode, IsAdmin: pub.IsAdmin,
 		CreatedAt: pub.CreatedAt, UpdatedAt: pub.UpdatedAt, LastLoginAt: pub.LastLoginAt,
-		IsActive: u.IsActive, ActiveSessions: int32(u.ActiveSessions),
+		IsActive: u.IsActive, ActiveSessions: int32(u.ActiveSessions), ExternalId: nullableOf(u.ExternalID),
 	}
 }
 

@@ -25,6 +25,7 @@ func toUser(u db.User) auth.User {
 		CreatedAt:    u.CreatedAt,
 		UpdatedAt:    u.UpdatedAt,
 		LastLoginAt:  u.LastLoginAt,
+		ExternalID:   u.ExternalID,
 	}
 }
 

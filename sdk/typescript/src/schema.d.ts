@@ -1009,6 +1009,8 @@ export interface components {
         };
         /** @description The user object plus what an admin needs to judge the account. */
         AdminUser: {
+            /** @description The user's id in the system it was imported from (`authd import`), or null. */
+            external_id: string | null;
             is_active: boolean;
             /**
              * Format: int32
