@@ -621,7 +621,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's profile in the Django password-generator API's shape (GET /api/profile/). */
+        /**
+         * The caller's profile in the Django password-generator API's shape (GET /api/profile/).
+         * @description The user of the access token, with the seed's field names (`number_phone`, `avatar`); `id` is authd's UUID.
+         */
         get: operations["compatProfile"];
         put?: never;
         post?: never;
