@@ -81,7 +81,9 @@ func TestAdminPageEndToEnd(t *testing.T) {
 		chromedp.WaitVisible(`#keys tr[data-state="current"]`),
 		chromedp.Click("#keys-rotate-now"),
 		chromedp.WaitVisible(`#keys tr[data-state="previous"]`),
-		chromedp.WaitVisible("#audit tbody tr"),
+		// The audit table reloads after the rotation; wait for the reload, not the first rows.
+		chromedp.Poll(`document.querySelector("#audit tbody").textContent.includes("signing_key_rotated")`, nil,
+			chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Text("#audit tbody", &audit),
 	)
 	if err != nil {
