@@ -22,7 +22,9 @@ WITH old AS (
            -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
            LEAST(@expires_at::timestamptz, s.created_at + make_interval(secs => @max_lifetime_seconds::float8)) AS new_expires_at,
            rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
-               AND s.created_at > now() - make_interval(secs => @max_lifetime_seconds::float8) AS rotatable,
+               AND s.created_at > now() - make_interval(secs => @max_lifetime_seconds::float8)
+               AND NOT (@require_verified::boolean AND u.email_verified_at IS NULL) AS rotatable,
+           @require_verified::boolean AND u.email_verified_at IS NULL AS unverified,
            rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => @grace_seconds::float8) AS reused
     FROM refresh_tokens rt
     JOIN sessions s ON s.id = rt.session_id
@@ -55,7 +57,8 @@ revoked AS (
 )
 SELECT old.user_id, old.session_id,
        (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,
-       COALESCE(old.reused, false) AS reused
+       COALESCE(old.reused, false) AS reused,
+       old.unverified
 FROM old;
 
 -- name: RevokeSessionByRefreshToken :one

@@ -1,6 +1,6 @@
 -- name: CreateUser :one
-INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
-VALUES (@email, sqlc.narg('username'), @password_hash, @first_name, @last_name, sqlc.narg('phone_number'),
+INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
+VALUES (@id, @email, sqlc.narg('username'), @password_hash, @first_name, @last_name, sqlc.narg('phone_number'),
         @language_code, @is_admin)
 RETURNING *;
 
@@ -60,12 +60,6 @@ DELETE FROM users WHERE id = @id AND (@verified_hash::text = '' OR password_hash
 
 -- name: PromoteUser :one
 UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING *;
-
--- name: SetEmail :one
--- Conditional on the email and password hash the request saw, so that concurrent changes cannot both win.
-UPDATE users SET email = @email, updated_at = now()
-WHERE id = @id AND email = @old_email AND password_hash = @verified_hash
-RETURNING *;
 
 -- name: SetAvatar :one
 UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING *;

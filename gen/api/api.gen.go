@@ -37,11 +37,14 @@ const (
 	AuditEventNameLogout              AuditEventName = "logout"
 	AuditEventNameOtherSessionsEnded  AuditEventName = "other_sessions_ended"
 	AuditEventNamePasswordChanged     AuditEventName = "password_changed"
+	AuditEventNamePasswordReset       AuditEventName = "password_reset"
+	AuditEventNamePasswordResetSent   AuditEventName = "password_reset_sent"
 	AuditEventNameRefreshTokenReused  AuditEventName = "refresh_token_reused"
 	AuditEventNameRegister            AuditEventName = "register"
 	AuditEventNameSessionEnded        AuditEventName = "session_ended"
 	AuditEventNameSettingsChanged     AuditEventName = "settings_changed"
 	AuditEventNameSigningKeyRotated   AuditEventName = "signing_key_rotated"
+	AuditEventNameUserCreated         AuditEventName = "user_created"
 	AuditEventNameUserDeleted         AuditEventName = "user_deleted"
 	AuditEventNameUserSessionsRevoked AuditEventName = "user_sessions_revoked"
 	AuditEventNameUserUpdated         AuditEventName = "user_updated"
@@ -67,6 +70,10 @@ func (e AuditEventName) Valid() bool {
 		return true
 	case AuditEventNamePasswordChanged:
 		return true
+	case AuditEventNamePasswordReset:
+		return true
+	case AuditEventNamePasswordResetSent:
+		return true
 	case AuditEventNameRefreshTokenReused:
 		return true
 	case AuditEventNameRegister:
@@ -76,6 +83,8 @@ func (e AuditEventName) Valid() bool {
 	case AuditEventNameSettingsChanged:
 		return true
 	case AuditEventNameSigningKeyRotated:
+		return true
+	case AuditEventNameUserCreated:
 		return true
 	case AuditEventNameUserDeleted:
 		return true
@@ -135,14 +144,46 @@ func (e CompatCreatedSuccess) Valid() bool {
 	}
 }
 
+// Defines values for EmailChangePendingSuccess.
+const (
+	EmailChangePendingSuccessTrue EmailChangePendingSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmailChangePendingSuccess enum.
+func (e EmailChangePendingSuccess) Valid() bool {
+	switch e {
+	case EmailChangePendingSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EmailVerifiedSuccess.
+const (
+	EmailVerifiedSuccessTrue EmailVerifiedSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the EmailVerifiedSuccess enum.
+func (e EmailVerifiedSuccess) Valid() bool {
+	switch e {
+	case EmailVerifiedSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
 	ErrorCodeAccountDisabled      ErrorCode = "account_disabled"
 	ErrorCodeConflict             ErrorCode = "conflict"
+	ErrorCodeEmailNotVerified     ErrorCode = "email_not_verified"
 	ErrorCodeEmailTaken           ErrorCode = "email_taken"
 	ErrorCodeForbidden            ErrorCode = "forbidden"
 	ErrorCodeInternalError        ErrorCode = "internal_error"
 	ErrorCodeInvalidCredentials   ErrorCode = "invalid_credentials"
+	ErrorCodeInvalidLink          ErrorCode = "invalid_link"
 	ErrorCodeInvalidToken         ErrorCode = "invalid_token"
 	ErrorCodeLastAdmin            ErrorCode = "last_admin"
 	ErrorCodeMalformedJson        ErrorCode = "malformed_json"
@@ -164,6 +205,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeConflict:
 		return true
+	case ErrorCodeEmailNotVerified:
+		return true
 	case ErrorCodeEmailTaken:
 		return true
 	case ErrorCodeForbidden:
@@ -171,6 +214,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeInternalError:
 		return true
 	case ErrorCodeInvalidCredentials:
+		return true
+	case ErrorCodeInvalidLink:
 		return true
 	case ErrorCodeInvalidToken:
 		return true
@@ -424,6 +469,10 @@ type AdminUser struct {
 	CreatedAt time.Time                 `json:"created_at"`
 	Email     string                    `json:"email"`
 
+	// EmailVerified Whether the account proved, through an emailed link, that it receives mail at `email`.
+	EmailVerified   bool                         `json:"email_verified"`
+	EmailVerifiedAt nullable.Nullable[time.Time] `json:"email_verified_at"`
+
 	// ExternalId The user's id in the system it was imported from (`authd import`), or null.
 	ExternalId   nullable.Nullable[string]    `json:"external_id"`
 	FirstName    string                       `json:"first_name"`
@@ -436,6 +485,32 @@ type AdminUser struct {
 	PhoneNumber  nullable.Nullable[string]    `json:"phone_number"`
 	UpdatedAt    time.Time                    `json:"updated_at"`
 	Username     nullable.Nullable[string]    `json:"username"`
+}
+
+// AdminUserCreate defines model for AdminUserCreate.
+type AdminUserCreate struct {
+	// Email Stored lower-cased; unique case-insensitively.
+	//
+	// Example: ada@example.com
+	Email     Email       `json:"email"`
+	FirstName *PersonName `json:"first_name,omitempty"`
+	IsAdmin   *bool       `json:"is_admin,omitempty"`
+
+	// LanguageCode A BCP 47 language tag, such as `en` or `pt-BR`.
+	//
+	// Example: pt-BR
+	LanguageCode *LanguageCode `json:"language_code,omitempty"`
+	LastName     *PersonName   `json:"last_name,omitempty"`
+
+	// PhoneNumber 4 to 15 digits: E.164 with its `+`, or a national number without one, as the Django services authd replaces stored it.
+	//
+	// Example: +351912345678
+	PhoneNumber *PhoneNumber `json:"phone_number,omitempty"`
+
+	// Username Display name, 1-50 characters, spaces allowed; unique case-insensitively.
+	//
+	// Example: Ada Lovelace
+	Username *Username `json:"username,omitempty"`
 }
 
 // AdminUserPage defines model for AdminUserPage.
@@ -624,6 +699,29 @@ type EmailChange struct {
 	Password string `json:"password"`
 }
 
+// EmailChangePending defines model for EmailChangePending.
+type EmailChangePending struct {
+	Message string `json:"message"`
+
+	// PendingEmail The new address, which becomes the account's when the link mailed to it is used.
+	PendingEmail string                    `json:"pending_email"`
+	Success      EmailChangePendingSuccess `json:"success"`
+}
+
+// EmailChangePendingSuccess defines model for EmailChangePending.Success.
+type EmailChangePendingSuccess bool
+
+// EmailVerified defines model for EmailVerified.
+type EmailVerified struct {
+	// Email The address now verified (for an email change, the account's new email).
+	Email   string               `json:"email"`
+	Message string               `json:"message"`
+	Success EmailVerifiedSuccess `json:"success"`
+}
+
+// EmailVerifiedSuccess defines model for EmailVerified.Success.
+type EmailVerifiedSuccess bool
+
 // ErrorCode Machine-readable error code; the list is closed.
 type ErrorCode string
 
@@ -651,6 +749,11 @@ type ErrorResponse struct {
 
 // ErrorResponseSuccess defines model for ErrorResponse.Success.
 type ErrorResponseSuccess bool
+
+// ForgotPasswordRequest defines model for ForgotPasswordRequest.
+type ForgotPasswordRequest struct {
+	Email string `json:"email"`
+}
 
 // HealthStatus defines model for HealthStatus.
 type HealthStatus struct {
@@ -686,6 +789,9 @@ type ImportSkip struct {
 	// Row The user's position in the source (object or line), from 1.
 	Row int32 `json:"row"`
 }
+
+// InvitationTokenTTLSeconds How long an invitation link (an admin-created account's first password) works.
+type InvitationTokenTTLSeconds = int64
 
 // JWK A public key (RFC 7517); never a private member.
 type JWK struct {
@@ -734,6 +840,12 @@ type KeyRotationDays = int64
 //
 // Example: pt-BR
 type LanguageCode = string
+
+// LinkTokenRequest defines model for LinkTokenRequest.
+type LinkTokenRequest struct {
+	// Token The token of the emailed link.
+	Token string `json:"token"`
+}
 
 // LoginMaxFailures Consecutive failed logins for one account from one IP before further attempts get 429; the delay
 // starts at 30 s and doubles with each further failure, up to 15 minutes.
@@ -832,6 +944,25 @@ type RegisterRequest struct {
 	Username *Username `json:"username,omitempty"`
 }
 
+// RequireVerifiedEmail When true, login and refresh of an account whose email is not verified answer 403
+// `email_not_verified` (a login with the right password also sends a new verification mail, at most
+// one every 5 minutes).
+type RequireVerifiedEmail = bool
+
+// ResetPasswordRequest defines model for ResetPasswordRequest.
+type ResetPasswordRequest struct {
+	// NewPassword 8 to 128 characters; not all digits; must not contain the email's local part or the username
+	// (case-insensitively, when they are 4 or more characters); must not be a commonly used password.
+	//
+	//
+	// Example: correct horse battery staple
+	NewPassword Password `json:"new_password"`
+	Token       string   `json:"token"`
+}
+
+// ResetTokenTTLSeconds How long a password reset link works.
+type ResetTokenTTLSeconds = int64
+
 // ReuseDetectionSeconds How long a used refresh token is kept. Replaying it within that time revokes its session (reuse
 // alarm); after it the janitor has removed it, and a replay is an ordinary 401.
 type ReuseDetectionSeconds = int64
@@ -895,6 +1026,9 @@ type Settings struct {
 	// AuditRetentionDays How long audit events are kept.
 	AuditRetentionDays AuditRetentionDays `json:"audit_retention_days"`
 
+	// InvitationTokenTtlSeconds How long an invitation link (an admin-created account's first password) works.
+	InvitationTokenTtlSeconds InvitationTokenTTLSeconds `json:"invitation_token_ttl_seconds"`
+
 	// KeyPublishAheadSeconds How long a new signing key is published in the key set before it signs, so that resource servers'
 	// caches have it first.
 	KeyPublishAheadSeconds KeyPublishAheadSeconds `json:"key_publish_ahead_seconds"`
@@ -912,6 +1046,14 @@ type Settings struct {
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds"`
 
+	// RequireVerifiedEmail When true, login and refresh of an account whose email is not verified answer 403
+	// `email_not_verified` (a login with the right password also sends a new verification mail, at most
+	// one every 5 minutes).
+	RequireVerifiedEmail RequireVerifiedEmail `json:"require_verified_email"`
+
+	// ResetTokenTtlSeconds How long a password reset link works.
+	ResetTokenTtlSeconds ResetTokenTTLSeconds `json:"reset_token_ttl_seconds"`
+
 	// ReuseDetectionSeconds How long a used refresh token is kept. Replaying it within that time revokes its session (reuse
 	// alarm); after it the janitor has removed it, and a replay is an ordinary 401.
 	ReuseDetectionSeconds ReuseDetectionSeconds `json:"reuse_detection_seconds"`
@@ -922,6 +1064,9 @@ type Settings struct {
 
 	// SessionRetentionSeconds How long ended (expired or revoked) sessions and their tokens are kept before the janitor removes them.
 	SessionRetentionSeconds SessionRetentionSeconds `json:"session_retention_seconds"`
+
+	// VerificationTokenTtlSeconds How long an email verification (or email change) link works.
+	VerificationTokenTtlSeconds VerificationTokenTTLSeconds `json:"verification_token_ttl_seconds"`
 }
 
 // SettingsHistoryPage defines model for SettingsHistoryPage.
@@ -937,6 +1082,9 @@ type SettingsUpdate struct {
 
 	// AuditRetentionDays How long audit events are kept.
 	AuditRetentionDays *AuditRetentionDays `json:"audit_retention_days,omitempty"`
+
+	// InvitationTokenTtlSeconds How long an invitation link (an admin-created account's first password) works.
+	InvitationTokenTtlSeconds *InvitationTokenTTLSeconds `json:"invitation_token_ttl_seconds,omitempty"`
 
 	// KeyPublishAheadSeconds How long a new signing key is published in the key set before it signs, so that resource servers'
 	// caches have it first.
@@ -955,6 +1103,14 @@ type SettingsUpdate struct {
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds *RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds,omitempty"`
 
+	// RequireVerifiedEmail When true, login and refresh of an account whose email is not verified answer 403
+	// `email_not_verified` (a login with the right password also sends a new verification mail, at most
+	// one every 5 minutes).
+	RequireVerifiedEmail *RequireVerifiedEmail `json:"require_verified_email,omitempty"`
+
+	// ResetTokenTtlSeconds How long a password reset link works.
+	ResetTokenTtlSeconds *ResetTokenTTLSeconds `json:"reset_token_ttl_seconds,omitempty"`
+
 	// ReuseDetectionSeconds How long a used refresh token is kept. Replaying it within that time revokes its session (reuse
 	// alarm); after it the janitor has removed it, and a replay is an ordinary 401.
 	ReuseDetectionSeconds *ReuseDetectionSeconds `json:"reuse_detection_seconds,omitempty"`
@@ -965,6 +1121,9 @@ type SettingsUpdate struct {
 
 	// SessionRetentionSeconds How long ended (expired or revoked) sessions and their tokens are kept before the janitor removes them.
 	SessionRetentionSeconds *SessionRetentionSeconds `json:"session_retention_seconds,omitempty"`
+
+	// VerificationTokenTtlSeconds How long an email verification (or email change) link works.
+	VerificationTokenTtlSeconds *VerificationTokenTTLSeconds `json:"verification_token_ttl_seconds,omitempty"`
 }
 
 // SigningAlg The JWS algorithm of access tokens (AUTHD_JWT_ALG).
@@ -1028,24 +1187,31 @@ type TokenPairTokenType string
 // User defines model for User.
 type User struct {
 	// AvatarUrl Path of the avatar image (/media/avatars/...), or null.
-	AvatarUrl    nullable.Nullable[string]    `json:"avatar_url"`
-	CreatedAt    time.Time                    `json:"created_at"`
-	Email        string                       `json:"email"`
-	FirstName    string                       `json:"first_name"`
-	Id           openapi_types.UUID           `json:"id"`
-	IsAdmin      bool                         `json:"is_admin"`
-	LanguageCode string                       `json:"language_code"`
-	LastLoginAt  nullable.Nullable[time.Time] `json:"last_login_at"`
-	LastName     string                       `json:"last_name"`
-	PhoneNumber  nullable.Nullable[string]    `json:"phone_number"`
-	UpdatedAt    time.Time                    `json:"updated_at"`
-	Username     nullable.Nullable[string]    `json:"username"`
+	AvatarUrl nullable.Nullable[string] `json:"avatar_url"`
+	CreatedAt time.Time                 `json:"created_at"`
+	Email     string                    `json:"email"`
+
+	// EmailVerified Whether the account proved, through an emailed link, that it receives mail at `email`.
+	EmailVerified   bool                         `json:"email_verified"`
+	EmailVerifiedAt nullable.Nullable[time.Time] `json:"email_verified_at"`
+	FirstName       string                       `json:"first_name"`
+	Id              openapi_types.UUID           `json:"id"`
+	IsAdmin         bool                         `json:"is_admin"`
+	LanguageCode    string                       `json:"language_code"`
+	LastLoginAt     nullable.Nullable[time.Time] `json:"last_login_at"`
+	LastName        string                       `json:"last_name"`
+	PhoneNumber     nullable.Nullable[string]    `json:"phone_number"`
+	UpdatedAt       time.Time                    `json:"updated_at"`
+	Username        nullable.Nullable[string]    `json:"username"`
 }
 
 // Username Display name, 1-50 characters, spaces allowed; unique case-insensitively.
 //
 // Example: Ada Lovelace
 type Username = string
+
+// VerificationTokenTTLSeconds How long an email verification (or email change) link works.
+type VerificationTokenTTLSeconds = int64
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -1055,6 +1221,9 @@ type Limit = int32
 
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
+
+// AdminUserCreated The user object plus what an admin needs to judge the account.
+type AdminUserCreated = AdminUser
 
 // AdminUserResponse The user object plus what an admin needs to judge the account.
 type AdminUserResponse = AdminUser
@@ -1170,11 +1339,17 @@ type RotateSigningKeysJSONRequestBody = KeyRotation
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsUpdate
 
+// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserJSONRequestBody = AdminUserCreate
+
 // ImportUsersMultipartRequestBody defines body for ImportUsers for multipart/form-data ContentType.
 type ImportUsersMultipartRequestBody ImportUsersMultipartBody
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = AdminUserUpdate
+
+// VerifyEmailJSONRequestBody defines body for VerifyEmail for application/json ContentType.
+type VerifyEmailJSONRequestBody = LinkTokenRequest
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
@@ -1199,6 +1374,12 @@ type ChangeEmailJSONRequestBody = EmailChange
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = PasswordChange
+
+// ForgotPasswordJSONRequestBody defines body for ForgotPassword for application/json ContentType.
+type ForgotPasswordJSONRequestBody = ForgotPasswordRequest
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = ResetPasswordRequest
 
 // RefreshJSONRequestBody defines body for Refresh for application/json ContentType.
 type RefreshJSONRequestBody = RefreshRequest
@@ -1406,6 +1587,28 @@ type ClientInterface interface {
 	// Corresponds with GET /api/admin/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateUserWithBody Create a user and mail them an invitation.
+	//
+	// The account has no password until the user follows the invitation link and chooses one (POST
+	// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+	// link also verifies the address. An address or username in use is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+	CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUser Create a user and mail them an invitation.
+	//
+	// The account has no password until the user follows the invitation link and chooses one (POST
+	// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+	// link also verifies the address. An address or username in use is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+	CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ImportUsersWithBody Import users with their password hashes.
 	//
 	// What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
@@ -1456,12 +1659,41 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/admin/users/{id} (the `UpdateUser` operationId).
 	UpdateUser(ctx context.Context, id UserID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SendUserPasswordReset Mail a user a password reset link.
+	//
+	// At most one link a minute per user; a second request within it sends nothing more.
+	//
+	// Corresponds with POST /api/admin/users/{id}/password-reset (the `SendUserPasswordReset` operationId).
+	SendUserPasswordReset(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RevokeUserSessions End every session of a user.
 	//
 	// The user's refresh tokens and access tokens stop working at once; the user may sign in again.
 	//
 	// Corresponds with POST /api/admin/users/{id}/revoke-sessions (the `RevokeUserSessions` operationId).
 	RevokeUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyEmailWithBody Use an emailed verification or email-change link.
+	//
+	// The token of a verification link marks the account's email verified; the token of an email-change link
+	// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+	// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+	VerifyEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyEmail Use an emailed verification or email-change link.
+	//
+	// The token of a verification link marks the account's email verified; the token of an email-change link
+	// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+	// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+	VerifyEmail(ctx context.Context, body VerifyEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LoginWithBody Sign in with email and password.
 	//
@@ -1582,18 +1814,18 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
 	PutAvatarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ChangeEmailWithBody Change the caller's email address; needs the current password.
+	// ChangeEmailWithBody Change the caller's email address; needs the current password and a link sent to the new one.
 	//
-	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
 	ChangeEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ChangeEmail Change the caller's email address; needs the current password.
+	// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
 	//
-	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1642,6 +1874,57 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
 	EndMySession(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SendVerification Mail the caller a new verification link.
+	//
+	// At most one a minute (429 with Retry-After); 409 `conflict` when the email is already verified.
+	//
+	// Corresponds with POST /api/me/verification (the `SendVerification` operationId).
+	SendVerification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgotPasswordWithBody Mail a password reset link.
+	//
+	// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+	// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+	// and per address, account or not.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+	ForgotPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgotPassword Mail a password reset link.
+	//
+	// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+	// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+	// and per address, account or not.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+	ForgotPassword(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordWithBody Set a new password with an emailed reset or invitation link.
+	//
+	// The password policy applies. Every session of the account ends, the address counts as verified, and a
+	// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+	// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+	ResetPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPassword Set a new password with an emailed reset or invitation link.
+	//
+	// The password policy applies. Every session of the account ends, the address counts as verified, and a
+	// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+	// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+	ResetPassword(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CompatProfile The caller's profile in the Django password-generator API's shape (GET /api/profile/).
 	//
@@ -2064,6 +2347,48 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 	return c.Client.Do(req)
 }
 
+// CreateUserWithBody Create a user and mail them an invitation.
+//
+// The account has no password until the user follows the invitation link and chooses one (POST
+// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+// link also verifies the address. An address or username in use is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUser Create a user and mail them an invitation.
+//
+// The account has no password until the user follows the invitation link and chooses one (POST
+// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+// link also verifies the address. An address or username in use is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ImportUsersWithBody Import users with their password hashes.
 //
 // What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
@@ -2164,6 +2489,23 @@ func (c *Client) UpdateUser(ctx context.Context, id UserID, body UpdateUserJSONR
 	return c.Client.Do(req)
 }
 
+// SendUserPasswordReset Mail a user a password reset link.
+//
+// At most one link a minute per user; a second request within it sends nothing more.
+//
+// Corresponds with POST /api/admin/users/{id}/password-reset (the `SendUserPasswordReset` operationId).
+func (c *Client) SendUserPasswordReset(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendUserPasswordResetRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RevokeUserSessions End every session of a user.
 //
 // The user's refresh tokens and access tokens stop working at once; the user may sign in again.
@@ -2171,6 +2513,48 @@ func (c *Client) UpdateUser(ctx context.Context, id UserID, body UpdateUserJSONR
 // Corresponds with POST /api/admin/users/{id}/revoke-sessions (the `RevokeUserSessions` operationId).
 func (c *Client) RevokeUserSessions(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeUserSessionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyEmailWithBody Use an emailed verification or email-change link.
+//
+// The token of a verification link marks the account's email verified; the token of an email-change link
+// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+func (c *Client) VerifyEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyEmailRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyEmail Use an emailed verification or email-change link.
+//
+// The token of a verification link marks the account's email verified; the token of an email-change link
+// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+func (c *Client) VerifyEmail(ctx context.Context, body VerifyEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyEmailRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2430,9 +2814,9 @@ func (c *Client) PutAvatarWithBody(ctx context.Context, contentType string, body
 	return c.Client.Do(req)
 }
 
-// ChangeEmailWithBody Change the caller's email address; needs the current password.
+// ChangeEmailWithBody Change the caller's email address; needs the current password and a link sent to the new one.
 //
-// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2449,9 +2833,9 @@ func (c *Client) ChangeEmailWithBody(ctx context.Context, contentType string, bo
 	return c.Client.Do(req)
 }
 
-// ChangeEmail Change the caller's email address; needs the current password.
+// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
 //
-// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2551,6 +2935,107 @@ func (c *Client) ListMySessions(ctx context.Context, reqEditors ...RequestEditor
 // Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
 func (c *Client) EndMySession(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEndMySessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SendVerification Mail the caller a new verification link.
+//
+// At most one a minute (429 with Retry-After); 409 `conflict` when the email is already verified.
+//
+// Corresponds with POST /api/me/verification (the `SendVerification` operationId).
+func (c *Client) SendVerification(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendVerificationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgotPasswordWithBody Mail a password reset link.
+//
+// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+// and per address, account or not.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+func (c *Client) ForgotPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgotPasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgotPassword Mail a password reset link.
+//
+// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+// and per address, account or not.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+func (c *Client) ForgotPassword(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgotPasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordWithBody Set a new password with an emailed reset or invitation link.
+//
+// The password policy applies. Every session of the account ends, the address counts as verified, and a
+// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+func (c *Client) ResetPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPassword Set a new password with an emailed reset or invitation link.
+//
+// The password policy applies. Every session of the account ends, the address counts as verified, and a
+// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+func (c *Client) ResetPassword(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3417,6 +3902,46 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 	return req, nil
 }
 
+// NewCreateUserRequest calls the generic CreateUser builder with application/json body
+func NewCreateUserRequest(server string, body CreateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateUserRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateUserRequestWithBody constructs an http.Request for the CreateUser method, with any body, and a specified content type
+func NewCreateUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewImportUsersRequestWithBody constructs an http.Request for the ImportUsers method, with any body, and a specified content type
 func NewImportUsersRequestWithBody(server string, params *ImportUsersParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -3612,6 +4137,40 @@ func NewUpdateUserRequestWithBody(server string, id UserID, contentType string, 
 	return req, nil
 }
 
+// NewSendUserPasswordResetRequest constructs an http.Request for the SendUserPasswordReset method
+func NewSendUserPasswordResetRequest(server string, id UserID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/users/%s/password-reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRevokeUserSessionsRequest constructs an http.Request for the RevokeUserSessions method
 func NewRevokeUserSessionsRequest(server string, id UserID) (*http.Request, error) {
 	var err error
@@ -3642,6 +4201,46 @@ func NewRevokeUserSessionsRequest(server string, id UserID) (*http.Request, erro
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewVerifyEmailRequest calls the generic VerifyEmail builder with application/json body
+func NewVerifyEmailRequest(server string, body VerifyEmailJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVerifyEmailRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewVerifyEmailRequestWithBody constructs an http.Request for the VerifyEmail method, with any body, and a specified content type
+func NewVerifyEmailRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/email/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4093,6 +4692,113 @@ func NewEndMySessionRequest(server string, id openapi_types.UUID) (*http.Request
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSendVerificationRequest constructs an http.Request for the SendVerification method
+func NewSendVerificationRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/verification")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewForgotPasswordRequest calls the generic ForgotPassword builder with application/json body
+func NewForgotPasswordRequest(server string, body ForgotPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewForgotPasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewForgotPasswordRequestWithBody constructs an http.Request for the ForgotPassword method, with any body, and a specified content type
+func NewForgotPasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/password/forgot")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetPasswordRequest calls the generic ResetPassword builder with application/json body
+func NewResetPasswordRequest(server string, body ResetPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetPasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewResetPasswordRequestWithBody constructs an http.Request for the ResetPassword method, with any body, and a specified content type
+func NewResetPasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/password/reset")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4700,6 +5406,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/admin/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
+	// CreateUserWithBodyWithResponse Create a user and mail them an invitation.
+	//
+	// The account has no password until the user follows the invitation link and chooses one (POST
+	// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+	// link also verifies the address. An address or username in use is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+	CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+
+	// CreateUserWithResponse Create a user and mail them an invitation.
+	//
+	// The account has no password until the user follows the invitation link and chooses one (POST
+	// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+	// link also verifies the address. An address or username in use is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+	CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+
 	// ImportUsersWithBodyWithResponse Import users with their password hashes.
 	//
 	// What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
@@ -4754,6 +5482,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/admin/users/{id} (the `UpdateUser` operationId).
 	UpdateUserWithResponse(ctx context.Context, id UserID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
+	// SendUserPasswordResetWithResponse Mail a user a password reset link.
+	//
+	// At most one link a minute per user; a second request within it sends nothing more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/users/{id}/password-reset (the `SendUserPasswordReset` operationId).
+	SendUserPasswordResetWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*SendUserPasswordResetResponse, error)
+
 	// RevokeUserSessionsWithResponse End every session of a user.
 	//
 	// The user's refresh tokens and access tokens stop working at once; the user may sign in again.
@@ -4762,6 +5499,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/admin/users/{id}/revoke-sessions (the `RevokeUserSessions` operationId).
 	RevokeUserSessionsWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*RevokeUserSessionsResponse, error)
+
+	// VerifyEmailWithBodyWithResponse Use an emailed verification or email-change link.
+	//
+	// The token of a verification link marks the account's email verified; the token of an email-change link
+	// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+	// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+	VerifyEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyEmailResponse, error)
+
+	// VerifyEmailWithResponse Use an emailed verification or email-change link.
+	//
+	// The token of a verification link marks the account's email verified; the token of an email-change link
+	// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+	// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+	VerifyEmailWithResponse(ctx context.Context, body VerifyEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEmailResponse, error)
 
 	// LoginWithBodyWithResponse Sign in with email and password.
 	//
@@ -4886,18 +5645,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
 	PutAvatarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAvatarResponse, error)
 
-	// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
+	// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
 	//
-	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
 	ChangeEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeEmailResponse, error)
 
-	// ChangeEmailWithResponse Change the caller's email address; needs the current password.
+	// ChangeEmailWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
 	//
-	// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4952,6 +5711,59 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/me/sessions/{id} (the `EndMySession` operationId).
 	EndMySessionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*EndMySessionResponse, error)
+
+	// SendVerificationWithResponse Mail the caller a new verification link.
+	//
+	// At most one a minute (429 with Retry-After); 409 `conflict` when the email is already verified.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/me/verification (the `SendVerification` operationId).
+	SendVerificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SendVerificationResponse, error)
+
+	// ForgotPasswordWithBodyWithResponse Mail a password reset link.
+	//
+	// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+	// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+	// and per address, account or not.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+	ForgotPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ForgotPasswordResponse, error)
+
+	// ForgotPasswordWithResponse Mail a password reset link.
+	//
+	// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+	// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+	// and per address, account or not.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+	ForgotPasswordWithResponse(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ForgotPasswordResponse, error)
+
+	// ResetPasswordWithBodyWithResponse Set a new password with an emailed reset or invitation link.
+	//
+	// The password policy applies. Every session of the account ends, the address counts as verified, and a
+	// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+	// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+	ResetPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error)
+
+	// ResetPasswordWithResponse Set a new password with an emailed reset or invitation link.
+	//
+	// The password policy applies. Every session of the account ends, the address counts as verified, and a
+	// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+	// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+	ResetPasswordWithResponse(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error)
 
 	// CompatProfileWithResponse The caller's profile in the Django password-generator API's shape (GET /api/profile/).
 	//
@@ -6084,6 +6896,131 @@ func (r ListUsersResponse) ContentType() string {
 	return ""
 }
 
+// CreateUserResponse401Headers the declared response headers of an HTTP 401 response for CreateUser
+type CreateUserResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateUserResponse429Headers the declared response headers of an HTTP 429 response for CreateUser
+type CreateUserResponse429Headers struct {
+	RetryAfter int32
+}
+
+// CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
+type CreateUserResponse503Headers struct {
+	RetryAfter int32
+}
+
+type CreateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AdminUserCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateUserResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateUserResponse) GetJSON201() *AdminUserCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateUserResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateUserResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateUserResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ImportUsersResponse401Headers the declared response headers of an HTTP 401 response for ImportUsers
 type ImportUsersResponse401Headers struct {
 	WWWAuthenticate string
@@ -6556,6 +7493,117 @@ func (r UpdateUserResponse) ContentType() string {
 	return ""
 }
 
+// SendUserPasswordResetResponse401Headers the declared response headers of an HTTP 401 response for SendUserPasswordReset
+type SendUserPasswordResetResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// SendUserPasswordResetResponse429Headers the declared response headers of an HTTP 429 response for SendUserPasswordReset
+type SendUserPasswordResetResponse429Headers struct {
+	RetryAfter int32
+}
+
+// SendUserPasswordResetResponse503Headers the declared response headers of an HTTP 503 response for SendUserPasswordReset
+type SendUserPasswordResetResponse503Headers struct {
+	RetryAfter int32
+}
+
+type SendUserPasswordResetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SendUserPasswordResetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SendUserPasswordResetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendUserPasswordResetResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON202() *SuccessResponse {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SendUserPasswordResetResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SendUserPasswordResetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SendUserPasswordResetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SendUserPasswordResetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SendUserPasswordResetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RevokeUserSessionsResponse401Headers the declared response headers of an HTTP 401 response for RevokeUserSessions
 type RevokeUserSessionsResponse401Headers struct {
 	WWWAuthenticate string
@@ -6661,6 +7709,110 @@ func (r RevokeUserSessionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeUserSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyEmailResponse429Headers the declared response headers of an HTTP 429 response for VerifyEmail
+type VerifyEmailResponse429Headers struct {
+	RetryAfter int32
+}
+
+// VerifyEmailResponse503Headers the declared response headers of an HTTP 503 response for VerifyEmail
+type VerifyEmailResponse503Headers struct {
+	RetryAfter int32
+}
+
+type VerifyEmailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EmailVerified
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *VerifyEmailResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *VerifyEmailResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyEmailResponse) GetJSON200() *EmailVerified {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VerifyEmailResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r VerifyEmailResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VerifyEmailResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r VerifyEmailResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r VerifyEmailResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r VerifyEmailResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r VerifyEmailResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyEmailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyEmailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyEmailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyEmailResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7552,8 +8704,8 @@ type ChangeEmailResponse503Headers struct {
 type ChangeEmailResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *UserUpdated
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *EmailChangePending
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -7580,9 +8732,9 @@ type ChangeEmailResponse struct {
 	Headers503 *ChangeEmailResponse503Headers
 }
 
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ChangeEmailResponse) GetJSON200() *UserUpdated {
-	return r.JSON200
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ChangeEmailResponse) GetJSON202() *EmailChangePending {
+	return r.JSON202
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -8054,6 +9206,297 @@ func (r EndMySessionResponse) ContentType() string {
 	return ""
 }
 
+// SendVerificationResponse401Headers the declared response headers of an HTTP 401 response for SendVerification
+type SendVerificationResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// SendVerificationResponse429Headers the declared response headers of an HTTP 429 response for SendVerification
+type SendVerificationResponse429Headers struct {
+	RetryAfter int32
+}
+
+// SendVerificationResponse503Headers the declared response headers of an HTTP 503 response for SendVerification
+type SendVerificationResponse503Headers struct {
+	RetryAfter int32
+}
+
+type SendVerificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SuccessResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SendVerificationResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SendVerificationResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendVerificationResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SendVerificationResponse) GetJSON202() *SuccessResponse {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SendVerificationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SendVerificationResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SendVerificationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SendVerificationResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SendVerificationResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SendVerificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SendVerificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SendVerificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SendVerificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ForgotPasswordResponse429Headers the declared response headers of an HTTP 429 response for ForgotPassword
+type ForgotPasswordResponse429Headers struct {
+	RetryAfter int32
+}
+
+// ForgotPasswordResponse503Headers the declared response headers of an HTTP 503 response for ForgotPassword
+type ForgotPasswordResponse503Headers struct {
+	RetryAfter int32
+}
+
+type ForgotPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ForgotPasswordResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ForgotPasswordResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ForgotPasswordResponse) GetJSON202() *SuccessResponse {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ForgotPasswordResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ForgotPasswordResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ForgotPasswordResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ForgotPasswordResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ForgotPasswordResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ForgotPasswordResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ForgotPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForgotPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForgotPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForgotPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetPasswordResponse429Headers the declared response headers of an HTTP 429 response for ResetPassword
+type ResetPasswordResponse429Headers struct {
+	RetryAfter int32
+}
+
+// ResetPasswordResponse503Headers the declared response headers of an HTTP 503 response for ResetPassword
+type ResetPasswordResponse503Headers struct {
+	RetryAfter int32
+}
+
+type ResetPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetPasswordResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResetPasswordResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetPasswordResponse) GetJSON200() *SuccessResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetPasswordResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetPasswordResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ResetPasswordResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetPasswordResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ResetPasswordResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetPasswordResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CompatProfileResponse401Headers the declared response headers of an HTTP 401 response for CompatProfile
 type CompatProfileResponse401Headers struct {
 	WWWAuthenticate string
@@ -8180,6 +9623,8 @@ type RefreshResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -8213,6 +9658,11 @@ func (r RefreshResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RefreshResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RefreshResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -8638,6 +10088,8 @@ type CompatTokenRefreshResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *CompatOff
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8673,6 +10125,11 @@ func (r CompatTokenRefreshResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CompatTokenRefreshResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CompatTokenRefreshResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -9449,6 +10906,40 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 	return ParseListUsersResponse(rsp)
 }
 
+// CreateUserWithBodyWithResponse Create a user and mail them an invitation.
+//
+// The account has no password until the user follows the invitation link and chooses one (POST
+// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+// link also verifies the address. An address or username in use is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+	rsp, err := c.CreateUserWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserResponse(rsp)
+}
+
+// CreateUserWithResponse Create a user and mail them an invitation.
+//
+// The account has no password until the user follows the invitation link and chooses one (POST
+// /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+// link also verifies the address. An address or username in use is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/users (the `CreateUser` operationId).
+func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+	rsp, err := c.CreateUser(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserResponse(rsp)
+}
+
 // ImportUsersWithBodyWithResponse Import users with their password hashes.
 //
 // What `authd import` does, for operators without a shell: Django's `manage.py dumpdata` (of `auth.user`
@@ -9533,6 +11024,21 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Use
 	return ParseUpdateUserResponse(rsp)
 }
 
+// SendUserPasswordResetWithResponse Mail a user a password reset link.
+//
+// At most one link a minute per user; a second request within it sends nothing more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/users/{id}/password-reset (the `SendUserPasswordReset` operationId).
+func (c *ClientWithResponses) SendUserPasswordResetWithResponse(ctx context.Context, id UserID, reqEditors ...RequestEditorFn) (*SendUserPasswordResetResponse, error) {
+	rsp, err := c.SendUserPasswordReset(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendUserPasswordResetResponse(rsp)
+}
+
 // RevokeUserSessionsWithResponse End every session of a user.
 //
 // The user's refresh tokens and access tokens stop working at once; the user may sign in again.
@@ -9546,6 +11052,40 @@ func (c *ClientWithResponses) RevokeUserSessionsWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseRevokeUserSessionsResponse(rsp)
+}
+
+// VerifyEmailWithBodyWithResponse Use an emailed verification or email-change link.
+//
+// The token of a verification link marks the account's email verified; the token of an email-change link
+// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+func (c *ClientWithResponses) VerifyEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyEmailResponse, error) {
+	rsp, err := c.VerifyEmailWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyEmailResponse(rsp)
+}
+
+// VerifyEmailWithResponse Use an emailed verification or email-change link.
+//
+// The token of a verification link marks the account's email verified; the token of an email-change link
+// makes its (new) address the account's email, verified. A token works once, for its purpose and its
+// address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/email/verify (the `VerifyEmail` operationId).
+func (c *ClientWithResponses) VerifyEmailWithResponse(ctx context.Context, body VerifyEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEmailResponse, error) {
+	rsp, err := c.VerifyEmail(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyEmailResponse(rsp)
 }
 
 // LoginWithBodyWithResponse Sign in with email and password.
@@ -9749,9 +11289,9 @@ func (c *ClientWithResponses) PutAvatarWithBodyWithResponse(ctx context.Context,
 	return ParsePutAvatarResponse(rsp)
 }
 
-// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password.
+// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
 //
-// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9764,9 +11304,9 @@ func (c *ClientWithResponses) ChangeEmailWithBodyWithResponse(ctx context.Contex
 	return ParseChangeEmailResponse(rsp)
 }
 
-// ChangeEmailWithResponse Change the caller's email address; needs the current password.
+// ChangeEmailWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
 //
-// A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9856,6 +11396,89 @@ func (c *ClientWithResponses) EndMySessionWithResponse(ctx context.Context, id o
 		return nil, err
 	}
 	return ParseEndMySessionResponse(rsp)
+}
+
+// SendVerificationWithResponse Mail the caller a new verification link.
+//
+// At most one a minute (429 with Retry-After); 409 `conflict` when the email is already verified.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/me/verification (the `SendVerification` operationId).
+func (c *ClientWithResponses) SendVerificationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SendVerificationResponse, error) {
+	rsp, err := c.SendVerification(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendVerificationResponse(rsp)
+}
+
+// ForgotPasswordWithBodyWithResponse Mail a password reset link.
+//
+// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+// and per address, account or not.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+func (c *ClientWithResponses) ForgotPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ForgotPasswordResponse, error) {
+	rsp, err := c.ForgotPasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgotPasswordResponse(rsp)
+}
+
+// ForgotPasswordWithResponse Mail a password reset link.
+//
+// Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+// that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+// and per address, account or not.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/password/forgot (the `ForgotPassword` operationId).
+func (c *ClientWithResponses) ForgotPasswordWithResponse(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ForgotPasswordResponse, error) {
+	rsp, err := c.ForgotPassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgotPasswordResponse(rsp)
+}
+
+// ResetPasswordWithBodyWithResponse Set a new password with an emailed reset or invitation link.
+//
+// The password policy applies. Every session of the account ends, the address counts as verified, and a
+// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+func (c *ClientWithResponses) ResetPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error) {
+	rsp, err := c.ResetPasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordResponse(rsp)
+}
+
+// ResetPasswordWithResponse Set a new password with an emailed reset or invitation link.
+//
+// The password policy applies. Every session of the account ends, the address counts as verified, and a
+// reset is announced to the account by mail. A token works once, for its purpose and address, until it
+// expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/password/reset (the `ResetPassword` operationId).
+func (c *ClientWithResponses) ResetPasswordWithResponse(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordResponse, error) {
+	rsp, err := c.ResetPassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordResponse(rsp)
 }
 
 // CompatProfileWithResponse The caller's profile in the Django password-generator API's shape (GET /api/profile/).
@@ -11078,6 +12701,128 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	return response, nil
 }
 
+// ParseCreateUserResponse parses an HTTP response from a CreateUserWithResponse call
+func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AdminUserCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseImportUsersResponse parses an HTTP response from a ImportUsersWithResponse call
 func ParseImportUsersResponse(rsp *http.Response) (*ImportUsersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11541,6 +13286,114 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	return response, nil
 }
 
+// ParseSendUserPasswordResetResponse parses an HTTP response from a SendUserPasswordResetWithResponse call
+func ParseSendUserPasswordResetResponse(rsp *http.Response) (*SendUserPasswordResetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SendUserPasswordResetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SendUserPasswordResetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SendUserPasswordResetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendUserPasswordResetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRevokeUserSessionsResponse parses an HTTP response from a RevokeUserSessionsWithResponse call
 func ParseRevokeUserSessionsResponse(rsp *http.Response) (*RevokeUserSessionsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11636,6 +13489,104 @@ func ParseRevokeUserSessionsResponse(rsp *http.Response) (*RevokeUserSessionsRes
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RevokeUserSessionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyEmailResponse parses an HTTP response from a VerifyEmailWithResponse call
+func ParseVerifyEmailResponse(rsp *http.Response) (*VerifyEmailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyEmailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EmailVerified
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers VerifyEmailResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers VerifyEmailResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -12509,12 +14460,12 @@ func ParseChangeEmailResponse(rsp *http.Response) (*ChangeEmailResponse, error) 
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest UserUpdated
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest EmailChangePending
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON200 = &dest
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -13006,6 +14957,282 @@ func ParseEndMySessionResponse(rsp *http.Response) (*EndMySessionResponse, error
 	return response, nil
 }
 
+// ParseSendVerificationResponse parses an HTTP response from a SendVerificationWithResponse call
+func ParseSendVerificationResponse(rsp *http.Response) (*SendVerificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SendVerificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SendVerificationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SendVerificationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendVerificationResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseForgotPasswordResponse parses an HTTP response from a ForgotPasswordWithResponse call
+func ParseForgotPasswordResponse(rsp *http.Response) (*ForgotPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForgotPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ForgotPasswordResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ForgotPasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetPasswordResponse parses an HTTP response from a ResetPasswordWithResponse call
+func ParseResetPasswordResponse(rsp *http.Response) (*ResetPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetPasswordResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResetPasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCompatProfileResponse parses an HTTP response from a CompatProfileWithResponse call
 func ParseCompatProfileResponse(rsp *http.Response) (*CompatProfileResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13134,6 +15361,13 @@ func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -13583,6 +15817,13 @@ func ParseCompatTokenRefreshResponse(rsp *http.Response) (*CompatTokenRefreshRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest CompatOff
@@ -14180,6 +16421,9 @@ type ServerInterface interface {
 	// ListUsers Search and page through users, newest first.
 	// (GET /api/admin/users)
 	ListUsers(w http.ResponseWriter, r *http.Request, params ListUsersParams)
+	// CreateUser Create a user and mail them an invitation.
+	// (POST /api/admin/users)
+	CreateUser(w http.ResponseWriter, r *http.Request)
 	// ImportUsers Import users with their password hashes.
 	// (POST /api/admin/users/import)
 	ImportUsers(w http.ResponseWriter, r *http.Request, params ImportUsersParams)
@@ -14192,9 +16436,15 @@ type ServerInterface interface {
 	// UpdateUser Change a user's status, role or profile.
 	// (PATCH /api/admin/users/{id})
 	UpdateUser(w http.ResponseWriter, r *http.Request, id UserID)
+	// SendUserPasswordReset Mail a user a password reset link.
+	// (POST /api/admin/users/{id}/password-reset)
+	SendUserPasswordReset(w http.ResponseWriter, r *http.Request, id UserID)
 	// RevokeUserSessions End every session of a user.
 	// (POST /api/admin/users/{id}/revoke-sessions)
 	RevokeUserSessions(w http.ResponseWriter, r *http.Request, id UserID)
+	// VerifyEmail Use an emailed verification or email-change link.
+	// (POST /api/email/verify)
+	VerifyEmail(w http.ResponseWriter, r *http.Request)
 	// Login Sign in with email and password.
 	// (POST /api/login)
 	Login(w http.ResponseWriter, r *http.Request)
@@ -14219,7 +16469,7 @@ type ServerInterface interface {
 	// PutAvatar Upload the caller's avatar.
 	// (PUT /api/me/avatar)
 	PutAvatar(w http.ResponseWriter, r *http.Request)
-	// ChangeEmail Change the caller's email address; needs the current password.
+	// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
 	// (PUT /api/me/email)
 	ChangeEmail(w http.ResponseWriter, r *http.Request)
 	// ChangePassword Change the caller's password.
@@ -14234,6 +16484,15 @@ type ServerInterface interface {
 	// EndMySession End one of the caller's sessions.
 	// (DELETE /api/me/sessions/{id})
 	EndMySession(w http.ResponseWriter, r *http.Request, id openapi_types.UUID)
+	// SendVerification Mail the caller a new verification link.
+	// (POST /api/me/verification)
+	SendVerification(w http.ResponseWriter, r *http.Request)
+	// ForgotPassword Mail a password reset link.
+	// (POST /api/password/forgot)
+	ForgotPassword(w http.ResponseWriter, r *http.Request)
+	// ResetPassword Set a new password with an emailed reset or invitation link.
+	// (POST /api/password/reset)
+	ResetPassword(w http.ResponseWriter, r *http.Request)
 	// CompatProfile The caller's profile in the Django password-generator API's shape (GET /api/profile/).
 	// (GET /api/profile)
 	CompatProfile(w http.ResponseWriter, r *http.Request)
@@ -14583,6 +16842,20 @@ func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Requ
 	handler.ServeHTTP(w, r)
 }
 
+// CreateUser operation middleware
+func (siw *ServerInterfaceWrapper) CreateUser(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateUser(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ImportUsers operation middleware
 func (siw *ServerInterfaceWrapper) ImportUsers(w http.ResponseWriter, r *http.Request) {
 
@@ -14720,6 +16993,32 @@ func (siw *ServerInterfaceWrapper) UpdateUser(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// SendUserPasswordReset operation middleware
+func (siw *ServerInterfaceWrapper) SendUserPasswordReset(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SendUserPasswordReset(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // RevokeUserSessions operation middleware
 func (siw *ServerInterfaceWrapper) RevokeUserSessions(w http.ResponseWriter, r *http.Request) {
 
@@ -14737,6 +17036,20 @@ func (siw *ServerInterfaceWrapper) RevokeUserSessions(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RevokeUserSessions(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// VerifyEmail operation middleware
+func (siw *ServerInterfaceWrapper) VerifyEmail(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.VerifyEmail(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -14931,6 +17244,48 @@ func (siw *ServerInterfaceWrapper) EndMySession(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.EndMySession(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SendVerification operation middleware
+func (siw *ServerInterfaceWrapper) SendVerification(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SendVerification(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ForgotPassword operation middleware
+func (siw *ServerInterfaceWrapper) ForgotPassword(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ForgotPassword(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResetPassword operation middleware
+func (siw *ServerInterfaceWrapper) ResetPassword(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResetPassword(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -15260,6 +17615,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/admin/settings", wrapper.UpdateSettings)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/settings/history", wrapper.GetSettingsHistory)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/users", wrapper.ListUsers)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/admin/users", wrapper.CreateUser)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/admin/users/{id}", wrapper.DeleteUser)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/admin/users/{id}", wrapper.GetUser)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/api/admin/users/{id}", wrapper.UpdateUser)
@@ -15280,9 +17636,16 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/signup", wrapper.CompatAuthSignup)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/register", wrapper.CompatRegister)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/login", wrapper.CompatLogin)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/email/verify", wrapper.VerifyEmail)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/me/verification", wrapper.SendVerification)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/password/forgot", wrapper.ForgotPassword)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/password/reset", wrapper.ResetPassword)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/admin/users/{id}/password-reset", wrapper.SendUserPasswordReset)
 
 	return m
 }
+
+type AdminUserCreatedJSONResponse AdminUser
 
 type AdminUserResponseJSONResponse AdminUser
 
@@ -16302,6 +18665,159 @@ func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type CreateUserRequestObject struct {
+	Body *CreateUserJSONRequestBody
+}
+
+type CreateUserResponseObject interface {
+	VisitCreateUserResponse(w http.ResponseWriter) error
+}
+
+type CreateUser201JSONResponse struct{ AdminUserCreatedJSONResponse }
+
+func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateUser400JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateUser401JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateUser403JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateUser409JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateUser413JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateUser415JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateUser429JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateUser500JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportUsersRequestObject struct {
 	Params        ImportUsersParams
 	Body          io.Reader
@@ -16865,6 +19381,129 @@ func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type SendUserPasswordResetRequestObject struct {
+	Id UserID `json:"id"`
+}
+
+type SendUserPasswordResetResponseObject interface {
+	VisitSendUserPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type SendUserPasswordReset202JSONResponse SuccessResponse
+
+func (response SendUserPasswordReset202JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendUserPasswordReset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SendUserPasswordReset400JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendUserPasswordReset401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SendUserPasswordReset401JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendUserPasswordReset403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SendUserPasswordReset403JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendUserPasswordReset404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SendUserPasswordReset404JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendUserPasswordReset429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SendUserPasswordReset429JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendUserPasswordReset500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SendUserPasswordReset500JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendUserPasswordReset503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SendUserPasswordReset503JSONResponse) VisitSendUserPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeUserSessionsRequestObject struct {
 	Id UserID `json:"id"`
 }
@@ -16976,6 +19615,130 @@ func (response RevokeUserSessions500JSONResponse) VisitRevokeUserSessionsRespons
 type RevokeUserSessions503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response RevokeUserSessions503JSONResponse) VisitRevokeUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmailRequestObject struct {
+	Body *VerifyEmailJSONRequestBody
+}
+
+type VerifyEmailResponseObject interface {
+	VisitVerifyEmailResponse(w http.ResponseWriter) error
+}
+
+type VerifyEmail200JSONResponse EmailVerified
+
+func (response VerifyEmail200JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response VerifyEmail400JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail409JSONResponse struct{ ConflictJSONResponse }
+
+func (response VerifyEmail409JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response VerifyEmail413JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response VerifyEmail415JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response VerifyEmail429JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response VerifyEmail500JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEmail503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response VerifyEmail503JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17965,16 +20728,16 @@ type ChangeEmailResponseObject interface {
 	VisitChangeEmailResponse(w http.ResponseWriter) error
 }
 
-type ChangeEmail200JSONResponse struct{ UserUpdatedJSONResponse }
+type ChangeEmail202JSONResponse EmailChangePending
 
-func (response ChangeEmail200JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
+func (response ChangeEmail202JSONResponse) VisitChangeEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
+	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18520,6 +21283,320 @@ func (response EndMySession503JSONResponse) VisitEndMySessionResponse(w http.Res
 	return err
 }
 
+type SendVerificationRequestObject struct {
+}
+
+type SendVerificationResponseObject interface {
+	VisitSendVerificationResponse(w http.ResponseWriter) error
+}
+
+type SendVerification202JSONResponse SuccessResponse
+
+func (response SendVerification202JSONResponse) VisitSendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendVerification401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SendVerification401JSONResponse) VisitSendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendVerification409JSONResponse struct{ ConflictJSONResponse }
+
+func (response SendVerification409JSONResponse) VisitSendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendVerification429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SendVerification429JSONResponse) VisitSendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendVerification500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SendVerification500JSONResponse) VisitSendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendVerification503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SendVerification503JSONResponse) VisitSendVerificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPasswordRequestObject struct {
+	Body *ForgotPasswordJSONRequestBody
+}
+
+type ForgotPasswordResponseObject interface {
+	VisitForgotPasswordResponse(w http.ResponseWriter) error
+}
+
+type ForgotPassword202JSONResponse SuccessResponse
+
+func (response ForgotPassword202JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ForgotPassword400JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ForgotPassword413JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ForgotPassword415JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ForgotPassword429JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ForgotPassword500JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForgotPassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ForgotPassword503JSONResponse) VisitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordRequestObject struct {
+	Body *ResetPasswordJSONRequestBody
+}
+
+type ResetPasswordResponseObject interface {
+	VisitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetPassword200JSONResponse SuccessResponse
+
+func (response ResetPassword200JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResetPassword400JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ResetPassword413JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ResetPassword415JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ResetPassword429JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ResetPassword500JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response ResetPassword503JSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CompatProfileRequestObject struct {
 }
 
@@ -18671,6 +21748,20 @@ func (response Refresh401JSONResponse) VisitRefreshResponse(w http.ResponseWrite
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Refresh403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Refresh403JSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19222,6 +22313,20 @@ func (response CompatTokenRefresh401JSONResponse) VisitCompatTokenRefreshRespons
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompatTokenRefresh403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CompatTokenRefresh403JSONResponse) VisitCompatTokenRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19958,6 +23063,9 @@ type StrictServerInterface interface {
 	// ListUsers Search and page through users, newest first.
 	// (GET /api/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// CreateUser Create a user and mail them an invitation.
+	// (POST /api/admin/users)
+	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
 	// ImportUsers Import users with their password hashes.
 	// (POST /api/admin/users/import)
 	ImportUsers(ctx context.Context, request ImportUsersRequestObject) (ImportUsersResponseObject, error)
@@ -19970,9 +23078,15 @@ type StrictServerInterface interface {
 	// UpdateUser Change a user's status, role or profile.
 	// (PATCH /api/admin/users/{id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// SendUserPasswordReset Mail a user a password reset link.
+	// (POST /api/admin/users/{id}/password-reset)
+	SendUserPasswordReset(ctx context.Context, request SendUserPasswordResetRequestObject) (SendUserPasswordResetResponseObject, error)
 	// RevokeUserSessions End every session of a user.
 	// (POST /api/admin/users/{id}/revoke-sessions)
 	RevokeUserSessions(ctx context.Context, request RevokeUserSessionsRequestObject) (RevokeUserSessionsResponseObject, error)
+	// VerifyEmail Use an emailed verification or email-change link.
+	// (POST /api/email/verify)
+	VerifyEmail(ctx context.Context, request VerifyEmailRequestObject) (VerifyEmailResponseObject, error)
 	// Login Sign in with email and password.
 	// (POST /api/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -19997,7 +23111,7 @@ type StrictServerInterface interface {
 	// PutAvatar Upload the caller's avatar.
 	// (PUT /api/me/avatar)
 	PutAvatar(ctx context.Context, request PutAvatarRequestObject) (PutAvatarResponseObject, error)
-	// ChangeEmail Change the caller's email address; needs the current password.
+	// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
 	// (PUT /api/me/email)
 	ChangeEmail(ctx context.Context, request ChangeEmailRequestObject) (ChangeEmailResponseObject, error)
 	// ChangePassword Change the caller's password.
@@ -20012,6 +23126,15 @@ type StrictServerInterface interface {
 	// EndMySession End one of the caller's sessions.
 	// (DELETE /api/me/sessions/{id})
 	EndMySession(ctx context.Context, request EndMySessionRequestObject) (EndMySessionResponseObject, error)
+	// SendVerification Mail the caller a new verification link.
+	// (POST /api/me/verification)
+	SendVerification(ctx context.Context, request SendVerificationRequestObject) (SendVerificationResponseObject, error)
+	// ForgotPassword Mail a password reset link.
+	// (POST /api/password/forgot)
+	ForgotPassword(ctx context.Context, request ForgotPasswordRequestObject) (ForgotPasswordResponseObject, error)
+	// ResetPassword Set a new password with an emailed reset or invitation link.
+	// (POST /api/password/reset)
+	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
 	// CompatProfile The caller's profile in the Django password-generator API's shape (GET /api/profile/).
 	// (GET /api/profile)
 	CompatProfile(ctx context.Context, request CompatProfileRequestObject) (CompatProfileResponseObject, error)
@@ -20354,6 +23477,37 @@ func (sh *strictHandler) ListUsers(w http.ResponseWriter, r *http.Request, param
 	}
 }
 
+// CreateUser operation middleware
+func (sh *strictHandler) CreateUser(w http.ResponseWriter, r *http.Request) {
+	var request CreateUserRequestObject
+
+	var body CreateUserJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUser(ctx, request.(CreateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateUserResponseObject); ok {
+		if err := validResponse.VisitCreateUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ImportUsers operation middleware
 func (sh *strictHandler) ImportUsers(w http.ResponseWriter, r *http.Request, params ImportUsersParams) {
 	var request ImportUsersRequestObject
@@ -20476,6 +23630,32 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id U
 	}
 }
 
+// SendUserPasswordReset operation middleware
+func (sh *strictHandler) SendUserPasswordReset(w http.ResponseWriter, r *http.Request, id UserID) {
+	var request SendUserPasswordResetRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SendUserPasswordReset(ctx, request.(SendUserPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendUserPasswordReset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SendUserPasswordResetResponseObject); ok {
+		if err := validResponse.VisitSendUserPasswordResetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // RevokeUserSessions operation middleware
 func (sh *strictHandler) RevokeUserSessions(w http.ResponseWriter, r *http.Request, id UserID) {
 	var request RevokeUserSessionsRequestObject
@@ -20495,6 +23675,37 @@ func (sh *strictHandler) RevokeUserSessions(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RevokeUserSessionsResponseObject); ok {
 		if err := validResponse.VisitRevokeUserSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VerifyEmail operation middleware
+func (sh *strictHandler) VerifyEmail(w http.ResponseWriter, r *http.Request) {
+	var request VerifyEmailRequestObject
+
+	var body VerifyEmailJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyEmail(ctx, request.(VerifyEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyEmail")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(VerifyEmailResponseObject); ok {
+		if err := validResponse.VisitVerifyEmailResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -20872,6 +24083,92 @@ func (sh *strictHandler) EndMySession(w http.ResponseWriter, r *http.Request, id
 	}
 }
 
+// SendVerification operation middleware
+func (sh *strictHandler) SendVerification(w http.ResponseWriter, r *http.Request) {
+	var request SendVerificationRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SendVerification(ctx, request.(SendVerificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendVerification")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SendVerificationResponseObject); ok {
+		if err := validResponse.VisitSendVerificationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ForgotPassword operation middleware
+func (sh *strictHandler) ForgotPassword(w http.ResponseWriter, r *http.Request) {
+	var request ForgotPasswordRequestObject
+
+	var body ForgotPasswordJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ForgotPassword(ctx, request.(ForgotPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ForgotPassword")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ForgotPasswordResponseObject); ok {
+		if err := validResponse.VisitForgotPasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetPassword operation middleware
+func (sh *strictHandler) ResetPassword(w http.ResponseWriter, r *http.Request) {
+	var request ResetPasswordRequestObject
+
+	var body ResetPasswordJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPassword(ctx, request.(ResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPassword")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
+		if err := validResponse.VisitResetPasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CompatProfile operation middleware
 func (sh *strictHandler) CompatProfile(w http.ResponseWriter, r *http.Request) {
 	var request CompatProfileRequestObject
@@ -21223,210 +24520,235 @@ func (sh *strictHandler) CompatRegister(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35dxu3syf6r+Dx3XMivTQpSpZsRzr3vFFsJXFixxpJHt8zoS8JdYMkoibQXwAtisnof5+DKqA3gps2",
-	"f5MoP8Qi2QuWqkItn6r6sxXLSSYFE0a3Dv9sjRlNmII/39B4zN5IYZRM7eeE6VjxzHApWoetC3nFBFFM",
-	"Z1Jopskk14YIds0UuWQktvcmnVbU0vGYTai9n4l80jr8rSVkWxupWOtL1DKzjLUOW9ooLkat29uodXJB",
-	"R4G3jRm5ZkpzKYgcEjNmJJFxPmHCRGQoFXk3bP8qBWt/oCYe2/cq9q+cK5a0Do3KWXUcE3rznomRGbcO",
-	"d7vd0BhO88uUx8vn/5OcklSKEU5VkwmdkSvGstrYjtyK2AuZImZMBRnTFCdwxWYks2/S4za1604Mn7D7",
-	"jv2MGTU7Hhqm5sd8zmIpEk2MJFPKDblkQ6kYMWrGxYjQEeVi+euHUk2oaR22uDAv9lqRHQ+f2G19/XLf",
-	"jmfCBX7eLcbGhWEjpmBwnz9/Ps7NmAnDY2pYeJ9peYXdbng7I+wmY7FhCdk6++ENefnqoLu99lLthZbq",
-	"NmplVNEJM57ec6WlCo9pINiN6cdwxcBTYKbYNZe5Jhkdwb5xe/m/cqZmragl6MS+D+9pLRtZRo1hyt77",
-	"378dt/83bf/RbX/Xb3/5//6jFdrh93zCzfwwT+mIEc3/WDiSFO6rDiRhQ5qnxg4jWrK3u2vs7CfN1Lu3",
-	"9qHw6oyacflmnqxHVXkOV1bW58XL4MYVYsfefpxMuLDvP3Pf2i9jKQwTsEw0y1JHTDu/a7tWf1Ze/h+K",
-	"DVuHrf93p5SDO/ir3imejG+dJ4tcMxURqgkVhNqLiWZME246rduo9T1Nzti/cqbNg43oRClZznPBqBS+",
-	"lHBNuLimKU8OyQD+hVf2mX3IgGxNuRmTQcIM5anuNC/QAyLoxAoGRuMxuaQJGXKWJttEqp4YTGhq940l",
-	"fTuDQacn7JTfyElGzcfh8OlmfPzp4qe3/TcfP5weX/TPPn66ODm3Mx/SVLOIaEnMmGuiZG6sXGaaCGkI",
-	"u+HakK2BkKY/lLlIBtsdHL8Ypjx+4g1jE8pTIhXQk+UZOwFD7QG7NYAf+/BpEJGBv8R9sx3Z+6w0isdU",
-	"jBiZyjxNSMroNSNCEhobfs16Aqlza5BSbfrwYbDt9uwHqS55kjDxdJP+VRpC01ROWXII+1Hwz9Zg6Idj",
-	"50ZJwjW9TFlCaBzLXBhCDUnlCC51X/X9NW41KJkqKUY9EedKMWFIRrWeSpWQWIohV0DU9o3uiW7ltgaO",
-	"W/qxYok9gWiqi1V6J6yMpinM7QmpW5BcFGcfMCYMFAfjWHn7CCjgUiYzoukMSHxsJ+mvA9r+VZofLKk/",
-	"5TYTncdjqyXKXMXMbg4y4jznndJZKmlyIeV7qkbsaRkQVo5rIq2ytks+8O+RkASh19RQhT8c2B/I1iDD",
-	"ofaNlP3UDtZN4Zypax6zT4JeU55ainzaWSTU0EuqQXrkQlmxbQfhBYRmys7CTdPOwGpTA42j7uflsAeg",
-	"WlVMAVAq24VWGRqpu3qnon/CMM+ZMVyM9IMfzv7Bi1ZDu98JF9ZCiBns0YWUH6iYuXNZP+EGSUkmVMz8",
-	"6azJ1kBRw/qgllnZdYRKOdVoV1BNKssOfP1wu/JJWC1bKv4He0J58IFrzcUoAmVCKqvTW42QVOTtAikc",
-	"keJrI/1JWJnDHMV+/vy53TQ1li1Q0zJxq6TzLJPKsOQDSzi9AE30awgme0Y6q0NmTMH7vtFkYkdFrIJM",
-	"tgZ5Odo+/NC3PzjZZLXYT1lCzQPu91LNGN8FGk0HLAR3F2jsccy0Bg/CxcV7Z5XOWzTv+ZBZk9jOnMIt",
-	"BDZfE651zhIyVHJChJwSKSICyjc8yZJC1Zp5ub/MUj2Yt2ei1nFs8JSnScLtcGh6quzKG26NDlQuG8P9",
-	"PLYcnjBCnUbRIQOeDGD78jQlUsSMmDE1sCj264SlzKCbJKs8/c8W6HxNU/Fgf84WiqxptdqCsq/H4whN",
-	"r3mbsjTOfkNrDUdQemjk5e8sNrA0hVG02fJ4e4ngo0iW5ppM7XIUyp9gDL0Tv+fJiAG1Ox1tfolQse1r",
-	"pjWXQoecHfgL8I5i1/LKKpEicfo/SJ4mpczZvfa/Cq10Q7SCKkI/V2nIKDdjz7hOleATa6hv7QCL7uCX",
-	"eqfT6aDyaveqU9/Cve7+65WbGLVixSzL9ampkYTlw7Zlo/pD97uBRxR0V9yN30QrCDFq3bRHsj3/vBun",
-	"pyKZhgniG014YtkXlJSZNmxCuCFTqgmfoDxDTt8aWIGfuG8Hi9fr4GCN5RpypU0fPRQ1Rjvo3pXP5u/S",
-	"faRTe7P79VLKlFHhf7aEH/41pWKU0xHrxzJpjvHFQeBtYNuBbbQBDaxcJ3jqusuUjaVgfZFPLlE+VP2V",
-	"L9d4mTs27kPD3kAODPfOcrDy1BrhVFenMfmaXGhuZmXra3xbW4DmhlbJKZqTf3VmWyq4TynaV0uFd13a",
-	"VtyfIQ/m6n3VTi/jhk30Bn432O93eFPV402VorO5LcPXRLXhLl0KVIlWLsaEi+q3u83lqcuSZVM7ZUpL",
-	"8au98sHlw7L3vncXv7HXNrl6/QE3+Zum6cdh6/C3Fc+wd/2KN91+aZJLg2fXe+Qnf0fgebehHc8Tbk6u",
-	"vc67PuVTqwkGzy+r71EMSRiv25gxm2iWDgv3gd2+7SNUAIfwnRSzicw1ocawSWbq2uqd9DeraYEPd/HU",
-	"8L6Ga4kM2ZQMaWw0oZcyN3AAM7tGOCPFqMZ4GyVDytNcsQg1NtRvk20f36JW9VbMuIO4+ua9bmA3mN+I",
-	"pVKg2LKCXZJmEKqu2n+3t/fixau97ouXrw/2X7162V0VuIhaPGvIs5chLVvG4Eq817nk7H5HSqve6OR6",
-	"/yH0+6ilc1j6hWqY94SWBMAdTTjSnY6ZQHcyXjimGi8Gz7VRvKFL33Gclof6dOSIo3p67+6tdVxXN8qT",
-	"WVTycG0laosMlFAbQG3HShb7slS4/OqEmI91Kzbi2oA6gOe4zuOYsYQlxTeWs9zH+ErmBn/APxQbKqbH",
-	"6PPoK5ZruNL7s/uOD72eUvlcuMbRxKxMlgl8uzRjpgr9ofjau80qz4JFcYqJ/1g+Fz4Wj3GGln0QHwku",
-	"Rv0rNusraSo3677X6wMQALead9BRYLc3UDLKE2GVlhHdU/9pUKob6Bpqih3iGTNM2CV4S2d6CQ6B2ouR",
-	"ezWhipErlpnlrpAXLw9WCsjj3IyrvtuNjs6YaY3EOz/wY/Lz5ws8aGg6koqb8cSeNRjP+/nzRf/4/Y8R",
-	"MbOMUPPt71MTEQhYUnLFE5KLlGlNfjrfO3i5TYwkmomEUE16MGKp+B/g0jok3zOqmCK9vNt9EcNY4E/W",
-	"a3WaUvu7kA2HrgLd52K5h8p5Kwov1TKP1MbYiYYomB/Jx4z+K2dHhN24aBaHSNkOzfiOu7VDPop0RrjR",
-	"VnyPrYgHHM46kntuVVAiGecQ9eIO1zrI1ble7KVuOBTr3FKjouY61AZS2yv3xhBbYZD63oS98CgtSIBs",
-	"UUvk2+sRmptZ+LHuR3xueJvhJ7/ZO1YBre3+HTZ5nT3DxVyyc+Werbcn53wk8qwCnFjgGl3movKIlWJ2",
-	"6zqs7mrI3dWccgd5bT7Fl0un9HqF62NjMypkS3vHRjkiv9gLnCCLt/YNejk25LQJ09ppAl7G2CET5zMh",
-	"oE5pPczTdBYUO+6CygPsCV1eWbGn7yyh/CDLt60k9DPkiIVUXpEFS2hgd5Wm4R+zbCCooK7mt6WxLLgo",
-	"5JNYjwzr3okvUYlMazHRZJSl7OWva3DDejywmAM82RfjWLyiVn59yh5oPZ9YHqFjpw9enoDGZshEakN2",
-	"uyQeU0Vjw5QG+BvCC1jyjSYTmbDUg3uOSMJH3GinuumMxkxHJKF6DP9Kq6qKhGRUMWHGTDNN+Eh4paRG",
-	"+muYj38hKoHg5ynl6s6qx0YKxYYQyxXn+OJp3Scu6Ojo7e9UjGSB2WqPmGCKGqnI8ek7oseWrgg3R0Vw",
-	"FYJC32jy6dO7t4E4IXjhv25kbv1w7lMEpTYK6DQlwsYBnQeNxgR4bWE0pjZyH40Jku6J355GABmMI2IF",
-	"mWrHVFtxlgv+r5wR+6nNhWZCc8OvWTrrgPVBJ1kKfoOE/g/3qRPLSVX1XhRQvYu2CgN/A4bApr6SjU6h",
-	"TdTUvdebqShryUzAyrxxKkUDU0TjMResrRhNAO2GGEmrfyAqMuUIhY5TqfFY8ZpkE/EMM6mimi3FBUE1",
-	"MN4GCBBQ93PIpcq33mKt4paQMhz8tuK1c4BWS8YeJ2lHx8xYJn37lTtgC88foIErHFJ8UQJ+W1Er9vDm",
-	"qFXFnoHbbw4FCEOv4kyDCjZszdtV8YcgEdY94g3xrJhmwhApyEG3qyNiJBlykeCWytGIJSSmuWadgJk0",
-	"N8g5bPvikTbEVDcYbamO9KSGjgeT//zjr8RNdRaRIsvEHiKINyN2i7bJhGYZSyAdZ0yBSAG4jMoSD0VT",
-	"qtPz7HG7iGHu6N2oBJNW4tf8xttDzgOjV97kY5AV467h08wnVBQcfUQ0HTLw8Y3ltEN+hZBTLIWhXOgC",
-	"46wblBDeu3l7ENYgaBAaPmHa0El2x5hPU9J5GVOYi+ULqqbjskjDT4ymZnxuqMk35TZd3OTln7wKp+BV",
-	"B+3uCo3lHTjxz5j9/8ZQOYR9YRyAJDzplFifbwvw4LckFy4MQb4l+ooDu/wnMdLQdF7VS9Ssr/IF0fIx",
-	"1eM+5pIt5f6VcLCVeLD6VN/5aVk7x0/MyXlNLmdlcgI4ZV2221YCWnA/u7xKhnt9PaZ7By8jchmrWWYi",
-	"YnXSkHR4GdimItbyIJNzm/BwD1s/YIMreX7Fs7mAjXtbM2oDdPIwQy0I8YEeV0Jx7/8we1zI3PSralrD",
-	"cvf0VjAZhlIEyUUOqkZJhltogH2jSa/1/3Q6nV4L00tmmOJ7yciIXzNBpGBrwSdXDL8hbzwP+82r0G+5",
-	"atXtKEkysBANtvcUt1iaAXXdUZWuaSF7+8FQUg0OufoGRGDMRRz3Q85fJadLMZaZ1DClAmmJKTlbDo4r",
-	"FUm5YNsRYi13N97b3ZV7a0dYzCm0Bz9//mXDg+QYM6hjSKaGzOBXB7uvKriUTPFrahiZMGsNBtwD6Whl",
-	"ogkGso9Th7K9rp6hp+29g5etqHWS7B0c7H4XVJHZ3AYGLrpahM24YrNvNIGpvXzxmphxPrnMFBdmLc33",
-	"ysyqwz1504paH385bUWts/Pj4Gib5La7310As6w+WPNR8Gk3a2StR63ZerntVWKyE8NRRLCJuIILqOqc",
-	"bQr7umKz9U8mS7cbIhXh+aHR/sJmp1gU4NjaCguTI8q4PxFsShzaAviAa19XgBW4avu9ZkXKPzdwh3YJ",
-	"stSUOXqYJqa/6QlX2WBMr+EG8LR0emIppOBld//16hPrFzY7k4biVDYDooaknOVQPNHsVO1y2OlSgykX",
-	"XGjDaAI4Nkilgtz9YOGFptp4G94gP/YwIsN+Sy6ZmTImCM2NnFDDY79DbTs05R6gj0gXPzBNpEhnCLSi",
-	"+mo+N2EpdCO4yrWoSgB/8f2bU7L/iviYDTF0FGHCJtVkwMTAHgqDzLS/PxvU/VvwXcPVeFDz++yFyhp8",
-	"+XMven271S6rHHz5czd6fbsdqnQQtd7LERcf6M0PiD0MLPUba97GueHXjCCOCnODNWAtpSiRbXCo2S/e",
-	"nXoeGObKjO0h4YCYZMQM2d/7Dt1GCUvprCe0ocpoS0svugSDFYnML1OmkeAgN94/qQBJ5pk1V3cPyISL",
-	"3DC9imt2V+M/YDEqUaV7aihNn+PuinDKV3H7nS5UaF/D+u69rgSijjCRPE1dzOnIlaSRxvsKSsTiN5qk",
-	"MqYpyagyPj/Wu856YmvevxshZ4IeTBUj+/auiSWjcgTblVdeQhqYnEyAq3PNkkLDRmIomSmWSlkNbCyV",
-	"ZuQSuGZGtKEZ+OA2XPmQaujX8U6uYpdE339Qaohagk37m8frGlQ0N7bGc5cR1RusBXCXQ+gxGWP52Mto",
-	"7Xw8pSpv/7vXu+l2273eze6w17t5NfwSFrFVZP4ck+07IYb8dEhOOrsv971zUpPBtwNXbkFQXDiCMRfi",
-	"7DArb6NGWM/5mV3UjiiWpdR+RCSac3qWvPHti4Pd73b3XuwfvHz1urGyL2tT7vW+/f9/gxNlP9o9uA3P",
-	"VskhT9maSR8Pk+LxnKWxQZbGGTUMyhudMvXudJ4ifdo+yZhyZyv8GaccshaoIO9Or/cJTRLFtHZJGO9O",
-	"r1+SnZf7gBO1duGsTKImE6quWEJu2kCQbUUNa0NYhGx58HaESkVUgPCsFoDPKSuLjFl8tW3VOa6JHA47",
-	"q877dRw78yihjaIrDcDoAwCJ3MNCosmNdaOk7hqo8X5Z3S92D1408j1eLljTOcDTo8VN/1Iy4w7Ymaac",
-	"WVu6PADsZi0F8ozlmr1lhsV2f9expUFTq9GlZWiA0pMze1hBqTxu4IwDlZIaMB9dirmGo9GlQ1gRkmvW",
-	"EzSlarJ95OxPjok2v1PBjVSQS6PYRF7D+ReBdKF4MoItTwWRKuGCqhnZ7+6usiXW5oRzMPQ/MEMTauiG",
-	"jrezH96Q1/u7+2Ti7u+QQRWp3ffpHzQd9a9pmjPdLyLpNdiOnArnnUMHnn1qz5p1IJ73EEqmQdfePiS1",
-	"dAEraWG9a9UhOmTg68NBsL75YmvszQ57AjUQu/pCElpNGiBMJJnkwnk7Fmc1LJ3l2u6juoOx9CLtz0c0",
-	"QEQGUlBCTrXfp1e6nyseMP0vIbYOmhxkUFjrhsfjwm0ES3LFZo3kRMWb8KduONMtvPq1BVkFPCqXIRDY",
-	"8WgFX2ezUOI3HGsTY4Sru2QG0QbbHxJIrijFpibY/Ss7OEsp5GLmGsrNAYRTVyus1lIZQDAOnanskBsh",
-	"l1mZhHGP0d6x2kLWd4rfOhmWcE7aWbmBznve7RXgtmtzAaXL3LEAy8MLKV/jkU0rFdwr27FWOaA2n9ou",
-	"NNIaK8tU0sUSYn3PN1aTqlVZ1hOBji/mA7sr/OjFm5ZM4AO98VrnQhUAUncutUytSZFWCw+Vh/nx+f86",
-	"J686Lzp724eeGKw2gLEmdmOYSOz5b60CA+cSbJC9N0tz3ROWahpKwJyqsd/dBQ2gSClPJdYww/K8mx/+",
-	"9nP4+IdpFemFq7UjSBElW75qF3AEZHtu+zXSfuhceaXeZyIWxYYrmg9qPSB7Jp2HUmogffVuni4MKd9L",
-	"zLpHXM5Wpp9ChSnnCIOzY3lue2AFggsg0+QhH+fSgTePz/kbqyOqTra2VlF17cOc7Ir93T0DtW9M2tcl",
-	"kS/fnFCBstuoBUm2feV5pp+4CNDKRON6Fu9t1Lpis75Tt/oQhFp3bAsChO6RPrK01siaoaxbn5M+oTf9",
-	"YSXqstT+bEZpbqvg0n7GVB8xFcse0nD8NPNdN9m7BY4IeGSuWT/x5uD6DwwZkZUaDXa1/JGx7kMXH02V",
-	"B5d0ttlT52T6spza2touW/cgcYT2ehlxh6h08c4sW4oV67+AV5cJl5+4NlLN7lB6AKXXJupO9ZR64vID",
-	"frCr6w/4hXmgKknP0vhZGj9LYx2GlVScQEHj5OfP5/U6GfWKqFu1shnb1TSXk3MPUXt7fgzAL/wMnp8g",
-	"aMuN5Rc227xYFsDtkocsQHgHiN693SUJe5SpXAWAn2EPmuGKBR0TnwEgVPYeAWCXkZkm10zx4YyL0boO",
-	"iZXDxWE86Apos6QYc2M7f2Gzc4PFmBvgOfB+IOoPH9jwhdQ2b243q+tbm+SXxXz5C5vdwQ+yMeluBDus",
-	"sOmc32SF28QhJheBEJsbMEeF0A9ncFjiDCMy5WkK3rIjMnBepcEhogyPyMDT6+CQCOn7ITkIIhAuZ5rk",
-	"wvCUcKN7wok1wB46h8MRGbi9qj3E3w0/gzticAiu7UTRqfAoQAe68S2o2I2pOL/stuHwSnqAv7CWVVBE",
-	"YrrOHVOsKplPd8hYWlDBommAFwlF/m2hnb5fHvpzbafn2k4PVK8pRJxrVRMIpfs/F+NeWdvo8QpeP1e0",
-	"fq5ovV5F60U87yfbwNVzDZAI+2tEdtsH9TI0WFymrDyzZqmG44SS9/KapTRmzQTiJkZqOcLy23C7Ps3i",
-	"XHEzO6/knpYODfvxEiTrD540fv580ZpvAzXzeVz1cwjAUg2gWiVWeQixKIy61PAZA4xt4fVjpqyCdIE6",
-	"11DaJSRnP7x5/WrvgGxBOvtndkmw5ef3TBvyxnXWOrXLz2Omtw8BXZ9xIVhSOfTrdmnUE2CNkssZcSWe",
-	"tiOr36U85gb0gS1UCLYjqwogGAbD8hFUuGQiZoi/s0fHjNB0Smca4XfMQasx3c+KHjyyil0ZGwO5o0Cn",
-	"7jxbd/2xlHNj/cnW0JfZww4WUqSz7Q45xl6AkDttz2LFqMO1mWqfJikQRtgTLqAO6TiUJGwiIU3YvRLf",
-	"NWJGk/3ui0KlJcENW2sNLGFyMZS+FwzFlneuXyMiYyaUA2weS6rDiQp368OdnRE34/yyE8vJDlyM/5/P",
-	"fnYNGzQiq1S72dsTcRyHjoIRkhm5qsJYGMrhKx0CU4+lMu2UX7MEVEzcjMJcACUSnW5iRCToTQ2UIZJU",
-	"hkhgMqGCjtiEAdSnJ04A1AmJ+o61EOaZ0pklQF/1WNOJa82zNahVWhhsd4jVMqwY0lAtmWWGUGIU5akd",
-	"kk6pHuMOpTxmznJwy/7h3cXcQsuMCUzM6kg12nE36R17LZQoMGmxY62o5Xrktg5b3c5upwsBwYwJmvHW",
-	"YetFp9t5AZA5MwY5tNOZsjRtXwk5FTu/T690xzcAGjGzMBtRI+iNKubLhkuw5MhWmXWGaVVyaHd9O8K+",
-	"RcJ1v3FWnw9yS8E0mY6lZsU2TuiMaGPtyUtGoHZHh5yzlMV2La/YzIoPeytc/o0mgyueDI78ckPGRe1n",
-	"mo4G8O6e8Llwdsl1h+x3913KFRAqDK2CiyJblOgxVSxxBc6jorWekd743cb9LCDF75LWYetHZn6eXulW",
-	"vcnsb649KlYBKRuk1roXtzbpYvul0Qx1r9t9sP5OLnFyQYcnl1HY6LsFTZPbla7Jy5puBfosVzpAL7sT",
-	"roGBvejuL6RUyHhEgF9Rs55ojn2YGLEPccnsXMx3kP6as9rHWYUuLrZ7p2joeBu1DnDfl99Q72FZVU5a",
-	"h799iVo6n0yomrkFLDOrHcejg7EAbjYc0EXyNaDC6EiXaa72TTVZI+0z2jXMZRvzThcKn4+YHWkFj8sc",
-	"oWk6w2xVfQiWr9cTplafgW9g7FSxUtpUsKMlcLQQPFamWRngCiR0SHF+uSalH49zMyZ7na47kz1QlAhM",
-	"NfiYMfHurT1ernnC1ALJUPNiNGC4j8jPjTct4OsC0PvALHD78FRaW0ff39KPv0QTr0WRGRM8aUOD2FGu",
-	"CkDpwoPQQ0/tIbcmbWOn+pRfKqo4c0yVcB1Dd1HHZ1yTKZ11PDwZaBrguO/eOlazxF4lybVI7iPM701t",
-	"es+ktplABLXPj9mLGbf8b6QQVj8pdzeV8go2HHPaAvRXmA07EMheSG5nFeVYRz7DecuKtOl4hjmpmP28",
-	"bX+FLhJ4Hf7hFOA2iiyIu0alZk1F0hOocTtkQFRkTUOXB3wrgv9qOD/UjdHwoTGq7kUWPvTcAM2vJ1zT",
-	"jagKMsYPLnHLS+eic3niy3zRYqCRE7mYMTHukF+ssjeEZuQhIMAgxAnvuTZl44eAehY4dFxLBVBRcVp2",
-	"DG5OCJ3m2jW6DHfeB/gtdhy5a9P76M/gk32HkzX72Tc66tinznPloAILGXh/aRFvzOiILZonQjyX6q/z",
-	"RQG67e/67WB6qh1eaDrllu0ASqH1qFpw2Y4kIMU+CgYrYpcJ6QS6re6vI3y+p4lPQoNbdlffUmvbCze9",
-	"WH1T2d/d3rH33eo7mk2S7yhO7V1rjC/QNrshif+se2x++3I7J5ux+0kqR3Yn/K1uSyIi2NSKFaxgUhHG",
-	"6LBsSmMfhA0K4194YgVkoUZG4OZhDvnMJ0zPFx/KqILXzsuiMtCqH/U4rgexF1t0nnyfafE+tAhGhTtu",
-	"K4V57kSIO1geBsoOSB0ChLhk+4GQ00HkygHNlQGiGuX6AOjUVTXxY8OMhMFCENygJ7Z8nSBXFMgdC97I",
-	"znh8ZdXSPMO5bR+hJmAHdUiMytmgqDlUFObZclYXWlw94bw6Mk0cqoXO0PvjgAGg6GDIcLtD9rvfkYEv",
-	"aDtY5sUJKQKAtGNN9gMa+14mswfjvGqlo9vb29t/Cyav1EHyCMV/92Oru4aoeOOrG9sbdtd4xSnWcL6Q",
-	"8j1UcIb7DtaZT6Av/N9UoCGjoOZeirLVsktXMjYWGtGYM4kKNBfaUKjXhSavd8mAaaCkMb7m0pEzPIob",
-	"9JgqcMlWYyuxFNdMjaCuFiQY+Yxt6oAbnZCZXOSZhPl01VrjzWVT/+ej9J5HqbKSf2KNRlxawoU1+WIW",
-	"IkCwLuJAAy3E2WtiZeuMGNkoOAHScEqVVex8SM57/pbRWORJSgoGGetSYJlfX/+GEsXgqC1CdTRVjCYz",
-	"/+YrxjKXLuchy7pDjgWRuWnLYVsB3Ae4JCK0J7A8uDWTXGmTXIDTya8PxhqHkKsL599+t0sEnWDNgsi3",
-	"v4cAhjP2Q4cj4v1rvPDwJ2MjueC2DlZwJWceign/bc+152PqYYQFsjihYkZ0fmlVUqehNiXI+ifXzhjz",
-	"gRaeYFD530HyiqpYVnsFNmNTz7jTsSQTmiBuD5x2DkFodTFm2hkdcQF1wTNqOXLZweRylOYdV+s5SlZ7",
-	"VN5gOtCjulRCCVcBdfW4cK14WfXsW3lqvkJERHH84kZsascW3f/DHhXgAuK4AHC9GdW64Ye8pPEVWLH+",
-	"C1+Lwl6FXkliCckF8QwUNZ+Oecp6At5foKQ6ZKAZVfF4QCZWX2DalYEcVlpaS1XUg4xCGLIFvuVPGtEy",
-	"oaB/w1mKY1joLD3Yv0tFv/Vdpv8ekgCAUnbRVssA2MRnCfDkEuAc6NShsUYMjLF8NMb9uJMk2MGS/ktc",
-	"WmNqyMBp4HDtgCSSaQygItdJpSt6th6zND0kReuCAQK7OtmMJPnEaph0QLbkEJ/ascMY9CBmT+JcGznB",
-	"WhvQvHDbMj+AHlMu0NXlIQ+uX4ke0wwrW1IyyVPDQX4MhjxlA1TMe2JQZYqbtkgsYwwANWYFVaXnB6sU",
-	"yUCAGZaYLRsxNLqAlB93o56gaiTFnu8N0mgVgt4++POIfGbq6g+Wj4on1n69tO/Eu7Zds5KRogn0J/Jv",
-	"4QmhBmseOzQq7DuGJDsEeyiAmTTlMfPHtjc5OgTEI4nlhFn159JJXzkkB91uBM/tCVCipoIYRYXGsOIR",
-	"WFIYGoxzK6mHHgKWMJrYbQJTCtF5/rFQsly47CQ7IcUyhshAbnrC/Yb3/C4vO+QY4f9EMJZUWiR8owmk",
-	"B5CEKxZbhQVgmgAzqxEpabfhwnbC7YFlJTIUfWGT0HGBi7XBgeEihtUDo2yTSnMjKwlO7iN2kWlFLUt8",
-	"aTB3Y95WZvEV2sCwaREWntGm7l4xUuKiggnrN3hBXLBs6hEYukvjmM9mCkqFMc0ya0gbiQIIndLshmtD",
-	"tiBA75tsEJ5ADgd+aQ/17UXjk6Jf6YwWWl59BXUNim4H+BGh7aFl/bKuzewlQ/3ILILDl1D2r1n49tWr",
-	"V3u7wbadhTTasY9o+8J+5ZObRW1Tdq/3VbML4GHzkP617foHUShqTakC+gQQkaXksvUU2QKvYKJm1liM",
-	"XC82Q6YyTxOSyO3Osw/hH+FDQNpxcsUDWbiqd+hiIQ9C1PL1g+35jvWDS8YJ6kB/8uQWZUzKQhm2RQE6",
-	"SF1mDmYTU+Gqy+N9CdmCOFjZ5XGwPe8/eAvXQjbdHOsF0LN4efJvHxLaECK7eQzpb0jjuLcuHaNEcaFL",
-	"GC1grnTYu74wjAPPcn2ksjTXZMB1H+l2UGC7XG14qFwBFO2xZEF/V5hY11jXwqL8iziAN6bivyFRfhRI",
-	"Q2hSuVQrohko8YsiPZt4Py09vHsLrowFIaK30HGX+xrQikAtR+a8X1gA0uEWDpt1y6Fgcw0MfynNGKpy",
-	"kKlUV1Yz7omVAt31/LU6q08ACwj3heGagmMePlRT8NQDx2r+9rz6jFr4yuEg76bAVMyIKJlC6NTl/63r",
-	"sLLK2g6WA2lXa9veXQoF/V6Vbo0rRUxVunjJdFRWjYUUOj4SZeXYeQgUzMcO6txP6ZmJ/xkH7kmB3q+U",
-	"/KYFhn0RS4Cbb7Hb9ti1L6+mFlRBChhZGdnDr8ii3e/uljkDLsECqtVERZ9S+yU06OuJ4/KU9CkKRVb0",
-	"oNk8fxCRy9ylgyLgjRLfa6vei6sRx4FZPs5JWuvi9sSukePcjEsenXeNnGPiG4qKu6bjzCfiPDtO/qqn",
-	"bRkCcgcJdjycS86viYzcjKv+EH9NGyo0+DIl892WWoetjKk2z1pVaSPzJVGis4o7Hz29TCRwGpYix1dr",
-	"0mRM1QTKSqFQ0lN0HqN86YSEgH3540iBRl+nJ5YDzdJlC4DC/mQASBkUQruzQ+iZz9bjM9TIaq04aKND",
-	"wCVLpRhZLXCe6wrO8dVzFnsW0dpG92agdr+rjkUVIyMpnF7pcgSpKJAUTrMkcwc/d0cyF4Df78eKJUwY",
-	"TlONDiHXjh4iqNXGrVgzDv/0qF+AbXKmFzo2P7BH4tNgq8i1uHVBTQKvtHDt/bfPuPt/sAVbLQO1wFEL",
-	"SbI0TX3pJ0s+Nc7Hr+555C7w7f7KWIIOuWrNI0yErRwPWKrFu7UA4GivADu0+JkJUMqDzl7HwI903oFj",
-	"bMEhhxbPnfnpb0h3F2NfAqPNxZxF6Pwmy8D2ZYnGap0gaDgGGV0ViMsRGYg8TQckThlVmgw85A4PiUG1",
-	"/NygQ47FjEgzZqonXBh7RrZ44upFWS0PvaRRJWe80+lsB1Hxa0LhT+0kH++AqTWkfSi3aumpTZ72dHk+",
-	"K74Oz+JmB8DvdUb+Rof8njWWzgOnwDmdMMu1p8cXb346CrylxJSA2/HSHg4ikPB8mptnTnrmpL8AJ23O",
-	"O6Xp5aoIr7LAsPIwFCEsrQE89soyqwNyyWI5YbqoRByyfxC32HoQAn/WgpwlPpHXTe0bljmofC8Snae/",
-	"/hiRn09PfozIj+9+IFKRz+zyNCKKxXIkuFVILmfECcAjQg2ZSG3IAfnAvwda2O9+9/LG/o9k/IalukNK",
-	"2rGqdUxTlvREgr6u8gG7ezcHu3sO9dpmIpbQug+7vCZKZpqc/Ne7H+CCH0/PAdeJdRqFb8WfiwRc5oqK",
-	"RE56wuplR/VaML6IdmnNhjSo3FQIdJHk3xC4WOWxxZwVNVZ0K7WCDwa8v/tiu1YbvUA+rqhuji++B8zx",
-	"3/PEeT5AHuoAsUu0tuAIAwcPXnRf71dwgxO2UxSDD8qZJ3LAHSE4B3rHEjwY8U3fkQEMsG/oFRODI4i0",
-	"Cddew6dIem3Rj1Eq51L0jyiKecwfdBjPP3Glyx9DgYRn+4Zsf3X18dnN91eRFw6oUpMXLsKGfHYE6SgY",
-	"qvIMFQy8PYgjsCJx/N2LA3CYGwoemWbr8AJCd1QbuBSQmjnTZcygOScnunrioYMH5OOwIpR6wicnsRsa",
-	"m3SGY8vj2K42jhpmpsmImaZ8Cqg5uJE+YvDYAYlN5dRTBg6LnXQVl59DHM+yb23Z9ySirQrhW2Kjc3Uf",
-	"GJ4XbF4yotybkxsnIvlo5cxiDN7+epIXCrQ+xzJWwtxKciPsBhoGNE6oRRZ+uAZI7fEQ8OCaCMZhbxxw",
-	"AqqDuy52lRK5mIIx8gVwfS1cp19jrwRDrShwMPj5egMfZiuwmw9UrwPesais3HE9nyNCk1uxmAl7sELc",
-	"BfKEK50ByYSqK13j/WfabcbhKoHfuYyZeQoNCLiVWWbHAoWIh0n7oK5Tw/Z94XzakGOEpvyaBaVZQZKt",
-	"dVERIQn2VNrCPwQMvEpKWuW3JhtLYtALPZ6BlPWMmnGZV829Hlzqp/cogf3FE7j3ui+rLIgpaaHOjSXa",
-	"mLEEKhiwNMF+MGRrgMHmPkSeB5H3xQ+2j8iAJwPoZORqQXz69O5twFEhJxk1Lhr1mDIZX7QM29CM4j8q",
-	"k+BwPg6H/wh57NtHOYg6FuoodNf2iAksUUKOT99ZThrTjJGtH08uSJWAd2qNKWJYwYocd7rnEgCsq916",
-	"6L3ymgmrLNQRg9gc2uehkVO8DDPd8AoQ71NaVifEksOJU1+whgWZjmVayuot1KvwAXZY2B+g6HEGqH0w",
-	"xbdriNv97i5Y4treT9OaRe7G7cp8YsMo5NmQjR6s6uuW7O8I2y079QbLJAk2dbuRUa7+ohD+Z8t6PaDw",
-	"ie8E3IQHD6Gk0TwtLILnL7WUPcx3sQS6KGDBRcNhksopU+2YahfO5npxK05I+OW6sIbsKYwhzsKJNMk1",
-	"OgdRyMmUxzOCo7hkVnEhA+8VG+CtKGpcFXCsEDd1YMRgFpyb5GPJDHz8RkJj98lyfqqgZHsCuM6tR2X/",
-	"PCzPHlrHryxfnr12jyNb3gAJONQvEAZUCcMUoDvLEnt/+/7Jg5BYjw75bji6GZXdOaMydxBCAz1hVX4n",
-	"H1gCzR970HAYqstBQy2oJNXptVCSNl4fEQRQGCzyOrPqCH4DP2syptesJ9y66e0O+cC1tqoWGBlY5w1G",
-	"DuMGhu5Dt9FwSAE0wnM+Eu/+jvmIOL2/Ulbio+Qa1y2nZym1WUqi68i71ALDIl+nH8+d+eVkUdj8epAY",
-	"A7whz5blLpYt3cIeiWqi4mH1OLYyxLXydjB5pwIOotKrPKa6J+rOjCq20GlKIB5VnjIIptZ0PqyVf2Rt",
-	"RAqNLptVcdFB2LUaXE+45T87Ob8gQ0UnzJqb4EJSnKb8Dyg15KQuNx0E+ndCDpWlYvBT9khisPqKr6Sp",
-	"rScN/8L62rMofExRmGd3F4V5tkoULhV2QHbre6sAt2FI1cXVdGAFHFcRmLoQSrJal/NMQcV955Lq9ITm",
-	"kyxlv0/NN9pF0zQkhZci0iFiaVKK0C0qfFDu7OPF8cVJ/+zkh7OT85/6Fx9/Ofn1PCrv3l4snsA787ju",
-	"J3zR13VCVSb7N3dFPcurx5JXWJRYMW0KVaFd5Vzv0aqIqZqIubuwys0YJN4yzQwD+hgUgrxBZK2i109F",
-	"T0shWKXrXic6K91Z1SMaJM9YWsWOm6Oe4KY0Or1xTY6dtlUoWU2M7FaRIumgtlEdebtEQlnV4hwn/5jy",
-	"qXzNV1Wk0IuRhAQUGPx+VzRi2oZ5ms7uHnreWFY8e6+eRhmy3NJGlp9Tf0ppcFeBMmY0NeM/Fgaij13Q",
-	"a6/bhaY/0BbWZUxCSBr6wmvy08XFaVTWVpfKSoUjhNcbxLmm/JoJe0um5GUAePGTG8ojnv34inOopBfk",
-	"q6zTepzG6365uCZ5Vt0rPdOGTVzMdEV1soqQHjvqcHLcqYJ9OGXqNrX7LnJlbeFT38wywAYgokv3uSiq",
-	"3GKvmUBFlKA305ry85XQKBm4GmhLvILPRcr+KUXKnhXRJ/Ih/pBSfYV6W+OoQBzDo3gLoWGISxnWO39a",
-	"ze524XliZ+RrWFjL13EcNISMyOC/gP6ZMG27K+2PcJs+JEJqwYdDFFKUzBhV7RRyLywfFJ0ng6VZitTN",
-	"1Wgv+GcZ3quC79rv1rtb0faw2/7uy58v9m57vc5WJkb/5/dstB3qcLW6HRUkgO78nrHRBl01Dvb2916/",
-	"7obyP/F5mXiQxwVdevCGI9wPaFyGcXy7UxHRXMTMRfVdxi0UvcRvhCtft0wWBrdgtxsa3SNqwFUc5QMr",
-	"CceiyEW2K7kYHwv4ptUK20H3hfMIMaNm7WOoHgrN5Mip1Gak2Pn/fI/IBsVoPLZ7VtfX7Iv4MoXtDEfy",
-	"FfU1GEHnq+Pu5rS9Qg8G89ut7kKtbz2QCip+0BjMqVYeduJ0wN5is7DXOiJBa925CihPc8V6AgMiczpc",
-	"VMRQAla9iNM8gf5U5WjKUMmi1lHeE/ioyJX6S56N+Wd96/7lLX1scZXC5Zn6ToZ5A9ZrFQb3iGVR2Mgl",
-	"joIhB4G0TqnaANRlviPZRahMjDXvKqVi3BM8Zn3Nh5S5NBVsS1TU5RRJtRagH6Q76eZfcdbsog7t/bBM",
-	"vKAjNsHqI8mECw31sqtPhRrg4WFn+WXKY2hjDI+cMEOt9CaKYes8dHAoTa6Z4sNZI3fOSsrKm+xjAi/C",
-	"Y6wI3MChWrnLHQYLBkjNGIcGEGztMwJcjMz+gESokXZdMJoolqU0Zhoa/RnXMoyrMqg05SYeQ+2WMRUj",
-	"3xgeTq1PZ+/J1tnJ8dsPJxHpWVkNACAlJ/61UuFbe63tDjn+dPHT2/6bjx9Ojy/6Zx8/XZyc/ye0xCMm",
-	"VwhgnBA5HFam7BjhdlHbqe7+64NXL2//bwAAAP//",
+	"7L15dxu3si/6VfD4zlqmXpoUNXmQ1lnvKbacOPGgJ8nHZ93QhwS7QRJRE+gAaNFMrr77XagCemJz0uTs",
+	"bO4/si2SjcZQVajhV1V/NUI5SaRgwujG8V+NMaMRU/DP1zQcs9dSGCVj+3fEdKh4YrgUjePGlbxmgiim",
+	"Eyk002SSakMEu2GKDBgJ7bNRuxE0dDhmE2qfZyKdNI5/awjZ0kYq1vgaNMwsYY3jhjaKi1Hj9jZonF3R",
+	"Uc3bxozcMKW5FEQOiRkzEskwnTBhAjKUirwbtj5KwVofqAnH9r2K/ZFyxaLGsVEpK85jQr+9Z2Jkxo3j",
+	"vU6nbg7n6SDm4fL1/yynJJZihEvVZEJn5JqxpDS3E7cj9odMETOmgoxpjAu4ZjOS2DfpcYvafSeGT9h9",
+	"537BjJqdDg1T83O+ZKEUkSZGkinlhgzYUCpGjJpxMSJ0RLlY/vqhVBNqGscNLszBfiOw8+ETe6wvnx/a",
+	"+Uy4wL/3srlxYdiIKZjcly9fTlMzZsLwkBpWf840/4U9bng7I+xbwkLDItK8ePuaPH9x1NlZe6v267bq",
+	"NmgkVNEJM57eU6Wlqp9TX7BvphfCL/qeAhPFbrhMNUnoCM6N25//kTI1awQNQSf2ffhMY9nMEmoMU/bZ",
+	"//nttPW/aOvPTutVr/X1//mPRt0Jv+cTbuaneU5HjGj+58KZxPBccSIRG9I0NnYawZKz3VvjZD9rpt69",
+	"sYPCqxNqxvmbebQeVaUp/LKwPwfPaw8uEzv28dNowoV9/2vFqLEvsEJNGCZgl2iSxI6Wdn/Xdqv+Krz7",
+	"PxQbNo4b//duLgZ38Vu9mw2ML52nilQzRbgmIb6YUBEBYXBxww1SL9fE/tdoMqWzduM2yKd74RbxtPMN",
+	"CNWECkLtj4lmTBNuYGI/0uiC/ZEybR5sRmdKyXydC2al8KV2q7i4oTGPjkkf/h9e2WN2kD5pTrkZk37E",
+	"DOWxbld/oPtE0ImVY4yGYzKgERlyFkc7RKqu6E9obMmMRT27gn67K+ySX8tJQs2n4fDpVnz6+ernN73X",
+	"nz6cn171Lj59vjq7tCsf0lizgGhJzJhromRq7DXCNBHSEPaNa0OafSFNbyhTEfV32jh/MYx5+MQHxiaU",
+	"x0QqoCfL4nYBhlp9oNmHL3vwVz8gff8T98lOYJ+zPBKOqRgxMpVpHJGY0RtGhCQ0NPyGdQVSZ7MfU216",
+	"8Ed/x53ZW6kGPIqYeLpFf5SG0DiWUxYdw3lk/NPsD/107Nooibimg9jKgjCUqTCEGhLLEfzUfdTzv4En",
+	"RFek4oYpPuQsclubPSMVUWyomB6T6ZjHjPSdFO35J3rwRN/JGb/9lk78L9ye066YKtBXUqWYMCShWk+l",
+	"ikgoxZArYB27Ljdvdz7NvuPJXqhYZK9lGuvsLN4Je3HRGHbwCXlIkFRkCgGwP0wUJ+MExs4J0NlARjOi",
+	"6QwYaWwX6X8HHPRRmreWoZ6SmIhOw7FVnWWqQgaHDOw+z9/ndBZLGl1J+Z6qEXtaNoeds3RlNdg98oH/",
+	"iIQkCL2hhir84sh+QZr9BKfaM1L2YjtZt4RLpm54yD4LekN5bOn+aVcRUUMHVIOMSoWyl4OdhBdDmqkb",
+	"vMTtauwKrIrZ1zjrXppPuw/6ZsE+Ak27lanadTN1v94tKOUwzUtmDBcj/eAqgB940W5o9z3hwppNIYMz",
+	"upLyAxUzd/vrJzwgKcmEipnXATRp9hU1rAe6qpVdJ2ipUI3GFtWksO3A1w93Kp+FNT2k4n+yJ5QHH7jW",
+	"XIwCUFmksoaOVZNJQd4ukMIByT420t+3hTXMUeyXL19aVftr2QZVzTW3SzpNEqkMiz6wiNMrUM+/h2Cy",
+	"N7EzxWTCFLzvmSYTOytirQbS7Kf5bHvwRc9+4WST1ZU/J9GDGg1L9W98F+hNbTCb3FNgxoQh0xrcKldX",
+	"752pPm/mvedDZviE2ZVTeITA4WvCtU5ZRIZKToiQUyJFQEDFh5EsKRRNvOeHy8z3o3kjL2ichgZveRpF",
+	"3E6HxufK7rzh1hJDFbYy3S9jy+ERI9RpFG3S5xHoKyKNYyJFyIgZU5MZUxGLmUHfUVIY/a8GqDZV+/no",
+	"cM5ADKy9udqstK/H6wjt0XlDO7dYf0MTFmeQu63k4HcWmpJRt+H2ZFYkDkWSONVkarcjUzEFY+iy+T2N",
+	"Rgyo3elo81uE6nNPM625FLrOA4TfAO8odiOvndmKVgZIniqlzDkD7P8KtNKpoxVUEXqpius8FWbsGdep",
+	"EnxCrbK5Cyy6ix/q3Xa7jcqrPat2+Qj3O4cvVx5i0HCmeY+aEklYPmxZNioPetipGSKju+xp/CRYQYhB",
+	"41trJFv142Xq+fz2fBkzM2aqeNIkUfKGRQExYyXT0dhSBwzDIhJzcR0gC3F7piHjN+CPREMCLYJ+O3cl",
+	"DaSMGRXzU9lgk1buO/vmlHEe1XvULNU/04RHVkaBJjbThk3sGqZUEz5BoY3irNm3t1rkPu0vJoqjozXm",
+	"NuRKmx76pkrS5KhzV2Ey/5TuITPah+c33n5tubv+25iKUUpHrBfKqDrHg6Oat4GZDCbjQ54hjLruNiVj",
+	"KVhPpJMBCsGip/r5Gi9zd+N9GNX7Gmqme2dhXxi1RDjF3aksviT8qodZOPqScCptQPVA52RGHecWaS6Y",
+	"uwnKHLn0CkM36sqLbMHlvFS7gx/NceCyR86Z0lJ8tL+ssE3mvHbzWYONlr3ovfvxa/vbKvGvP8MqGyx9",
+	"0v72I/60Qr6rNEz4XZVs11BPzulo05MtRD7qgherGVs764MbNtEb+LCB4d/hQ8VgF1WKzuYWj68JStNd",
+	"uhWo+K/cjAkXxU/3qttzH1J+uAviO1A2jeNPw8bxbxvQ+NcquVSofr0hc/qfH++27sTTiJuzG2/ZrU/5",
+	"1No7tQqMtWooRiON1+DNmE00i4eZk8we384JmjlD+EyK2USmmlBj2CQxZZvsTlaKtScgHrJ4afhcxYFK",
+	"hmxKhjQ0mtCBTA1oYMzuEa5IMaox1E7JkPI4VSxAuwStuGjHh7apNTAVM04TK755v1NzGswfxFIpkB1Z",
+	"xi5RNf5cNmBf7e8fHLzY7xw8f3l0+OLF886qmGXQ4ElFnj2vsyVlCA7zeykmzrvlSGnVG92d3XsIKzZo",
+	"6BS2fqEe7i2MnAC4owlHutMxExiawR+OqcYfg4VhFK9YjHecp+WhHh054iiqb3v7a+lrxYPyZBbkPFza",
+	"idImAyWUJlA6sZzFvi4VLh+dEPMwF8VGXBvQB1GR02kYMhaB+oafDMGCgz/Da5ka/AL/4eI+6NnrKZZq",
+	"+KWP2vQcH2aqYP53FmZCR0phsUzg26W1LzPdMPvYO4cLY8GmOM3U/5mPC39mwzh3gh2IjwQXo941m/WU",
+	"NIWHdc8bdsW1KKaZ8eM5pXju+562R/O1hnTgDO6g2QCNbKCa5PfIKt0kuKfWVFXscKJrKDd2ihfMMGG3",
+	"4A2d6SXAJWp/jDyvCVWMXLPELHcTHjw/WilWT1MzLsY1NrpwQ6Y1kvz8xE/JL1+u8Hqi8UgqbsYTe0Nh",
+	"RP2XL1e90/c/BcTMEkLND79PTUAAMkDJNY9IKmKmNfn5cv/o+Q4xkmgmIkI16cKMpeJ/grv3mPzIqGKK",
+	"dNNO5yCEucA/WbfRrsr6V89rXR8JV0z3uFjuvXX+ncyDu8xbuzHYqiJA5mfyKaF/pOyEsG8u0sshVr1L",
+	"E77rHm2TTyKeAXhlTPXYXgwA3FtH3s/tCsox44IFXkjiXtdydapXW1DO2V7mlhIVVfehNJHSWbk31rEV",
+	"wkTuTdgLL+CMBEiTWiLfWY/Q3Mrqh/W4ARi3/pjhK3/Yu1ZtLZ3+HQ55nTPDzVxycvmZrXcml3wk0qQA",
+	"XVrgmVjmvvUQt2x16zpz72r+3dUIc1diaT3Zh0uX9HKFx2xj46vOAvf+sHxGfrMX+M4WH20BzbcBp02Y",
+	"1k4T8DLGTjmD6IESpvUwjeNZrdhxPygMYG/or3X+pTtLKD/J/G0rCf0COWIhlRdkwRIa2Fulafhhlk0E",
+	"1drV/LaWJ3DOk7EeGZZ9Gl+D3BvYYKLKKEvZy//uIRxwBQ7wZJ/NY/GOWvn1OXmg/XxieYTuoB74hmo0",
+	"NkMmUhuy1yHhmCoaGqY0AFAResOiZ5pMZMRiD687IREfcaOd6qYTGjIdkIjqMfy/tKqqiEhCFRNmzDTT",
+	"hI+EV0pKpL+G0fkvRCUADDinXN1Z9dhIodgQk73iHl+8rPvEzB0dvfmdipHM8IytERNMUSMVOT1/R/TY",
+	"0hXh5iQDHkAs8Zkmnz+/e1MTQ4fgzfeNWq8PdXiKWOZGccCqRNg4DvigQbwaXlsYxCvN3Afxakn3zB9P",
+	"BVwBxhGxgky1QqqtOEsF/yNlxP7V4kIzobnhNyyetcH6oJMkBr9BRP8/91c7lJOi6r0IbHAXbRUm/hoM",
+	"gUeN722ipu6/3ExFWUtmFhZ6zkRkx7mzHrkikShoJPiGHqsnCyuvBJsSGkWKaXu1jXk4JgMWygnTRZjH",
+	"M43eVvtRzMU1cRAPI63ZxrUVe1F7JfBkEy22srm5PprrqOXlLdzt/yoAWu5CWDWWMW4YgNkyhHwTQynO",
+	"/YxGbVDZRLvb8P3OWpu1yVk/5MYu2VClpHrtNOIKXJSGYy5YSzEaAZAZ4e9WfT5xhIO5NGEsHbV4Q6ia",
+	"MgN7U0yLsQKzFi8J7FbBd0OW2RwotfCpd7gUIako2Fz+RsFV7TIirBT2EHjYKjOWEWQzOP0wc3dDOklB",
+	"wGcf5BkjjaAR+vyYoFGEFYOvew7gDVMvphBkLyumUxQWaFm01oaE43uzKjBXyw7lUFFFA1FMM2GIFOSo",
+	"09GBlQtD7nLOYjkasYiENNWsXeMJmJvkXALV4plWbuJObRiyONOzUgoWeLUuP30kbqmzgGSZl1ZPQrgx",
+	"sce4QyY0SVDkQbiRa4JpK2AP8LowY3F5noVuFzHVHR14hSjrSviyP3irx/m8mJUP+eB8QRZV3PbphIqM",
+	"60+IpkMGbuyxnLbJR4jFhlIYyoXOUlx0hRKO1pRpsAe1Pg/DJ0wbOknuGAytXuZeDmVCMX9B0TuyLAT3",
+	"VqqRNN5EK9jRd7mFlmhZa2omdVP8mdHYjC8NNemmAkFnD3kxLq/rM+dL1w0+VTeXdxCAu2D2vxuDuRGY",
+	"jDE8EvGonQM1f8jg7T+QVLgQIvmB6GsOHP2fxEhD43mDK1KznkoXIF3GVI97mAK+VECtBCyvRCyXl/rO",
+	"L4uKKFuYu640Gczy9DkIjbgk9WYEtmgvGVxHw/2eHtP9o+cBGYRqlpiAWMuwToA9rzmmLE76IItzh/Bw",
+	"g60fNsWdvLzmyVzY1L2tGjsFOnmYqWaE+EDD5cki9x/M3mgyNb2isVTxn3l6y5gMA5qCpCIFjSknwya6",
+	"QZ5p0m38X+12u9vABMgZVuYYMDLiN0wQKdhaAP8V06/IG8/D/vAK9JvvWvE4cpKs2YgK23uKWyzNgLru",
+	"L/H3OvuHq7Hsqx9A9NScPXFYF4JRcroUIJ9IzbGSgIPJY9Jo0yWMSGUtRbYTIFB+b+Oz3Vt5tnaG2Zpq",
+	"zyArd7AyeykHH4hilQQwdpseNNfK6ilkFh04bTJi3yFTqa5XpDTtH73aLy/14HmnlhF/+fLrhhfhKRZu",
+	"CaGGCxQkeXG096KAiUsUv6GGkQmbDJiqcTLGo5WpnAiiOY1dHstNUQc4b+0fPW8EjbNo/+ho71WtFTJv",
+	"0Nb86HoRLuyazZ5pAkt7fvCSmHE6GSSKC7OWcXFtZsXpnr1uBI1Pv543gsbF5WntbKvssnfYWYDxLw6s",
+	"+ah2tG9rFMsJGrP1SuoUmcEuDGcRwCHiDtZxxS9ffr1km+qh12y2/s1q6XZDlDSMXzfbX9nsHGsRnVpz",
+	"bA0GBi+LQ3oBH3DtyxmxLKnHfq5ZVmmIG3hCu0IX1ORZ8JiIrZ91hSuoNKY38ACwfrsrljL7887hy9U3",
+	"7q9sdiFR5GwKgq+T0pZD8UY2zsVnl0sNJjVyoQ2jEWBoIVkZSgbV1nuq8R3VHZCfez2uy35KBsxMGROE",
+	"pkZOqOGhP6GWnZpyA+gT0sE/mCZSxDN0O1J9PZ/9txQAVrvLpdhsDYrrx9fn5PAF8ZFfYugowJIIVJM+",
+	"E317qfUT0/rxol/2ksNnlYDFUclG26+rpvT1r/3g5W2zlRdX+vrXXvDydqeuwFLQeM/FNVxkdzMlF+Ct",
+	"rExFjI+LIRXz99r39InjO+v4+r0ccfGBfnuLIO4aunkthWZhavgNI0M3JfuQBtC6FDlEGDQM+8G7c8/Q",
+	"w1RBrqJHtJMRM+Rw/xW6IiMW01lXaEOV0ZYxDjoE47eRTAcx08g9ULDHj5ShzdOEGEn2jsiEi9QwvUoE",
+	"7K2GxMFmPKWD4G8QCTlfaF28hP3df1mIzZ9gdZs4dmH4E1fWTxrvW8pJ95kmsQxpTBKqjC+n4d2xXdGc",
+	"D3kFWXRjBnjTQ/vUxJJRPoOdwisHkDUuJxMQUalmUaYBIjHkkiGUSll1eCyVZmQAImBGtKEJ+HU33Pk6",
+	"Pd3v452iZ67mTu9BqSFoCDbtbQ5hqFDR3Nwq4y4jqtdYOuguN+pjMsbyuecAlvkQc/Hy+J9u91un0+p2",
+	"v+0Nu91vL4Zf6++LYorTHJMdOiGG/HRMztp7zw+9M1uT/g99zBciguLGEQxDE2cUW3kbVJAOLnbhgAxE",
+	"sSSm9k8E5zonec4bPxwc7b3a2z84PHr+4mVlZ5+Xltzt/vD//gbX42Gwd3Rbv1olhzxma2bPPUyu3Dbd",
+	"bYN0twtqGJSIPGfq3fk8RfoqPyRhyt2t8M8w5pD+RQV5d35zmEVfMdz67vzmOdl9fgjQeWvkzvKaK2RC",
+	"1TWLyLcWEGRLUcNaEGojTZ8FE6BSEWS4ZKsF4Dh5IbIxC693rG7KNZHDYXvVfb+Ol20eOLlRNK6CoX8A",
+	"bGVvsbLm5rpRDZgSzvt+RWAO9o4OKolzzxfs6RwG9G+XKv5dZMYd4ITfP2F8hQJ5gQ94eMcC7NMX0OxU",
+	"yhyjA3972rQmcF5ZcDqW2qcPuipOGbqDCj1lihx2DrqirpYhaVI3fmZ3Kz4aF6oZ0lhjbo92Lgp8NvSS",
+	"iseBtUQmUpuusMYMCqHMzNhB1XI+EnXBNLtnlPFu+lrQqBU/d7MR11DuYKEbeHLzvYc8PXTmruGgrWYx",
+	"HXQWCJtUszfMsNC+eZ35gKVQkouWziC7jVxYZQnKXXMDNAQmDTXgi3EVkTSoZi6v0V5hqWZdQWOqJjsn",
+	"zpnDMWP2dyq4kQqSYhWbyBvQvwKgfoqaGTjGqCBSRVxQNSOHnb1VtuzakvgSvGYfmKERNXRDL/bF29fk",
+	"5eHeIZm459ukX0ye6vk8ThqPejc0TpnuZeigEpJWToVzdaM33I7aFRqPjOwjuluDrbdzTEoZfPamh/0u",
+	"FTNrk76v8QwApOqL2SQxs+OuQA3Y7r6QhBbz+AgTUSK5cK7DxYmGS1e5ti+27K3PXbKH8+FNuKJrskLr",
+	"PNS/T691L1W8xo82ACwQiEFIavS4Qu+DhS25ZrNKlQHFq4jkTn3Kev3ulzZkFRY434aaKK9HYPla+ZkR",
+	"ueFcq7Bf3N0lKwg2OP46+ehqqG3qArh/ITJnqdf5FrmGGsyQVaGLXRJK2YUgGIfOVeOQZgsKg7m8yHvM",
+	"9o51s5KeMzzWKZUAeppdlZvovMvV/gJ84K1yOWXYHp5J+RKPbFpz6l5lC0o1oErrKZ1CpT5BYZtyulhC",
+	"rO/5xspKsYjgeiLQ8cU8ymNFUCp705IFfKDfvNWzUAUAzPBAy9iatHGxTmZ+mZ9e/tcledE+aO/vHHti",
+	"sNoABm7ZNwOaIweF0sC9BAdkn03iVHeFpZqKEjCnahx29rJeAJCpEkssuYstNja//BdFrt3mZBn/q7Uj",
+	"qPVAmr7ILHAElG3Y8Xuk/dS58kalLw6QNQwpaD6o9YDsmbQfSqmBOhR387QivuReYtYNMZitrAgBBVGd",
+	"IxbujuVFamp2oHYDZBw95HCursfmwW7/YHFGxcWW9ioo7n09J7va1HcvCtEzJu7pnMiXH05dPd3boAF1",
+	"L3rK80wvcuHUlbU/yoU1bgEI7hAsm09vMWjmNmhcs1nP6XE9CBWvO+qCML4b0sd/11pyNeB866vWTOi3",
+	"3rAQTlzqWKmGH2+LSPxewlQPkVvLBql4NKu1LTbZ9QUetpzuK40VVo9X4xxB9ZmZu0yvxvSG4VLNepE3",
+	"gtcfrs50LpSYskfpL8p1B118IRcGzrlrs1HnbrLboFF04Gy+pf9VeHpuZ5dUDim9YxnF1bJFHZUvY+s6",
+	"/lx87Mv2ecXhLhB/C+l/5fYvpvUV8nHZFfEz10aq2R1qOuEdtInSWtQ1nriuk5/s6sJOfmMeqGjl9k7d",
+	"3qnbO3V7pz7SnTovvnLvaK3V/suXy3JNt3Jni2apxNtOMaf17NIDod9cngK8GP8Gl2gtNNjN5Vc227wc",
+	"LIC6H7RO/h2A4Pf2I0bsUZZyXZMeUe9aNlYo1HnsIIpI88aaAB82MtEYxZtxMVrXU7dyujiNB90BbZY0",
+	"1akc569sdmmwqU4Fog1uQcSW44AVJ2Hp8OZOs7i/pUV+XcyXv7LZHRyEG5PuRuD2ApvOORRX+BMdLn8R",
+	"1L16AHNUCM1e+8c5mj0gUx7H4EY+IX3nbu0fI5b9hPQ9vfaPiZC+2a8Duru7T5NUGB4TbnRXOLEGCHfn",
+	"iTshfXdWpUH80/A1+On6xxDziRSdCo81d2hI31+ZfTMFr7A9NpxeTg/wL6zWWisiMe/2jrnS9eUUjh65",
+	"nELdSd+vZtK2Dum2DukD1RatI861Kl/VlabaNlX6d22q9FSNi7adibadiR6wM9Ei6ed3pJLHxjWgpuy3",
+	"AdlrHZWLR2JJyLxe5JoF1k4jSt7LGxbTkFVrolRxdMuTAH6ohcUvM4mXZkEjDrIEUmxKVSpvtbM2pG7d",
+	"nGfwKoSp4mZ2WaitkXv37J8DuBPf+pf98uWqMd+Ieebz1MsaBOCPK9jvAvziGMLrGEguQc76GK7H34+Z",
+	"sqrtFWrLQ2mPnFy8ff3yxf4RaUJFoS9sQOB78iPThrx2va3PLbnwkOmdY0hYS7gQLCqoa2WPQtAV4Ecg",
+	"gxlxhWR3AquZxzzkBjS5JqpyO4FV4hDfh0ijAOroMxEyhLTbS39GaDylM42IduaylbCcgZWnqGxkxzI2",
+	"BmpjAPM5TWTd/ceM+cr+Y5E0UKGwh6QU8WynTU6x5z/UhrFalGLUQcVNsVOyFAiK7QqHEYJ0XUoiNpGQ",
+	"lu9eie8aMaPJYecgM0ZI7YGttQe34AAeSt+NlWJrexQUDQT7TSiHTDRs9wS6EDytj3d3R9yM00E7lJNd",
+	"+DH+d766i+smqBEsqiBvwXW5tQzooGnHjoIxyyHwzdlFnobmkxr0WCrTivkNi8A4wMPIDD1Q/9FRLEZE",
+	"gsZbAe4jSSWYXEMmVNARmzBAL3bFGUCUoVaSYy0ELcd0ZgnQd2TRdOKa4zb7pWJX/Z02sfqhRnS0nV1i",
+	"CCVGUR7bKemY6jGeUMxD5mw+t+0f3l3NbbRMmMDE7bZUo133kN61v4UqUSbOTgxjSAiZa3Tae+0OYBwS",
+	"JmjCG8eNg3anfQAodDMGObTbnrI4bl0LORW7v0+vddu34B0xs7BagUZ1jSrmWxpJsMFJM89Kx7RrObSn",
+	"voNVA614gAedve5xO1IwjVD17BgndEa04XFMBoxA+bQ2uWQxC+1eXrOZFR/Gp/k+06R/zaP+id9uSGIs",
+	"fU3jUR/e3RU+V95uuW6Tw86hS8kGQoWpFaCepEmJHlPFItd8Kcia2xvp3RYOyJ5l6byLGseNn5j5ZXqt",
+	"YbddBTYNGUhW4XOtohuBP/l3w9ZHKVjrAzXh2HMvXaNO4u3XHH8JR7rf6TxYh2VXWGFBj2VXcaDS+fo1",
+	"Dces9VoKo2S8qu01RHtCeMQ/cRs0zq7oaNWT8BuY2EHncCGlQkUExCxn/bSI5tgJmRE7iCvWwwUpncH3",
+	"XtUhrqrux9lx736U5i0UcLwNGkd47ssfeOeq1YHMKiknjePfvgYNnU4mVM3cBuaVVxzHo2s4w6JXQgdZ",
+	"cRYw1uhI52Uw7JtKskbaMVolGHkL61IsFD6fsHqCFTwuGZPG8QyrWehj8Fl4PWFq9Rn4BOZOFculTQEO",
+	"n2PhM8FjZZqVAa4AVJtk9xekawvy6TQ1Y7Lf7rg72WPficDsvU8JE+/egMHLI6YWSIaS/6mSWfCI/Fx5",
+	"0wK+znIUHpgFbh+eSkv76AqbZPPPEyTWosiECR61QimGfJSqDCO/8CL0aHp7ya1J2wFAwmM+UFRx5pgq",
+	"4jqUdt6Oz7gmUzpr+4wLoGnIMHj3xrHasatR7ElyLZL7BOt7XVreltQ2E4ig9vk5ezHjtv+1FMLqJ/np",
+	"xlJew4FjmngN/WVmwy6gOhaS20VBOdaBLxrStCJtOp5hmQcsKLJjv4UOd/g7/IdTgFsosiAcHxTy+ETU",
+	"FUUr2OpmznEHHejwrYhnLkGXUTdGw4eGqLpn2YLQDxA0v65wDQGDYt4E/uFyob10dmYQsQrfR1/hy000",
+	"8FVdIAls3Ca/WmVvKFVX9OtQMf06TnjPtcnby9WoZzWXjmvchtmUsCw7B7cmzAbBiuFQfgz0uz9Spma5",
+	"egcZBdgNMeOeTfs+/FU7su++uB5XVrt92lHnubJfwEj1vac7ixQndMQWrRNR60v11/miQZ3Wq16rtuKD",
+	"nV7dcvIj2wVkTeNRteC86WGNFPskGOyI3Sakk3YD1Lc1hM+PNMtuhUf2Vj/yuVjhGx46WP3Q26wOuH1i",
+	"/9XqJ66k/EDFzBcwuKt+aZ9aY36X6AT4XCgQXpHEf5U9Nr99vZ2TzdhjMZYjexL+UXckARFsasUKVjgr",
+	"CGP0wlalsQ+f1wrjX3lkBWSmRgbg5mEumYNPmJ4vTphQBa+dl0V5iFw/6nVchh8stug8+W5p8T60CEaF",
+	"u24LhfvuRIi7WD4OKvlIXQflcfVr+kJO+4HLxZ8rE0g1yvU+0KkrFObnhklW/YXAzX5XNH0dQVc00F0L",
+	"3shOeHht1dI0wbXtnKAmYCd1DOUK+llNwqxwX9NZXWhxdYXz6sg4cngkOkPvj4N0gKKDwd6dNjnsvCJ9",
+	"33egv8yLU6cIADqUVdkPaOxHGc0ejPOKlRBvb29v/xZMXqiT6FG1f/drq7OGqHjtm1DYB/bWeMU5ttq4",
+	"kvI9NNqA547WWU+WuPyBRZxeWb3lHyrQkFFQc89F2WrZpQtJaAuNaEwDRwWaC20o1PNEk9e7ZMA0UNIY",
+	"X8bwxBke2QN6TBW4ZIuxlVCKG6ZGUHcTciZ9EQrqIDftOjM5S52r59NVe40PZ3Cu7VV636tUWck/sUYj",
+	"bi3hwpp8IasjQLAuwpo2vZh0oomVrTNiZKWGE0jDKVVWsfMhOe/5W0ZjgScpKRgU4ZAC2xj4knKUKAZX",
+	"bRaqo7FiNJr5N18zlrgMYI9k121yKohMTUsOWwqAWsAlAaFdgR1arJnkqoWlApxOfn8w1jiE8gNw/x12",
+	"OkTQCZZhQS+oD2A4Y7/ucsTklxIvPPzNWMm0uS0jMFwVt4diwr/tvba9ph5GWCCLEypmRKcDq5I6DbUq",
+	"Qda/uXbHmBy38AaD5ksOTJkVmrTaK7AZm3rGnY4lmdAIEZfgtHPYT6uLMdNK6IgLqMOfUMuRyy4ml7A3",
+	"77haz1Gy2qPyGnPjHtWlUpd9WKOunmauFS+rtr6Vp+YrRERk169vA7iZHZtq59mv96gAFxDHBYDITqjW",
+	"FT/kgIbXYMX6D3x5Hfsr9EoSS0guiGegact0zGPWFfD+DCXVJn3NqArHfTKx+gLTrrJyoVy4vV496i+o",
+	"w7wt8C1/1oiWqQv6V5ylOIeFztKjw7sUyV3fZfr3kAQAlLKbtloGwCFuJcCTS4BLoFOHxhqxDMQN57Fa",
+	"EgQL3FZXBXy4KyuXhaQydw8W9UF8G0Kvqr1s7LTCsZQaDD1GmuefLq+6AoSPH28XyyVmVzRo/zuZ9t5f",
+	"lgndJ80XJIKODzlk8QTDWjiBWMs898jk3VRBjy/U9vXixF78qWZYvuhVnSB5DZhgSFt4HNU74zp803q6",
+	"9xoMVBk32vqUtsp6rbIO5OEwocDCcOeCl6bUr2pN1WIXe6At8ZGPqSF9Z9LDb/skkkwjIgO5TypdMNz1",
+	"mMXxMcl6vfURKdpOZiRKJ9ZkpX3SlEMctW2n0e8CCIiEqTZygmubyIjFO5b9AUUdc4G+c4+hcg0e9Zgm",
+	"WH2ekkkaGw4KSX/IY9ZHS78r+kV+/9YSkeX5PsBQreZTaJLICoXEELGKbSDyznWVton5n3tBV1A1kmLf",
+	"N1Os9FbE8AH884R8Yer6T5aOshFL3w7sO/GpHdfdcaRoBD1n/Vt4RKjBviQO3o4NyADj0CbYdA78LlMe",
+	"Mm8HeB9Gm4C+RUKJYnXg1Dk5JEedTgDjdgVYZVNBjKJCI07hBFwziDUIU6v6DT2mNGI0sscEvhkU6H5Y",
+	"6JEkXKIqll1OGEKNuekK9x0+87sctMkpZoIRwVhU6Cn3TBPIFCMRVyy0FhDgvgG3WiJS0mrBD1sRtxqw",
+	"VfGgMB6b1F0buFkbaKAOglDUQN0Nh4hiWch1dX9i281G0LDEF9em8c0731h4jU41OLQAi/NpU/bXGilx",
+	"U8En5g94AdAg74JYM3WX0Tef2ForFcY0SZiwSgFqNBjlYt+4NqQJiB/flZDwCNL58MOs63nd/KToFTpi",
+	"122vvoZCRVl7NfwTE4DqtvXrupqAlwxlbSBDmwygNHK1OcWLFy/29+pQJ41MGu3aIVq++HE+crXxRMzu",
+	"9b5iDhYMNp/TtLaj8EF0pVIX3xoDBYgINNOsVy9pQpghUjOiUhG4/tqGTGUaRySSO+2tU/LfQs9B2nFy",
+	"xSPjuCq3NGZ1Lsmg4Xt82Psde3zkjFOrA/3Fo1uUMTGrK7aQFemFKhbM4fZCKlwHKHwuIk0IrOfd/fs7",
+	"8w7JN/DbzEIpsV4NHB9/Hv3tY8wbYu43NyD+gTSOZ1vU5fOr3rnUuNL1noGFcWEYyzXeTeJUkz7XPaTb",
+	"fgYWdf2boIgRULQHp9Y60OuJtbOBUfsvElHamIr/gUT5SSANoUnlcjeJZqDELwodbxJOsfTw7g34RhfE",
+	"nN9wTQeQ8+dYA+pdM+dOxyLZDgh1XO0tBE0tStk1A2nGUKAJkpOtZtwVKwU6zABrT/uM0hrhvjD++xQO",
+	"qAcO/v7jeXXrsvrO8WXvpsDc7oAoGQMWwyUUr+uwsspa5p9ugX8aezXeVQjVur1Osf0SOMbRWV3sQ2dn",
+	"cpLBoTJ/iPOKc+OaO3m8yEQqNn+zXjIRYfzG92uyS5nj3f2Hix1XSmYtgDnCcjmAv7jBlKrtvf2357IP",
+	"kPfvVMm6dlcb8RdWXmsV+2s8MIN5XfWZXn2FF29vf/Of5EEuyHnnI5F3r5jHLMN67KQu/ZK2l+S/B2Oc",
+	"Zel2hbZDNEs6W8QS4KXcxbztxdGRUsd0Wi6RA3J0QtW1Llb0eqZL5XRYdJIXXHBNCOH7lkNH2VG6YkJ9",
+	"y7emYNOdLDhaM3BWzjFqk1M3LpTlAbYJXF6lJkmqEkjLExFWfMwCriKeBVkpSJc1oEmzv7wgb3/nhEgz",
+	"ZmrKNQP0ZJ8LyEHo2TXU5hRCRaLZmasV9Rjq8lyj/Cf2gcLafJnoRTeu33mu87O7s2TZqrkPKmcyOfIZ",
+	"eCWrvldidV8Mq8i0JeGSmnHRM5l3H24cNxKmWjxpZJIHAniLRc4pQShzMQu5iGdG6TKyZm1WcOews5en",
+	"F7tcbChJCljK7EPDJ6zdFae5/ethJlkBpb77pOd/0g/IIHWVYzA3hhLf6b7cCb8C+YJVPhLT27G/E8Of",
+	"pma8TMO+xBoZqKTcNXN/Pmd/GxL5lxcwl06FBUadr+O1TJ5k5jAUc/NlGteVNjJdgv+4KATqMYbLRMSx",
+	"LqAXOb4kryZjqiZQOxiFkp5iWBjlS7tOCNiXP44UqHRVf2I5sKax7XVSyD6Batd3vvm3fLYen6EtWGpE",
+	"Siv9EQcslmJk7c95rss4xxcGXRwzRD86Bi5rOhe6EshUMTKSwlm0rpwIFRno2tm0ZO7i5+5K9mp2qFjE",
+	"hOE01hjqgZtaIzZq6IoGQ9VKKAyO//QJgpDhxZleGLL8wB6JT73/CyrsqEmW8LuaWw+XY2O59pHZbYru",
+	"v7FvulgxdkEIFurp0Dj2VWIt+ZQ4Hz+655W7IGr7kbEIQ23F8qhYM6dwPWBVRx+wglwo+wvwgGVfMwFK",
+	"eW0Y1zHwI913EPJacMmhr+XO/PQPpLursa+W10JMe8kX5SIiy/Jy8zr8xZKi0G4dij8UwKsnpC/SOO6T",
+	"MGZUadL3cHq8JPrF8tv9NjkVM/TjdIUDqM1Ik0eB9y75CtxBobxUu93eqU2gXTNr9twu8vEuGNzOBw6Y",
+	"5jHYJwbrb++K78OzeNg1ebJlRn6m6yKaJZZOa26BSzphlmvPT69e/3xS85YcLQoBj4G9HERNbaTz1Gw5",
+	"actJ/wKctDnv5KaXaxWzygLD9jJQrzy3BvDay9tM9MmAhXLCdNZups7+wYyExoMQ+FYLcpb4RN5UtW/Y",
+	"5lrle5HoPP/4U0B+OT/7KSA/vXtLpCJf2OA8IIqFciS4VUgGM+IE4AmhDtpxRD7wH4EWDjuvnn+z/yEJ",
+	"/8Zi3SY57VjVOqQxi7oiQl9XPsDe/rejvX2Xz9JiIpQRi0hzOubhmERKJpqc/fe7t/CDn84vIWMDS7oL",
+	"1x2KpCICl7miIpKTrrB62Um5bKTvlJRbs3UaVGoKBLpI8m+YklDkscWcFVR2tBlbwQcTPtw72Cl1A8ly",
+	"Gla0sMIX3yOB4e9542wvkIe6QOwWrS046lMCjg46Lw8LGQETtpt1/KqVM6ckLLioML4/klBvy5VTmGah",
+	"XPB/W9OHh8x/77odkszX53/sc/MkFmpnGJLzOCywqCA5m8whE3Yw8SvL+hal5mGYh8eNQwY8mQvxBIHD",
+	"LqhdzNl2Xcl6hl4z0Z+/ahEr+JiAABjbt1JfR5zsP8arzzGIsshhMk9nJTxeDcFtPZxbUVkrKh36tiQq",
+	"XXARKecEcmx1SUKVsQVIgeBbKhCeFOzhXaQFWeyfXhyaxAI74KsqYrsyXCATkT6pSl5wj+lcFM4tGUVi",
+	"Vzx0WIV8Glq+du/rCi/02TcamniGc0vD0B4GzhpWpsmImUrF1trKFyhX/KY9cqhmA/n55CHV7CRd25qt",
+	"aNyKxrVFYy3a4qFFWxFWvcR7wdV9oNFesHnJiHJvTm6cieiTlTOLcdGH60le6HKxjfKshB7n5EbYN+i6",
+	"VrmhFvk+6gsplobHZsCaCMbhbBykBFosuSbuhT4jmCsw8l1EfEORDFpMDVY7Z5FL/Zsv2vZhtgJP/0BF",
+	"D+Edi2pzn5ZzWAN0RigWMmEvVrCfoDZKoTF+AZjteX9Lu9UIZSEkPpclPE+hNQJuZWb9qUAh4lPDfLjb",
+	"qWGHvvsYrcgxQmN+w2qlWUaSjXXxInUS7Km0hX+TBI1VUtIqvyXZmBODXugLrinTk1AzzmvJcK8H5/rp",
+	"PfoIfS0QeBH9vQSqXUgizPIHm4f7r1AGXzCjZq3ToWFq56S2KUMOCON5Aew8RaAuo7DY5PnvnEz4JAG7",
+	"fyC3fHDl3rwOgU1L5hKPVuivSzXUrPjjUKqRXIINPnUA3/3OfiW9YCCjGeQWuDa3xQwDaP8GUl8q34mv",
+	"WM6y4BkNiJZdYVwRIMVuGI2ztFr0Mjo8VDFPgRayHkmT1jDhTptcOQM9goTed+ddAWBru6P+3X5QnGad",
+	"0f0WNuiRje7ySzaCMz8pu78bzp+kFVvZdhaP5WHyi7eW8HqQZ5ccvCoreJMspXKF2OUZktl7ExnzcOZ9",
+	"Ym1yVmcceQpiItJBOU6SOd78HYj6Ie0KXJElNyFkKkIolVgabjAjPgiyXlJkRrg+FbIr8lxIeF9NEmSw",
+	"oibuHZIkoS7AI8uY0jv+3hkTRUetZuYkS/12RYq3wuSx85SYcVpHdhSw9YXkSORGy1PlmtN3lzYOArSs",
+	"IxJWvspkSOYkK3g8NGMRFEplcYR97Emzj8jXHsBgLf9iINlyap9HfZApruTs58/v3tTELOUkocZB4x7T",
+	"DYIvWga0rkKKH9Uuxel8Gg7/LVwgjgJ9vizWA844oDViAishk9Pzd9Z4HdOEkeZPZy5o7x7fLTXUDmEH",
+	"C64T5+5dko3nes4de4iQZsIAwxXTl7SRic7KXZFz/BkW1MJfgEo9pblRia0SI+cxxFK5ZDqWce4eaaIr",
+	"Ewew08K+xkMlJ7mCD9GvnVL632FnD4Jf2j5P41IQzM3btScDHd3xbF1YrP52xC37J+YQAl2eU67q2ztY",
+	"EYynkVCutvnE23u6dE+ffQt95a2yeBhK7zYoU8+dbmafpbjcAsicWA72GMspU62QaofG5Zqkgv+RspqG",
+	"MVCJkOssZGHvbURoZvrHJNUYwUexiFYGzmLAImtp9r1y28dHUTi5fqce0oC5VLXlg9wiH0vK4PAbiZm9",
+	"JytZUMyptHdGiC0qCoVrsBFt3T5+Z4m0Da0/jmzxbShyfw+0L0BL7M6yxD7fun/tE6j4iaiZTj20MSh6",
+	"KTPHJOB3usIaCU4+sIgcdg5Jt2GVbmh7AQ5LKHHf7jZQklZeHxDEfxtsZzezCgx+Al9rMqY3rCvcvumd",
+	"NvnAtbbKGZgl2IACZg7zRkcCs8dXj/sBHfKSj8S7f2I5FVzev1JRlUcp0la2tbZSarOKKi6osNRmw+4D",
+	"OcrayaJ6g+1BgEDwhjRZVnrFqgXI6/U+jGKdlePidWxlSB+NW5fl61TAfpBDP8ZUd0XZ/VFMjXKaEohH",
+	"lcYMHK8lnQ+7Ap9Yq5JaRXKu/x9G8TtWg+sKt/0XZ5dXZKjohFkDFeK8itOY/wk10J3U5aaNecrtOhfM",
+	"UjH4OXkkMVh8xXfS1NaThv/C+tpWFD6mKEyTu4vCNFklCpcKOyC79f1bAK42pOgUq7q8alxdGGMEvJfV",
+	"upwvCwI7zonV7grNJ0nMfp+aZ9pB3jTUtMpFpEvoo1EuQptUeOTcxaer06uz3sXZ24uzy597V59+Pft4",
+	"GeRP7ywWT64Q5WM6rPBF39dtVVjs1nm1VfaeSMJhfzXFtMmUi1aR170PrCDYSkLp7uItNWOQkct0OYx0",
+	"Y+AJCqUgM2adVAuaXQwYNF32U9FZ7gArXuogq8bSqoLcnHQFN7mZ6s1xcur0s0wt8/VKfVZeM6sJ4zLz",
+	"gnKi3hKZZpWRS1z8Y0q0/DXfVfXKurPOizRwEfhT0RjLHqZxfI/q+RvLiq2/62nUJ8stLWT5OYUplwZ3",
+	"FShjRmMz/nNhsDuH3XUAJspumPIlYiDsrZm6YZr8fHV1HuRtIhHGdoLZuAbT12J+w4R9JFFyUIOn/tlN",
+	"5RG1BXzFJTQFqeWrpH3X0y9He+diu367uCZpUjwrPdOGTVxcdkU55oKQ9uBFJ8ed8oggoLIV7j4LXIcu",
+	"BxOaJYA/cCCjHhdZwy7sw1+Tv13r/7TG/3zpZ0r6rujzEj/itirzVhHdKqIP6nV8G1N9jXpb5apArMSj",
+	"+Beh97GrkaR3/7Ka3e3C+8SuyBfts7ay4zhiBVJA+v8N9M+EadlTaX2Cx/QxEVILPhz2XZL4jFHViiGl",
+	"2vIBifmQQUH5ulqUWa2a1Ukc8H/L0jgKaRuHHSiYaI+1cdz4n99oa9hpvfr618H+bbfbbiZi9L9/T0Y7",
+	"/9FY0CV4qfSBije7vydstEGD4KP9w/2XLzt1BW9wvEQ8yHC1TkB4wwmehyVUF/m3JxUQzUXIHA7AlRhy",
+	"6Hn7iXD1upfJwtoj2OvUze4RNeBietQDKwmnIiu+ZHdycdobYKhWK2xHnYO5zB8yHfOYkXOpzUixy///",
+	"PWIhFKPh2J5ZWV+zL+LLFLYLnMl31NdgBu3vju2b0/YyPRjMb7e7C7W+9WAtqPhZXc+rVh6o4nTA7mKz",
+	"sNs4IbXWunMVUB6ninUFhlDmdLggi7rUWPUijNMI0PH5bPLgyqIu+N53+KhYl/JLtsb8Vt+6fz1/H41c",
+	"pXB5pr6TYV6BDluFwQ2xLG4buHowYMhB6K2dqzYAjrkN/lqJ5H6miTXvCrUx3QgeF7/mIHmKfAENE2SN",
+	"CERULH7uJ+luuvlXXKQCYDOaGcPFCIPRriOfoCM2wXKL0YQLrG1WHBXardVPO0kHMQ/JNZvhkBNmqJXe",
+	"RDEtUxUydHAolwY0q5TEsJKy8CY7TM2L8BrLQj1wqRaecpfBgglSM8apAcxb+6wDF1WzXyARaqRdF74m",
+	"iiUxDRmkNSIEGxtBZGGoKTfhGIpVjqkYcTGCYeHW+nzxnjQvzk7ffDgLSNfKaoAMKTnxr5UK39pt7LTJ",
+	"6eern9/0Xn/6cH561bv49Pnq7PI/hzTWjJhUIeRxQuRwWFiyY4TbRR30O4cvj148v/0/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -23,6 +23,16 @@ type AuditEvent struct {
 	Details    []byte
 }
 
+type EmailToken struct {
+	TokenHash []byte
+	UserID    uuid.UUID
+	Purpose   string
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
 type LoginFailure struct {
 	Email         string
 	Ip            string
@@ -34,6 +44,21 @@ type LoginFailure struct {
 type LoginFailureEvent struct {
 	Email    string
 	FailedAt time.Time
+}
+
+type MailOutbox struct {
+	ID            int64
+	Kind          string
+	Recipient     string
+	Subject       string
+	TextBody      string
+	HtmlBody      string
+	CreatedAt     time.Time
+	Attempts      int32
+	NextAttemptAt time.Time
+	LastError     *string
+	SentAt        *time.Time
+	FailedAt      *time.Time
 }
 
 type RateWindow struct {
@@ -91,20 +116,21 @@ type SigningKey struct {
 }
 
 type User struct {
-	ID           uuid.UUID
-	Email        string
-	Username     *string
-	PasswordHash string
-	FirstName    string
-	LastName     string
-	PhoneNumber  *string
-	Avatar       *string
-	LanguageCode string
-	IsAdmin      bool
-	IsActive     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	LastLoginAt  *time.Time
-	ExternalID   *string
-	ImportDigest []byte
+	ID              uuid.UUID
+	Email           string
+	Username        *string
+	PasswordHash    string
+	FirstName       string
+	LastName        string
+	PhoneNumber     *string
+	Avatar          *string
+	LanguageCode    string
+	IsAdmin         bool
+	IsActive        bool
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	LastLoginAt     *time.Time
+	ExternalID      *string
+	ImportDigest    []byte
+	EmailVerifiedAt *time.Time
 }

@@ -96,7 +96,7 @@ func (q *Queries) DeleteUsedRefreshTokens(ctx context.Context, arg DeleteUsedRef
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest, u.email_verified_at
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = $1
@@ -136,6 +136,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.User.LastLoginAt,
 		&i.User.ExternalID,
 		&i.User.ImportDigest,
+		&i.User.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -251,12 +252,14 @@ WITH old AS (
            -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
            LEAST($1::timestamptz, s.created_at + make_interval(secs => $2::float8)) AS new_expires_at,
            rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
-               AND s.created_at > now() - make_interval(secs => $2::float8) AS rotatable,
-           rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => $3::float8) AS reused
+               AND s.created_at > now() - make_interval(secs => $2::float8)
+               AND NOT ($3::boolean AND u.email_verified_at IS NULL) AS rotatable,
+           $3::boolean AND u.email_verified_at IS NULL AS unverified,
+           rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => $4::float8) AS reused
     FROM refresh_tokens rt
     JOIN sessions s ON s.id = rt.session_id
     JOIN users u ON u.id = s.user_id
-    WHERE rt.token_hash = $4
+    WHERE rt.token_hash = $5
     FOR UPDATE OF rt
 ),
 used AS (
@@ -267,7 +270,7 @@ used AS (
 ),
 issued AS (
     INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
-    SELECT used.session_id, $5, used.new_expires_at FROM used
+    SELECT used.session_id, $6, used.new_expires_at FROM used
     RETURNING session_id
 ),
 extended AS (
@@ -284,23 +287,26 @@ revoked AS (
 )
 SELECT old.user_id, old.session_id,
        (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,
-       COALESCE(old.reused, false) AS reused
+       COALESCE(old.reused, false) AS reused,
+       old.unverified
 FROM old
 `
 
 type RotateRefreshTokenParams struct {
 	ExpiresAt          time.Time
 	MaxLifetimeSeconds float64
+	RequireVerified    bool
 	GraceSeconds       float64
 	OldHash            []byte
 	NewHash            []byte
 }
 
 type RotateRefreshTokenRow struct {
-	UserID    uuid.UUID
-	SessionID uuid.UUID
-	Rotated   bool
-	Reused    bool
+	UserID     uuid.UUID
+	SessionID  uuid.UUID
+	Rotated    bool
+	Reused     bool
+	Unverified *bool
 }
 
 // Rotation in one statement, decided on the database's clock. The old token's row is locked, so of
@@ -311,6 +317,7 @@ func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshToken
 	row := q.db.QueryRow(ctx, rotateRefreshToken,
 		arg.ExpiresAt,
 		arg.MaxLifetimeSeconds,
+		arg.RequireVerified,
 		arg.GraceSeconds,
 		arg.OldHash,
 		arg.NewHash,
@@ -321,6 +328,7 @@ func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshToken
 		&i.SessionID,
 		&i.Rotated,
 		&i.Reused,
+		&i.Unverified,
 	)
 	return i, err
 }

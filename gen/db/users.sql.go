@@ -24,13 +24,14 @@ func (q *Queries) CountActiveSessions(ctx context.Context, userID uuid.UUID) (in
 }
 
 const createUser = `-- name: CreateUser :one
-INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
-VALUES ($1, $2, $3, $4, $5, $6,
-        $7, $8)
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
+VALUES ($1, $2, $3, $4, $5, $6, $7,
+        $8, $9)
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
 
 type CreateUserParams struct {
+	ID           uuid.UUID
 	Email        string
 	Username     *string
 	PasswordHash string
@@ -43,6 +44,7 @@ type CreateUserParams struct {
 
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
 	row := q.db.QueryRow(ctx, createUser,
+		arg.ID,
 		arg.Email,
 		arg.Username,
 		arg.PasswordHash,
@@ -70,6 +72,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -94,7 +97,7 @@ func (q *Queries) DeleteUser(ctx context.Context, arg DeleteUserParams) (int64, 
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users WHERE email = $1
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at FROM users WHERE email = $1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -117,12 +120,13 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users WHERE id = $1
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
@@ -145,6 +149,7 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -155,7 +160,7 @@ INSERT INTO users (email, username, password_hash, first_name, last_name, phone_
 VALUES ($1, $2, $3, $4, $5, $6,
         $7, $8, $9, COALESCE($10, now()), now(), $11,
         $12, $13)
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
 
 type InsertImportedUserParams struct {
@@ -208,12 +213,13 @@ func (q *Queries) InsertImportedUser(ctx context.Context, arg InsertImportedUser
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest,
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest, u.email_verified_at,
        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions
 FROM users u
 WHERE ($2::text IS NULL
@@ -269,6 +275,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 			&i.User.LastLoginAt,
 			&i.User.ExternalID,
 			&i.User.ImportDigest,
+			&i.User.EmailVerifiedAt,
 			&i.ActiveSessions,
 		); err != nil {
 			return nil, err
@@ -307,7 +314,7 @@ func (q *Queries) LockActiveAdmins(ctx context.Context) ([]uuid.UUID, error) {
 }
 
 const lockUser = `-- name: LockUser :one
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users WHERE id = $1 FOR UPDATE
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at FROM users WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -330,12 +337,13 @@ func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const promoteUser = `-- name: PromoteUser :one
-UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
 
 func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
@@ -358,6 +366,7 @@ func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -383,7 +392,7 @@ func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHa
 }
 
 const setAvatar = `-- name: SetAvatar :one
-UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
 
 type SetAvatarParams struct {
@@ -411,49 +420,7 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, err
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
-	)
-	return i, err
-}
-
-const setEmail = `-- name: SetEmail :one
-UPDATE users SET email = $1, updated_at = now()
-WHERE id = $2 AND email = $3 AND password_hash = $4
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
-`
-
-type SetEmailParams struct {
-	Email        string
-	ID           uuid.UUID
-	OldEmail     string
-	VerifiedHash string
-}
-
-// Conditional on the email and password hash the request saw, so that concurrent changes cannot both win.
-func (q *Queries) SetEmail(ctx context.Context, arg SetEmailParams) (User, error) {
-	row := q.db.QueryRow(ctx, setEmail,
-		arg.Email,
-		arg.ID,
-		arg.OldEmail,
-		arg.VerifiedHash,
-	)
-	var i User
-	err := row.Scan(
-		&i.ID,
-		&i.Email,
-		&i.Username,
-		&i.PasswordHash,
-		&i.FirstName,
-		&i.LastName,
-		&i.PhoneNumber,
-		&i.Avatar,
-		&i.LanguageCode,
-		&i.IsAdmin,
-		&i.IsActive,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.LastLoginAt,
-		&i.ExternalID,
-		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -481,7 +448,7 @@ WHERE id = $14
       ($1, $2, $3, $4, $5, $6,
        $7, $8, COALESCE($9, created_at), $11,
        $12::bytea)
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
 
 type UpdateImportedUserParams struct {
@@ -538,6 +505,7 @@ func (q *Queries) UpdateImportedUser(ctx context.Context, arg UpdateImportedUser
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -553,7 +521,7 @@ UPDATE users SET
     language_code = COALESCE($9, language_code),
     updated_at    = now()
 WHERE id = $10
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest
+RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
 
 type UpdateUserParams struct {
@@ -602,12 +570,13 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, e
 		&i.LastLoginAt,
 		&i.ExternalID,
 		&i.ImportDigest,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const userForImport = `-- name: UserForImport :many
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest FROM users
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at FROM users
 WHERE ($1::text IS NOT NULL AND external_id = $1::text) OR email = $2
 FOR UPDATE
 `
@@ -644,6 +613,7 @@ func (q *Queries) UserForImport(ctx context.Context, arg UserForImportParams) ([
 			&i.LastLoginAt,
 			&i.ExternalID,
 			&i.ImportDigest,
+			&i.EmailVerifiedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -50,6 +50,8 @@ type Env struct {
 	Client *api.ClientWithResponses
 	// HTTP sends raw requests, with the same response checks, for what the generated client cannot send.
 	HTTP *http.Client
+	// Mail is the SMTP server the test server sends its mail to.
+	Mail *Mailbox
 }
 
 // Option adjusts the configuration of a test server.
@@ -64,6 +66,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	cfg := DefaultConfig()
 	cfg.DatabaseURL = testdb.URL(t)
 	cfg.MediaDir = t.TempDir()
+	cfg.MailDir = t.TempDir()
+	mailbox := NewMailbox(t)
+	cfg.SMTPURL = mailbox.URL()
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -72,7 +77,9 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(st.Close)
-	return NewOnStore(t, cfg, st)
+	env := NewOnStore(t, cfg, st)
+	env.Mail = mailbox
+	return env
 }
 
 // NewBehindProxy starts a server whose database connections go through a Proxy the test can cut or stall.
@@ -99,7 +106,9 @@ func (e *Env) SecondInstance() *Env {
 		e.T.Fatalf("open store: %v", err)
 	}
 	e.T.Cleanup(st.Close)
-	return NewOnStore(e.T, e.Config, st)
+	second := NewOnStore(e.T, e.Config, st)
+	second.Mail = e.Mail
+	return second
 }
 
 // DefaultConfig is the configuration test servers start from.
@@ -125,6 +134,14 @@ func DefaultConfig() config.Config {
 		LoginMaxFailures: 5,
 		RateLimitPerIP:   0,
 		CompatRoutes:     true,
+		MailFrom:         "authd <no-reply@example.com>",
+		MailDir:          filepath.Join(os.TempDir(), "authd-test-mail"),
+		MailDelivery:     true,
+		MailRetryBase:    100 * time.Millisecond,
+		MailMaxAttempts:  10,
+		LinkVerify:       "/verify-email#token={token}",
+		LinkReset:        "/reset-password#token={token}",
+		LinkInvite:       "/reset-password#invitation=1&token={token}",
 	}
 }
 

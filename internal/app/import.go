@@ -52,7 +52,7 @@ func Import(ctx context.Context, cfg config.Config, args []string, out io.Writer
 	if err != nil {
 		return err
 	}
-	accounts := auth.NewAccounts(st, nil, media)
+	accounts := auth.NewAccounts(st, nil, media, nil)
 	report, err := importer.New(st, accounts, avatar.NewProcessor(avatarDecodes)).Run(ctx, f, importer.Options{
 		Format: *format, DryRun: *dryRun, Update: *onConflict == "update", MediaDir: *mediaDir})
 	printImportReport(out, report)

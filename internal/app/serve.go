@@ -16,6 +16,7 @@ import (
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/httpapi"
 	"github.com/authd/authd/internal/importer"
+	"github.com/authd/authd/internal/mail"
 	"github.com/authd/authd/internal/metrics"
 	"github.com/authd/authd/internal/signing"
 	"github.com/authd/authd/internal/store"
@@ -153,7 +154,16 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		return nil, err
 	}
 	m := metrics.New(metrics.Sources{Version: Version, Hasher: hasher, PoolStat: st.Stat})
-	accounts := auth.NewAccounts(st, hasher, media)
+	templates, err := mail.LoadTemplates(cfg.TemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := mailSender(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mailer := auth.NewMailer(templates, cfg.Links(), live)
+	accounts := auth.NewAccounts(st, hasher, media, mailer)
 	audit := auth.NewAuditor(st)
 	processor := avatar.NewProcessor(avatarDecodes)
 	svc := auth.NewService(st, accounts, hasher, tokens, live, auth.Media{Processor: processor, Storage: media}, audit)
@@ -179,11 +189,32 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	if cfg.CleanupInterval > 0 {
 		followers.Go(func() { janitor.Every(followCtx, cfg.CleanupInterval) })
 	}
+	if cfg.MailDelivery {
+		wake := make(chan struct{}, 1)
+		followers.Go(func() {
+			st.ListenMail(followCtx, func() {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			})
+		})
+		deliverer := mail.NewDeliverer(st, sender, cfg.Delivery(), m.Mail)
+		followers.Go(func() { deliverer.Run(followCtx, wake) })
+	}
 	go func() {
 		followers.Wait()
 		close(a.done)
 	}()
 	return a, nil
+}
+
+// mailSender is SMTP when AUTHD_SMTP_URL is set, and the development outbox directory otherwise.
+func mailSender(cfg config.Config) (mail.Sender, error) {
+	if cfg.SMTPURL != "" {
+		return mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+	}
+	return mail.NewDir(cfg.MailDir, cfg.MailFrom)
 }
 
 // loadSettings seeds the runtime settings from cfg where the database has none and returns them.

@@ -42,7 +42,7 @@ func CreateSuperuser(ctx context.Context, databaseURL string, args []string, std
 		return err
 	}
 	defer st.Close()
-	accounts := auth.NewAccounts(st, auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait), nil)
+	accounts := auth.NewAccounts(st, auth.NewHasher(auth.DefaultArgon2Params, 0, hashWait), nil, nil)
 
 	if *promote {
 		if u, err := accounts.Promote(ctx, *email); err == nil {

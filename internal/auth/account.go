@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/authd/authd/internal/avatar"
+	"github.com/authd/authd/internal/mail"
 )
 
 // ErrWrongPassword is a wrong current password given to confirm an account change.
@@ -34,19 +35,9 @@ type AccountStore interface {
 	RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID) error
 	// ChangePassword replaces verifiedHash with newHash and ends every session but keep, in one
 	// transaction; ErrConflict when the hash is no longer verifiedHash.
-	ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string, keep uuid.UUID) error
-	// SetEmail applies c; ErrConflict when the email or password hash changed since they were read.
-	SetEmail(ctx context.Context, c EmailChange) (User, error)
+	ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string, keep uuid.UUID, out ...Outgoing) error
 	// SetAvatar stores the avatar's file name (nil removes it) and returns the user and the name it replaced.
 	SetAvatar(ctx context.Context, userID uuid.UUID, name *string) (User, *string, error)
-}
-
-// EmailChange replaces OldEmail by NewEmail, provided the password hash is still VerifiedHash.
-type EmailChange struct {
-	UserID       uuid.UUID
-	OldEmail     string
-	VerifiedHash string
-	NewEmail     string
 }
 
 // Media is where avatars are processed and kept.
@@ -103,29 +94,19 @@ func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client
 	if err != nil {
 		return err
 	}
-	if err := s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID); err != nil {
+	var notice []Outgoing
+	if s.mailer != nil {
+		n, err := s.mailer.notice(mail.KindPasswordChanged, recipientOf(id.User), "")
+		if err != nil {
+			return err
+		}
+		notice = append(notice, n)
+	}
+	if err := s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID, notice...); err != nil {
 		return err
 	}
 	s.audit.Record(ctx, EventPasswordChanged, id.User.ID, id.User.ID, id.SessionID, nil)
 	return nil
-}
-
-// ChangeEmail replaces the caller's email after checking their password. The change is conditional on the
-// email and password the request saw: of concurrent changes one wins and the others get ErrConflict.
-func (s *Service) ChangeEmail(ctx context.Context, id Identity, client Client, email, password string) (User, error) {
-	normalized, err := NormalizeEmail(email)
-	if err != nil {
-		return User{}, err
-	}
-	if err := s.confirmPassword(ctx, id, client, password); err != nil {
-		return User{}, err
-	}
-	user, err := s.selfServe.SetEmail(ctx, EmailChange{UserID: id.User.ID, OldEmail: id.User.Email,
-		VerifiedHash: id.User.PasswordHash, NewEmail: normalized})
-	if err == nil {
-		s.audit.Record(ctx, EventEmailChanged, id.User.ID, id.User.ID, id.SessionID, map[string]any{"from": id.User.Email, "to": normalized})
-	}
-	return user, err
 }
 
 // SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.

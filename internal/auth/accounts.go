@@ -2,18 +2,23 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/authd/authd/internal/avatar"
+	"github.com/authd/authd/internal/mail"
 )
 
 // AccountsStore is the persistence of account creation and deletion.
 type AccountsStore interface {
-	CreateUser(ctx context.Context, u NewUser) (User, error)
+	// CreateUser inserts an account and queues out in the same transaction.
+	CreateUser(ctx context.Context, u NewUser, out ...Outgoing) (User, error)
 	UserByID(ctx context.Context, id uuid.UUID) (User, error)
 	// DeleteUser deletes a user; with a verifiedHash only while the password hash is still that one
 	// (otherwise ErrConflict). ErrLastAdmin when it would leave no active admin.
@@ -21,6 +26,8 @@ type AccountsStore interface {
 	PromoteUser(ctx context.Context, email string) (User, error)
 	// SetAvatar stores the avatar's file name (nil removes it) and returns the user and the name it replaced.
 	SetAvatar(ctx context.Context, userID uuid.UUID, name *string) (User, *string, error)
+	QueueMail(ctx context.Context, out ...Outgoing) error
+	LastLinkAt(ctx context.Context, userID uuid.UUID, purpose string) (time.Time, error)
 }
 
 // Accounts creates and deletes accounts. Registration, the admin zone and `authd createsuperuser` all go
@@ -29,11 +36,13 @@ type Accounts struct {
 	store   AccountsStore
 	hasher  *Hasher
 	avatars avatar.Storage
+	mailer  *Mailer
 }
 
-// NewAccounts returns Accounts; avatars may be nil where no avatar can exist yet (createsuperuser).
-func NewAccounts(store AccountsStore, hasher *Hasher, avatars avatar.Storage) *Accounts {
-	return &Accounts{store: store, hasher: hasher, avatars: avatars}
+// NewAccounts returns Accounts; avatars may be nil where no avatar can exist yet (createsuperuser), and
+// mailer nil where new accounts are told nothing.
+func NewAccounts(store AccountsStore, hasher *Hasher, avatars avatar.Storage, mailer *Mailer) *Accounts {
+	return &Accounts{store: store, hasher: hasher, avatars: avatars, mailer: mailer}
 }
 
 // Registration is a new account's details.
@@ -67,7 +76,13 @@ func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool) (Us
 	if r.Profile.LanguageCode != nil {
 		language = *r.Profile.LanguageCode
 	}
+	id := uuid.New()
+	verification, err := a.mailer.verification(recipient{id: id, email: email, username: r.Profile.Username, language: language})
+	if err != nil {
+		return User{}, err
+	}
 	return a.store.CreateUser(ctx, NewUser{
+		ID:           id,
 		Email:        email,
 		Username:     r.Profile.Username,
 		PasswordHash: hash,
@@ -76,7 +91,49 @@ func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool) (Us
 		PhoneNumber:  r.Profile.PhoneNumber,
 		LanguageCode: language,
 		IsAdmin:      isAdmin,
-	})
+	}, verification...)
+}
+
+// Invite creates an account without a password and mails the user an invitation link, with which they
+// choose one (POST /api/password/reset). Only admins invite.
+func (a *Accounts) Invite(ctx context.Context, email string, profile Profile, isAdmin bool) (User, error) {
+	v := validationErrors{}
+	normalized, err := NormalizeEmail(email)
+	if err != nil {
+		v.merge(err)
+	}
+	profile.normalize(v)
+	if err := v.err(); err != nil {
+		return User{}, err
+	}
+	if a.mailer == nil {
+		return User{}, errors.New("invite: no mailer")
+	}
+	language := "en"
+	if profile.LanguageCode != nil {
+		language = *profile.LanguageCode
+	}
+	id := uuid.New()
+	invitation, err := a.mailer.withLink(mail.KindInvitation, PurposeInvitation,
+		recipient{id: id, email: normalized, username: profile.Username, language: language}, normalized, "")
+	if err != nil {
+		return User{}, err
+	}
+	unusable := make([]byte, 24)
+	if _, err := rand.Read(unusable); err != nil {
+		return User{}, err
+	}
+	return a.store.CreateUser(ctx, NewUser{
+		ID:           id,
+		Email:        normalized,
+		Username:     profile.Username,
+		PasswordHash: unusablePasswordPrefix + base64.RawURLEncoding.EncodeToString(unusable),
+		FirstName:    deref(profile.FirstName),
+		LastName:     deref(profile.LastName),
+		PhoneNumber:  profile.PhoneNumber,
+		LanguageCode: language,
+		IsAdmin:      isAdmin,
+	}, invitation)
 }
 
 // Delete deletes a user with their sessions (by cascade) and their avatar file. The last active admin

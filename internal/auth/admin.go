@@ -236,3 +236,26 @@ func (a *Admin) RevokeSessions(ctx context.Context, actor User, id uuid.UUID) (A
 func (a *Admin) RecordImport(ctx context.Context, actor User, summary map[string]any) {
 	a.audit.Record(ctx, EventUsersImported, actor.ID, uuid.Nil, uuid.Nil, summary)
 }
+
+// CreateUser creates an account for someone and mails them an invitation to choose a password.
+func (a *Admin) CreateUser(ctx context.Context, actor User, email string, profile Profile, isAdmin bool) (AdminUser, error) {
+	user, err := a.accounts.Invite(ctx, email, profile, isAdmin)
+	if err != nil {
+		return AdminUser{}, err
+	}
+	a.audit.Record(ctx, EventUserCreated, actor.ID, user.ID, uuid.Nil, map[string]any{"is_admin": isAdmin})
+	return a.store.AdminUser(ctx, user.ID)
+}
+
+// SendPasswordReset mails a user a password reset link (at most one a minute).
+func (a *Admin) SendPasswordReset(ctx context.Context, actor User, id uuid.UUID) error {
+	user, err := a.accounts.store.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	sent, err := a.accounts.SendReset(ctx, user)
+	if err == nil && sent {
+		a.audit.Record(ctx, EventPasswordResetSent, actor.ID, id, uuid.Nil, nil)
+	}
+	return err
+}

@@ -27,13 +27,16 @@ const (
 	EventUserSessionsEnded  = "user_sessions_revoked"
 	EventSigningKeyRotated  = "signing_key_rotated"
 	EventUsersImported      = "users_imported"
+	EventPasswordReset      = "password_reset"
+	EventUserCreated        = "user_created"
+	EventPasswordResetSent  = "password_reset_sent"
 )
 
 // AuditEvents lists every event name; openapi.yaml's AuditEventName enum is the same list (a test checks).
 var AuditEvents = []string{EventRegister, EventLoginSucceeded, EventLoginFailed, EventLockout, EventLogout, EventRefreshReused,
 	EventPasswordChanged, EventEmailChanged, EventAccountDeleted, EventSessionEnded, EventOtherSessionsEnded,
 	EventSettingsChanged, EventUserUpdated, EventUserDeleted, EventUserSessionsEnded, EventSigningKeyRotated,
-	EventUsersImported}
+	EventUsersImported, EventPasswordReset, EventUserCreated, EventPasswordResetSent}
 
 // AuditRecord is one security event: who did what to whom, from where. Details never hold a password,
 // token or hash.

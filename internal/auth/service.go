@@ -27,6 +27,8 @@ type Service struct {
 	tokens     *Tokens
 	settings   *LiveSettings
 	reuseGrace time.Duration
+	mailer     *Mailer
+	mailStore  MailStore
 }
 
 // FullStore is every persistence the account service needs.
@@ -34,12 +36,13 @@ type FullStore interface {
 	Store
 	AccountStore
 	ThrottleStore
+	MailStore
 }
 
 // NewService wires the domain together.
 func NewService(store FullStore, accounts *Accounts, hasher *Hasher, tokens *Tokens, settings *LiveSettings, media Media, audit *Auditor) *Service {
 	return &Service{audit: audit, accounts: accounts, store: store, selfServe: store, throttle: store, media: media, hasher: hasher,
-		tokens: tokens, settings: settings, reuseGrace: DefaultReuseGrace}
+		tokens: tokens, settings: settings, reuseGrace: DefaultReuseGrace, mailer: accounts.mailer, mailStore: store}
 }
 
 // Session is a signed-in user's token pair.
@@ -104,6 +107,13 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, client C
 		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, user.ID, uuid.Nil, map[string]any{"reason": "account_disabled"})
 		return Session{}, ErrAccountDisabled
 	}
+	if user.EmailVerifiedAt == nil && s.requireVerified() {
+		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, user.ID, uuid.Nil, map[string]any{"reason": "email_not_verified"})
+		if s.mailer != nil {
+			s.resendVerificationAtLogin(ctx, user)
+		}
+		return Session{}, ErrEmailNotVerified
+	}
 	if rehash {
 		newHash, err := s.hasher.Hash(ctx, normalizePassword(password))
 		if err != nil {
@@ -159,8 +169,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		OldHash:     HashRefreshToken(refreshToken),
 		NewHash:     nextHash,
 		ExpiresAt:   time.Now().Add(s.settings.RefreshTokenTTL()),
-		MaxLifetime: s.settings.seconds(SettingSessionMaxLifetime),
-		ReuseGrace:  s.reuseGrace,
+		MaxLifetime:     s.settings.seconds(SettingSessionMaxLifetime),
+		ReuseGrace:      s.reuseGrace,
+		RequireVerified: s.requireVerified(),
 	})
 	if errors.Is(err, ErrTokenReused) {
 		slog.WarnContext(ctx, "refresh token reused: session revoked", slog.String("session_id", sessionID.String()),
@@ -172,6 +183,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	}
 	return s.issue(User{ID: userID}, sessionID, next)
 }
+
+func (s *Service) requireVerified() bool { return s.settings.value(SettingRequireVerifiedEmail) == 1 }
 
 // Logout revokes the session of a refresh token. Unknown tokens and revoked sessions are not errors.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {

@@ -24,21 +24,31 @@ const (
 	SettingSessionRetention   = "session_retention_seconds"
 	SettingSessionMaxLifetime = "session_max_lifetime_seconds"
 	SettingAuditRetentionDays = "audit_retention_days"
+	// SettingRequireVerifiedEmail (0 or 1; a boolean in the API) refuses login and refresh to accounts
+	// whose email is not verified.
+	SettingRequireVerifiedEmail = "require_verified_email"
+	SettingVerificationTTL      = "verification_token_ttl_seconds"
+	SettingResetTTL             = "reset_token_ttl_seconds"
+	SettingInvitationTTL        = "invitation_token_ttl_seconds"
 )
 
 type valueRange struct{ min, max int64 }
 
 var settingRanges = map[string]valueRange{
-	SettingAccessTokenTTL:     {5, 86400},
-	SettingRefreshTokenTTL:    {60, 31536000},
-	SettingLoginMaxFailures:   {1, 100},
-	SettingRateLimitPerIP:     {0, 1000000},
-	SettingKeyPublishAhead:    {0, 604800},
-	SettingKeyRotationDays:    {0, 3650},
-	SettingReuseDetection:     {60, 31536000},
-	SettingSessionRetention:   {60, 31536000},
-	SettingSessionMaxLifetime: {3600, 31536000},
-	SettingAuditRetentionDays: {1, 3650},
+	SettingAccessTokenTTL:       {5, 86400},
+	SettingRefreshTokenTTL:      {60, 31536000},
+	SettingLoginMaxFailures:     {1, 100},
+	SettingRateLimitPerIP:       {0, 1000000},
+	SettingKeyPublishAhead:      {0, 604800},
+	SettingKeyRotationDays:      {0, 3650},
+	SettingReuseDetection:       {60, 31536000},
+	SettingSessionRetention:     {60, 31536000},
+	SettingSessionMaxLifetime:   {3600, 31536000},
+	SettingAuditRetentionDays:   {1, 3650},
+	SettingRequireVerifiedEmail: {0, 1},
+	SettingVerificationTTL:      {3600, 2592000},
+	SettingResetTTL:             {300, 86400},
+	SettingInvitationTTL:        {3600, 2592000},
 }
 
 // Settings maps setting keys to values.
@@ -61,16 +71,20 @@ const (
 // Settings returns the defaults as settings.
 func (d Defaults) Settings() Settings {
 	return Settings{
-		SettingAccessTokenTTL:     int64(d.AccessTokenTTL / time.Second),
-		SettingRefreshTokenTTL:    int64(d.RefreshTokenTTL / time.Second),
-		SettingLoginMaxFailures:   int64(d.LoginMaxFailures),
-		SettingRateLimitPerIP:     int64(d.RateLimitPerIP),
-		SettingKeyPublishAhead:    int64(DefaultKeyPublishAhead / time.Second),
-		SettingKeyRotationDays:    DefaultKeyRotationDays,
-		SettingReuseDetection:     7 * 24 * 3600,
-		SettingSessionRetention:   7 * 24 * 3600,
-		SettingSessionMaxLifetime: 90 * 24 * 3600,
-		SettingAuditRetentionDays: 90,
+		SettingAccessTokenTTL:       int64(d.AccessTokenTTL / time.Second),
+		SettingRefreshTokenTTL:      int64(d.RefreshTokenTTL / time.Second),
+		SettingLoginMaxFailures:     int64(d.LoginMaxFailures),
+		SettingRateLimitPerIP:       int64(d.RateLimitPerIP),
+		SettingKeyPublishAhead:      int64(DefaultKeyPublishAhead / time.Second),
+		SettingKeyRotationDays:      DefaultKeyRotationDays,
+		SettingReuseDetection:       7 * 24 * 3600,
+		SettingSessionRetention:     7 * 24 * 3600,
+		SettingSessionMaxLifetime:   90 * 24 * 3600,
+		SettingAuditRetentionDays:   90,
+		SettingRequireVerifiedEmail: 0,
+		SettingVerificationTTL:      48 * 3600,
+		SettingResetTTL:             3600,
+		SettingInvitationTTL:        7 * 24 * 3600,
 	}
 }
 
@@ -135,6 +149,9 @@ func NewLiveSettings(initial Settings) *LiveSettings {
 
 // Get returns a copy of the settings in force.
 func (l *LiveSettings) Get() Settings { return maps.Clone(*l.current.Load()) }
+
+// value reads one setting without copying the map.
+func (l *LiveSettings) value(key string) int64 { return (*l.current.Load())[key] }
 
 // Set replaces the settings in force; keys missing from s keep their value.
 func (l *LiveSettings) Set(s Settings) {

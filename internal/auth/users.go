@@ -23,12 +23,17 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	LastLoginAt  *time.Time
+	// EmailVerifiedAt is when the account proved it receives mail at Email; nil until then.
+	EmailVerifiedAt *time.Time
 	// ExternalID is the user's id in the system it was imported from, if any.
 	ExternalID *string
 }
 
 // NewUser is what the store needs to create an account.
 type NewUser struct {
+	// ID is chosen before the insert, so that a welcome mail can name the account in the same transaction;
+	// the store makes one when it is zero.
+	ID           uuid.UUID
 	Email        string
 	Username     *string
 	PasswordHash string
@@ -66,12 +71,14 @@ type Rotation struct {
 	// ReuseGrace is how long after its rotation a token may be presented again without counting as
 	// reuse: that covers a client's concurrent or retried refresh, which gets 401 but keeps its session.
 	ReuseGrace time.Duration
+	// RequireVerified refuses (ErrEmailNotVerified) to rotate for an account whose email is not verified.
+	RequireVerified bool
 }
 
 // Store is the persistence the domain needs. Implementations translate driver errors into the sentinel
 // errors of this package: ErrNotFound, ErrEmailTaken, ErrUsernameTaken, ErrUnavailable, ErrValidation.
 type Store interface {
-	CreateUser(ctx context.Context, u NewUser) (User, error)
+	CreateUser(ctx context.Context, u NewUser, out ...Outgoing) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// Rehash replaces the password hash with newHash if it is still verifiedHash.
 	Rehash(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error

@@ -15,6 +15,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/mail"
 	"github.com/authd/authd/internal/signing"
 	"github.com/authd/authd/internal/store"
 )
@@ -56,6 +57,19 @@ type Config struct {
 	// ReadHeaderTimeout cuts off clients that send their request headers too slowly (slowloris).
 	ReadHeaderTimeout time.Duration `env:"AUTHD_READ_HEADER_TIMEOUT" envDefault:"5s"`
 	MediaDir          string        `env:"AUTHD_MEDIA_DIR" envDefault:".data/media"`
+	// SMTPURL is where mail goes (smtp:// with STARTTLS, smtps://); empty writes it to MailDir instead.
+	SMTPURL  string `env:"AUTHD_SMTP_URL"`
+	MailFrom string `env:"AUTHD_MAIL_FROM" envDefault:"authd <no-reply@localhost>"`
+	// MailDir is the development outbox, used without AUTHD_SMTP_URL.
+	MailDir      string `env:"AUTHD_MAIL_DIR" envDefault:".data/mail"`
+	TemplatesDir string `env:"AUTHD_TEMPLATES_DIR"`
+	// MailDelivery runs the outbox sender in this instance; any number of instances may run it.
+	MailDelivery    bool          `env:"AUTHD_MAIL_DELIVERY" envDefault:"true"`
+	MailRetryBase   time.Duration `env:"AUTHD_MAIL_RETRY_BASE" envDefault:"10s"`
+	MailMaxAttempts int           `env:"AUTHD_MAIL_MAX_ATTEMPTS" envDefault:"10"`
+	LinkVerify      string        `env:"AUTHD_LINK_TEMPLATE_VERIFY" envDefault:"/verify-email#token={token}"`
+	LinkReset       string        `env:"AUTHD_LINK_TEMPLATE_RESET" envDefault:"/reset-password#token={token}"`
+	LinkInvite      string        `env:"AUTHD_LINK_TEMPLATE_INVITE" envDefault:"/reset-password#invitation=1&token={token}"`
 	// The next two seed runtime settings the first time; afterwards the admin API changes them.
 	LoginMaxFailures int `env:"AUTHD_LOGIN_MAX_FAILURES" envDefault:"5"`
 	RateLimitPerIP   int `env:"AUTHD_RATE_LIMIT_PER_IP" envDefault:"60"`
@@ -170,9 +184,22 @@ func (c Config) validate() []error {
 	if strings.TrimSpace(c.MediaDir) == "" {
 		errs = append(errs, errors.New("AUTHD_MEDIA_DIR must not be empty"))
 	}
+	if err := c.Links().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.NewSMTP(c.SMTPURL, c.MailFrom); err != nil {
+			errs = append(errs, err)
+		}
+	} else if strings.TrimSpace(c.MailDir) == "" {
+		errs = append(errs, errors.New("AUTHD_MAIL_DIR must not be empty without AUTHD_SMTP_URL"))
+	}
+	if c.MailMaxAttempts < 1 || c.MailMaxAttempts > 100 {
+		errs = append(errs, fmt.Errorf("AUTHD_MAIL_MAX_ATTEMPTS must be between 1 and 100 (got %d)", c.MailMaxAttempts))
+	}
 	for name, d := range map[string]time.Duration{"AUTHD_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "AUTHD_REQUEST_TIMEOUT": c.RequestTimeout,
 		"AUTHD_DB_STATEMENT_TIMEOUT": c.DBStatementTimeout, "AUTHD_DB_TIMEOUT": c.DBTimeout, "AUTHD_READ_HEADER_TIMEOUT": c.ReadHeaderTimeout,
-		"AUTHD_CLEANUP_INTERVAL": c.CleanupInterval} {
+		"AUTHD_CLEANUP_INTERVAL": c.CleanupInterval, "AUTHD_MAIL_RETRY_BASE": c.MailRetryBase} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive (got %s)", name, d))
 		}
@@ -180,9 +207,32 @@ func (c Config) validate() []error {
 	return errs
 }
 
+// Links are the emailed links' templates.
+func (c Config) Links() auth.Links {
+	return auth.Links{PublicURL: c.PublicURLValue(), Verify: c.LinkVerify, Reset: c.LinkReset, Invite: c.LinkInvite}
+}
+
+// Delivery tunes the outbox sender.
+func (c Config) Delivery() mail.Delivery {
+	d := mail.DefaultDelivery
+	d.RetryBase, d.MaxAttempts = c.MailRetryBase, c.MailMaxAttempts
+	return d
+}
+
 // DBOptions are the bounds of waits for PostgreSQL, and whether statements are traced.
 func (c Config) DBOptions() store.Options {
 	return store.Options{StatementTimeout: c.DBStatementTimeout, OperationTimeout: c.DBTimeout, Trace: c.Tracing()}
+}
+
+// mailTarget says where mail goes, without the SMTP password.
+func (c Config) mailTarget() string {
+	if c.SMTPURL == "" {
+		return "development outbox " + c.MailDir
+	}
+	if u, err := url.Parse(c.SMTPURL); err == nil {
+		return u.Redacted()
+	}
+	return "smtp (unparseable URL)"
 }
 
 // Tracing reports whether OpenTelemetry traces are exported.
@@ -270,6 +320,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("media_dir", c.MediaDir),
 		slog.Bool("compat_routes", c.CompatRoutes),
+		slog.String("mail", c.mailTarget()),
+		slog.String("templates_dir", c.TemplatesDir),
 		slog.String("request_timeout", c.RequestTimeout.String()),
 		slog.String("db_statement_timeout", c.DBStatementTimeout.String()),
 		slog.String("db_timeout", c.DBTimeout.String()),

@@ -27,9 +27,17 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 		auth.SettingKeyPublishAhead: b.KeyPublishAheadSeconds, auth.SettingKeyRotationDays: b.KeyRotationDays,
 		auth.SettingReuseDetection: b.ReuseDetectionSeconds, auth.SettingSessionRetention: b.SessionRetentionSeconds,
 		auth.SettingSessionMaxLifetime: b.SessionMaxLifetimeSeconds, auth.SettingAuditRetentionDays: b.AuditRetentionDays,
+		auth.SettingVerificationTTL: b.VerificationTokenTtlSeconds, auth.SettingResetTTL: b.ResetTokenTtlSeconds,
+		auth.SettingInvitationTTL: b.InvitationTokenTtlSeconds,
 	} {
 		if value != nil {
 			changes[key] = *value
+		}
+	}
+	if b.RequireVerifiedEmail != nil {
+		changes[auth.SettingRequireVerifiedEmail] = 0
+		if *b.RequireVerifiedEmail {
+			changes[auth.SettingRequireVerifiedEmail] = 1
 		}
 	}
 	updated, err := s.admin.UpdateSettings(ctx, id.User, changes)

@@ -64,6 +64,8 @@ func (s *Server) CompatTokenRefresh(ctx context.Context, req api.CompatTokenRefr
 	switch {
 	case err != nil:
 		return nil, err
+	case p.status == http.StatusForbidden:
+		return api.CompatTokenRefresh403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	case p.status != 0:
 		return api.CompatTokenRefresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
 	}

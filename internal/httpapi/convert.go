@@ -25,6 +25,8 @@ func toAPIUser(u auth.User) api.User {
 		AvatarUrl:    avatarURL(u.Avatar),
 	}
 	out.LastLoginAt = nullableTime(u.LastLoginAt)
+	out.EmailVerified = u.EmailVerifiedAt != nil
+	out.EmailVerifiedAt = nullableTime(u.EmailVerifiedAt)
 	return out
 }
 
@@ -64,16 +66,20 @@ func pageSize(limit *api.Limit) int {
 
 func toAPISettings(s auth.Settings) api.Settings {
 	return api.Settings{
-		AccessTokenTtlSeconds:     s[auth.SettingAccessTokenTTL],
-		RefreshTokenTtlSeconds:    s[auth.SettingRefreshTokenTTL],
-		LoginMaxFailures:          s[auth.SettingLoginMaxFailures],
-		RateLimitPerIp:            s[auth.SettingRateLimitPerIP],
-		KeyPublishAheadSeconds:    s[auth.SettingKeyPublishAhead],
-		KeyRotationDays:           s[auth.SettingKeyRotationDays],
-		ReuseDetectionSeconds:     s[auth.SettingReuseDetection],
-		SessionRetentionSeconds:   s[auth.SettingSessionRetention],
-		SessionMaxLifetimeSeconds: s[auth.SettingSessionMaxLifetime],
-		AuditRetentionDays:        s[auth.SettingAuditRetentionDays],
+		AccessTokenTtlSeconds:       s[auth.SettingAccessTokenTTL],
+		RefreshTokenTtlSeconds:      s[auth.SettingRefreshTokenTTL],
+		LoginMaxFailures:            s[auth.SettingLoginMaxFailures],
+		RateLimitPerIp:              s[auth.SettingRateLimitPerIP],
+		KeyPublishAheadSeconds:      s[auth.SettingKeyPublishAhead],
+		KeyRotationDays:             s[auth.SettingKeyRotationDays],
+		ReuseDetectionSeconds:       s[auth.SettingReuseDetection],
+		SessionRetentionSeconds:     s[auth.SettingSessionRetention],
+		SessionMaxLifetimeSeconds:   s[auth.SettingSessionMaxLifetime],
+		AuditRetentionDays:          s[auth.SettingAuditRetentionDays],
+		RequireVerifiedEmail:        s[auth.SettingRequireVerifiedEmail] == 1,
+		VerificationTokenTtlSeconds: s[auth.SettingVerificationTTL],
+		ResetTokenTtlSeconds:        s[auth.SettingResetTTL],
+		InvitationTokenTtlSeconds:   s[auth.SettingInvitationTTL],
 	}
 }
 
@@ -84,6 +90,7 @@ func toAPIAdminUser(u auth.AdminUser) api.AdminUser {
 		PhoneNumber: pub.PhoneNumber, AvatarUrl: pub.AvatarUrl, LanguageCode: pub.LanguageCode, IsAdmin: pub.IsAdmin,
 		CreatedAt: pub.CreatedAt, UpdatedAt: pub.UpdatedAt, LastLoginAt: pub.LastLoginAt,
 		IsActive: u.IsActive, ActiveSessions: int32(u.ActiveSessions), ExternalId: nullableOf(u.ExternalID),
+		EmailVerified: pub.EmailVerified, EmailVerifiedAt: pub.EmailVerifiedAt,
 	}
 }
 

@@ -54,6 +54,14 @@ func problemFor(err error) problem {
 	case errors.Is(err, auth.ErrWrongPassword):
 		// 403, not 401: the caller is authenticated; the password only confirms the change.
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeInvalidCredentials, message: "The current password is wrong."}
+	case errors.Is(err, auth.ErrEmailNotVerified):
+		return problem{status: http.StatusForbidden, code: api.ErrorCodeEmailNotVerified,
+			message: "Verify your email address first: a link was sent to it."}
+	case errors.Is(err, auth.ErrInvalidLink):
+		return problem{status: http.StatusBadRequest, code: api.ErrorCodeInvalidLink,
+			message: "The link is invalid, expired or already used; ask for a new one.", fields: map[string]string{"token": "is invalid, expired or used"}}
+	case errors.Is(err, auth.ErrAlreadyVerified):
+		return problem{status: http.StatusConflict, code: api.ErrorCodeConflict, message: "Your email address is already verified."}
 	case errors.Is(err, auth.ErrAccountDisabled):
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeAccountDisabled, message: "This account is disabled."}
 	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenReused):

@@ -87,10 +87,11 @@ func (s *Server) ChangeEmail(ctx context.Context, req api.ChangeEmailRequestObje
 	if err != nil {
 		return nil, err
 	}
-	user, err := s.auth.ChangeEmail(ctx, id, client, req.Body.Email, req.Body.Password)
+	pending, err := s.auth.RequestEmailChange(ctx, id, client, req.Body.Email, req.Body.Password)
 	switch p := problemFor(err); {
 	case err == nil:
-		return api.ChangeEmail200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
+		return api.ChangeEmail202JSONResponse{Success: true, PendingEmail: pending,
+			Message: "A confirmation link was sent to the new address; the email changes when it is used."}, nil
 	case p.status == http.StatusForbidden:
 		return api.ChangeEmail403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	case p.status == http.StatusBadRequest:

@@ -154,10 +154,19 @@ func TestChangeEmail(t *testing.T) {
 		t.Errorf("email without a dotted domain: %d, want 400", r.StatusCode())
 	}
 	changed, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "New@Example.com", Password: apitest.Password}, bearer)
-	if changed.JSON200 == nil || changed.JSON200.Email != "new@example.com" {
+	if changed.JSON202 == nil || changed.JSON202.PendingEmail != "new@example.com" {
 		t.Fatalf("change: %d %s", changed.StatusCode(), changed.Body)
 	}
-	env.Login("new@example.com", apitest.Password)
+	// Until the link mailed to the new address is used, the account keeps its email.
+	env.Login("old@example.com", apitest.Password)
+	env.Mail.Wait("old@example.com", "is being changed", 1)
+	confirm := env.Mail.Wait("new@example.com", "Confirm your new email", 1)
+	if r, _ := env.Client.VerifyEmailWithResponse(ctx, api.LinkTokenRequest{Token: confirm.Token}); r.JSON200 == nil || r.JSON200.Email != "new@example.com" {
+		t.Fatalf("confirm: %d %s", r.StatusCode(), r.Body)
+	}
+	if me := env.Login("new@example.com", apitest.Password); !me.User.EmailVerified {
+		t.Error("the confirmed address is not verified")
+	}
 	if r, _ := env.Client.LoginWithResponse(ctx, api.LoginRequest{Email: "old@example.com", Password: apitest.Password}); r.JSON401 == nil {
 		t.Errorf("old email still signs in: %d", r.StatusCode())
 	}

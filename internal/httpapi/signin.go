@@ -89,6 +89,8 @@ func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api
 	switch {
 	case err != nil:
 		return nil, err
+	case p.status == http.StatusForbidden:
+		return api.Refresh403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	case p.status != 0:
 		return api.Refresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
 	}
@@ -103,12 +105,13 @@ func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api
 	}, nil
 }
 
-// refresh rotates a refresh token, counted by outcome; a refused token (401) comes back as a problem.
+// refresh rotates a refresh token, counted by outcome; a refused token (401) or an unverified account
+// (403) comes back as a problem.
 func (s *Server) refresh(ctx context.Context, token string) (auth.Session, problem, error) {
 	session, err := s.auth.Refresh(ctx, token)
 	s.metrics.Refresh(refreshOutcome(err))
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusUnauthorized {
+		if p := problemFor(err); p.status == http.StatusUnauthorized || p.status == http.StatusForbidden {
 			return auth.Session{}, p, nil
 		}
 		return auth.Session{}, problem{}, err

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/mail"
 )
 
 // Metrics are authd's collectors. A nil *Metrics records nothing, so callers need no checks.
@@ -25,6 +26,7 @@ type Metrics struct {
 	refreshes       *prometheus.CounterVec
 	settingsReloads prometheus.Counter
 	janitorRemoved  *prometheus.CounterVec
+	mail            *prometheus.CounterVec
 }
 
 // Sources are what the gauges read when scraped.
@@ -53,6 +55,9 @@ func New(src Sources) *Metrics {
 			Help: "Reloads of the runtime settings from PostgreSQL (on NOTIFY and by polling)."}),
 		janitorRemoved: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authd_janitor_rows_removed_total",
 			Help: "Rows the janitor removed, by kind."}, []string{"kind"}),
+		mail: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authd_mail_deliveries_total",
+			Help: "Attempts to deliver outbox messages, by outcome: sent, retried (will be tried again), failed (given up)."},
+			[]string{"outcome"}),
 	}
 	// Every outcome and kind is exported from the start, at zero, so that rates and alerts see it.
 	for _, outcome := range []string{"success", "invalid_credentials", "throttled", "busy", "disabled", "error"} {
@@ -62,7 +67,10 @@ func New(src Sources) *Metrics {
 		m.refreshes.WithLabelValues(outcome)
 	}
 	m.JanitorRemoved(auth.CleanupReport{})
-	r.MustRegister(m.requests, m.duration, m.logins, m.refreshes, m.settingsReloads, m.janitorRemoved,
+	for _, outcome := range []mail.Outcome{mail.OutcomeSent, mail.OutcomeRetried, mail.OutcomeFailed} {
+		m.mail.WithLabelValues(string(outcome))
+	}
+	r.MustRegister(m.requests, m.duration, m.logins, m.refreshes, m.settingsReloads, m.janitorRemoved, m.mail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Name: "authd_build_info", Help: "Always 1; the labels say which build runs.",
 		ConstLabels: prometheus.Labels{"version": src.Version, "goversion": runtime.Version()}})
@@ -148,5 +156,12 @@ func (m *Metrics) JanitorRemoved(r auth.CleanupReport) {
 	for kind, n := range map[string]int64{"refresh_tokens": r.RefreshTokens, "sessions": r.Sessions, "login_failures": r.LoginFailures,
 		"login_failure_events": r.LoginFailureEvents, "rate_windows": r.RateWindows, "audit_events": r.AuditEvents} {
 		m.janitorRemoved.WithLabelValues(kind).Add(float64(n))
+	}
+}
+
+// Mail counts one delivery attempt by outcome.
+func (m *Metrics) Mail(outcome mail.Outcome) {
+	if m != nil {
+		m.mail.WithLabelValues(string(outcome)).Inc()
 	}
 }

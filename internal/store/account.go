@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/authd/authd/gen/db"
 	"github.com/authd/authd/internal/auth"
@@ -45,7 +43,7 @@ func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID)
 }
 
 // ChangePassword implements auth.AccountStore.
-func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string, keep uuid.UUID) error {
+func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string, keep uuid.UUID, out ...auth.Outgoing) error {
 	return wrap("change password", s.InTx(ctx, func(q *db.Queries) error {
 		n, err := q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash})
 		if err != nil {
@@ -54,20 +52,11 @@ func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHa
 		if n == 0 {
 			return auth.ErrConflict
 		}
-		return q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep})
+		if err := q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep}); err != nil {
+			return err
+		}
+		return queue(ctx, q, out)
 	}))
-}
-
-// SetEmail implements auth.AccountStore; a taken email is ErrEmailTaken.
-func (s *Store) SetEmail(ctx context.Context, c auth.EmailChange) (auth.User, error) {
-	u, err := s.q.SetEmail(ctx, db.SetEmailParams{ID: c.UserID, OldEmail: c.OldEmail, VerifiedHash: c.VerifiedHash, Email: c.NewEmail})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return auth.User{}, auth.ErrConflict
-	}
-	if err != nil {
-		return auth.User{}, wrap("set email", err)
-	}
-	return toUser(u), nil
 }
 
 // SetAvatar implements auth.AccountStore; the row lock makes the returned previous file name exact even

@@ -33,6 +33,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID
 		ExpiresAt:          r.ExpiresAt,
 		MaxLifetimeSeconds: r.MaxLifetime.Seconds(),
 		GraceSeconds:       r.ReuseGrace.Seconds(),
+		RequireVerified:    r.RequireVerified,
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -41,6 +42,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID
 		return uuid.Nil, uuid.Nil, wrap("rotate refresh token", err)
 	case row.Reused:
 		return row.UserID, row.SessionID, auth.ErrTokenReused
+	case row.Unverified != nil && *row.Unverified && !row.Rotated:
+		return row.UserID, row.SessionID, auth.ErrEmailNotVerified
 	case !row.Rotated:
 		return uuid.Nil, uuid.Nil, auth.ErrInvalidToken
 	}

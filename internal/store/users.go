@@ -11,6 +11,52 @@ import (
 
 func toUser(u db.User) auth.User {
 	return auth.User{
+		ID:              u.ID,
+		Email:           u.Email,
+		Username:        u.Username,
+		PasswordHash:    u.PasswordHash,
+		FirstName:       u.FirstName,
+		LastName:        u.LastName,
+		PhoneNumber:     u.PhoneNumber,
+		Avatar:          u.Avatar,
+		LanguageCode:    u.LanguageCode,
+		IsAdmin:         u.IsAdmin,
+		IsActive:        u.IsActive,
+		CreatedAt:       u.CreatedAt,
+		UpdatedAt:       u.UpdatedAt,
+		LastLoginAt:     u.LastLoginAt,
+		ExternalID:      u.ExternalID,
+		EmailVerifiedAt: u.EmailVerifiedAt,
+	}
+}
+
+// CreateUser inserts an account and queues out with it; a taken email or username is ErrEmailTaken or
+// ErrUsernameTaken.
+func (s *Store) CreateUser(ctx context.Context, u auth.NewUser, out ...auth.Outgoing) (auth.User, error) {
+	if u.ID == uuid.Nil {
+		u.ID = uuid.New()
+	}
+	if len(out) == 0 {
+		row, err := s.q.CreateUser(ctx, createUserParams(u))
+		if err != nil {
+			return auth.User{}, wrap("create user", err)
+		}
+		return toUser(row), nil
+	}
+	var user auth.User
+	err := s.InTx(ctx, func(q *db.Queries) error {
+		row, err := q.CreateUser(ctx, createUserParams(u))
+		if err != nil {
+			return err
+		}
+		user = toUser(row)
+		return queue(ctx, q, out)
+	})
+	return user, wrap("create user", err)
+}
+
+func createUserParams(u auth.NewUser) db.CreateUserParams {
+	return db.CreateUserParams{
 		ID:           u.ID,
 		Email:        u.Email,
 		Username:     u.Username,
@@ -18,33 +64,9 @@ func toUser(u db.User) auth.User {
 		FirstName:    u.FirstName,
 		LastName:     u.LastName,
 		PhoneNumber:  u.PhoneNumber,
-		Avatar:       u.Avatar,
 		LanguageCode: u.LanguageCode,
 		IsAdmin:      u.IsAdmin,
-		IsActive:     u.IsActive,
-		CreatedAt:    u.CreatedAt,
-		UpdatedAt:    u.UpdatedAt,
-		LastLoginAt:  u.LastLoginAt,
-		ExternalID:   u.ExternalID,
 	}
-}
-
-// CreateUser inserts an account; a taken email or username is ErrEmailTaken or ErrUsernameTaken.
-func (s *Store) CreateUser(ctx context.Context, u auth.NewUser) (auth.User, error) {
-	row, err := s.q.CreateUser(ctx, db.CreateUserParams{
-		Email:        u.Email,
-		Username:     u.Username,
-		PasswordHash: u.PasswordHash,
-		FirstName:    u.FirstName,
-		LastName:     u.LastName,
-		PhoneNumber:  u.PhoneNumber,
-		LanguageCode: u.LanguageCode,
-		IsAdmin:      u.IsAdmin,
-	})
-	if err != nil {
-		return auth.User{}, wrap("create user", err)
-	}
-	return toUser(row), nil
 }
 
 // UserByEmail finds an account by its normalised email.

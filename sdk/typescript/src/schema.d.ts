@@ -197,8 +197,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Change the caller's email address; needs the current password.
-         * @description A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`; a concurrent change of the password or email is 409 `conflict`.
+         * Change the caller's email address; needs the current password and a link sent to the new one.
+         * @description A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
          */
         put: operations["changeEmail"];
         post?: never;
@@ -314,7 +314,13 @@ export interface paths {
          */
         get: operations["listUsers"];
         put?: never;
-        post?: never;
+        /**
+         * Create a user and mail them an invitation.
+         * @description The account has no password until the user follows the invitation link and chooses one (POST
+         *     /api/password/reset with its token), within `invitation_token_ttl_seconds` (7 days by default); the
+         *     link also verifies the address. An address or username in use is 409.
+         */
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -718,6 +724,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Use an emailed verification or email-change link.
+         * @description The token of a verification link marks the account's email verified; the token of an email-change link
+         *     makes its (new) address the account's email, verified. A token works once, for its purpose and its
+         *     address only, until it expires (`verification_token_ttl_seconds`); otherwise 400 `invalid_link`.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail the caller a new verification link.
+         * @description At most one a minute (429 with Retry-After); 409 `conflict` when the email is already verified.
+         */
+        post: operations["sendVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a password reset link.
+         * @description Answers 202 with the same body, in about the same time, whether or not an account has the address, so
+         *     that it reveals nothing; an active account gets a reset link (at most one a minute). Throttled per IP
+         *     and per address, account or not.
+         */
+        post: operations["forgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with an emailed reset or invitation link.
+         * @description The password policy applies. Every session of the account ends, the address counts as verified, and a
+         *     reset is announced to the account by mail. A token works once, for its purpose and address, until it
+         *     expires (`reset_token_ttl_seconds`, `invitation_token_ttl_seconds`); otherwise 400 `invalid_link`.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a user a password reset link.
+         * @description At most one link a minute per user; a second request within it sends nothing more.
+         */
+        post: operations["sendUserPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -726,7 +840,7 @@ export interface components {
          * @description Machine-readable error code; the list is closed.
          * @enum {string}
          */
-        ErrorCode: "validation_error" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "invalid_credentials" | "invalid_token" | "unauthorized" | "forbidden" | "account_disabled" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "last_admin" | "conflict" | "rate_limited" | "service_unavailable" | "internal_error";
+        ErrorCode: "validation_error" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "invalid_credentials" | "invalid_token" | "unauthorized" | "forbidden" | "account_disabled" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "last_admin" | "conflict" | "rate_limited" | "service_unavailable" | "internal_error" | "email_not_verified" | "invalid_link";
         ErrorResponse: {
             error: components["schemas"]["ErrorCode"];
             /** @description Human-readable; safe to show. Never contains internals. */
@@ -829,7 +943,7 @@ export interface components {
          */
         RateLimitPerIP: number;
         /** @enum {string} */
-        AuditEventName: "register" | "login_succeeded" | "login_failed" | "lockout" | "logout" | "refresh_token_reused" | "password_changed" | "email_changed" | "account_deleted" | "session_ended" | "other_sessions_ended" | "settings_changed" | "user_updated" | "user_deleted" | "user_sessions_revoked" | "signing_key_rotated" | "users_imported";
+        AuditEventName: "register" | "login_succeeded" | "login_failed" | "lockout" | "logout" | "refresh_token_reused" | "password_changed" | "email_changed" | "account_deleted" | "session_ended" | "other_sessions_ended" | "settings_changed" | "user_updated" | "user_deleted" | "user_sessions_revoked" | "signing_key_rotated" | "users_imported" | "password_reset" | "user_created" | "password_reset_sent";
         AuditEvent: {
             /** Format: int64 */
             id: number;
@@ -966,6 +1080,27 @@ export interface components {
          * @description How long audit events are kept.
          */
         AuditRetentionDays: number;
+        /**
+         * @description When true, login and refresh of an account whose email is not verified answer 403
+         *     `email_not_verified` (a login with the right password also sends a new verification mail, at most
+         *     one every 5 minutes).
+         */
+        RequireVerifiedEmail: boolean;
+        /**
+         * Format: int64
+         * @description How long an email verification (or email change) link works.
+         */
+        VerificationTokenTTLSeconds: number;
+        /**
+         * Format: int64
+         * @description How long a password reset link works.
+         */
+        ResetTokenTTLSeconds: number;
+        /**
+         * Format: int64
+         * @description How long an invitation link (an admin-created account's first password) works.
+         */
+        InvitationTokenTTLSeconds: number;
         Settings: {
             access_token_ttl_seconds: components["schemas"]["AccessTokenTTLSeconds"];
             refresh_token_ttl_seconds: components["schemas"]["RefreshTokenTTLSeconds"];
@@ -977,6 +1112,10 @@ export interface components {
             session_retention_seconds: components["schemas"]["SessionRetentionSeconds"];
             session_max_lifetime_seconds: components["schemas"]["SessionMaxLifetimeSeconds"];
             audit_retention_days: components["schemas"]["AuditRetentionDays"];
+            require_verified_email: components["schemas"]["RequireVerifiedEmail"];
+            verification_token_ttl_seconds: components["schemas"]["VerificationTokenTTLSeconds"];
+            reset_token_ttl_seconds: components["schemas"]["ResetTokenTTLSeconds"];
+            invitation_token_ttl_seconds: components["schemas"]["InvitationTokenTTLSeconds"];
         };
         SettingsUpdate: {
             access_token_ttl_seconds?: components["schemas"]["AccessTokenTTLSeconds"];
@@ -989,6 +1128,10 @@ export interface components {
             session_retention_seconds?: components["schemas"]["SessionRetentionSeconds"];
             session_max_lifetime_seconds?: components["schemas"]["SessionMaxLifetimeSeconds"];
             audit_retention_days?: components["schemas"]["AuditRetentionDays"];
+            require_verified_email?: components["schemas"]["RequireVerifiedEmail"];
+            verification_token_ttl_seconds?: components["schemas"]["VerificationTokenTTLSeconds"];
+            reset_token_ttl_seconds?: components["schemas"]["ResetTokenTTLSeconds"];
+            invitation_token_ttl_seconds?: components["schemas"]["InvitationTokenTTLSeconds"];
         };
         SettingChange: {
             setting: string;
@@ -1012,6 +1155,10 @@ export interface components {
         };
         /** @description The user object plus what an admin needs to judge the account. */
         AdminUser: {
+            /** @description Whether the account proved, through an emailed link, that it receives mail at `email`. */
+            email_verified: boolean;
+            /** Format: date-time */
+            email_verified_at: string | null;
             /** @description The user's id in the system it was imported from (`authd import`), or null. */
             external_id: string | null;
             is_active: boolean;
@@ -1198,6 +1345,41 @@ export interface components {
             success: true;
             user: components["schemas"]["User"];
         };
+        LinkTokenRequest: {
+            /** @description The token of the emailed link. */
+            token: string;
+        };
+        EmailVerified: {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            /** @description The address now verified (for an email change, the account's new email). */
+            email: string;
+        };
+        EmailChangePending: {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            /** @description The new address, which becomes the account's when the link mailed to it is used. */
+            pending_email: string;
+        };
+        ForgotPasswordRequest: {
+            email: string;
+        };
+        ResetPasswordRequest: {
+            token: string;
+            new_password: components["schemas"]["Password"];
+        };
+        AdminUserCreate: {
+            email: components["schemas"]["Email"];
+            username?: components["schemas"]["Username"];
+            first_name?: components["schemas"]["PersonName"];
+            last_name?: components["schemas"]["PersonName"];
+            phone_number?: components["schemas"]["PhoneNumber"];
+            language_code?: components["schemas"]["LanguageCode"];
+            /** @default false */
+            is_admin: boolean;
+        };
         AuthResponse: {
             /** @description A JWT (the algorithm of AUTHD_JWT_ALG, typ at+jwt, with a kid unless HS256) to send as "Authorization: Bearer <token>". */
             access_token: string;
@@ -1216,6 +1398,10 @@ export interface components {
             user: components["schemas"]["User"];
         };
         User: {
+            /** @description Whether the account proved, through an emailed link, that it receives mail at `email`. */
+            email_verified: boolean;
+            /** Format: date-time */
+            email_verified_at: string | null;
             /** Format: uuid */
             id: string;
             /** Format: email */
@@ -1237,6 +1423,15 @@ export interface components {
         };
     };
     responses: {
+        /** @description The user is created and the invitation is on its way. */
+        AdminUserCreated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AdminUser"];
+            };
+        };
         /** @description AUTHD_COMPAT_ROUTES is false, so this route does not exist (`not_found`). */
         CompatOff: {
             headers: {
@@ -1269,8 +1464,9 @@ export interface components {
             };
         };
         /**
-         * @description Not allowed: not an admin (`forbidden`), a disabled account at login (`account_disabled`), or a wrong
-         *     current password confirming an account change (`invalid_credentials`).
+         * @description Not allowed: not an admin (`forbidden`), a disabled account at login (`account_disabled`), an
+         *     unverified email at login or refresh while `require_verified_email` is on (`email_not_verified`), or a
+         *     wrong current password confirming an account change (`invalid_credentials`).
          */
         Forbidden: {
             headers: {
@@ -1490,6 +1686,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1748,7 +1945,15 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["UserUpdated"];
+            /** @description The confirmation link is on its way to the new address. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangePending"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -1931,6 +2136,31 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminUserCreate"];
+            };
+        };
+        responses: {
+            201: components["responses"]["AdminUserCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2405,6 +2635,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["CompatOff"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2505,6 +2736,151 @@ export interface operations {
             404: components["responses"]["CompatOff"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The address is verified. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailVerified"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description If an account has this address, a reset link is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description The password is set; sign in with it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendUserPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
