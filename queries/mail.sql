@@ -22,7 +22,7 @@ WHERE token_hash = @token_hash AND purpose = ANY (@purposes::text[]) AND used_at
 
 -- name: LastEmailTokenAt :one
 -- When the last token of a purpose was issued to a user, to space repeated mails.
-SELECT COALESCE(max(created_at), '-infinity')::timestamptz FROM email_tokens WHERE user_id = @user_id AND purpose = @purpose;
+SELECT COALESCE(max(created_at), 'epoch')::timestamptz FROM email_tokens WHERE user_id = @user_id AND purpose = @purpose;
 
 -- name: MarkEmailVerified :execrows
 -- Only while the account still has the address the link was sent to.

@@ -232,7 +232,7 @@ func (q *Queries) InsertOutboxMessage(ctx context.Context, arg InsertOutboxMessa
 }
 
 const lastEmailTokenAt = `-- name: LastEmailTokenAt :one
-SELECT COALESCE(max(created_at), '-infinity')::timestamptz FROM email_tokens WHERE user_id = $1 AND purpose = $2
+SELECT COALESCE(max(created_at), 'epoch')::timestamptz FROM email_tokens WHERE user_id = $1 AND purpose = $2
 `
 
 type LastEmailTokenAtParams struct {

@@ -246,7 +246,7 @@ func isPreflight(r *http.Request) bool {
 
 func isAPIPath(p string) bool {
 	return !strings.HasPrefix(p, "/docs") && !strings.HasPrefix(p, "/openapi.") && !strings.HasPrefix(p, "/api-doc") &&
-		p != "/admin" && !strings.HasPrefix(p, "/admin/")
+		p != "/admin" && !strings.HasPrefix(p, "/admin/") && p != "/verify-email" && p != "/reset-password" && !strings.HasPrefix(p, "/links/")
 }
 
 var errorSchema = func() *openapi3.Schema {

@@ -21,12 +21,23 @@ type CleanupReport struct {
 	LoginFailureEvents int64 `json:"login_failure_events"`
 	RateWindows        int64 `json:"rate_windows"`
 	AuditEvents        int64 `json:"audit_events"`
+	MailMessages       int64 `json:"mail_messages"`
+	EmailTokens        int64 `json:"email_tokens"`
 }
 
 // Total is every row removed.
 func (r CleanupReport) Total() int64 {
-	return r.RefreshTokens + r.Sessions + r.LoginFailures + r.LoginFailureEvents + r.RateWindows + r.AuditEvents
+	return r.RefreshTokens + r.Sessions + r.LoginFailures + r.LoginFailureEvents + r.RateWindows + r.AuditEvents +
+		r.MailMessages + r.EmailTokens
 }
+
+// Retention of the mail tables, which no setting changes: a delivered or failed message is kept a week
+// for an operator to look into, and a link token a day past its expiry (after which it is answered like
+// any unknown token anyway).
+const (
+	MailRetention       = 7 * 24 * time.Hour
+	EmailTokenRetention = 24 * time.Hour
+)
 
 // JanitorStore deletes what no decision needs any more.
 type JanitorStore interface {

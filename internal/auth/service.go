@@ -166,9 +166,9 @@ func (s *Service) issue(user User, sessionID uuid.UUID, refresh string) (Session
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
 	next, nextHash := NewRefreshToken()
 	userID, sessionID, err := s.store.RotateRefreshToken(ctx, Rotation{
-		OldHash:     HashRefreshToken(refreshToken),
-		NewHash:     nextHash,
-		ExpiresAt:   time.Now().Add(s.settings.RefreshTokenTTL()),
+		OldHash:         HashRefreshToken(refreshToken),
+		NewHash:         nextHash,
+		ExpiresAt:       time.Now().Add(s.settings.RefreshTokenTTL()),
 		MaxLifetime:     s.settings.seconds(SettingSessionMaxLifetime),
 		ReuseGrace:      s.reuseGrace,
 		RequireVerified: s.requireVerified(),

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"github.com/authd/authd/internal/linkpages"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -38,7 +39,8 @@ func mountDocs(mux *http.ServeMux, title string, specYAML, specJSON []byte) {
 }
 
 // pagePrefixes are the paths of the documentation and the admin page; everything else is the API.
-var pagePrefixes = []string{"/docs", "/docs/", "/api-doc", "/api-doc/", "/openapi.json", "/openapi.yaml", "/admin", "/admin/"}
+var pagePrefixes = append([]string{"/docs", "/docs/", "/api-doc", "/api-doc/", "/openapi.json", "/openapi.yaml", "/admin", "/admin/"},
+	linkpages.Paths...)
 
 // redirectTo answers 301 to location with no body (http.Redirect would write an HTML one).
 func redirectTo(location string) http.Handler {

@@ -15,6 +15,7 @@ import (
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/adminui"
 	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/linkpages"
 	"github.com/authd/authd/internal/importer"
 	"github.com/authd/authd/internal/metrics"
 )
@@ -126,6 +127,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	pages := http.NewServeMux()
 	mountDocs(pages, spec.Info.Title, authd.OpenAPI, specJSON)
 	adminui.Mount(pages)
+	linkpages.Mount(pages)
 	pagesHandler := withJSONErrors(pages)
 	root := http.NewServeMux()
 	for _, prefix := range pagePrefixes {

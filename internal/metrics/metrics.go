@@ -154,7 +154,8 @@ func (m *Metrics) JanitorRemoved(r auth.CleanupReport) {
 		return
 	}
 	for kind, n := range map[string]int64{"refresh_tokens": r.RefreshTokens, "sessions": r.Sessions, "login_failures": r.LoginFailures,
-		"login_failure_events": r.LoginFailureEvents, "rate_windows": r.RateWindows, "audit_events": r.AuditEvents} {
+		"login_failure_events": r.LoginFailureEvents, "rate_windows": r.RateWindows, "audit_events": r.AuditEvents,
+		"mail_messages": r.MailMessages, "email_tokens": r.EmailTokens} {
 		m.janitorRemoved.WithLabelValues(kind).Add(float64(n))
 	}
 }

@@ -56,6 +56,12 @@ func (s *Store) Cleanup(ctx context.Context, r auth.Retention) (auth.CleanupRepo
 		{&report.AuditEvents, "old audit events", func(ctx context.Context) (int64, error) {
 			return q.DeleteOldAuditEvents(ctx, db.DeleteOldAuditEventsParams{RetentionDays: int32(r.AuditEvents / (24 * time.Hour)), Batch: janitorBatch})
 		}},
+		{&report.MailMessages, "delivered or failed mail", func(ctx context.Context) (int64, error) {
+			return q.DeleteOldOutbox(ctx, db.DeleteOldOutboxParams{Before: time.Now().Add(-auth.MailRetention), Batch: janitorBatch})
+		}},
+		{&report.EmailTokens, "expired link tokens", func(ctx context.Context) (int64, error) {
+			return q.DeleteOldEmailTokens(ctx, db.DeleteOldEmailTokensParams{Before: time.Now().Add(-auth.EmailTokenRetention), Batch: janitorBatch})
+		}},
 	}
 	for _, step := range steps {
 		for {
