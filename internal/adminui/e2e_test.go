@@ -3,7 +3,6 @@ package adminui_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,51 +13,14 @@ import (
 	"github.com/authd/authd/internal/apitest"
 )
 
-// chromiumPath finds Debian's chromium. CI sets AUTHD_REQUIRE_BROWSER so that a missing browser fails
-// instead of skipping.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("AUTHD_REQUIRE_BROWSER") != "" {
-		t.Fatal("no chromium found; install Debian's chromium package")
-	}
-	t.Skip("no chromium found; install Debian's chromium package to run the browser test")
-	return ""
-}
-
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
-
 // An admin signs in, changes the access-token lifetime and disables a user; the API shows both effects.
 func TestAdminPageEndToEnd(t *testing.T) {
 	env := apitest.New(t)
 	env.NewAdmin("root@example.com")
 	target := env.Register("target@example.com")
-	ctx := newBrowser(t)
+	ctx := apitest.NewBrowser(t)
 
-	var status, rowStatus, csp, audit string
+	var status, rowStatus, csp, audit, invited, resetSent string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(env.Server.URL+"/admin"),
 		chromedp.WaitVisible("#login-email"),
@@ -85,6 +47,16 @@ func TestAdminPageEndToEnd(t *testing.T) {
 		chromedp.Poll(`document.querySelector("#audit tbody").textContent.includes("signing_key_rotated")`, nil,
 			chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Text("#audit tbody", &audit),
+		chromedp.Evaluate(`document.getElementById("user-search").value = ""`, nil),
+		chromedp.SendKeys("#create-email", "invited@example.com"),
+		chromedp.SendKeys("#create-username", "invited"),
+		chromedp.Click("#create-submit"),
+		chromedp.WaitVisible("#create-status.ok"),
+		chromedp.Text("#create-status", &invited),
+		chromedp.WaitVisible(`#users tr[data-email="invited@example.com"]`),
+		chromedp.Click(`#users tr[data-email="invited@example.com"] .send-reset`),
+		chromedp.WaitVisible("#users-status.ok"),
+		chromedp.Text("#users-status", &resetSent),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
@@ -92,6 +64,11 @@ func TestAdminPageEndToEnd(t *testing.T) {
 	if !strings.Contains(status, "Saved") || rowStatus != "disabled" {
 		t.Errorf("page shows %q and %q", status, rowStatus)
 	}
+	if !strings.Contains(invited, "invited@example.com is invited") || !strings.Contains(resetSent, "reset link was sent") {
+		t.Errorf("page shows %q and %q", invited, resetSent)
+	}
+	env.Mail.Wait("invited@example.com", "You have been invited", 1)
+	env.Mail.Wait("invited@example.com", "Reset your password", 1)
 	// The audit log shows the admin's sign-in and the target's registration.
 	if !strings.Contains(audit, "login_succeeded") || !strings.Contains(audit, "register") || !strings.Contains(audit, "signing_key_rotated") {
 		t.Errorf("audit log on the page: %q", audit)
@@ -132,7 +109,7 @@ func TestAdminPageEndToEnd(t *testing.T) {
 // Swagger UI renders under its Content-Security-Policy: its inline scripts are allowed by hash.
 func TestDocsRenderUnderCSP(t *testing.T) {
 	env := apitest.New(t)
-	ctx := newBrowser(t)
+	ctx := apitest.NewBrowser(t)
 	var title string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(env.Server.URL+"/docs/"),
@@ -156,7 +133,7 @@ func TestDocsTryItOutWithAUsersToken(t *testing.T) {
 	env := apitest.New(t)
 	email := apitest.UniqueEmail("swagger")
 	token := env.Register(email).AccessToken
-	ctx := newBrowser(t)
+	ctx := apitest.NewBrowser(t)
 	var firstScheme, status, body string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(env.Server.URL+"/docs/"),

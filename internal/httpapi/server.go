@@ -15,8 +15,8 @@ import (
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/adminui"
 	"github.com/authd/authd/internal/auth"
-	"github.com/authd/authd/internal/linkpages"
 	"github.com/authd/authd/internal/importer"
+	"github.com/authd/authd/internal/linkpages"
 	"github.com/authd/authd/internal/metrics"
 )
 

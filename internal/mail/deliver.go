@@ -69,7 +69,8 @@ func NewDeliverer(outbox Outbox, sender Sender, tune Delivery, counted func(Outc
 
 // Run delivers until ctx ends: at once when wake fires (a NOTIFY from a committed flow), and every Poll.
 func (d *Deliverer) Run(ctx context.Context, wake <-chan struct{}) {
-	ticker := time.NewTicker(d.tune.Poll)
+	// Retries come due RetryBase after a failure; polling no slower than that keeps them on time.
+	ticker := time.NewTicker(min(d.tune.Poll, d.tune.RetryBase))
 	defer ticker.Stop()
 	for {
 		for {

@@ -102,6 +102,9 @@
     session_retention_seconds: "session-retention",
     session_max_lifetime_seconds: "session-max-lifetime",
     audit_retention_days: "audit-retention",
+    verification_token_ttl_seconds: "verification-ttl",
+    reset_token_ttl_seconds: "reset-ttl",
+    invitation_token_ttl_seconds: "invitation-ttl",
   };
 
   async function loadKeys() {
@@ -158,6 +161,7 @@
 
   function showSettings(settings) {
     for (const [key, id] of Object.entries(settingInputs)) $(id).value = settings[key];
+    $("require-verified").checked = settings.require_verified_email;
   }
 
   async function loadSettings() {
@@ -184,6 +188,7 @@
     const status = $("settings-status");
     const change = {};
     for (const [key, id] of Object.entries(settingInputs)) change[key] = Number($(id).value);
+    change.require_verified_email = $("require-verified").checked;
     status.className = "status";
     status.textContent = "Saving…";
     const resp = await request("PATCH", "/api/admin/settings", change);
@@ -213,7 +218,10 @@
     const revoke = text("button", "Revoke sessions", "small secondary revoke");
     revoke.type = "button";
     revoke.addEventListener("click", () => revokeSessions(u, row));
-    actions.append(toggle, revoke);
+    const reset = text("button", "Send reset link", "small secondary send-reset");
+    reset.type = "button";
+    reset.addEventListener("click", () => sendReset(u));
+    actions.append(toggle, revoke, reset);
     row.append(text("td", u.email), text("td", u.username || "—"), status, text("td", String(u.active_sessions), "sessions"),
       text("td", u.last_login_at ? new Date(u.last_login_at).toLocaleString() : "never"), actions);
     return row;
@@ -239,6 +247,31 @@
   async function revokeSessions(u, row) {
     const resp = await request("POST", `/api/admin/users/${encodeURIComponent(u.id)}/revoke-sessions`);
     showUserResult(resp, row, `Every session of ${u.email} ended.`);
+  }
+
+  async function sendReset(u) {
+    const resp = await request("POST", `/api/admin/users/${encodeURIComponent(u.id)}/password-reset`);
+    const status = $("users-status");
+    status.className = resp.ok ? "status ok" : "status bad";
+    status.textContent = resp.ok ? `A password reset link was sent to ${u.email}.` : describeError(resp.data, "Not sent.");
+  }
+
+  async function createUser(event) {
+    event.preventDefault();
+    const body = { email: $("create-email").value.trim(), is_admin: $("create-admin").checked };
+    const username = $("create-username").value.trim();
+    if (username) body.username = username;
+    const resp = await request("POST", "/api/admin/users", body);
+    const status = $("create-status");
+    if (!resp.ok) {
+      status.className = "status bad";
+      status.textContent = describeError(resp.data, "Not created.");
+      return;
+    }
+    status.className = "status ok";
+    status.textContent = `${resp.data.email} is invited: a link to choose a password is on its way.`;
+    $("create-user-form").reset();
+    await loadUsers(false);
   }
 
   async function loadUsers(more) {
@@ -271,6 +304,7 @@
     $("keys-rotate-now").addEventListener("click", () => rotateKeys(true));
     $("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadUsers(false); });
     $("users-more").addEventListener("click", () => loadUsers(true));
+    $("create-user-form").addEventListener("submit", createUser);
     $("signout").addEventListener("click", () => signOut(""));
   });
 })();
