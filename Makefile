@@ -89,6 +89,8 @@ run: build ## serve on AUTHD_ADDR (127.0.0.1:8080), with a local database unless
 	echo "authd: database $${DATABASE_URL} (the same for bin/authd commands: export DATABASE_URL=\$$(scripts/dev-database-url))"; \
 	export AUTHD_SECRET_KEY="$${AUTHD_SECRET_KEY:-$(DEV_SECRET_KEY)}"; \
 	echo "authd: docs at http://$${AUTHD_ADDR:-127.0.0.1:8080}/docs/ once it is up"; \
+	if [ -z "$${AUTHD_SMTP_URL:-}" ]; then echo "authd: no AUTHD_SMTP_URL: mail is written to $${AUTHD_MAIL_DIR:-.data/mail}/*.eml and its links are logged"; \
+	else echo "authd: mail goes to $${AUTHD_SMTP_URL%%\?*}" | sed -E 's#//[^@/]*@#//***@#'; fi; \
 	exec $(BIN) serve
 
 .PHONY: migrate-up migrate-down migrate-status
