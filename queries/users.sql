@@ -1,7 +1,8 @@
 -- name: CreateUser :one
-INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
+INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
+                   email_verified_at)
 VALUES (@id, @email, sqlc.narg('username'), @password_hash, @first_name, @last_name, sqlc.narg('phone_number'),
-        @language_code, @is_admin)
+        @language_code, @is_admin, CASE WHEN @email_verified::boolean THEN now() END)
 RETURNING *;
 
 -- name: GetUserByID :one

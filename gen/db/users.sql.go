@@ -24,22 +24,24 @@ func (q *Queries) CountActiveSessions(ctx context.Context, userID uuid.UUID) (in
 }
 
 const createUser = `-- name: CreateUser :one
-INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin)
+INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
+                   email_verified_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
-        $8, $9)
+        $8, $9, CASE WHEN $10::boolean THEN now() END)
 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
 
 type CreateUserParams struct {
-	ID           uuid.UUID
-	Email        string
-	Username     *string
-	PasswordHash string
-	FirstName    string
-	LastName     string
-	PhoneNumber  *string
-	LanguageCode string
-	IsAdmin      bool
+	ID            uuid.UUID
+	Email         string
+	Username      *string
+	PasswordHash  string
+	FirstName     string
+	LastName      string
+	PhoneNumber   *string
+	LanguageCode  string
+	IsAdmin       bool
+	EmailVerified bool
 }
 
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
@@ -53,6 +55,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		arg.PhoneNumber,
 		arg.LanguageCode,
 		arg.IsAdmin,
+		arg.EmailVerified,
 	)
 	var i User
 	err := row.Scan(

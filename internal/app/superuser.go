@@ -30,7 +30,7 @@ func CreateSuperuser(ctx context.Context, databaseURL string, args []string, std
 	if *email == "" || fs.NArg() > 0 {
 		return errors.New("usage: authd createsuperuser --email E [--username U] [--promote]")
 	}
-	su := auth.Registration{Email: *email}
+	su := auth.Registration{Email: *email, EmailVerified: true}
 	if *username != "" {
 		su.Profile.Username = username
 	}

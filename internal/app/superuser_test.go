@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"os"
 	"strings"
 	"testing"
@@ -66,5 +67,19 @@ func TestCreateSuperuser(t *testing.T) {
 	}
 	if out, err := run("correct horse battery staple\n", "--email", "new@example.com", "--promote"); err != nil || !strings.Contains(out, "created admin") {
 		t.Errorf("promote of a new email: %q %v", out, err)
+	}
+
+	// The operator vouches for the address: it is verified, and no verification mail is queued.
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var unverified, queued int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FILTER (WHERE email_verified_at IS NULL), (SELECT count(*) FROM mail_outbox) FROM users").Scan(&unverified, &queued); err != nil {
+		t.Fatal(err)
+	}
+	if unverified != 0 || queued != 0 {
+		t.Errorf("%d admins unverified, %d mails queued", unverified, queued)
 	}
 }

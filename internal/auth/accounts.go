@@ -50,6 +50,9 @@ type Registration struct {
 	Email    string
 	Password string
 	Profile  Profile
+	// EmailVerified is set by `authd createsuperuser`, whose operator vouches for the address; no
+	// verification mail is sent then.
+	EmailVerified bool
 }
 
 // Create validates a registration against the field rules and the password policy, hashes the password
@@ -77,20 +80,23 @@ func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool) (Us
 		language = *r.Profile.LanguageCode
 	}
 	id := uuid.New()
-	verification, err := a.mailer.verification(recipient{id: id, email: email, username: r.Profile.Username, language: language})
-	if err != nil {
-		return User{}, err
+	var verification []Outgoing
+	if !r.EmailVerified {
+		if verification, err = a.mailer.verification(recipient{id: id, email: email, username: r.Profile.Username, language: language}); err != nil {
+			return User{}, err
+		}
 	}
 	return a.store.CreateUser(ctx, NewUser{
-		ID:           id,
-		Email:        email,
-		Username:     r.Profile.Username,
-		PasswordHash: hash,
-		FirstName:    deref(r.Profile.FirstName),
-		LastName:     deref(r.Profile.LastName),
-		PhoneNumber:  r.Profile.PhoneNumber,
-		LanguageCode: language,
-		IsAdmin:      isAdmin,
+		ID:            id,
+		Email:         email,
+		Username:      r.Profile.Username,
+		PasswordHash:  hash,
+		FirstName:     deref(r.Profile.FirstName),
+		LastName:      deref(r.Profile.LastName),
+		PhoneNumber:   r.Profile.PhoneNumber,
+		LanguageCode:  language,
+		IsAdmin:       isAdmin,
+		EmailVerified: r.EmailVerified,
 	}, verification...)
 }
 

@@ -31,6 +31,8 @@ type User struct {
 
 // NewUser is what the store needs to create an account.
 type NewUser struct {
+	// EmailVerified creates the account with its address verified: an operator vouched for it.
+	EmailVerified bool
 	// ID is chosen before the insert, so that a welcome mail can name the account in the same transaction;
 	// the store makes one when it is zero.
 	ID           uuid.UUID

@@ -32,12 +32,15 @@ func TestLoadDefaultsAndValidation(t *testing.T) {
 	t.Setenv("AUTHD_RATE_LIMIT_PER_IP", "-1")
 	t.Setenv("AUTHD_PUBLIC_URL", "auth.example.com/")
 	t.Setenv("DATABASE_URL", "mysql://x")
+	t.Setenv("AUTHD_SMTP_URL", "http://mail.example.com")
+	t.Setenv("AUTHD_LINK_TEMPLATE_RESET", "/reset")
+	t.Setenv("AUTHD_MAIL_MAX_ATTEMPTS", "0")
 	_, err = Load()
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
 	for _, want := range []string{"AUTHD_JWT_SECRET", "AUTHD_ACCESS_TOKEN_TTL", "DATABASE_URL", "AUTHD_LOGIN_MAX_FAILURES",
-		"AUTHD_RATE_LIMIT_PER_IP", "AUTHD_PUBLIC_URL"} {
+		"AUTHD_RATE_LIMIT_PER_IP", "AUTHD_PUBLIC_URL", "AUTHD_SMTP_URL", "AUTHD_LINK_TEMPLATE_RESET", "AUTHD_MAIL_MAX_ATTEMPTS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -64,9 +67,11 @@ func TestLoadDefaultsAndValidation(t *testing.T) {
 }
 
 func TestLogValueMasksSecrets(t *testing.T) {
-	c := Config{DatabaseURL: "postgres://u:topsecret@localhost/authd", JWTSecret: "jwt-secret-value", SecretKey: "sealing-secret-value"}
+	c := Config{DatabaseURL: "postgres://u:topsecret@localhost/authd", JWTSecret: "jwt-secret-value", SecretKey: "sealing-secret-value",
+		SMTPURL: "smtp://mailer:smtp-password@mail.example.com:587"}
 	s := c.LogValue().String()
-	if strings.Contains(s, "topsecret") || strings.Contains(s, "jwt-secret-value") || strings.Contains(s, "sealing-secret-value") {
+	if strings.Contains(s, "topsecret") || strings.Contains(s, "jwt-secret-value") || strings.Contains(s, "sealing-secret-value") ||
+		strings.Contains(s, "smtp-password") || !strings.Contains(s, "mail.example.com") {
 		t.Errorf("secrets in log value: %s", s)
 	}
 }

@@ -164,6 +164,13 @@ func TestForgotAndResetPassword(t *testing.T) {
 		t.Error("a used reset link does not count as a verified address")
 	}
 	env.Mail.Wait("cy@example.com", "Your password was changed", 1)
+	// A password change through the API is announced the same way.
+	current := env.Login("cy@example.com", "a fresh passphrase")
+	if r := env.JSON(http.MethodPost, "/api/me/password", `{"current_password":"a fresh passphrase","new_password":"a third passphrase"}`,
+		"Authorization", "Bearer "+current.AccessToken); r.Status != http.StatusOK {
+		t.Fatalf("change: %d %s", r.Status, r.Body)
+	}
+	env.Mail.Wait("cy@example.com", "Your password was changed", 2)
 	if e := resetPassword(env, mail.Token, "another passphrase").Error(t); e.Error != api.ErrorCodeInvalidLink {
 		t.Errorf("a reset link used twice: %s", e.Error)
 	}

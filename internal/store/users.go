@@ -57,15 +57,16 @@ func (s *Store) CreateUser(ctx context.Context, u auth.NewUser, out ...auth.Outg
 
 func createUserParams(u auth.NewUser) db.CreateUserParams {
 	return db.CreateUserParams{
-		ID:           u.ID,
-		Email:        u.Email,
-		Username:     u.Username,
-		PasswordHash: u.PasswordHash,
-		FirstName:    u.FirstName,
-		LastName:     u.LastName,
-		PhoneNumber:  u.PhoneNumber,
-		LanguageCode: u.LanguageCode,
-		IsAdmin:      u.IsAdmin,
+		ID:            u.ID,
+		Email:         u.Email,
+		Username:      u.Username,
+		PasswordHash:  u.PasswordHash,
+		FirstName:     u.FirstName,
+		LastName:      u.LastName,
+		PhoneNumber:   u.PhoneNumber,
+		LanguageCode:  u.LanguageCode,
+		IsAdmin:       u.IsAdmin,
+		EmailVerified: u.EmailVerified,
 	}
 }
 
