@@ -84,6 +84,8 @@ RETURNING *;
 -- password is replaced only when the source's hash changed since the last import.
 UPDATE users SET
     email         = @email,
+    -- a verification was of the old address
+    email_verified_at = CASE WHEN email = @email THEN email_verified_at END,
     username      = sqlc.narg('username'),
     first_name    = @first_name,
     last_name     = @last_name,

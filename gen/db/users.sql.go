@@ -431,6 +431,8 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) (User, err
 const updateImportedUser = `-- name: UpdateImportedUser :one
 UPDATE users SET
     email         = $1,
+    -- a verification was of the old address
+    email_verified_at = CASE WHEN email = $1 THEN email_verified_at END,
     username      = $2,
     first_name    = $3,
     last_name     = $4,
