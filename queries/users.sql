@@ -22,7 +22,7 @@ SELECT sqlc.embed(u),
        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions
 FROM users u
 WHERE (sqlc.narg('search')::text IS NULL
-       OR u.email LIKE '%' || sqlc.narg('search')::text || '%' ESCAPE '\'
+       OR lower(u.email) LIKE '%' || sqlc.narg('search')::text || '%' ESCAPE '\'
        OR lower(u.username) LIKE '%' || sqlc.narg('search')::text || '%' ESCAPE '\')
   AND (sqlc.narg('after_created_at')::timestamptz IS NULL
        OR (u.created_at, u.id) < (sqlc.narg('after_created_at')::timestamptz, sqlc.narg('after_id')::uuid))
@@ -65,20 +65,6 @@ UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING 
 -- name: SetAvatar :one
 UPDATE users SET avatar = $2, updated_at = now() WHERE id = $1 RETURNING *;
 
--- name: UserForImport :many
--- The accounts an imported row may be: the one with its external id and the one with its email.
-SELECT * FROM users
-WHERE (sqlc.narg('external_id')::text IS NOT NULL AND external_id = sqlc.narg('external_id')::text) OR email = @email
-FOR UPDATE;
-
--- name: InsertImportedUser :one
-INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
-                   is_active, created_at, updated_at, last_login_at, external_id, import_digest)
-VALUES (@email, sqlc.narg('username'), @password_hash, @first_name, @last_name, sqlc.narg('phone_number'),
-        @language_code, @is_admin, @is_active, COALESCE(sqlc.narg('created_at'), now()), now(), sqlc.narg('last_login_at'),
-        sqlc.narg('external_id'), @import_digest)
-RETURNING *;
-
 -- name: UpdateImportedUser :one
 -- Changes only what differs from the source; no row back means the account already matched it. The
 -- password is replaced only when the source's hash changed since the last import.
@@ -107,3 +93,28 @@ WHERE id = @id
        @is_admin, @is_active, COALESCE(sqlc.narg('created_at'), created_at), sqlc.narg('external_id'),
        @import_digest::bytea)
 RETURNING *;
+
+-- name: ImportTargets :many
+-- The accounts a batch of imported rows may be, locked until the batch commits. Joins, not "= ANY": while
+-- an import fills the table its statistics are stale, and a plan that compares every row with every
+-- array element grows with the table.
+SELECT * FROM users
+WHERE id IN (SELECT u.id FROM users u JOIN unnest(@emails::text[]) AS e(email) ON u.email = e.email
+             UNION
+             SELECT u.id FROM users u JOIN unnest(@external_ids::text[]) AS x(id) ON u.external_id = x.id)
+ORDER BY id
+FOR UPDATE;
+
+-- name: InsertImportedUsers :many
+-- A batch of new accounts in one statement, from a JSON array of rows (nulls and all). A row that conflicts
+-- with an account (a username in use, or an account created meanwhile) is left out; the caller reports it
+-- from the rows that did not come back.
+INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
+                   is_active, created_at, updated_at, last_login_at, external_id, import_digest)
+SELECT u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.language_code, u.is_admin,
+       u.is_active, COALESCE(u.created_at, now()), now(), u.last_login_at, u.external_id, decode(u.import_digest, 'hex')
+FROM jsonb_to_recordset(@users::jsonb) AS u(email text, username text, password_hash text, first_name text,
+     last_name text, phone_number text, language_code text, is_admin boolean, is_active boolean, created_at timestamptz,
+     last_login_at timestamptz, external_id text, import_digest text)
+ON CONFLICT DO NOTHING
+RETURNING id, email;

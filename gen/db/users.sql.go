@@ -157,68 +157,99 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
 	return i, err
 }
 
-const insertImportedUser = `-- name: InsertImportedUser :one
-INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
-                   is_active, created_at, updated_at, last_login_at, external_id, import_digest)
-VALUES ($1, $2, $3, $4, $5, $6,
-        $7, $8, $9, COALESCE($10, now()), now(), $11,
-        $12, $13)
-RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
+const importTargets = `-- name: ImportTargets :many
+SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at FROM users
+WHERE id IN (SELECT u.id FROM users u JOIN unnest($1::text[]) AS e(email) ON u.email = e.email
+             UNION
+             SELECT u.id FROM users u JOIN unnest($2::text[]) AS x(id) ON u.external_id = x.id)
+ORDER BY id
+FOR UPDATE
 `
 
-type InsertImportedUserParams struct {
-	Email        string
-	Username     *string
-	PasswordHash string
-	FirstName    string
-	LastName     string
-	PhoneNumber  *string
-	LanguageCode string
-	IsAdmin      bool
-	IsActive     bool
-	CreatedAt    interface{}
-	LastLoginAt  *time.Time
-	ExternalID   *string
-	ImportDigest []byte
+type ImportTargetsParams struct {
+	Emails      []string
+	ExternalIds []string
 }
 
-func (q *Queries) InsertImportedUser(ctx context.Context, arg InsertImportedUserParams) (User, error) {
-	row := q.db.QueryRow(ctx, insertImportedUser,
-		arg.Email,
-		arg.Username,
-		arg.PasswordHash,
-		arg.FirstName,
-		arg.LastName,
-		arg.PhoneNumber,
-		arg.LanguageCode,
-		arg.IsAdmin,
-		arg.IsActive,
-		arg.CreatedAt,
-		arg.LastLoginAt,
-		arg.ExternalID,
-		arg.ImportDigest,
-	)
-	var i User
-	err := row.Scan(
-		&i.ID,
-		&i.Email,
-		&i.Username,
-		&i.PasswordHash,
-		&i.FirstName,
-		&i.LastName,
-		&i.PhoneNumber,
-		&i.Avatar,
-		&i.LanguageCode,
-		&i.IsAdmin,
-		&i.IsActive,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.LastLoginAt,
-		&i.ExternalID,
-		&i.ImportDigest,
-		&i.EmailVerifiedAt,
-	)
-	return i, err
+// The accounts a batch of imported rows may be, locked until the batch commits. Joins, not "= ANY": while
+// an import fills the table its statistics are stale, and a plan that compares every row with every
+// array element grows with the table.
+func (q *Queries) ImportTargets(ctx context.Context, arg ImportTargetsParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, importTargets, arg.Emails, arg.ExternalIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []User{}
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Username,
+			&i.PasswordHash,
+			&i.FirstName,
+			&i.LastName,
+			&i.PhoneNumber,
+			&i.Avatar,
+			&i.LanguageCode,
+			&i.IsAdmin,
+			&i.IsActive,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.LastLoginAt,
+			&i.ExternalID,
+			&i.ImportDigest,
+			&i.EmailVerifiedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const insertImportedUsers = `-- name: InsertImportedUsers :many
+INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
+                   is_active, created_at, updated_at, last_login_at, external_id, import_digest)
+SELECT u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.language_code, u.is_admin,
+       u.is_active, COALESCE(u.created_at, now()), now(), u.last_login_at, u.external_id, decode(u.import_digest, 'hex')
+FROM jsonb_to_recordset($1::jsonb) AS u(email text, username text, password_hash text, first_name text,
+     last_name text, phone_number text, language_code text, is_admin boolean, is_active boolean, created_at timestamptz,
+     last_login_at timestamptz, external_id text, import_digest text)
+ON CONFLICT DO NOTHING
+RETURNING id, email
+`
+
+type InsertImportedUsersRow struct {
+	ID    uuid.UUID
+	Email string
+}
+
+// A batch of new accounts in one statement, from a JSON array of rows (nulls and all). A row that conflicts
+// with an account (a username in use, or an account created meanwhile) is left out; the caller reports it
+// from the rows that did not come back.
+func (q *Queries) InsertImportedUsers(ctx context.Context, users []byte) ([]InsertImportedUsersRow, error) {
+	rows, err := q.db.Query(ctx, insertImportedUsers, users)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []InsertImportedUsersRow{}
+	for rows.Next() {
+		var i InsertImportedUsersRow
+		if err := rows.Scan(&i.ID, &i.Email); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listUsers = `-- name: ListUsers :many
@@ -226,7 +257,7 @@ SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.
        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions
 FROM users u
 WHERE ($2::text IS NULL
-       OR u.email LIKE '%' || $2::text || '%' ESCAPE '\'
+       OR lower(u.email) LIKE '%' || $2::text || '%' ESCAPE '\'
        OR lower(u.username) LIKE '%' || $2::text || '%' ESCAPE '\')
   AND ($3::timestamptz IS NULL
        OR (u.created_at, u.id) < ($3::timestamptz, $4::uuid))
@@ -578,54 +609,4 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, e
 		&i.EmailVerifiedAt,
 	)
 	return i, err
-}
-
-const userForImport = `-- name: UserForImport :many
-SELECT id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at FROM users
-WHERE ($1::text IS NOT NULL AND external_id = $1::text) OR email = $2
-FOR UPDATE
-`
-
-type UserForImportParams struct {
-	ExternalID *string
-	Email      string
-}
-
-// The accounts an imported row may be: the one with its external id and the one with its email.
-func (q *Queries) UserForImport(ctx context.Context, arg UserForImportParams) ([]User, error) {
-	rows, err := q.db.Query(ctx, userForImport, arg.ExternalID, arg.Email)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []User{}
-	for rows.Next() {
-		var i User
-		if err := rows.Scan(
-			&i.ID,
-			&i.Email,
-			&i.Username,
-			&i.PasswordHash,
-			&i.FirstName,
-			&i.LastName,
-			&i.PhoneNumber,
-			&i.Avatar,
-			&i.LanguageCode,
-			&i.IsAdmin,
-			&i.IsActive,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.LastLoginAt,
-			&i.ExternalID,
-			&i.ImportDigest,
-			&i.EmailVerifiedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }

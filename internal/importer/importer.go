@@ -78,12 +78,7 @@ func New(store auth.ImportStore, accounts *auth.Accounts, processor *avatar.Proc
 // leaves the earlier batches imported; running the import again finishes the job, because a second run
 // changes nothing that the first one did.
 func (im *Importer) Run(ctx context.Context, r io.Reader, opts Options) (Report, error) {
-	sources, skips, err := Parse(r, opts.Format)
-	if err != nil {
-		return Report{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
-	}
-	report := Report{DryRun: opts.DryRun, Schemes: map[string]int{}, Skips: skips}
-	report.Total = len(sources) + len(skips)
+	report := Report{DryRun: opts.DryRun, Schemes: map[string]int{}}
 	seenEmail := map[string]int{}
 	seenID := map[string]int{}
 	batch := make([]auth.ImportedUser, 0, BatchSize)
@@ -101,31 +96,47 @@ func (im *Importer) Run(ctx context.Context, r io.Reader, opts Options) (Report,
 		batch = batch[:0]
 		return nil
 	}
-	for _, source := range sources {
+	var storeErr error
+	parseErr := Parse(r, opts.Format, func(rec Record) error {
+		report.Total++
+		if rec.Skip != nil {
+			report.Skips = append(report.Skips, *rec.Skip)
+			return nil
+		}
+		source := rec.User
 		u, err := auth.PrepareImport(source)
 		if err != nil {
 			report.Skips = append(report.Skips, Skip{Row: source.Row, ExternalID: source.ExternalID, Email: source.Email, Reason: reason(err)})
-			continue
+			return nil
 		}
 		if first, seen := seenEmail[u.Email]; seen {
 			report.Skips = append(report.Skips, Skip{Row: u.Row, ExternalID: source.ExternalID, Email: source.Email,
 				Reason: fmt.Sprintf("duplicate email after normalisation: row %d has %s", first, u.Email)})
-			continue
+			return nil
 		}
 		seenEmail[u.Email] = u.Row
 		if u.ExternalID != nil {
 			if first, seen := seenID[*u.ExternalID]; seen {
 				report.Skips = append(report.Skips, Skip{Row: u.Row, ExternalID: source.ExternalID, Email: source.Email,
 					Reason: fmt.Sprintf("duplicate external id: row %d has it too", first)})
-				continue
+				return nil
 			}
 			seenID[*u.ExternalID] = u.Row
 		}
 		if batch = append(batch, u); len(batch) == BatchSize {
-			if err := flush(); err != nil {
-				return report, err
+			if storeErr = flush(); storeErr != nil {
+				return storeErr
 			}
 		}
+		return nil
+	})
+	switch {
+	case storeErr != nil:
+		return report, storeErr
+	case parseErr != nil:
+		// The batches before the break are kept; a second run, once the file is mended, changes nothing
+		// for them.
+		return report, fmt.Errorf("%w: %w", ErrUnreadable, parseErr)
 	}
 	if err := flush(); err != nil {
 		return report, err

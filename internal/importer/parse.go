@@ -22,15 +22,22 @@ const (
 // maxLine bounds one JSON lines record (and one Django object): a user is a few hundred bytes.
 const maxLine = 64 * 1024
 
+// Record is one record of a source: a user, or the reason it could not be read (Skip set).
+type Record struct {
+	User auth.SourceUser
+	Skip *Skip
+}
+
 // Parse reads users from r in format (FormatAuto looks at the first character: '[' is Django's dumpdata,
-// '{' JSON lines). A record that cannot be read is a skip with its row number; a file that cannot be read
-// at all is an error.
-func Parse(r io.Reader, format string) ([]auth.SourceUser, []Skip, error) {
+// '{' JSON lines) and hands each record to emit as it is read, so that a large file is never held whole.
+// A record that cannot be read is a skip with its row number; a file that cannot be read on is an error,
+// as is an error from emit.
+func Parse(r io.Reader, format string, emit func(Record) error) error {
 	br := bufio.NewReaderSize(r, maxLine)
 	if format == "" || format == FormatAuto {
 		first, err := firstNonSpace(br)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		switch first {
 		case '[':
@@ -38,16 +45,16 @@ func Parse(r io.Reader, format string) ([]auth.SourceUser, []Skip, error) {
 		case '{':
 			format = FormatJSONL
 		default:
-			return nil, nil, fmt.Errorf("cannot tell the format: the file starts with %q, not [ (Django dumpdata) or { (JSON lines)", first)
+			return fmt.Errorf("cannot tell the format: the file starts with %q, not [ (Django dumpdata) or { (JSON lines)", first)
 		}
 	}
 	switch format {
 	case FormatDjango:
-		return parseDjango(br)
+		return parseDjango(br, emit)
 	case FormatJSONL:
-		return parseJSONL(br)
+		return parseJSONL(br, emit)
 	}
-	return nil, nil, fmt.Errorf("unknown format %q: want auto, django or jsonl", format)
+	return fmt.Errorf("unknown format %q: want auto, django or jsonl", format)
 }
 
 func firstNonSpace(br *bufio.Reader) (byte, error) {
@@ -76,33 +83,32 @@ type djangoObject struct {
 // parseDjango reads dumpdata output object by object, so that a large file is never held whole. Objects
 // of other models (groups, permissions) are skipped with their model named; any model with a password
 // field is a user model (auth.user, or a custom one such as users.users).
-func parseDjango(r io.Reader) ([]auth.SourceUser, []Skip, error) {
+func parseDjango(r io.Reader, emit func(Record) error) error {
 	dec := json.NewDecoder(r)
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return nil, nil, errors.New("a Django dumpdata file is a JSON array of objects")
+		return errors.New("a Django dumpdata file is a JSON array of objects")
 	}
-	var users []auth.SourceUser
-	var skips []Skip
 	for row := 1; dec.More(); row++ {
 		var obj djangoObject
 		if err := dec.Decode(&obj); err != nil {
-			return nil, nil, fmt.Errorf("object %d: %w", row, err)
+			return fmt.Errorf("object %d: %w", row, err)
 		}
+		var rec Record
 		if _, ok := obj.Fields["password"]; !ok {
-			skips = append(skips, Skip{Row: row, Reason: fmt.Sprintf("not a user (model %s)", obj.Model)})
-			continue
+			rec.Skip = &Skip{Row: row, Reason: fmt.Sprintf("not a user (model %s)", obj.Model)}
+		} else if u, err := djangoUser(row, obj); err != nil {
+			rec.Skip = &Skip{Row: row, ExternalID: pkString(obj.PK), Reason: err.Error()}
+		} else {
+			rec.User = u
 		}
-		u, err := djangoUser(row, obj)
-		if err != nil {
-			skips = append(skips, Skip{Row: row, ExternalID: pkString(obj.PK), Reason: err.Error()})
-			continue
+		if err := emit(rec); err != nil {
+			return err
 		}
-		users = append(users, u)
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("after the last object: %w", err)
+		return fmt.Errorf("after the last object: %w", err)
 	}
-	return users, skips, nil
+	return nil
 }
 
 func pkString(raw json.RawMessage) string {
@@ -237,27 +243,28 @@ type jsonlUser struct {
 	Avatar       *string         `json:"avatar"`
 }
 
-func parseJSONL(r *bufio.Reader) ([]auth.SourceUser, []Skip, error) {
-	var users []auth.SourceUser
-	var skips []Skip
+func parseJSONL(r *bufio.Reader, emit func(Record) error) error {
 	for row := 1; ; row++ {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, nil, fmt.Errorf("line %d is longer than %d bytes", row, maxLine)
+			return fmt.Errorf("line %d is longer than %d bytes", row, maxLine)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, nil, err
+			return err
 		}
 		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
-			u, parseErr := jsonlRecord(row, trimmed)
-			if parseErr != nil {
-				skips = append(skips, Skip{Row: row, Reason: parseErr.Error()})
+			var rec Record
+			if u, parseErr := jsonlRecord(row, trimmed); parseErr != nil {
+				rec.Skip = &Skip{Row: row, Reason: parseErr.Error()}
 			} else {
-				users = append(users, u)
+				rec.User = u
+			}
+			if err := emit(rec); err != nil {
+				return err
 			}
 		}
 		if errors.Is(err, io.EOF) {
-			return users, skips, nil
+			return nil
 		}
 	}
 }
