@@ -44,7 +44,7 @@ test: lint generate-check ## gofmt, vet, staticcheck, generated-code drift, then
 .PHONY: bench
 bench: ## requests/s and p50/p99 of GET /api/me, refresh and login (ES256 and HS256) on a real server and database; token signing cost
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/bench/ | grep -v testdbconf
-	$(GO) test -run '^$$' -bench BenchmarkIssueAccessToken ./internal/auth/
+	$(GO) test -run '^$$' -bench 'BenchmarkIssueAccessToken|BenchmarkVerifyLegacy' ./internal/auth/
 
 .PHONY: bench-scale
 bench-scale: ## seed 1M users and 5M sessions and tokens, then GET /api/me, login, refresh and admin search next to 1k users

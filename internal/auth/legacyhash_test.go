@@ -74,3 +74,23 @@ func TestUnusablePasswordNeverMatches(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVerifyLegacy prints what one login costs with each kind of imported hash before its upgrade; a
+// hashing slot is held that long.
+func BenchmarkVerifyLegacy(b *testing.B) {
+	h := NewHasher(DefaultArgon2Params, 1, time.Minute)
+	hashes := map[string]string{
+		"django_pbkdf2_sha256_260000": "pbkdf2_sha256$260000$kEGMMnIWTbpX7qb2cmAjLf$0DYbr8V1Qusq3dSiWpmV5miZgQIqYFTZyXRtG7NEOHQ=",
+		"django_scrypt_16384_8_1":     fixedLegacyVectors[0].encoded,
+		"werkzeug_scrypt_32768_8_1":   fixedLegacyVectors[1].encoded,
+	}
+	for name, encoded := range hashes {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := h.Verify(context.Background(), "password", encoded); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
