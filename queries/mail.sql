@@ -56,14 +56,16 @@ WHERE m.id IN (
 RETURNING m.*;
 
 -- name: MarkOutboxSent :exec
-UPDATE mail_outbox SET sent_at = now(), last_error = NULL WHERE id = @id;
+-- The bodies hold live links (a reset link works for an hour); once the message is out of authd's hands,
+-- they are dropped, so that a database dump or backup holds no usable link. What went where stays.
+UPDATE mail_outbox SET sent_at = now(), last_error = NULL, text_body = '', html_body = '' WHERE id = @id;
 
 -- name: MarkOutboxRetry :exec
 UPDATE mail_outbox SET next_attempt_at = now() + make_interval(secs => @delay_seconds::float8), last_error = @last_error
 WHERE id = @id;
 
 -- name: MarkOutboxFailed :exec
-UPDATE mail_outbox SET failed_at = now(), last_error = @last_error WHERE id = @id;
+UPDATE mail_outbox SET failed_at = now(), last_error = @last_error, text_body = '', html_body = '' WHERE id = @id;
 
 -- name: DeleteOldOutbox :execrows
 DELETE FROM mail_outbox WHERE id IN (

@@ -268,7 +268,7 @@ func (q *Queries) MarkEmailVerified(ctx context.Context, arg MarkEmailVerifiedPa
 }
 
 const markOutboxFailed = `-- name: MarkOutboxFailed :exec
-UPDATE mail_outbox SET failed_at = now(), last_error = $1 WHERE id = $2
+UPDATE mail_outbox SET failed_at = now(), last_error = $1, text_body = '', html_body = '' WHERE id = $2
 `
 
 type MarkOutboxFailedParams struct {
@@ -298,9 +298,11 @@ func (q *Queries) MarkOutboxRetry(ctx context.Context, arg MarkOutboxRetryParams
 }
 
 const markOutboxSent = `-- name: MarkOutboxSent :exec
-UPDATE mail_outbox SET sent_at = now(), last_error = NULL WHERE id = $1
+UPDATE mail_outbox SET sent_at = now(), last_error = NULL, text_body = '', html_body = '' WHERE id = $1
 `
 
+// The bodies hold live links (a reset link works for an hour); once the message is out of authd's hands,
+// they are dropped, so that a database dump or backup holds no usable link. What went where stays.
 func (q *Queries) MarkOutboxSent(ctx context.Context, id int64) error {
 	_, err := q.db.Exec(ctx, markOutboxSent, id)
 	return err

@@ -59,6 +59,11 @@ func TestOutboxSurvivesARestartBetweenCommitAndSend(t *testing.T) {
 	if got := len(env.Mail.To("kept@example.com", "")); got != 1 {
 		t.Errorf("received %d copies, want 1", got)
 	}
+	// A delivered message keeps no live link in the database.
+	var bodies int
+	if err := env.DB.QueryRow(context.Background(), "SELECT count(*) FROM mail_outbox WHERE text_body <> '' OR html_body <> ''").Scan(&bodies); err != nil || bodies != 0 {
+		t.Errorf("delivered messages with their bodies: %d %v", bodies, err)
+	}
 }
 
 // While the SMTP server is down, delivery is retried with backoff; once it is back, the message is sent.
