@@ -13,6 +13,11 @@ import (
 	"github.com/authd/authd/internal/mail"
 )
 
+var (
+	_ auth.MailStore = (*Store)(nil)
+	_ mail.Outbox    = (*Store)(nil)
+)
+
 // queue writes messages, and the tokens their links carry, in the caller's transaction, and wakes the
 // senders when it commits.
 func queue(ctx context.Context, q *db.Queries, out []auth.Outgoing) error {
