@@ -43,6 +43,8 @@ type operationPolicy struct {
 	passwordCheck bool
 	// compat marks the operations of the compat tag, which AUTHD_COMPAT_ROUTES=false turns off.
 	compat bool
+	// unvalidated marks operations with no parameters and no body: the validator would check nothing.
+	unvalidated bool
 	// scheme is the security scheme the caller must satisfy: userScheme, adminScheme, or "" for public.
 	scheme string
 	// validated is the operation as the validator sees it: without security requirements, which
@@ -79,6 +81,7 @@ func newPolicyTable(spec *openapi3.T) (*policyTable, error) {
 			if err != nil {
 				return nil, fmt.Errorf("openapi.yaml %s %s: %w", method, path, err)
 			}
+			p.unvalidated = len(item.Parameters) == 0 && len(op.Parameters) == 0 && op.RequestBody == nil
 			t.policies[op] = p
 		}
 	}
