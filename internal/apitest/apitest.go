@@ -139,9 +139,6 @@ func DefaultConfig() config.Config {
 		MailDelivery:     true,
 		MailRetryBase:    100 * time.Millisecond,
 		MailMaxAttempts:  10,
-		LinkVerify:       "/verify-email#token={token}",
-		LinkReset:        "/reset-password#token={token}",
-		LinkInvite:       "/reset-password#invitation=1&token={token}",
 	}
 }
 

@@ -99,6 +99,20 @@ type Links struct {
 var DefaultLinks = Links{Verify: "/verify-email#token={token}", Reset: "/reset-password#token={token}",
 	Invite: "/reset-password#invitation=1&token={token}"}
 
+// WithDefaults fills the templates not set with DefaultLinks'.
+func (l Links) WithDefaults() Links {
+	for _, pair := range []struct {
+		value    *string
+		fallback string
+	}{
+		{&l.Verify, DefaultLinks.Verify}, {&l.Reset, DefaultLinks.Reset}, {&l.Invite, DefaultLinks.Invite}} {
+		if *pair.value == "" {
+			*pair.value = pair.fallback
+		}
+	}
+	return l
+}
+
 // Validate checks that every template has {token}.
 func (l Links) Validate() error {
 	for name, t := range map[string]string{"AUTHD_LINK_TEMPLATE_VERIFY": l.Verify, "AUTHD_LINK_TEMPLATE_RESET": l.Reset,
@@ -205,9 +219,14 @@ func (m *Mailer) verification(to recipient) ([]Outgoing, error) {
 	return []Outgoing{out}, err
 }
 
-// spaced reports whether a mail of purpose went to the user less than spacing ago.
-func (s *Service) spaced(ctx context.Context, userID uuid.UUID, purpose string, spacing time.Duration) (bool, error) {
-	last, err := s.mailStore.LastLinkAt(ctx, userID, purpose)
+// linkClock says when a link of a purpose last went to a user.
+type linkClock interface {
+	LastLinkAt(ctx context.Context, userID uuid.UUID, purpose string) (time.Time, error)
+}
+
+// sentWithin reports whether a link of purpose went to the user less than spacing ago.
+func sentWithin(ctx context.Context, clock linkClock, userID uuid.UUID, purpose string, spacing time.Duration) (bool, error) {
+	last, err := clock.LastLinkAt(ctx, userID, purpose)
 	if err != nil {
 		return false, err
 	}
@@ -220,7 +239,7 @@ func (s *Service) SendVerification(ctx context.Context, id Identity) error {
 	if id.User.EmailVerifiedAt != nil {
 		return ErrAlreadyVerified
 	}
-	if recent, err := s.spaced(ctx, id.User.ID, PurposeVerifyEmail, verificationSpacing); err != nil || recent {
+	if recent, err := sentWithin(ctx, s.mailStore, id.User.ID, PurposeVerifyEmail, verificationSpacing); err != nil || recent {
 		if recent {
 			return &RateLimitedError{RetryAfter: verificationSpacing}
 		}
@@ -236,7 +255,7 @@ func (s *Service) SendVerification(ctx context.Context, id Identity) error {
 // resendVerificationAtLogin mails a verification link to an unverified account that just proved its
 // password, at most every few minutes: with require_verified_email on, it cannot sign in to ask for one.
 func (s *Service) resendVerificationAtLogin(ctx context.Context, user User) {
-	recent, err := s.spaced(ctx, user.ID, PurposeVerifyEmail, loginVerificationSpacing)
+	recent, err := sentWithin(ctx, s.mailStore, user.ID, PurposeVerifyEmail, loginVerificationSpacing)
 	if err == nil && !recent {
 		var out []Outgoing
 		if out, err = s.mailer.verification(recipientOf(user)); err == nil {
@@ -335,18 +354,13 @@ func (s *Service) ForgotPassword(ctx context.Context, rawEmail string) error {
 	if !user.IsActive {
 		return nil
 	}
-	return s.sendReset(ctx, user)
-}
-
-func (s *Service) sendReset(ctx context.Context, user User) error {
-	_, err := s.accounts.SendReset(ctx, user)
+	_, err = s.accounts.SendReset(ctx, user)
 	return err
 }
 
 // SendReset queues a reset link to user, unless one went out within the last minute (sent is false then).
 func (a *Accounts) SendReset(ctx context.Context, user User) (sent bool, err error) {
-	last, err := a.store.LastLinkAt(ctx, user.ID, PurposeResetPassword)
-	if err != nil || time.Since(last) < resetSpacing {
+	if recent, err := sentWithin(ctx, a.store, user.ID, PurposeResetPassword, resetSpacing); err != nil || recent {
 		return false, err
 	}
 	out, err := a.mailer.withLink(mail.KindPasswordReset, PurposeResetPassword, recipientOf(user), user.Email, "")

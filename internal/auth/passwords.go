@@ -132,36 +132,35 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (match, n
 	if !real {
 		encoded = h.dummy
 	}
+	check, needsRehash, err := h.checker(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	return check(password) && real, needsRehash, nil
+}
+
+// checker parses encoded into the check of a password against it, and says whether it should be replaced:
+// an argon2id hash with other parameters than the current ones, or any imported hash.
+func (h *Hasher) checker(encoded string) (check func(password string) bool, needsRehash bool, err error) {
 	if !strings.HasPrefix(encoded, "$argon2id$") {
-		return h.verifyLegacy(ctx, password, encoded)
+		legacy, err := parseLegacyHash(encoded)
+		return legacy.verify, true, err
 	}
 	p, salt, key, err := decodePHC(encoded)
 	if err != nil {
-		return false, false, err
+		return nil, false, err
 	}
-	release, err := h.acquire(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	defer release()
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
-	match = subtle.ConstantTimeCompare(got, key) == 1 && real
 	needsRehash = p.Memory != h.params.Memory || p.Time != h.params.Time || p.Threads != h.params.Threads ||
 		uint32(len(key)) != h.params.KeyLen || uint32(len(salt)) != h.params.SaltLen
-	return match, needsRehash, nil
-}
-
-func (h *Hasher) verifyLegacy(ctx context.Context, password, encoded string) (match, needsRehash bool, err error) {
-	legacy, err := parseLegacyHash(encoded)
-	if err != nil {
-		return false, false, err
-	}
-	release, err := h.acquire(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	defer release()
-	return legacy.verify(password), true, nil
+	return func(password string) bool {
+		got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+		return subtle.ConstantTimeCompare(got, key) == 1
+	}, needsRehash, nil
 }
 
 // countUpgrade records that a hash of scheme was replaced by argon2id at a login.

@@ -67,9 +67,10 @@ type Config struct {
 	MailDelivery    bool          `env:"AUTHD_MAIL_DELIVERY" envDefault:"true"`
 	MailRetryBase   time.Duration `env:"AUTHD_MAIL_RETRY_BASE" envDefault:"10s"`
 	MailMaxAttempts int           `env:"AUTHD_MAIL_MAX_ATTEMPTS" envDefault:"10"`
-	LinkVerify      string        `env:"AUTHD_LINK_TEMPLATE_VERIFY" envDefault:"/verify-email#token={token}"`
-	LinkReset       string        `env:"AUTHD_LINK_TEMPLATE_RESET" envDefault:"/reset-password#token={token}"`
-	LinkInvite      string        `env:"AUTHD_LINK_TEMPLATE_INVITE" envDefault:"/reset-password#invitation=1&token={token}"`
+	// The emailed links' templates; empty ones are auth.DefaultLinks'.
+	LinkVerify string `env:"AUTHD_LINK_TEMPLATE_VERIFY"`
+	LinkReset  string `env:"AUTHD_LINK_TEMPLATE_RESET"`
+	LinkInvite string `env:"AUTHD_LINK_TEMPLATE_INVITE"`
 	// The next two seed runtime settings the first time; afterwards the admin API changes them.
 	LoginMaxFailures int `env:"AUTHD_LOGIN_MAX_FAILURES" envDefault:"5"`
 	RateLimitPerIP   int `env:"AUTHD_RATE_LIMIT_PER_IP" envDefault:"60"`
@@ -209,7 +210,7 @@ func (c Config) validate() []error {
 
 // Links are the emailed links' templates.
 func (c Config) Links() auth.Links {
-	return auth.Links{PublicURL: c.PublicURLValue(), Verify: c.LinkVerify, Reset: c.LinkReset, Invite: c.LinkInvite}
+	return auth.Links{PublicURL: c.PublicURLValue(), Verify: c.LinkVerify, Reset: c.LinkReset, Invite: c.LinkInvite}.WithDefaults()
 }
 
 // Delivery tunes the outbox sender.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"maps"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -28,7 +29,13 @@ func (s *Server) CompatSignUp(ctx context.Context, req api.CompatSignUpRequestOb
 	case err != nil:
 		return nil, err
 	case p.status != 0:
-		// Django REST framework answered every refusal of its serializer, a taken email too, with 400.
+		// Django REST framework answered every refusal of its serializer, a taken email too, with 400, and
+		// named the fields as its clients send them.
+		if msg, ok := p.fields["phone_number"]; ok {
+			p.fields = maps.Clone(p.fields)
+			delete(p.fields, "phone_number")
+			p.fields["number_phone"] = msg
+		}
 		return api.CompatSignUp400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
 	}
 	return api.CompatSignUp201JSONResponse{Body: compatAuthResponse(session), Headers: api.CompatSignUp201ResponseHeaders{CacheControl: &noStore}}, nil

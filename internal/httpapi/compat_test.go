@@ -85,6 +85,8 @@ func TestSeed000SignUp(t *testing.T) {
 		http.StatusBadRequest, "validation_error", "username")
 	expectError(t, env.JSON("POST", "/api/sign-up/", `{"username": "x", "email": "x@example.com", "password": "SecurePass123!", "number_phone": "55512345678"}`),
 		http.StatusBadRequest, "validation_error", "number_phone")
+	expectError(t, env.JSON("POST", "/api/sign-up/", `{"username": "x", "email": "x@example.com", "password": "SecurePass123!", "number_phone": "55-12-ab"}`),
+		http.StatusBadRequest, "validation_error", "number_phone")
 	expectError(t, env.JSON("POST", "/api/sign-up/", `{"username": "other", "email": "JOHN@example.com", "password": "SecurePass123!"}`),
 		http.StatusBadRequest, "email_taken", "email")
 	if r := env.JSON("POST", "/api/sign-up/", `{"username": "phone", "email": "p@example.com", "password": "SecurePass123!", "number_phone": null}`); r.Status != http.StatusCreated {

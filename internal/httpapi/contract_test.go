@@ -61,6 +61,7 @@ func TestSpecBoundsMatchGoConstants(t *testing.T) {
 	checkMax("Username", schema("Username"), auth.MaxUsernameLen)
 	checkMax("PersonName", schema("PersonName"), auth.MaxNameLen)
 	checkMax("LanguageCode", schema("LanguageCode"), auth.MaxLanguageTagLen)
+	checkMax("AdminUser.external_id", prop("AdminUser", "external_id"), auth.MaxExternalIDLen)
 	if got := schema("PhoneNumber").Pattern; got != auth.PhonePattern.String() {
 		t.Errorf("PhoneNumber: pattern %q in openapi.yaml, %q in Go", got, auth.PhonePattern.String())
 	}

@@ -255,7 +255,18 @@ func TestRequireVerifiedEmail(t *testing.T) {
 	if rr := refresh(t, env, session.RefreshToken); rr.JSON403 == nil || rr.JSON403.Error != api.ErrorCodeEmailNotVerified {
 		t.Fatalf("refresh of an unverified account: %d %s", rr.StatusCode(), rr.Body)
 	}
-	mail := env.Mail.Wait("dee@example.com", "Confirm your email address", 1)
+	env.Mail.Wait("dee@example.com", "Confirm your email address", 1)
+	// A login with the right password mails a new link once the last one is 5 minutes old.
+	if _, err := env.DB.Exec(ctx, "UPDATE email_tokens SET created_at = now() - interval '6 minutes'"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := env.Client.LoginWithResponse(ctx, api.LoginRequest{Email: "dee@example.com", Password: apitest.Password}); r.JSON403 == nil {
+		t.Fatalf("second login: %d", r.StatusCode())
+	}
+	mail := env.Mail.Wait("dee@example.com", "Confirm your email address", 2)
+	if r, _ := env.Client.LoginWithResponse(ctx, api.LoginRequest{Email: "dee@example.com", Password: "wrong password!"}); r.JSON401 == nil {
+		t.Fatalf("a wrong password: %d", r.StatusCode())
+	}
 	if r := verify(env, mail.Token); r.Status != http.StatusOK {
 		t.Fatal(string(r.Body))
 	}
