@@ -38,9 +38,6 @@ UPDATE users SET password_hash = @password_hash, email_verified_at = COALESCE(em
 WHERE id = @id AND email = @email
 RETURNING *;
 
--- name: RevokeUserSessionsTx :exec
-UPDATE sessions SET revoked_at = now() WHERE user_id = @user_id AND revoked_at IS NULL;
-
 -- name: ClaimOutbox :many
 -- Claims due messages for lease_seconds: other senders skip them (SKIP LOCKED now, the lease after the
 -- commit), and a sender that dies leaves them due again when the lease ends.

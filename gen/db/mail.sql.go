@@ -355,15 +355,6 @@ func (q *Queries) ResetPasswordHash(ctx context.Context, arg ResetPasswordHashPa
 	return i, err
 }
 
-const revokeUserSessionsTx = `-- name: RevokeUserSessionsTx :exec
-UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
-`
-
-func (q *Queries) RevokeUserSessionsTx(ctx context.Context, userID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, revokeUserSessionsTx, userID)
-	return err
-}
-
 const useEmailToken = `-- name: UseEmailToken :execrows
 UPDATE email_tokens SET used_at = now()
 WHERE token_hash = $1 AND purpose = ANY ($2::text[]) AND used_at IS NULL AND expires_at > now()

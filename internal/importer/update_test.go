@@ -2,11 +2,13 @@ package importer_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/apitest"
 )
 
@@ -34,7 +36,8 @@ func TestImportUpdateChangesOnlyWhatDiffers(t *testing.T) {
 {"external_id": "2", "email": "boss@example.com", "is_admin": true, "password_hash": "`+werkzeugHash+`"}
 `)
 	runImport(t, env, first)
-	env.Login("a@example.com", "aiden123") // upgrades the hash to argon2id
+	session := env.Login("a@example.com", "aiden123") // upgrades the hash to argon2id
+	bossSession := env.Login("boss@example.com", "aiden123")
 	if _, err := env.DB.Exec(ctx, "UPDATE users SET email_verified_at = now() WHERE email = 'a@example.com'"); err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +70,58 @@ func TestImportUpdateChangesOnlyWhatDiffers(t *testing.T) {
 		t.Errorf("after the update: first_name %q, verified %v", firstName, verified)
 	}
 	env.Login("a2@example.com", "lètmein")
+	// The replaced password ended the sessions of the old one; the skipped account's go on.
+	if status := refreshStatus(t, env, session.RefreshToken.String()); status != http.StatusUnauthorized {
+		t.Errorf("refresh after the source's password changed: %d, want 401", status)
+	}
+	if status := refreshStatus(t, env, bossSession.RefreshToken.String()); status != http.StatusOK {
+		t.Errorf("refresh of an account the import skipped: %d, want 200", status)
+	}
 
 	// Another import's account with the same email is not taken over.
 	third := writeFile(t, `{"external_id": "other-7", "email": "a2@example.com", "password_hash": "!"}`+"\n")
 	if out := runImport(t, env, "--on-conflict", "update", third); !strings.Contains(out, "another imported account (external id 1) has this email") {
 		t.Errorf("another source's account:\n%s", out)
 	}
+}
+
+// An update that disables an account ends its sessions; one that changes only a name does not.
+func TestImportUpdateThatDisablesEndsSessions(t *testing.T) {
+	env := apitest.New(t)
+	runImport(t, env, writeFile(t, `{"external_id": "1", "email": "d@example.com", "password_hash": "`+werkzeugHash+`"}
+{"external_id": "2", "email": "n@example.com", "first_name": "Ned", "password_hash": "`+werkzeugHash+`"}
+`))
+	disabled := env.Login("d@example.com", "aiden123")
+	renamed := env.Login("n@example.com", "aiden123")
+	out := runImport(t, env, "--on-conflict", "update", writeFile(t, `{"external_id": "1", "email": "d@example.com", "is_active": false, "password_hash": "`+werkzeugHash+`"}
+{"external_id": "2", "email": "n@example.com", "first_name": "Ted", "password_hash": "`+werkzeugHash+`"}
+`))
+	if !strings.Contains(out, "updated: 2") {
+		t.Fatalf("update:\n%s", out)
+	}
+	var revoked int
+	if err := env.DB.QueryRow(context.Background(),
+		"SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'd@example.com' AND s.revoked_at IS NOT NULL").Scan(&revoked); err != nil {
+		t.Fatal(err)
+	}
+	if revoked != 1 {
+		t.Errorf("the disabled account's revoked sessions: %d, want 1", revoked)
+	}
+	if status := refreshStatus(t, env, disabled.RefreshToken.String()); status != http.StatusUnauthorized {
+		t.Errorf("refresh of the disabled account: %d, want 401", status)
+	}
+	if status := refreshStatus(t, env, renamed.RefreshToken.String()); status != http.StatusOK {
+		t.Errorf("refresh of the renamed account: %d, want 200", status)
+	}
+}
+
+func refreshStatus(t *testing.T, env *apitest.Env, token string) int {
+	t.Helper()
+	resp, err := env.Client.RefreshWithResponse(context.Background(), api.RefreshRequest{RefreshToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode()
 }
 
 // A Django dump holds other models too; they are reported, not imported. A JSON line that is not a user

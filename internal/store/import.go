@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -222,6 +223,14 @@ func updateImported(ctx context.Context, q *db.Queries, u auth.ImportedUser, cur
 	}
 	if err != nil {
 		return auth.ImportResult{}, err
+	}
+	// As a password change or a deactivation in authd would, a replaced password or a disabled account
+	// ends the sessions started with the old state.
+	passwordReplaced := !bytes.Equal(current.ImportDigest, u.ImportDigest)
+	if passwordReplaced || (current.IsActive && !u.IsActive) {
+		if err := q.RevokeUserSessions(ctx, row.ID); err != nil {
+			return auth.ImportResult{}, err
+		}
 	}
 	return auth.ImportResult{Outcome: auth.ImportUpdated, UserID: row.ID, HasAvatar: row.Avatar != nil}, nil
 }

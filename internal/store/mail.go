@@ -116,7 +116,7 @@ func (s *Store) ResetPassword(ctx context.Context, hash []byte, purposes []strin
 			return err
 		}
 		user = toUser(row)
-		if err := q.RevokeUserSessionsTx(ctx, userID); err != nil {
+		if err := q.RevokeUserSessions(ctx, userID); err != nil {
 			return err
 		}
 		return queue(ctx, q, out)
