@@ -154,21 +154,15 @@ func BenchmarkRefresh(b *testing.B) {
 
 func benchmarkRefresh(b *testing.B, alg string) {
 	env, c := setupWith(b, withAlg(alg))
-	// Each worker rotates its own session's token, as a real client does.
-	var mu sync.Mutex
-	current := map[int]string{}
-	run(b, func(worker int) (int, error) {
-		mu.Lock()
-		token, ok := current[worker]
-		mu.Unlock()
-		if !ok {
-			token = register(b, env, c, fmt.Sprintf("refresh%d@example.com", worker)).RefreshToken
-		}
-		var t tokens
-		status, err := post(c, env.Server.URL+"/api/refresh", map[string]string{"refresh_token": token}, &t)
-		mu.Lock()
-		current[worker] = t.RefreshToken
-		mu.Unlock()
+	chains := newTokenChains(func(worker int) string {
+		return register(b, env, c, fmt.Sprintf("refresh%d@example.com", worker)).RefreshToken
+	})
+	run(b, func(worker int) (status int, err error) {
+		err = chains.rotate(worker, func(token string) (string, error) {
+			var t tokens
+			status, err = post(c, env.Server.URL+"/api/refresh", map[string]string{"refresh_token": token}, &t)
+			return t.RefreshToken, err
+		})
 		return status, err
 	}, http.StatusOK)
 }

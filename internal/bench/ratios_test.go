@@ -96,6 +96,33 @@ func get(c *http.Client, url, token string) error {
 	return nil
 }
 
+// tokenChains is each worker's current refresh token: every worker rotates its own session's token, as a
+// client does.
+type tokenChains struct {
+	mu      sync.Mutex
+	current map[int]string
+	first   func(worker int) string
+}
+
+func newTokenChains(first func(worker int) string) *tokenChains {
+	return &tokenChains{current: map[int]string{}, first: first}
+}
+
+// rotate hands worker's token to do and keeps the one do returns.
+func (c *tokenChains) rotate(worker int, do func(token string) (next string, err error)) error {
+	c.mu.Lock()
+	token, ok := c.current[worker]
+	c.mu.Unlock()
+	if !ok {
+		token = c.first(worker)
+	}
+	next, err := do(token)
+	c.mu.Lock()
+	c.current[worker] = next
+	c.mu.Unlock()
+	return err
+}
+
 // BenchmarkRatios puts authd's throughput next to its ceilings, in one run on one machine: GET /api/me
 // and refresh against a bare net/http + HS256 + one SELECT server, login against NumCPU / (the time of
 // one argon2id hash). The ratios are what to compare between runs and machines. Refresh is also put next
@@ -107,44 +134,32 @@ func BenchmarkRatios(b *testing.B) {
 		session := register(b, env, c, "ratios@example.com")
 		ceiling := ceilingServer(b, env.Config.DatabaseURL)
 
-		var mu sync.Mutex
-		current := map[int]string{}
+		refreshes := newTokenChains(func(w int) string {
+			return register(b, env, c, fmt.Sprintf("ratio-refresh%d@example.com", w)).RefreshToken
+		})
 		refreshOnce := func(w int) error {
-			mu.Lock()
-			token, ok := current[w]
-			mu.Unlock()
-			if !ok {
-				token = register(b, env, c, fmt.Sprintf("ratio-refresh%d@example.com", w)).RefreshToken
-			}
-			var t tokens
-			status, err := post(c, env.Server.URL+"/api/refresh", map[string]string{"refresh_token": token}, &t)
-			if err == nil && status != http.StatusOK {
-				err = fmt.Errorf("refresh: %d", status)
-			}
-			mu.Lock()
-			current[w] = t.RefreshToken
-			mu.Unlock()
-			return err
+			return refreshes.rotate(w, func(token string) (string, error) {
+				var t tokens
+				status, err := post(c, env.Server.URL+"/api/refresh", map[string]string{"refresh_token": token}, &t)
+				if err == nil && status != http.StatusOK {
+					err = fmt.Errorf("refresh: %d", status)
+				}
+				return t.RefreshToken, err
+			})
 		}
 		// rotateOnce is refresh without HTTP, JSON or signing: the store's one rotation statement and its
 		// durable commit. It is the most a refresh could do on this machine's database, so that a low refresh
 		// ratio can be read as the server's overhead or the write's.
-		var rotMu sync.Mutex
-		rotating := map[int]string{}
+		rotations := newTokenChains(func(w int) string {
+			return register(b, env, c, fmt.Sprintf("ratio-rotate%d@example.com", w)).RefreshToken
+		})
 		rotateOnce := func(w int) error {
-			rotMu.Lock()
-			token, ok := rotating[w]
-			rotMu.Unlock()
-			if !ok {
-				token = register(b, env, c, fmt.Sprintf("ratio-rotate%d@example.com", w)).RefreshToken
-			}
-			next, nextHash := auth.NewRefreshToken()
-			_, _, err := env.Store.RotateRefreshToken(context.Background(), auth.Rotation{OldHash: auth.HashRefreshToken(token),
-				NewHash: nextHash, ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour})
-			rotMu.Lock()
-			rotating[w] = next
-			rotMu.Unlock()
-			return err
+			return rotations.rotate(w, func(token string) (string, error) {
+				next, nextHash := auth.NewRefreshToken()
+				_, _, err := env.Store.RotateRefreshToken(context.Background(), auth.Rotation{OldHash: auth.HashRefreshToken(token),
+					NewHash: nextHash, ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour})
+				return next, err
+			})
 		}
 		loginOnce := func(int) error {
 			status, err := post(c, env.Server.URL+"/api/login", map[string]string{"email": "ratios@example.com", "password": apitest.Password}, nil)
