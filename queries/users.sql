@@ -11,6 +11,14 @@ SELECT * FROM users WHERE id = $1;
 -- name: GetUserByEmail :one
 SELECT * FROM users WHERE email = $1;
 
+-- name: LegacyHashSamples :many
+-- One stored imported hash of each scheme and cost. A hash with its salt and digest taken out (runs of 9 or
+-- more base64 or hex characters; costs within authd's bounds have at most 8 digits) is what tells them apart.
+SELECT DISTINCT ON (regexp_replace(password_hash, '[A-Za-z0-9+/.]{9,}', '', 'g')) password_hash::text
+FROM users
+WHERE password_hash NOT LIKE '$argon2id$%' AND password_hash NOT LIKE '!%' AND password_hash <> ''
+LIMIT @max_samples;
+
 -- name: ReplacePasswordHash :execrows
 -- Conditional on the hash that was verified, so that of concurrent changes exactly one wins and a rehash
 -- at login never overwrites a password changed meanwhile.

@@ -252,6 +252,35 @@ func (q *Queries) InsertImportedUsers(ctx context.Context, users []byte) ([]Inse
 	return items, nil
 }
 
+const legacyHashSamples = `-- name: LegacyHashSamples :many
+SELECT DISTINCT ON (regexp_replace(password_hash, '[A-Za-z0-9+/.]{9,}', '', 'g')) password_hash::text
+FROM users
+WHERE password_hash NOT LIKE '$argon2id$%' AND password_hash NOT LIKE '!%' AND password_hash <> ''
+LIMIT $1
+`
+
+// One stored imported hash of each scheme and cost. A hash with its salt and digest taken out (runs of 9 or
+// more base64 or hex characters; costs within authd's bounds have at most 8 digits) is what tells them apart.
+func (q *Queries) LegacyHashSamples(ctx context.Context, maxSamples int32) ([]string, error) {
+	rows, err := q.db.Query(ctx, legacyHashSamples, maxSamples)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var password_hash string
+		if err := rows.Scan(&password_hash); err != nil {
+			return nil, err
+		}
+		items = append(items, password_hash)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listUsers = `-- name: ListUsers :many
 SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest, u.email_verified_at,
        (SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int AS active_sessions

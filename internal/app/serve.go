@@ -183,6 +183,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		done: make(chan struct{})}
 	var followers sync.WaitGroup
 	followers.Go(func() { live.Follow(followCtx, st, settingsPoll, m.SettingsReloaded) })
+	followers.Go(func() { svc.FollowLegacyHashes(followCtx) })
 	if keys != nil {
 		followers.Go(func() { keys.Follow(followCtx, settingsPoll, keyMaintenance) })
 	}

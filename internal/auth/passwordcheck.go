@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -46,11 +48,13 @@ func (s *Service) checkPassword(ctx context.Context, account string, subject uui
 		}
 		return false, err
 	}
+	start := time.Now()
 	match, rehash, err := s.verifyPassword(ctx, password, hash)
 	if err != nil {
 		return false, err
 	}
 	if !match {
+		defer s.hasher.awaitFailureFloor(ctx, start)
 		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil, map[string]any{"reason": "invalid_credentials", "email": account})
 		if err := s.recordLoginFailure(ctx, account, subject, client.IP); err != nil {
 			return false, err
@@ -63,4 +67,67 @@ func (s *Service) checkPassword(ctx context.Context, account string, subject uui
 		}
 	}
 	return rehash, nil
+}
+
+// Imported hashes are verified at their source's cost, which may well exceed argon2id's: a wrong password
+// for an account not yet upgraded would then take longer than one for an address without an account, and
+// the difference would tell that the account exists. So every failed password check is made to last at
+// least failureFloorMargin times the slowest imported hash still stored (or argon2id, if that is slower),
+// measured on this machine; Hasher.Verify raises the floor at once when an imported hash it checks takes
+// longer.
+const (
+	// legacyHashSamples bounds the hashes timed in one measurement: a source has a few schemes and costs.
+	legacyHashSamples = 64
+	// LegacyHashRemeasure is how often each instance measures again, for hashes imported elsewhere
+	// (`authd import`) and for the floor to fall once every imported hash has been upgraded.
+	LegacyHashRemeasure = 10 * time.Minute
+)
+
+// MeasureLegacyHashes times a wrong password against one stored hash of each imported scheme and cost,
+// through the hashing slots like any check, and sets the failure floor from the slowest. With none
+// stored, the floor is 0. On an error the floor stays as it was.
+func (s *Service) MeasureLegacyHashes(ctx context.Context) error {
+	samples, err := s.store.LegacyHashSamples(ctx, legacyHashSamples)
+	if err != nil {
+		return err
+	}
+	if len(samples) > 0 {
+		// An imported hash faster than argon2id tells as much: the floor covers the dummy's time too.
+		samples = append(samples, "")
+	}
+	var slowest time.Duration
+	for _, hash := range samples {
+		took, err := s.hasher.checkTime(ctx, hash)
+		if errors.Is(err, ErrBusy) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A hash authd cannot verify (err) answers as fast as the dummy: it needs no floor.
+		slowest = max(slowest, took)
+	}
+	floor := scaledFloor(slowest)
+	if old := s.hasher.FailureFloor(); floor != old {
+		slog.InfoContext(ctx, "failed password checks take at least the slowest imported hash",
+			slog.Duration("floor", floor), slog.Int("hashes_timed", len(samples)))
+	}
+	s.hasher.setFailureFloor(floor)
+	return nil
+}
+
+// FollowLegacyHashes measures at once, then every LegacyHashRemeasure until ctx ends.
+func (s *Service) FollowLegacyHashes(ctx context.Context) {
+	ticker := time.NewTicker(LegacyHashRemeasure)
+	defer ticker.Stop()
+	for {
+		if err := s.MeasureLegacyHashes(ctx); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "imported hashes not measured", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }

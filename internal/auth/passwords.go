@@ -44,6 +44,9 @@ type Hasher struct {
 	// real ones.
 	dummy    string
 	upgrades map[string]*atomic.Int64
+	// failureFloor (nanoseconds) is how long every failed password check lasts at least: see
+	// Service.MeasureLegacyHashes.
+	failureFloor atomic.Int64
 }
 
 // NewHasher returns a Hasher that runs at most slots hashes at once (runtime.NumCPU() when slots < 1).
@@ -141,7 +144,34 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (match, n
 		return false, false, err
 	}
 	defer release()
-	return check(password) && real, needsRehash, nil
+	start := time.Now()
+	match = check(password)
+	if real && !strings.HasPrefix(encoded, "$argon2id$") {
+		// An imported hash slower than the floor, stored since the last measurement (by `authd import`
+		// on another instance, say), raises it now rather than at the next measurement.
+		h.raiseFailureFloor(scaledFloor(time.Since(start)))
+	}
+	return match && real, needsRehash, nil
+}
+
+// checkTime is how long checking a wrong password against encoded takes, in a hashing slot; "" is the
+// dummy.
+func (h *Hasher) checkTime(ctx context.Context, encoded string) (time.Duration, error) {
+	if encoded == "" {
+		encoded = h.dummy
+	}
+	check, _, err := h.checker(encoded)
+	if err != nil {
+		return 0, err
+	}
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	start := time.Now()
+	check("authd times this hash")
+	return time.Since(start), nil
 }
 
 // checker parses encoded into the check of a password against it, and says whether it should be replaced:
@@ -161,6 +191,45 @@ func (h *Hasher) checker(encoded string) (check func(password string) bool, need
 		got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 		return subtle.ConstantTimeCompare(got, key) == 1
 	}, needsRehash, nil
+}
+
+// FailureFloor is how long every failed password check lasts at least; 0 while no imported hash is
+// slower than the dummy.
+func (h *Hasher) FailureFloor() time.Duration { return time.Duration(h.failureFloor.Load()) }
+
+func (h *Hasher) setFailureFloor(d time.Duration) { h.failureFloor.Store(int64(d)) }
+
+// failureFloorMargin is how much longer than the slowest hash check the failure floor is, for the
+// machine's noise.
+const failureFloorMargin = 1.5
+
+func scaledFloor(check time.Duration) time.Duration {
+	return time.Duration(float64(check) * failureFloorMargin)
+}
+
+// raiseFailureFloor makes the floor at least d.
+func (h *Hasher) raiseFailureFloor(d time.Duration) {
+	for {
+		old := h.failureFloor.Load()
+		if int64(d) <= old || h.failureFloor.CompareAndSwap(old, int64(d)) {
+			return
+		}
+	}
+}
+
+// awaitFailureFloor returns once the failed check that began at start has lasted FailureFloor, or ctx
+// ends. It sleeps: a padded failure holds no hashing slot.
+func (h *Hasher) awaitFailureFloor(ctx context.Context, start time.Time) {
+	wait := h.FailureFloor() - time.Since(start)
+	if wait <= 0 {
+		return
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
 }
 
 // countUpgrade records that a hash of scheme was replaced by argon2id at a login.

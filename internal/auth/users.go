@@ -96,4 +96,6 @@ type Store interface {
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (userID, sessionID uuid.UUID, err error)
 	// SessionUser returns the active user of an active session, or ErrNotFound.
 	SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (User, error)
+	// LegacyHashSamples returns up to limit stored imported hashes, one of each scheme and cost.
+	LegacyHashSamples(ctx context.Context, limit int) ([]string, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -48,6 +49,11 @@ func (s *Server) ImportUsers(ctx context.Context, req api.ImportUsersRequestObje
 	if !report.DryRun {
 		s.admin.RecordImport(ctx, id.User, map[string]any{"total": report.Total, "imported": report.Imported,
 			"updated": report.Updated, "skipped": report.Skipped})
+		// Before the answer, so that the imported accounts' failed logins are already padded.
+		if err := s.auth.MeasureLegacyHashes(ctx); err != nil {
+			slog.WarnContext(ctx, "imported hashes not measured", slog.String("request_id", requestIDFrom(ctx)),
+				slog.String("error", err.Error()))
+		}
 	}
 	return api.ImportUsers200JSONResponse(toAPIImportReport(report)), nil
 }

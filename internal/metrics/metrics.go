@@ -84,6 +84,9 @@ func New(src Sources) *Metrics {
 				Help: "Requests waiting for a hashing slot."}, func() float64 { return float64(h.Waiting()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authd_password_hashing_slots",
 				Help: "Hashing slots."}, func() float64 { return float64(h.Slots()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authd_password_failure_floor_seconds",
+				Help: "How long every failed password check lasts at least, so that imported hashes slower than argon2id do not tell which accounts exist (0 without such hashes)."},
+				func() float64 { return h.FailureFloor().Seconds() }),
 		)
 		for _, scheme := range auth.LegacySchemes {
 			r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authd_password_hash_upgrades_total",

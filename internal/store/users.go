@@ -79,6 +79,12 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error
 	return toUser(row), nil
 }
 
+// LegacyHashSamples implements auth.Store.
+func (s *Store) LegacyHashSamples(ctx context.Context, limit int) ([]string, error) {
+	hashes, err := s.q.LegacyHashSamples(ctx, int32(limit))
+	return hashes, wrap("legacy hash samples", err)
+}
+
 // UserByID finds an account by id.
 func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
 	row, err := s.q.GetUserByID(ctx, id)
