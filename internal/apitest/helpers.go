@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -115,4 +116,11 @@ func (e *Env) NewAdmin(email string) *api.AuthResponse {
 		e.T.Fatalf("create admin: %v", err)
 	}
 	return e.Login(email, Password)
+}
+
+// Metrics is what the server's metrics listener answers at /metrics.
+func (e *Env) Metrics() string {
+	rec := httptest.NewRecorder()
+	e.App.Metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
 }

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -24,9 +23,7 @@ func TestMetrics(t *testing.T) {
 	refresh(t, env, first.RefreshToken)
 	env.Do(http.MethodGet, "/api/me", "", nil)
 
-	rec := httptest.NewRecorder()
-	env.App.Metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	body := rec.Body.String()
+	body := env.Metrics()
 	for _, want := range []string{
 		`authd_http_requests_total{operation="register",status_class="2xx"} 1`,
 		`authd_http_requests_total{operation="login",status_class="4xx"} 1`,

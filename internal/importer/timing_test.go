@@ -1,14 +1,12 @@
 package importer_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,11 +32,8 @@ func slowDjangoHash(t *testing.T, password string) string {
 // failureFloor reads authd_password_failure_floor_seconds from the server's metrics.
 func failureFloor(t *testing.T, env *apitest.Env) time.Duration {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	env.App.Metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	scanner := bufio.NewScanner(rec.Body)
-	for scanner.Scan() {
-		if value, ok := strings.CutPrefix(scanner.Text(), "authd_password_failure_floor_seconds "); ok {
+	for line := range strings.Lines(env.Metrics()) {
+		if value, ok := strings.CutPrefix(strings.TrimSpace(line), "authd_password_failure_floor_seconds "); ok {
 			seconds, err := strconv.ParseFloat(value, 64)
 			if err != nil {
 				t.Fatal(err)
