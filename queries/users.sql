@@ -11,6 +11,10 @@ SELECT * FROM users WHERE id = $1;
 -- name: GetUserByEmail :one
 SELECT * FROM users WHERE email = $1;
 
+-- name: NotifyUsersImported :exec
+-- Delivered when the import's transaction commits: every instance then measures the imported hashes.
+SELECT pg_notify('authd_users_imported', '');
+
 -- name: LegacyHashSamples :many
 -- One stored imported hash of each scheme and cost. A hash with its salt and digest taken out (runs of 9 or
 -- more base64 or hex characters; costs within authd's bounds have at most 8 digits) is what tells them apart.

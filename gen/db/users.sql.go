@@ -405,6 +405,16 @@ func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
 	return i, err
 }
 
+const notifyUsersImported = `-- name: NotifyUsersImported :exec
+SELECT pg_notify('authd_users_imported', '')
+`
+
+// Delivered when the import's transaction commits: every instance then measures the imported hashes.
+func (q *Queries) NotifyUsersImported(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, notifyUsersImported)
+	return err
+}
+
 const promoteUser = `-- name: PromoteUser :one
 UPDATE users SET is_admin = true, updated_at = now() WHERE email = $1 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `

@@ -183,7 +183,9 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		done: make(chan struct{})}
 	var followers sync.WaitGroup
 	followers.Go(func() { live.Follow(followCtx, st, settingsPoll, m.SettingsReloaded) })
-	followers.Go(func() { svc.FollowLegacyHashes(followCtx) })
+	imported := make(chan struct{}, 1)
+	followers.Go(func() { st.ListenImports(followCtx, func() { notify(imported) }) })
+	followers.Go(func() { svc.FollowLegacyHashes(followCtx, imported) })
 	if keys != nil {
 		followers.Go(func() { keys.Follow(followCtx, settingsPoll, keyMaintenance) })
 	}
@@ -192,14 +194,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 	}
 	if cfg.MailDelivery {
 		wake := make(chan struct{}, 1)
-		followers.Go(func() {
-			st.ListenMail(followCtx, func() {
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			})
-		})
+		followers.Go(func() { st.ListenMail(followCtx, func() { notify(wake) }) })
 		deliverer := mail.NewDeliverer(st, sender, cfg.Delivery(), m.Mail)
 		followers.Go(func() { deliverer.Run(followCtx, wake) })
 	}
@@ -208,6 +203,14 @@ func New(ctx context.Context, cfg config.Config, st *store.Store) (*App, error) 
 		close(a.done)
 	}()
 	return a, nil
+}
+
+// notify wakes the reader of wake, or leaves it awake if it has not woken yet.
+func notify(wake chan<- struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
 }
 
 // mailSender is SMTP when AUTHD_SMTP_URL is set, and the development outbox directory otherwise.

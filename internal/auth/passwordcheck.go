@@ -78,9 +78,11 @@ func (s *Service) checkPassword(ctx context.Context, account string, subject uui
 const (
 	// legacyHashSamples bounds the hashes timed in one measurement: a source has a few schemes and costs.
 	legacyHashSamples = 64
-	// LegacyHashRemeasure is how often each instance measures again, for hashes imported elsewhere
-	// (`authd import`) and for the floor to fall once every imported hash has been upgraded.
+	// LegacyHashRemeasure is how often each instance measures again without being told of an import: for
+	// the floor to fall once every imported hash has been upgraded.
 	LegacyHashRemeasure = 10 * time.Minute
+	// legacyHashMeasureSpacing spaces the measurements an import's batches ask for.
+	legacyHashMeasureSpacing = 5 * time.Second
 )
 
 // MeasureLegacyHashes times a wrong password against one stored hash of each imported scheme and cost,
@@ -116,17 +118,25 @@ func (s *Service) MeasureLegacyHashes(ctx context.Context) error {
 	return nil
 }
 
-// FollowLegacyHashes measures at once, then every LegacyHashRemeasure until ctx ends.
-func (s *Service) FollowLegacyHashes(ctx context.Context) {
+// FollowLegacyHashes measures at once, whenever imported says users were imported (at most every
+// legacyHashMeasureSpacing), and every LegacyHashRemeasure, until ctx ends.
+func (s *Service) FollowLegacyHashes(ctx context.Context, imported <-chan struct{}) {
 	ticker := time.NewTicker(LegacyHashRemeasure)
 	defer ticker.Stop()
 	for {
 		if err := s.MeasureLegacyHashes(ctx); err != nil && ctx.Err() == nil {
 			slog.WarnContext(ctx, "imported hashes not measured", slog.String("error", err.Error()))
 		}
+		spacing := time.NewTimer(legacyHashMeasureSpacing)
+		select {
+		case <-ctx.Done():
+		case <-spacing.C:
+		}
+		spacing.Stop()
 		select {
 		case <-ctx.Done():
 			return
+		case <-imported:
 		case <-ticker.C:
 		}
 	}

@@ -128,3 +128,36 @@ func TestHasherSaturated(t *testing.T) {
 		t.Error("not saturated with every slot taken and the queue full")
 	}
 }
+
+// A check of an imported hash raises the failure floor to failureFloorMargin times what it took, so that
+// hashes stored since the last measurement are padded from their first check on; argon2id checks, the
+// dummy's included, leave it alone, and the floor pads a failed check that began at start.
+func TestLegacyCheckRaisesTheFailureFloor(t *testing.T) {
+	h := NewHasher(fastParams, 1, time.Second)
+	ctx := context.Background()
+	argon, err := h.Hash(ctx, "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, encoded := range []string{argon, "", "!unusable"} {
+		if _, _, err := h.Verify(ctx, "wrong", encoded); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if floor := h.FailureFloor(); floor != 0 {
+		t.Fatalf("floor after argon2id checks: %s, want 0", floor)
+	}
+	start := time.Now()
+	if match, _, err := h.Verify(ctx, "wrong", fixedLegacyVectors[1].encoded); match || err != nil {
+		t.Fatalf("Verify of a wrong password against the Werkzeug scrypt vector: %v, %v", match, err)
+	}
+	took := time.Since(start)
+	floor := h.FailureFloor()
+	if floor <= 0 || floor > scaledFloor(took) {
+		t.Fatalf("floor %s after a check of %s: want above 0 and at most %s", floor, took, scaledFloor(took))
+	}
+	h.awaitFailureFloor(ctx, start)
+	if waited := time.Since(start); waited < floor {
+		t.Errorf("awaitFailureFloor returned after %s, before the floor %s", waited, floor)
+	}
+}

@@ -62,8 +62,8 @@ func failedLogin(t *testing.T, env *apitest.Env, email string) time.Duration {
 
 // An imported hash slower than argon2id would make a wrong password for its account take longer than one
 // for an address without an account. Every failed password check lasts at least the floor, which the
-// admin import sets before it answers, a slow check raises at once (an import by another process), and a
-// measurement drops once every imported hash has been upgraded.
+// admin import sets before it answers, and a measurement drops once every imported hash has been
+// upgraded. (That a slow check raises it at once is internal/auth's TestLegacyCheckRaisesTheFailureFloor.)
 func TestImportedSlowHashesDoNotTellWhichAccountsExist(t *testing.T) {
 	env := apitest.New(t)
 	admin := env.NewAdmin("admin@example.com")
@@ -100,14 +100,25 @@ func TestImportedSlowHashesDoNotTellWhichAccountsExist(t *testing.T) {
 		t.Errorf("floor with every imported hash upgraded: %s, want 0", floor)
 	}
 
-	// Imported by `authd import`, which this server does not hear of: the first check of the slow hash
-	// raises the floor, and the failures after it are padded.
-	runImport(t, env, writeFile(t, `{"external_id": "3", "email": "cli@example.com", "password_hash": "`+hash+`"}`+"\n"))
-	failedLogin(t, env, "cli@example.com")
-	floor = failureFloor(t, env)
-	if floor <= 0 {
-		t.Fatal("checking the slow hash raised no floor")
+}
+
+// `authd import` runs in a process of its own: its commit notifies the serving instances, which measure
+// the new hashes without waiting for a login to check one.
+func TestCommandImportSetsTheServersFloor(t *testing.T) {
+	env := apitest.New(t)
+	// The server measures at start and again when its listener connects, 5 s apart at most; an import
+	// after those is found only through the notification.
+	time.Sleep(11 * time.Second)
+	runImport(t, env, writeFile(t, `{"external_id": "3", "email": "cli@example.com", "password_hash": "`+slowDjangoHash(t, "correct horse")+`"}`+"\n"))
+	start := time.Now()
+	for failureFloor(t, env) == 0 {
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("the server measured no floor within 20 s of the import")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+	t.Logf("floor set %s after the import", time.Since(start).Round(time.Millisecond))
+	floor := failureFloor(t, env)
 	if took := failedLogin(t, env, "nobody@example.com"); took < floor {
 		t.Errorf("a wrong password for an unknown address took %s, under the floor %s", took, floor)
 	}

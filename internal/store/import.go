@@ -69,6 +69,9 @@ func (s *Store) ImportUsers(ctx context.Context, users []auth.ImportedUser, upda
 	if dryRun {
 		return results, nil
 	}
+	if err := q.NotifyUsersImported(ctx); err != nil {
+		return nil, wrap("import users: notify", err)
+	}
 	return results, wrap("import users: commit", tx.Commit(ctx))
 }
 

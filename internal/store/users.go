@@ -79,6 +79,12 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error
 	return toUser(row), nil
 }
 
+// ListenImports calls imported whenever an import committed a batch, on any instance or in `authd import`,
+// until ctx ends.
+func (s *Store) ListenImports(ctx context.Context, imported func()) {
+	s.listen(ctx, "authd_users_imported", imported)
+}
+
 // LegacyHashSamples implements auth.Store.
 func (s *Store) LegacyHashSamples(ctx context.Context, limit int) ([]string, error) {
 	hashes, err := s.q.LegacyHashSamples(ctx, int32(limit))
