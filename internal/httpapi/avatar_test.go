@@ -24,8 +24,6 @@ import (
 	"github.com/authd/authd/internal/apitest"
 )
 
-var multipartContentType string
-
 func pngImage(t *testing.T, w, h int) []byte {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
@@ -64,7 +62,8 @@ func pngBomb(t *testing.T) []byte {
 	return b
 }
 
-func avatarBody(t *testing.T, field string, data []byte) io.Reader {
+// avatarBody is a multipart body holding data as field, and its content type (which names its boundary).
+func avatarBody(t *testing.T, field string, data []byte) (body io.Reader, contentType string) {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -78,14 +77,13 @@ func avatarBody(t *testing.T, field string, data []byte) io.Reader {
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	multipartContentType = mw.FormDataContentType()
-	return &b
+	return &b, mw.FormDataContentType()
 }
 
 func uploadAvatar(t *testing.T, env *apitest.Env, token string, data []byte) apitest.Response {
 	t.Helper()
-	body := avatarBody(t, "avatar", data)
-	return env.Do(http.MethodPut, "/api/me/avatar", multipartContentType, body, "Authorization", "Bearer "+token)
+	body, contentType := avatarBody(t, "avatar", data)
+	return env.Do(http.MethodPut, "/api/me/avatar", contentType, body, "Authorization", "Bearer "+token)
 }
 
 func mediaFiles(t *testing.T, env *apitest.Env) []string {
@@ -199,8 +197,8 @@ func TestAvatarRefusals(t *testing.T) {
 	if r := uploadAvatar(t, env, session.AccessToken, big); r.Status != http.StatusRequestEntityTooLarge {
 		t.Errorf("over 5 MiB: %d %s, want 413", r.Status, r.Body)
 	}
-	wrongField := avatarBody(t, "picture", pngImage(t, 8, 8))
-	if r := env.Do(http.MethodPut, "/api/me/avatar", multipartContentType, wrongField, "Authorization", "Bearer "+session.AccessToken); r.Status != http.StatusBadRequest {
+	wrongField, contentType := avatarBody(t, "picture", pngImage(t, 8, 8))
+	if r := env.Do(http.MethodPut, "/api/me/avatar", contentType, wrongField, "Authorization", "Bearer "+session.AccessToken); r.Status != http.StatusBadRequest {
 		t.Errorf("wrong field name: %d %s, want 400", r.Status, r.Body)
 	}
 	if r := env.JSON(http.MethodPut, "/api/me/avatar", `{"avatar":"x"}`, "Authorization", "Bearer "+session.AccessToken); r.Status != http.StatusUnsupportedMediaType {

@@ -180,7 +180,8 @@ func TestDeleteAccount(t *testing.T) {
 	session := env.Register("leaving@example.com")
 	other := env.Login("leaving@example.com", apitest.Password)
 	bearer := apitest.Bearer(session.AccessToken)
-	if _, err := env.Client.PutAvatarWithBodyWithResponse(ctx, multipartContentType, avatarBody(t, "avatar", pngImage(t, 64, 64)), bearer); err != nil {
+	avatar, contentType := avatarBody(t, "avatar", pngImage(t, 64, 64))
+	if _, err := env.Client.PutAvatarWithBodyWithResponse(ctx, contentType, avatar, bearer); err != nil {
 		t.Fatal(err)
 	}
 	if files := mediaFiles(t, env); len(files) != 1 {
