@@ -70,6 +70,7 @@ func expectPaddedFailure(t *testing.T, env *apitest.Env, email string) {
 // admin import sets before it answers, and a measurement drops once every imported hash has been
 // upgraded. (That a slow check raises it at once is internal/auth's TestLegacyCheckRaisesTheFailureFloor.)
 func TestImportedSlowHashesDoNotTellWhichAccountsExist(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	admin := env.NewAdmin("admin@example.com")
 	if floor := failureFloor(t, env); floor != 0 {
@@ -108,6 +109,7 @@ func TestImportedSlowHashesDoNotTellWhichAccountsExist(t *testing.T) {
 // `authd import` runs in a process of its own: its commit notifies the serving instances, which measure
 // the new hashes without waiting for a login to check one.
 func TestCommandImportSetsTheServersFloor(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t)
 	// The server measures at start and again when its listener connects, 5 s apart at most; an import
 	// after those is found only through the notification.
