@@ -75,7 +75,7 @@ func TestReadmeExamplesRunAsWritten(t *testing.T) {
 	ln.Close()
 	databaseURL := testdb.EmptyURL(t)
 	env := append(os.Environ(), "DATABASE_URL="+databaseURL, "AUTHD_ADDR="+addr, "AUTHD_SECRET_KEY="+apitest.SecretKey,
-		"AUTHD_MEDIA_DIR="+t.TempDir(), "AUTHD_LOG_LEVEL=warn")
+		"AUTHD_MEDIA_DIR="+t.TempDir(), "AUTHD_MAIL_DIR="+t.TempDir(), "AUTHD_LOG_LEVEL=warn")
 	server := exec.CommandContext(ctx, filepath.Join(root, "bin", "authd"), "serve")
 	server.Env = env
 	server.Stderr = os.Stderr
