@@ -135,43 +135,33 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (match, n
 	if !real {
 		encoded = h.dummy
 	}
-	check, needsRehash, err := h.checker(encoded)
+	match, needsRehash, took, err := h.timedCheck(ctx, password, encoded)
 	if err != nil {
 		return false, false, err
 	}
-	release, err := h.acquire(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	defer release()
-	start := time.Now()
-	match = check(password)
 	if real && !strings.HasPrefix(encoded, "$argon2id$") {
-		// An imported hash slower than the floor, stored since the last measurement (by `authd import`
-		// on another instance, say), raises it now rather than at the next measurement.
-		h.raiseFailureFloor(scaledFloor(time.Since(start)))
+		// An imported hash slower than the floor, stored since the last measurement, raises it now rather
+		// than at the next measurement.
+		h.raiseFailureFloor(scaledFloor(took))
 	}
 	return match && real, needsRehash, nil
 }
 
-// checkTime is how long checking a wrong password against encoded takes, in a hashing slot; "" is the
-// dummy.
-func (h *Hasher) checkTime(ctx context.Context, encoded string) (time.Duration, error) {
-	if encoded == "" {
-		encoded = h.dummy
-	}
-	check, _, err := h.checker(encoded)
+// timedCheck checks password against encoded in a hashing slot, and says how long the check took (the
+// wait for the slot not counted).
+func (h *Hasher) timedCheck(ctx context.Context, password, encoded string) (match, needsRehash bool, took time.Duration, err error) {
+	check, needsRehash, err := h.checker(encoded)
 	if err != nil {
-		return 0, err
+		return false, false, 0, err
 	}
 	release, err := h.acquire(ctx)
 	if err != nil {
-		return 0, err
+		return false, false, 0, err
 	}
 	defer release()
 	start := time.Now()
-	check("authd times this hash")
-	return time.Since(start), nil
+	match = check(password)
+	return match, needsRehash, time.Since(start), nil
 }
 
 // checker parses encoded into the check of a password against it, and says whether it should be replaced:

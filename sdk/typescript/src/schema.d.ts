@@ -2484,7 +2484,11 @@ export interface operations {
                 format?: "auto" | "django" | "jsonl";
                 /** @description Check everything, against the database too, and keep nothing. */
                 dry_run?: boolean;
-                /** @description What happens to users that exist (same external id, or same email). */
+                /**
+                 * @description What happens to users that exist (same external id, or same email): `skip` leaves them; `update`
+                 *     changes what differs, replaces the password only when the source's hash changed since the last
+                 *     import, and ends the account's sessions when it replaces the password or disables the account.
+                 */
                 on_conflict?: "skip" | "update";
             };
             header?: never;
