@@ -1,16 +1,29 @@
 -- name: CreateSession :one
--- A session and its first refresh token, and for a login the user's last_login_at, in one statement.
-WITH login AS (
-    UPDATE users u SET last_login_at = now() WHERE u.id = @user_id AND @is_login::boolean
+-- A session with its assurance and first refresh token, and for a login the user's last_login_at, in one
+-- statement on the database's clock. Whether the user may have a session is decided here
+-- (authd_session_refusal, as at refresh and on every request): a refused user gets no rows written and
+-- the refusal back.
+WITH who AS (
+    SELECT u.id, authd_session_refusal(u.is_active, u.email_verified_at, @require_verified::boolean) AS refusal
+    FROM users u WHERE u.id = @user_id
+), login AS (
+    UPDATE users u SET last_login_at = now() FROM who
+    WHERE u.id = who.id AND who.refusal IS NULL AND @is_login::boolean
 ), session AS (
-    INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
-    VALUES (@user_id, @expires_at, @user_agent, @ip_address)
-    RETURNING id
+    INSERT INTO sessions (user_id, expires_at, user_agent, ip_address, aal, methods, amr)
+    SELECT who.id, now() + make_interval(secs => @lifetime_seconds::float8), @user_agent, @ip_address,
+           @aal, @methods::text[], @amr::text[]
+    FROM who WHERE who.refusal IS NULL
+    RETURNING id, auth_time
 ), token AS (
     INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
-    SELECT id, @token_hash, @expires_at FROM session
+    SELECT id, @token_hash, now() + make_interval(secs => @lifetime_seconds::float8) FROM session
 )
-SELECT id FROM session;
+SELECT COALESCE(who.refusal, '')::text AS refusal,
+       COALESCE((SELECT id FROM session), '00000000-0000-0000-0000-000000000000')::uuid AS session_id,
+       -- now() is the transaction's: a login's last_login_at is this auth_time
+       COALESCE((SELECT auth_time FROM session), now())::timestamptz AS auth_time
+FROM who;
 
 -- name: RotateRefreshToken :one
 -- Rotation in one statement, decided on the database's clock. The old token's row is locked, so of
@@ -20,11 +33,13 @@ SELECT id FROM session;
 WITH old AS (
     SELECT rt.token_hash, rt.session_id, rt.used_at, s.user_id,
            -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
-           LEAST(@expires_at::timestamptz, s.created_at + make_interval(secs => @max_lifetime_seconds::float8)) AS new_expires_at,
-           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
-               AND s.created_at > now() - make_interval(secs => @max_lifetime_seconds::float8)
-               AND NOT (@require_verified::boolean AND u.email_verified_at IS NULL) AS rotatable,
-           @require_verified::boolean AND u.email_verified_at IS NULL AS unverified,
+           LEAST(now() + make_interval(secs => @ttl_seconds::float8),
+                 s.created_at + make_interval(secs => @max_lifetime_seconds::float8)) AS new_expires_at,
+           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL
+               AND authd_session_refusal(u.is_active, u.email_verified_at, @require_verified::boolean) IS NULL
+               AND s.created_at > now() - make_interval(secs => @max_lifetime_seconds::float8) AS rotatable,
+           COALESCE(authd_session_refusal(u.is_active, u.email_verified_at, @require_verified::boolean) = 'email_not_verified', false)::boolean AS unverified,
+           s.aal, s.auth_time, s.amr,
            rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => @grace_seconds::float8) AS reused
     FROM refresh_tokens rt
     JOIN sessions s ON s.id = rt.session_id
@@ -55,7 +70,7 @@ revoked AS (
     WHERE s.id = old.session_id AND old.reused AND s.revoked_at IS NULL
     RETURNING s.id
 )
-SELECT old.user_id, old.session_id,
+SELECT old.user_id, old.session_id, old.aal, old.auth_time, old.amr,
        (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,
        COALESCE(old.reused, false) AS reused,
        old.unverified
@@ -67,15 +82,18 @@ WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) AND rev
 RETURNING id, user_id;
 
 -- name: GetSessionUser :one
--- The per-request check behind every access token: one primary-key lookup joined to its user.
-SELECT sqlc.embed(u)
+-- The per-request check behind every access token: one primary-key lookup joined to its user, with the
+-- session's assurance and how long ago, by the database's clock, the user last proved a credential in it.
+-- Access tokens of an unverified user stay valid until they expire (refresh refuses them).
+SELECT sqlc.embed(u), s.aal, s.auth_time, s.methods, s.amr,
+       EXTRACT(epoch FROM now() - s.auth_time)::float8 AS auth_age_seconds
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = @session_id
   AND s.user_id = @user_id
   AND s.revoked_at IS NULL
   AND s.expires_at > now()
-  AND u.is_active;
+  AND authd_session_refusal(u.is_active, u.email_verified_at, false) IS NULL;
 
 -- name: RevokeUserSessions :exec
 UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL;

@@ -1,8 +1,9 @@
 -- name: LoginLockedUntil :one
--- When (account, IP) is locked, and how many failures the account had from everywhere in the last hour.
+-- When (method, account, client) is locked, and how many failures the account had in the last hour, from
+-- everywhere and by every method.
 SELECT
-    COALESCE((SELECT locked_until FROM login_failures f WHERE f.email = @email AND f.ip = @ip), 'epoch')::timestamptz AS locked_until,
-    EXISTS (SELECT 1 FROM login_failures f WHERE f.email = @email AND f.ip = @ip) AS has_failures,
+    COALESCE((SELECT locked_until FROM login_failures f WHERE f.method = @method AND f.email = @email AND f.ip = @ip), 'epoch')::timestamptz AS locked_until,
+    EXISTS (SELECT 1 FROM login_failures f WHERE f.method = @method AND f.email = @email AND f.ip = @ip) AS has_failures,
     (SELECT count(*) FROM login_failure_events e WHERE e.email = @email AND e.failed_at > now() - interval '1 hour')::int AS hourly_failures,
     COALESCE((SELECT min(e.failed_at) FROM (
         SELECT failed_at FROM login_failure_events e2
@@ -10,12 +11,16 @@ SELECT
         ORDER BY failed_at DESC LIMIT @hourly_limit::int) e), 'epoch')::timestamptz AS oldest_counted_failure;
 
 -- name: RecordLoginFailure :one
--- One more consecutive failure; from the max_failures-th on, the pair is locked for 30 s doubling with each
--- further failure, capped at 15 minutes.
-INSERT INTO login_failures AS f (email, ip, failures, last_failure_at, locked_until)
-VALUES (@email, @ip, 1, now(),
+-- One more consecutive failure of (method, account, client), and one more for the account's hourly cap, in
+-- one statement; from the max_failures-th on, the key is locked for 30 s doubling with each further
+-- failure, capped at 15 minutes.
+WITH event AS (
+    INSERT INTO login_failure_events (method, email) VALUES (@method, @email)
+)
+INSERT INTO login_failures AS f (method, email, ip, failures, last_failure_at, locked_until)
+VALUES (@method, @email, @ip, 1, now(),
         CASE WHEN 1 >= @max_failures::int THEN now() + interval '30 seconds' END)
-ON CONFLICT (email, ip) DO UPDATE SET
+ON CONFLICT (method, email, ip) DO UPDATE SET
     -- a day without failures starts the count again (the janitor deletes such rows)
     failures = CASE WHEN f.last_failure_at < now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
     last_failure_at = now(),
@@ -25,11 +30,8 @@ ON CONFLICT (email, ip) DO UPDATE SET
         END
 RETURNING failures, locked_until;
 
--- name: RecordLoginFailureEvent :exec
-INSERT INTO login_failure_events (email) VALUES ($1);
-
 -- name: ClearLoginFailures :exec
-DELETE FROM login_failures WHERE email = $1 AND ip = $2;
+DELETE FROM login_failures WHERE method = @method AND email = @email AND ip = @ip;
 
 -- name: HitRateWindow :one
 -- Counts one request in the current window of key and returns the count and when the window ends.
@@ -42,8 +44,8 @@ RETURNING hits, (window_start + interval '1 minute')::timestamptz AS window_end;
 -- name: DeleteStaleLoginFailures :execrows
 -- Consecutive failures are forgotten a day after the last one (RecordLoginFailure restarts the count the
 -- same way), once any lock has expired: such rows decide nothing.
-DELETE FROM login_failures WHERE (email, ip) IN (
-    SELECT email, ip FROM login_failures
+DELETE FROM login_failures WHERE (method, email, ip) IN (
+    SELECT method, email, ip FROM login_failures
     WHERE last_failure_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())
     LIMIT @batch::int);
 

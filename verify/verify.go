@@ -4,6 +4,8 @@
 //		JWKSURL: "https://auth.example.com/.well-known/jwks.json"})
 //	mux.Handle("/api/", v.Middleware(api))
 //	// in a handler: claims, _ := verify.ClaimsFrom(r.Context()); claims.Subject is the user id
+//	mux.Handle("/api/transfer", v.Middleware(verify.RequireAAL("aal2")(transfer)))
+//	mux.Handle("/api/close-account", v.Middleware(verify.RequireRecentAuth(5*time.Minute)(closeAccount)))
 //
 // The key set is cached and refreshed in the background; a token signed by a key the cache does not know
 // (a rotation that skipped the publish-ahead time) triggers one rate-limited refresh. Verification is
@@ -47,11 +49,38 @@ type Config struct {
 	Leeway time.Duration
 }
 
-// Claims are the claims of an authd access token (RFC 9068).
+// Claims are the claims of an authd access token (RFC 9068), with how its session was authenticated.
 type Claims struct {
 	jwt.RegisteredClaims
 	ClientID  string `json:"client_id"`
 	SessionID string `json:"sid"`
+	// AMR are the RFC 8176 values of the methods used in the session, in order: "pwd" for a password,
+	// "otp" for a one-time code (emailed or TOTP).
+	AMR []string `json:"amr"`
+	// AAL is "aal1" (one factor) or "aal2" (two), NIST SP 800-63B-4.
+	AAL string `json:"aal"`
+	// AuthTime is the last time the user proved a credential in the session; refreshing keeps it.
+	AuthTime *jwt.NumericDate `json:"auth_time"`
+}
+
+// AtLeast says whether the session's assurance level is level ("aal1" or "aal2") or higher.
+func (c *Claims) AtLeast(level string) bool {
+	return aalRank(c.AAL) >= aalRank(level) && aalRank(level) > 0
+}
+
+func aalRank(level string) int {
+	switch level {
+	case "aal1":
+		return 1
+	case "aal2":
+		return 2
+	}
+	return 0
+}
+
+// AuthenticatedWithin says whether the user proved a credential at most maxAge before now.
+func (c *Claims) AuthenticatedWithin(maxAge time.Duration, now time.Time) bool {
+	return c.AuthTime != nil && !c.AuthTime.After(now.Add(time.Minute)) && now.Sub(c.AuthTime.Time) <= maxAge
 }
 
 // Verifier checks access tokens against authd's published keys.
@@ -157,6 +186,43 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
 	})
+}
+
+// RequireAAL lets through requests whose claims (from Middleware, which must run first) have at least
+// level ("aal1" or "aal2"). Others get 401 with error="insufficient_user_authentication" and acr_values
+// (RFC 9470 section 3), so that the client can step the user up and retry.
+func RequireAAL(level string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			claims, ok := ClaimsFrom(r.Context())
+			if !ok || !claims.AtLeast(level) {
+				unauthorized(w, "insufficient_user_authentication",
+					fmt.Sprintf(`Bearer realm="authd", error="insufficient_user_authentication", error_description="A stronger authentication is required", acr_values=%q`, level),
+					"This needs a stronger sign-in ("+level+").")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireRecentAuth lets through requests whose user proved a credential at most maxAge ago (auth_time).
+// Others get 401 with error="insufficient_user_authentication" and max_age (RFC 9470 section 3) and the
+// code reauthentication_required, as authd's own endpoints answer; the client re-authenticates
+// (POST /api/me/reauthenticate) and retries with the new token.
+func RequireRecentAuth(maxAge time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			claims, ok := ClaimsFrom(r.Context())
+			if !ok || !claims.AuthenticatedWithin(maxAge, time.Now()) {
+				unauthorized(w, "reauthentication_required",
+					fmt.Sprintf(`Bearer realm="authd", error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=%d`, int(maxAge.Seconds())),
+					"Sign in again to do this: your last sign-in is too old.")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // unauthorized writes authd's error body.

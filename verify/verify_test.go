@@ -136,3 +136,63 @@ func TestMiddleware(t *testing.T) {
 		}
 	}
 }
+
+// A password login's token says how it was authenticated, and the assurance middleware answer RFC 9470's
+// challenge in authd's error body: aal2 is refused to an aal1 session, and a recent authentication to a
+// session older than the allowed age.
+func TestAssuranceMiddleware(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	session := env.Register(apitest.UniqueEmail("assurance"))
+	v := newVerifier(t, env, "authd")
+	claims, err := verifyEventually(t, v, session.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claims.AMR) != 1 || claims.AMR[0] != "pwd" || claims.AAL != "aal1" || claims.AuthTime == nil ||
+		time.Since(claims.AuthTime.Time) > time.Minute {
+		t.Fatalf("claims %+v", claims)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	for _, c := range []struct {
+		name      string
+		handler   http.Handler
+		status    int
+		code      string
+		challenge string
+	}{
+		{"aal1 allowed", verify.RequireAAL("aal1")(ok), http.StatusOK, "", ""},
+		{"aal2 refused", verify.RequireAAL("aal2")(ok), http.StatusUnauthorized, "insufficient_user_authentication", `acr_values="aal2"`},
+		{"recent enough", verify.RequireRecentAuth(5 * time.Minute)(ok), http.StatusOK, "", ""},
+		{"not recent enough", verify.RequireRecentAuth(0)(ok), http.StatusUnauthorized, "reauthentication_required", "max_age=0"},
+	} {
+		srv := httptest.NewServer(v.Middleware(c.handler))
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("Authorization", "Bearer "+session.AccessToken)
+		if c.name == "not recent enough" {
+			time.Sleep(1100 * time.Millisecond) // auth_time has whole seconds
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %d %s", c.name, resp.StatusCode, body)
+			continue
+		}
+		if c.status == http.StatusOK {
+			continue
+		}
+		var e struct {
+			Error string `json:"error"`
+		}
+		challenge := resp.Header.Get("WWW-Authenticate")
+		if json.Unmarshal(body, &e) != nil || e.Error != c.code || !strings.Contains(challenge, `error="insufficient_user_authentication"`) ||
+			!strings.Contains(challenge, c.challenge) {
+			t.Errorf("%s: %s %s", c.name, body, challenge)
+		}
+	}
+}

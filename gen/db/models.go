@@ -39,11 +39,13 @@ type LoginFailure struct {
 	Failures      int32
 	LastFailureAt time.Time
 	LockedUntil   *time.Time
+	Method        string
 }
 
 type LoginFailureEvent struct {
 	Email    string
 	FailedAt time.Time
+	Method   string
 }
 
 type MailOutbox struct {
@@ -84,6 +86,10 @@ type Session struct {
 	RevokedAt  *time.Time
 	UserAgent  string
 	IpAddress  string
+	Aal        int16
+	AuthTime   time.Time
+	Methods    []string
+	Amr        []string
 }
 
 type Setting struct {

@@ -13,41 +13,68 @@ import (
 )
 
 const createSession = `-- name: CreateSession :one
-WITH login AS (
-    UPDATE users u SET last_login_at = now() WHERE u.id = $1 AND $2::boolean
+WITH who AS (
+    SELECT u.id, authd_session_refusal(u.is_active, u.email_verified_at, $1::boolean) AS refusal
+    FROM users u WHERE u.id = $2
+), login AS (
+    UPDATE users u SET last_login_at = now() FROM who
+    WHERE u.id = who.id AND who.refusal IS NULL AND $3::boolean
 ), session AS (
-    INSERT INTO sessions (user_id, expires_at, user_agent, ip_address)
-    VALUES ($1, $3, $4, $5)
-    RETURNING id
+    INSERT INTO sessions (user_id, expires_at, user_agent, ip_address, aal, methods, amr)
+    SELECT who.id, now() + make_interval(secs => $4::float8), $5, $6,
+           $7, $8::text[], $9::text[]
+    FROM who WHERE who.refusal IS NULL
+    RETURNING id, auth_time
 ), token AS (
     INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
-    SELECT id, $6, $3 FROM session
+    SELECT id, $10, now() + make_interval(secs => $4::float8) FROM session
 )
-SELECT id FROM session
+SELECT COALESCE(who.refusal, '')::text AS refusal,
+       COALESCE((SELECT id FROM session), '00000000-0000-0000-0000-000000000000')::uuid AS session_id,
+       -- now() is the transaction's: a login's last_login_at is this auth_time
+       COALESCE((SELECT auth_time FROM session), now())::timestamptz AS auth_time
+FROM who
 `
 
 type CreateSessionParams struct {
-	UserID    uuid.UUID
-	IsLogin   bool
-	ExpiresAt time.Time
-	UserAgent string
-	IpAddress string
-	TokenHash []byte
+	RequireVerified bool
+	UserID          uuid.UUID
+	IsLogin         bool
+	LifetimeSeconds float64
+	UserAgent       string
+	IpAddress       string
+	Aal             int16
+	Methods         []string
+	Amr             []string
+	TokenHash       []byte
 }
 
-// A session and its first refresh token, and for a login the user's last_login_at, in one statement.
-func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (uuid.UUID, error) {
+type CreateSessionRow struct {
+	Refusal   string
+	SessionID uuid.UUID
+	AuthTime  time.Time
+}
+
+// A session with its assurance and first refresh token, and for a login the user's last_login_at, in one
+// statement on the database's clock. Whether the user may have a session is decided here
+// (authd_session_refusal, as at refresh and on every request): a refused user gets no rows written and
+// the refusal back.
+func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (CreateSessionRow, error) {
 	row := q.db.QueryRow(ctx, createSession,
+		arg.RequireVerified,
 		arg.UserID,
 		arg.IsLogin,
-		arg.ExpiresAt,
+		arg.LifetimeSeconds,
 		arg.UserAgent,
 		arg.IpAddress,
+		arg.Aal,
+		arg.Methods,
+		arg.Amr,
 		arg.TokenHash,
 	)
-	var id uuid.UUID
-	err := row.Scan(&id)
-	return id, err
+	var i CreateSessionRow
+	err := row.Scan(&i.Refusal, &i.SessionID, &i.AuthTime)
+	return i, err
 }
 
 const deleteEndedSessions = `-- name: DeleteEndedSessions :execrows
@@ -96,14 +123,15 @@ func (q *Queries) DeleteUsedRefreshTokens(ctx context.Context, arg DeleteUsedRef
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest, u.email_verified_at
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest, u.email_verified_at, s.aal, s.auth_time, s.methods, s.amr,
+       EXTRACT(epoch FROM now() - s.auth_time)::float8 AS auth_age_seconds
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = $1
   AND s.user_id = $2
   AND s.revoked_at IS NULL
   AND s.expires_at > now()
-  AND u.is_active
+  AND authd_session_refusal(u.is_active, u.email_verified_at, false) IS NULL
 `
 
 type GetSessionUserParams struct {
@@ -112,10 +140,17 @@ type GetSessionUserParams struct {
 }
 
 type GetSessionUserRow struct {
-	User User
+	User           User
+	Aal            int16
+	AuthTime       time.Time
+	Methods        []string
+	Amr            []string
+	AuthAgeSeconds float64
 }
 
-// The per-request check behind every access token: one primary-key lookup joined to its user.
+// The per-request check behind every access token: one primary-key lookup joined to its user, with the
+// session's assurance and how long ago, by the database's clock, the user last proved a credential in it.
+// Access tokens of an unverified user stay valid until they expire (refresh refuses them).
 func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) (GetSessionUserRow, error) {
 	row := q.db.QueryRow(ctx, getSessionUser, arg.SessionID, arg.UserID)
 	var i GetSessionUserRow
@@ -137,6 +172,11 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.User.ExternalID,
 		&i.User.ImportDigest,
 		&i.User.EmailVerifiedAt,
+		&i.Aal,
+		&i.AuthTime,
+		&i.Methods,
+		&i.Amr,
+		&i.AuthAgeSeconds,
 	)
 	return i, err
 }
@@ -151,7 +191,7 @@ func (q *Queries) JanitorUnlock(ctx context.Context) error {
 }
 
 const listActiveSessions = `-- name: ListActiveSessions :many
-SELECT id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip_address FROM sessions
+SELECT id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip_address, aal, auth_time, methods, amr FROM sessions
 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
 ORDER BY last_used_at DESC, id
 `
@@ -174,6 +214,10 @@ func (q *Queries) ListActiveSessions(ctx context.Context, userID uuid.UUID) ([]S
 			&i.RevokedAt,
 			&i.UserAgent,
 			&i.IpAddress,
+			&i.Aal,
+			&i.AuthTime,
+			&i.Methods,
+			&i.Amr,
 		); err != nil {
 			return nil, err
 		}
@@ -250,11 +294,13 @@ const rotateRefreshToken = `-- name: RotateRefreshToken :one
 WITH old AS (
     SELECT rt.token_hash, rt.session_id, rt.used_at, s.user_id,
            -- the session's absolute end: refreshing never extends it past created_at + max_lifetime_seconds
-           LEAST($1::timestamptz, s.created_at + make_interval(secs => $2::float8)) AS new_expires_at,
-           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL AND u.is_active
-               AND s.created_at > now() - make_interval(secs => $2::float8)
-               AND NOT ($3::boolean AND u.email_verified_at IS NULL) AS rotatable,
-           $3::boolean AND u.email_verified_at IS NULL AS unverified,
+           LEAST(now() + make_interval(secs => $1::float8),
+                 s.created_at + make_interval(secs => $2::float8)) AS new_expires_at,
+           rt.used_at IS NULL AND rt.expires_at > now() AND s.revoked_at IS NULL
+               AND authd_session_refusal(u.is_active, u.email_verified_at, $3::boolean) IS NULL
+               AND s.created_at > now() - make_interval(secs => $2::float8) AS rotatable,
+           COALESCE(authd_session_refusal(u.is_active, u.email_verified_at, $3::boolean) = 'email_not_verified', false)::boolean AS unverified,
+           s.aal, s.auth_time, s.amr,
            rt.used_at IS NOT NULL AND rt.used_at <= now() - make_interval(secs => $4::float8) AS reused
     FROM refresh_tokens rt
     JOIN sessions s ON s.id = rt.session_id
@@ -285,7 +331,7 @@ revoked AS (
     WHERE s.id = old.session_id AND old.reused AND s.revoked_at IS NULL
     RETURNING s.id
 )
-SELECT old.user_id, old.session_id,
+SELECT old.user_id, old.session_id, old.aal, old.auth_time, old.amr,
        (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,
        COALESCE(old.reused, false) AS reused,
        old.unverified
@@ -293,7 +339,7 @@ FROM old
 `
 
 type RotateRefreshTokenParams struct {
-	ExpiresAt          time.Time
+	TtlSeconds         float64
 	MaxLifetimeSeconds float64
 	RequireVerified    bool
 	GraceSeconds       float64
@@ -304,9 +350,12 @@ type RotateRefreshTokenParams struct {
 type RotateRefreshTokenRow struct {
 	UserID     uuid.UUID
 	SessionID  uuid.UUID
+	Aal        int16
+	AuthTime   time.Time
+	Amr        []string
 	Rotated    bool
 	Reused     bool
-	Unverified *bool
+	Unverified bool
 }
 
 // Rotation in one statement, decided on the database's clock. The old token's row is locked, so of
@@ -315,7 +364,7 @@ type RotateRefreshTokenRow struct {
 // grace_seconds ago is replaying it: the session is revoked in the same statement.
 func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshTokenParams) (RotateRefreshTokenRow, error) {
 	row := q.db.QueryRow(ctx, rotateRefreshToken,
-		arg.ExpiresAt,
+		arg.TtlSeconds,
 		arg.MaxLifetimeSeconds,
 		arg.RequireVerified,
 		arg.GraceSeconds,
@@ -326,6 +375,9 @@ func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshToken
 	err := row.Scan(
 		&i.UserID,
 		&i.SessionID,
+		&i.Aal,
+		&i.AuthTime,
+		&i.Amr,
 		&i.Rotated,
 		&i.Reused,
 		&i.Unverified,

@@ -11,16 +11,17 @@ import (
 )
 
 const clearLoginFailures = `-- name: ClearLoginFailures :exec
-DELETE FROM login_failures WHERE email = $1 AND ip = $2
+DELETE FROM login_failures WHERE method = $1 AND email = $2 AND ip = $3
 `
 
 type ClearLoginFailuresParams struct {
-	Email string
-	Ip    string
+	Method string
+	Email  string
+	Ip     string
 }
 
 func (q *Queries) ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error {
-	_, err := q.db.Exec(ctx, clearLoginFailures, arg.Email, arg.Ip)
+	_, err := q.db.Exec(ctx, clearLoginFailures, arg.Method, arg.Email, arg.Ip)
 	return err
 }
 
@@ -52,8 +53,8 @@ func (q *Queries) DeleteOldRateWindows(ctx context.Context, batch int32) (int64,
 }
 
 const deleteStaleLoginFailures = `-- name: DeleteStaleLoginFailures :execrows
-DELETE FROM login_failures WHERE (email, ip) IN (
-    SELECT email, ip FROM login_failures
+DELETE FROM login_failures WHERE (method, email, ip) IN (
+    SELECT method, email, ip FROM login_failures
     WHERE last_failure_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())
     LIMIT $1::int)
 `
@@ -90,16 +91,17 @@ func (q *Queries) HitRateWindow(ctx context.Context, key string) (HitRateWindowR
 
 const loginLockedUntil = `-- name: LoginLockedUntil :one
 SELECT
-    COALESCE((SELECT locked_until FROM login_failures f WHERE f.email = $1 AND f.ip = $2), 'epoch')::timestamptz AS locked_until,
-    EXISTS (SELECT 1 FROM login_failures f WHERE f.email = $1 AND f.ip = $2) AS has_failures,
-    (SELECT count(*) FROM login_failure_events e WHERE e.email = $1 AND e.failed_at > now() - interval '1 hour')::int AS hourly_failures,
+    COALESCE((SELECT locked_until FROM login_failures f WHERE f.method = $1 AND f.email = $2 AND f.ip = $3), 'epoch')::timestamptz AS locked_until,
+    EXISTS (SELECT 1 FROM login_failures f WHERE f.method = $1 AND f.email = $2 AND f.ip = $3) AS has_failures,
+    (SELECT count(*) FROM login_failure_events e WHERE e.email = $2 AND e.failed_at > now() - interval '1 hour')::int AS hourly_failures,
     COALESCE((SELECT min(e.failed_at) FROM (
         SELECT failed_at FROM login_failure_events e2
-        WHERE e2.email = $1 AND e2.failed_at > now() - interval '1 hour'
-        ORDER BY failed_at DESC LIMIT $3::int) e), 'epoch')::timestamptz AS oldest_counted_failure
+        WHERE e2.email = $2 AND e2.failed_at > now() - interval '1 hour'
+        ORDER BY failed_at DESC LIMIT $4::int) e), 'epoch')::timestamptz AS oldest_counted_failure
 `
 
 type LoginLockedUntilParams struct {
+	Method      string
 	Email       string
 	Ip          string
 	HourlyLimit int32
@@ -112,9 +114,15 @@ type LoginLockedUntilRow struct {
 	OldestCountedFailure time.Time
 }
 
-// When (account, IP) is locked, and how many failures the account had from everywhere in the last hour.
+// When (method, account, client) is locked, and how many failures the account had in the last hour, from
+// everywhere and by every method.
 func (q *Queries) LoginLockedUntil(ctx context.Context, arg LoginLockedUntilParams) (LoginLockedUntilRow, error) {
-	row := q.db.QueryRow(ctx, loginLockedUntil, arg.Email, arg.Ip, arg.HourlyLimit)
+	row := q.db.QueryRow(ctx, loginLockedUntil,
+		arg.Method,
+		arg.Email,
+		arg.Ip,
+		arg.HourlyLimit,
+	)
 	var i LoginLockedUntilRow
 	err := row.Scan(
 		&i.LockedUntil,
@@ -126,21 +134,25 @@ func (q *Queries) LoginLockedUntil(ctx context.Context, arg LoginLockedUntilPara
 }
 
 const recordLoginFailure = `-- name: RecordLoginFailure :one
-INSERT INTO login_failures AS f (email, ip, failures, last_failure_at, locked_until)
-VALUES ($1, $2, 1, now(),
-        CASE WHEN 1 >= $3::int THEN now() + interval '30 seconds' END)
-ON CONFLICT (email, ip) DO UPDATE SET
+WITH event AS (
+    INSERT INTO login_failure_events (method, email) VALUES ($1, $2)
+)
+INSERT INTO login_failures AS f (method, email, ip, failures, last_failure_at, locked_until)
+VALUES ($1, $2, $3, 1, now(),
+        CASE WHEN 1 >= $4::int THEN now() + interval '30 seconds' END)
+ON CONFLICT (method, email, ip) DO UPDATE SET
     -- a day without failures starts the count again (the janitor deletes such rows)
     failures = CASE WHEN f.last_failure_at < now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
     last_failure_at = now(),
-    locked_until = CASE WHEN f.last_failure_at >= now() - interval '1 day' AND f.failures + 1 >= $3::int
-        THEN now() + least(interval '30 seconds' * power(2, least(f.failures + 1 - $3::int, 10)), interval '15 minutes')
-        WHEN f.last_failure_at < now() - interval '1 day' AND 1 >= $3::int THEN now() + interval '30 seconds'
+    locked_until = CASE WHEN f.last_failure_at >= now() - interval '1 day' AND f.failures + 1 >= $4::int
+        THEN now() + least(interval '30 seconds' * power(2, least(f.failures + 1 - $4::int, 10)), interval '15 minutes')
+        WHEN f.last_failure_at < now() - interval '1 day' AND 1 >= $4::int THEN now() + interval '30 seconds'
         END
 RETURNING failures, locked_until
 `
 
 type RecordLoginFailureParams struct {
+	Method      string
 	Email       string
 	Ip          string
 	MaxFailures int32
@@ -151,20 +163,17 @@ type RecordLoginFailureRow struct {
 	LockedUntil *time.Time
 }
 
-// One more consecutive failure; from the max_failures-th on, the pair is locked for 30 s doubling with each
-// further failure, capped at 15 minutes.
+// One more consecutive failure of (method, account, client), and one more for the account's hourly cap, in
+// one statement; from the max_failures-th on, the key is locked for 30 s doubling with each further
+// failure, capped at 15 minutes.
 func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error) {
-	row := q.db.QueryRow(ctx, recordLoginFailure, arg.Email, arg.Ip, arg.MaxFailures)
+	row := q.db.QueryRow(ctx, recordLoginFailure,
+		arg.Method,
+		arg.Email,
+		arg.Ip,
+		arg.MaxFailures,
+	)
 	var i RecordLoginFailureRow
 	err := row.Scan(&i.Failures, &i.LockedUntil)
 	return i, err
-}
-
-const recordLoginFailureEvent = `-- name: RecordLoginFailureEvent :exec
-INSERT INTO login_failure_events (email) VALUES ($1)
-`
-
-func (q *Queries) RecordLoginFailureEvent(ctx context.Context, email string) error {
-	_, err := q.db.Exec(ctx, recordLoginFailureEvent, email)
-	return err
 }

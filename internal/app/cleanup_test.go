@@ -69,7 +69,7 @@ func TestCleanupAfterTenThousandRotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	newSession := func(token string) {
-		if _, err := st.CreateSession(ctx, auth.NewSession{UserID: user.ID, RefreshHash: auth.HashRefreshToken(token), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		if _, err := st.CreateSession(ctx, auth.NewSession{Assertion: auth.Assertion{UserID: user.ID, Method: auth.MethodPassword, AMR: "pwd", AAL: auth.AAL1}, RefreshHash: auth.HashRefreshToken(token), Lifetime: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,8 +79,8 @@ func TestCleanupAfterTenThousandRotations(t *testing.T) {
 	newSession("r0")
 	start := time.Now()
 	for i := range 10000 {
-		_, _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken(fmt.Sprint("r", i)),
-			NewHash: auth.HashRefreshToken(fmt.Sprint("r", i+1)), ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour, ReuseGrace: 2 * time.Second})
+		_, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken(fmt.Sprint("r", i)),
+			NewHash: auth.HashRefreshToken(fmt.Sprint("r", i+1)), TTL: time.Hour, MaxLifetime: 24 * time.Hour, ReuseGrace: 2 * time.Second})
 		if err != nil {
 			t.Fatalf("rotation %d: %v", i, err)
 		}
@@ -112,13 +112,13 @@ func TestCleanupAfterTenThousandRotations(t *testing.T) {
 		t.Errorf("removed %+v, left %d tokens and %d sessions; want 10000 tokens and 1 session removed, 1 and 1 left", printed.Removed, tokens, sessions)
 	}
 	// The session still works: its live token rotates.
-	if _, _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken("r10000"), NewHash: auth.HashRefreshToken("after"),
-		ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour, ReuseGrace: 2 * time.Second}); err != nil {
+	if _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken("r10000"), NewHash: auth.HashRefreshToken("after"),
+		TTL: time.Hour, MaxLifetime: 24 * time.Hour, ReuseGrace: 2 * time.Second}); err != nil {
 		t.Errorf("the live token after cleanup: %v", err)
 	}
 	// A replay of a removed token is now an ordinary 401, not a reuse alarm.
-	if _, _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken("r5"), NewHash: auth.HashRefreshToken("x"),
-		ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour}); err != auth.ErrInvalidToken {
+	if _, err := st.RotateRefreshToken(ctx, auth.Rotation{OldHash: auth.HashRefreshToken("r5"), NewHash: auth.HashRefreshToken("x"),
+		TTL: time.Hour, MaxLifetime: 24 * time.Hour}); err != auth.ErrInvalidToken {
 		t.Errorf("replay of a removed token: %v, want ErrInvalidToken", err)
 	}
 }

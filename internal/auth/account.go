@@ -24,6 +24,7 @@ type SessionInfo struct {
 	ExpiresAt  time.Time
 	UserAgent  string
 	IP         string
+	Assurance  Assurance
 }
 
 // AccountStore is the persistence of account self-service.
@@ -50,7 +51,7 @@ type Media struct {
 // (checkPassword); a wrong one is ErrWrongPassword.
 func (s *Service) confirmPassword(ctx context.Context, id Identity, client Client, password string) error {
 	_, err := s.checkPassword(ctx, id.User.Email, id.User.ID, client, password, id.User.PasswordHash)
-	if errors.Is(err, errPasswordMismatch) {
+	if errors.Is(err, errCredentialMismatch) {
 		return ErrWrongPassword
 	}
 	return err

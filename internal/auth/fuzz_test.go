@@ -16,7 +16,7 @@ import (
 func FuzzVerify(f *testing.F) {
 	tokens := NewTokens(SharedSecret("fuzz-secret-fuzz-secret-fuzz-secret"), "authd", "authd", "authd")
 	user, session := uuid.MustParse("5b0c0c84-6d55-4f0a-a0a4-7a3b7c4e2d11"), uuid.MustParse("0f8fad5b-d9cb-469f-a165-70867728950e")
-	valid, err := tokens.Issue(user, session, 1<<40)
+	valid, err := tokens.Issue(user, session, passwordAssurance, 1<<40)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -3,8 +3,9 @@ package auth
 import "github.com/google/uuid"
 
 // Identity is the authenticated caller of a request: the user as loaded with the session, so that a
-// disabled or demoted user is seen at once.
+// disabled or demoted user is seen at once, and how the session was authenticated.
 type Identity struct {
 	User      User
 	SessionID uuid.UUID
+	Assurance Assurance
 }

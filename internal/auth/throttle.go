@@ -14,8 +14,8 @@ import (
 // ErrRateLimited means the caller must wait; errors.As to *RateLimitedError gives how long.
 var ErrRateLimited = errors.New("too many requests")
 
-// hourlyAccountFailures is the cap on failed logins per account per hour, from everywhere (NIST SP
-// 800-63B section 5.2.2 allows at most 100).
+// hourlyAccountFailures is the cap on failed credential checks per account per hour, from everywhere and
+// by every method (NIST SP 800-63B-4 section 3.2.2 allows at most 100).
 const hourlyAccountFailures = 100
 
 // RateLimitedError says how long the caller must wait.
@@ -33,10 +33,23 @@ func (e *RateLimitedError) RetryAfterSeconds() int {
 	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
 }
 
-// LoginThrottleState is what the store knows about an (account, IP) pair and the account.
+// ThrottleKey is what a credential check is throttled by: the method, the account (the normalised email,
+// whether or not an account has it) and the client's network. The consecutive-failure lock is per key;
+// the hourly cap is per account, across methods and clients.
+type ThrottleKey struct {
+	Method  Method
+	Account string
+	Client  string
+}
+
+func throttleKey(method Method, account string, client Client) ThrottleKey {
+	return ThrottleKey{Method: method, Account: account, Client: clientNetwork(client.IP)}
+}
+
+// LoginThrottleState is what the store knows about a key and its account.
 type LoginThrottleState struct {
 	LockedUntil time.Time
-	// HasFailures says the pair has consecutive failures on record, which a success must clear.
+	// HasFailures says the key has consecutive failures on record, which a success must clear.
 	HasFailures          bool
 	HourlyFailures       int
 	OldestCountedFailure time.Time
@@ -44,18 +57,51 @@ type LoginThrottleState struct {
 
 // ThrottleStore keeps the throttling counters in the database every instance shares.
 type ThrottleStore interface {
-	LoginThrottle(ctx context.Context, email, ip string, hourlyLimit int) (LoginThrottleState, error)
-	// RecordLoginFailure counts a failure and returns when the pair is locked until (zero when it is not).
-	RecordLoginFailure(ctx context.Context, email, ip string, maxFailures int) (lockedUntil time.Time, err error)
-	ClearLoginFailures(ctx context.Context, email, ip string) error
+	LoginThrottle(ctx context.Context, key ThrottleKey, hourlyLimit int) (LoginThrottleState, error)
+	// RecordLoginFailure counts a failure of key, and of its account for the hourly cap, and returns when
+	// the key is locked until (zero when it is not).
+	RecordLoginFailure(ctx context.Context, key ThrottleKey, maxFailures int) (lockedUntil time.Time, err error)
+	ClearLoginFailures(ctx context.Context, key ThrottleKey) error
 	HitRate(ctx context.Context, key string) (hits int, windowEnd time.Time, err error)
 }
 
-// checkLoginThrottle refuses a login attempt for an account that is locked for this IP, or that failed too
-// often in the last hour from everywhere. It runs before the password is checked, so the right password
-// does not get through a lock either.
-func (s *Service) checkLoginThrottle(ctx context.Context, email, ip string) (LoginThrottleState, error) {
-	st, err := s.throttle.LoginThrottle(ctx, email, clientNetwork(ip), hourlyAccountFailures)
+// throttledCheck is every credential check, whatever the method: refused while key is locked or its
+// account failed too often this hour (before check runs, so the right credential does not get through a
+// lock either); a failed check is audited and counted, a passed one clears the key's consecutive
+// failures. A failed check is errCredentialMismatch. subject is the account's user, uuid.Nil for none.
+func (s *Service) throttledCheck(ctx context.Context, key ThrottleKey, subject uuid.UUID, check func() (bool, error)) error {
+	state, err := s.checkLoginThrottle(ctx, key)
+	if err != nil {
+		if errors.Is(err, ErrRateLimited) {
+			s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil,
+				map[string]any{"reason": "throttled", "email": key.Account, "method": string(key.Method)})
+		}
+		return err
+	}
+	match, err := check()
+	if err != nil {
+		return err
+	}
+	if !match {
+		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil,
+			map[string]any{"reason": "invalid_credentials", "email": key.Account, "method": string(key.Method)})
+		if err := s.recordLoginFailure(ctx, key, subject); err != nil {
+			return err
+		}
+		return errCredentialMismatch
+	}
+	if state.HasFailures {
+		if err := s.throttle.ClearLoginFailures(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLoginThrottle refuses a check of key while it is locked, or while its account has failed too often
+// in the last hour, from everywhere and by any method.
+func (s *Service) checkLoginThrottle(ctx context.Context, key ThrottleKey) (LoginThrottleState, error) {
+	st, err := s.throttle.LoginThrottle(ctx, key, hourlyAccountFailures)
 	if err != nil {
 		return st, err
 	}
@@ -69,12 +115,12 @@ func (s *Service) checkLoginThrottle(ctx context.Context, email, ip string) (Log
 	return st, nil
 }
 
-// recordLoginFailure counts a failed password check for (email, ip).
-func (s *Service) recordLoginFailure(ctx context.Context, email string, subject uuid.UUID, ip string) error {
-	lockedUntil, err := s.throttle.RecordLoginFailure(ctx, email, clientNetwork(ip), int(s.settings.Get()[SettingLoginMaxFailures]))
+// recordLoginFailure counts a failed check of key, and audits the lockout it starts.
+func (s *Service) recordLoginFailure(ctx context.Context, key ThrottleKey, subject uuid.UUID) error {
+	lockedUntil, err := s.throttle.RecordLoginFailure(ctx, key, int(s.settings.Get()[SettingLoginMaxFailures]))
 	if err == nil && !lockedUntil.IsZero() {
-		s.audit.Record(ctx, EventLockout, uuid.Nil, subject, uuid.Nil, map[string]any{"email": email, "client": clientNetwork(ip),
-			"locked_until": lockedUntil.UTC().Format(time.RFC3339)})
+		s.audit.Record(ctx, EventLockout, uuid.Nil, subject, uuid.Nil, map[string]any{"email": key.Account, "client": key.Client,
+			"method": string(key.Method), "locked_until": lockedUntil.UTC().Format(time.RFC3339)})
 	}
 	return err
 }

@@ -21,11 +21,15 @@ const accessTokenType = "at+jwt"
 const TokenType = "Bearer"
 
 // AccessClaims are the claims of an access token (RFC 9068): iss, sub, aud, exp, iat, nbf, jti, client_id,
-// and sid, the session (one login) it belongs to.
+// sid, the session (one login) it belongs to, and how that session was authenticated: amr (RFC 8176
+// values), aal ("aal1" or "aal2") and auth_time (OpenID Connect Core section 2).
 type AccessClaims struct {
 	jwt.RegisteredClaims
-	ClientID  string `json:"client_id"`
-	SessionID string `json:"sid"`
+	ClientID  string           `json:"client_id"`
+	SessionID string           `json:"sid"`
+	AMR       []string         `json:"amr"`
+	AAL       string           `json:"aal"`
+	AuthTime  *jwt.NumericDate `json:"auth_time"`
 }
 
 // KeySource gives Tokens the key to sign with and the keys to verify with.
@@ -89,8 +93,8 @@ func NewTokens(keys KeySource, issuer, audience, clientID string) *Tokens {
 	return t
 }
 
-// Issue signs an access token for userID in sessionID that lives for ttl.
-func (t *Tokens) Issue(userID, sessionID uuid.UUID, ttl time.Duration) (string, error) {
+// Issue signs an access token for userID in sessionID, authenticated as assurance says, that lives for ttl.
+func (t *Tokens) Issue(userID, sessionID uuid.UUID, assurance Assurance, ttl time.Duration) (string, error) {
 	kid, method, key, err := t.keys.SigningKey()
 	if err != nil {
 		return "", err
@@ -108,6 +112,12 @@ func (t *Tokens) Issue(userID, sessionID uuid.UUID, ttl time.Duration) (string, 
 		},
 		ClientID:  t.clientID,
 		SessionID: sessionID.String(),
+		AMR:       assurance.AMR,
+		AAL:       assurance.ACR(),
+		AuthTime:  jwt.NewNumericDate(assurance.AuthTime.Truncate(time.Second)),
+	}
+	if claims.AMR == nil {
+		claims.AMR = []string{}
 	}
 	token := jwt.NewWithClaims(method, claims)
 	token.Header["typ"] = accessTokenType

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"crypto"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -13,10 +15,40 @@ import (
 	"github.com/authd/authd/internal/signing"
 )
 
+// passwordAssurance is a session signed in by password a minute ago.
+var passwordAssurance = Assurance{AAL: AAL1, AuthTime: time.Now().Add(-time.Minute), Methods: []string{"password"}, AMR: []string{"pwd"}}
+
+// The token carries the session's assurance: amr as an array, aal, and auth_time as a NumericDate.
+func TestTokensCarryAssurance(t *testing.T) {
+	tokens := NewTokens(SharedSecret("0123456789abcdef0123456789abcdef"), "iss", "aud", "client")
+	authTime := time.Now().Add(-90 * time.Second)
+	raw, err := tokens.Issue(uuid.New(), uuid.New(), Assurance{AAL: AAL2, AuthTime: authTime, AMR: []string{"pwd", "otp"}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if amr, _ := claims["amr"].([]any); len(amr) != 2 || amr[0] != "pwd" || amr[1] != "otp" {
+		t.Errorf("amr = %v", claims["amr"])
+	}
+	if claims["aal"] != "aal2" {
+		t.Errorf("aal = %v", claims["aal"])
+	}
+	if at, _ := claims["auth_time"].(float64); int64(at) != authTime.Unix() {
+		t.Errorf("auth_time = %v, want %d", claims["auth_time"], authTime.Unix())
+	}
+}
+
 func TestTokensRoundTrip(t *testing.T) {
 	tokens := NewTokens(SharedSecret("0123456789abcdef0123456789abcdef"), "iss", "aud", "client")
 	user, session := uuid.New(), uuid.New()
-	raw, err := tokens.Issue(user, session, time.Minute)
+	raw, err := tokens.Issue(user, session, passwordAssurance, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +82,7 @@ func TestRefreshTokensAreRandomV4UUIDs(t *testing.T) {
 // decoding the last character of an HS256 signature has three more spellings that verify.
 func TestTokensHaveOneSpelling(t *testing.T) {
 	tokens := NewTokens(SharedSecret("0123456789abcdef0123456789abcdef"), "iss", "aud", "client")
-	raw, err := tokens.Issue(uuid.New(), uuid.New(), time.Minute)
+	raw, err := tokens.Issue(uuid.New(), uuid.New(), passwordAssurance, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +119,10 @@ func BenchmarkIssueAccessToken(b *testing.B) {
 			}
 			tokens := NewTokens(keys, "iss", "aud", "client")
 			user, session := uuid.New(), uuid.New()
-			raw, _ := tokens.Issue(user, session, time.Minute)
+			raw, _ := tokens.Issue(user, session, passwordAssurance, time.Minute)
 			b.Run("sign", func(b *testing.B) {
 				for b.Loop() {
-					if _, err := tokens.Issue(user, session, time.Minute); err != nil {
+					if _, err := tokens.Issue(user, session, passwordAssurance, time.Minute); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -137,7 +169,7 @@ func TestRememberedVerificationsFollowKeysAndExpiry(t *testing.T) {
 	priv, _ := signing.Generate(signing.ES256)
 	keys := &switchableKey{fixedKey: fixedKey{alg: signing.ES256, priv: priv}}
 	tokens := NewTokens(keys, "iss", "aud", "client")
-	raw, _ := tokens.Issue(uuid.New(), uuid.New(), time.Minute)
+	raw, _ := tokens.Issue(uuid.New(), uuid.New(), passwordAssurance, time.Minute)
 	if _, _, err := tokens.Verify(raw); err != nil {
 		t.Fatal(err)
 	}

@@ -54,19 +54,38 @@ type Client struct {
 
 // NewSession is what the store needs to start a session with its first refresh token.
 type NewSession struct {
-	UserID      uuid.UUID
+	Assertion   Assertion
 	Client      Client
 	RefreshHash []byte
-	ExpiresAt   time.Time
+	// Lifetime is how long the session and its first refresh token last, from the database's now.
+	Lifetime time.Duration
 	// Login records the user's last login time with the session.
 	Login bool
+	// RequireVerified refuses a session (ErrEmailNotVerified) to an account whose email is not verified.
+	RequireVerified bool
+}
+
+// StartedSession is a session the store started: its id, its auth_time and, for a login, the user's new
+// last login time, all from the database's clock.
+type StartedSession struct {
+	ID          uuid.UUID
+	AuthTime    time.Time
+	LastLoginAt *time.Time
+}
+
+// RotatedSession is the session whose refresh token was rotated, with the assurance its tokens keep.
+type RotatedSession struct {
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+	Assurance Assurance
 }
 
 // Rotation asks the store to replace one refresh token with another, atomically.
 type Rotation struct {
-	OldHash   []byte
-	NewHash   []byte
-	ExpiresAt time.Time
+	OldHash []byte
+	NewHash []byte
+	// TTL is the new token's lifetime from the database's now.
+	TTL time.Duration
 	// MaxLifetime is the session's absolute lifetime: rotation never extends it past its creation plus
 	// this, and a session older than that is not rotated.
 	MaxLifetime time.Duration
@@ -85,17 +104,19 @@ type Store interface {
 	// Rehash replaces the password hash with newHash if it is still verifiedHash.
 	Rehash(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error
 	UpdateProfile(ctx context.Context, userID uuid.UUID, p Profile) (User, error)
-	// CreateSession starts a session and stores its first refresh token; it returns the session id.
-	CreateSession(ctx context.Context, s NewSession) (uuid.UUID, error)
+	// CreateSession starts a session and stores its first refresh token. A user who may not have a
+	// session is ErrAccountDisabled or ErrEmailNotVerified, and an unknown one ErrNotFound.
+	CreateSession(ctx context.Context, s NewSession) (StartedSession, error)
 	// RotateRefreshToken marks the old token used and stores the new one in the same session. An unknown,
 	// used, expired or revoked token is ErrInvalidToken; a token used more than ReuseGrace ago (by the
 	// database's clock) revokes its session and is ErrTokenReused, returned with the user and session ids.
-	RotateRefreshToken(ctx context.Context, r Rotation) (userID, sessionID uuid.UUID, err error)
+	RotateRefreshToken(ctx context.Context, r Rotation) (RotatedSession, error)
 	// RevokeSessionByRefreshToken revokes the session of a token and returns it; uuid.Nil when no active
 	// session has that token.
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (userID, sessionID uuid.UUID, err error)
-	// SessionUser returns the active user of an active session, or ErrNotFound.
-	SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (User, error)
+	// SessionUser returns the active user of an active session with the session's assurance, or
+	// ErrNotFound.
+	SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (User, Assurance, error)
 	// LegacyHashSamples returns up to limit stored imported hashes, one of each scheme and cost.
 	LegacyHashSamples(ctx context.Context, limit int) ([]string, error)
 }

@@ -156,8 +156,8 @@ func BenchmarkRatios(b *testing.B) {
 		rotateOnce := func(w int) error {
 			return rotations.rotate(w, func(token string) (string, error) {
 				next, nextHash := auth.NewRefreshToken()
-				_, _, err := env.Store.RotateRefreshToken(context.Background(), auth.Rotation{OldHash: auth.HashRefreshToken(token),
-					NewHash: nextHash, ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour})
+				_, err := env.Store.RotateRefreshToken(context.Background(), auth.Rotation{OldHash: auth.HashRefreshToken(token),
+					NewHash: nextHash, TTL: time.Hour, MaxLifetime: 24 * time.Hour})
 				return next, err
 			})
 		}

@@ -21,7 +21,8 @@ func (s *Server) ListMySessions(ctx context.Context, _ api.ListMySessionsRequest
 	out := api.ListMySessions200JSONResponse{Sessions: make([]api.Session, len(sessions))}
 	for i, ses := range sessions {
 		out.Sessions[i] = api.Session{Id: ses.ID, CreatedAt: ses.CreatedAt.UTC(), LastUsedAt: ses.LastUsedAt.UTC(),
-			ExpiresAt: ses.ExpiresAt.UTC(), UserAgent: ses.UserAgent, IpAddress: ses.IP, Current: ses.ID == id.SessionID}
+			ExpiresAt: ses.ExpiresAt.UTC(), UserAgent: ses.UserAgent, IpAddress: ses.IP, Current: ses.ID == id.SessionID,
+			Aal: api.AssuranceLevel(ses.Assurance.ACR()), AuthTime: ses.Assurance.AuthTime.UTC(), Methods: toAPIMethods(ses.Assurance.Methods)}
 	}
 	return out, nil
 }
@@ -125,4 +126,12 @@ func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (a
 		return api.DeleteMe429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	}
 	return nil, err
+}
+
+func toAPIMethods(methods []string) []api.AuthenticationMethod {
+	out := make([]api.AuthenticationMethod, len(methods))
+	for i, m := range methods {
+		out[i] = api.AuthenticationMethod(m)
+	}
+	return out
 }

@@ -126,12 +126,16 @@ func TestSpoofedForwardedForChangesNothing(t *testing.T) {
 	}
 }
 
+// The hourly cap is the account's, across methods: 100 failures of any mix of methods (here half of them
+// emailed codes) stop a password login from a new client too.
 func TestHourlyAccountCap(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t, withProductionThrottling(true))
 	env.Register("popular@example.com")
 	if _, err := env.DB.Exec(context.Background(),
-		"INSERT INTO login_failure_events (email, failed_at) SELECT 'popular@example.com', now() - interval '59 minutes' + g * interval '1 second' FROM generate_series(1, 100) g"); err != nil {
+		`INSERT INTO login_failure_events (method, email, failed_at)
+		 SELECT CASE WHEN g % 2 = 0 THEN 'email_code' ELSE 'password' END, 'popular@example.com', now() - interval '59 minutes' + g * interval '1 second'
+		 FROM generate_series(1, 100) g`); err != nil {
 		t.Fatal(err)
 	}
 	r := login(env, "popular@example.com", apitest.Password, "192.0.2.200")

@@ -20,7 +20,7 @@ func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.Sess
 	out := make([]auth.SessionInfo, len(rows))
 	for i, r := range rows {
 		out[i] = auth.SessionInfo{ID: r.ID, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, ExpiresAt: r.ExpiresAt,
-			UserAgent: r.UserAgent, IP: r.IpAddress}
+			UserAgent: r.UserAgent, IP: r.IpAddress, Assurance: auth.Assurance{AAL: int(r.Aal), AuthTime: r.AuthTime, Methods: r.Methods, AMR: r.Amr}}
 	}
 	return out, nil
 }

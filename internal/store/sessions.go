@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -11,43 +13,76 @@ import (
 	"github.com/authd/authd/internal/auth"
 )
 
-// CreateSession starts a session with its first refresh token (and records a login), in one statement.
-func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (uuid.UUID, error) {
-	id, err := s.q.CreateSession(ctx, db.CreateSessionParams{
-		UserID:    ns.UserID,
-		ExpiresAt: ns.ExpiresAt,
-		UserAgent: ns.Client.UserAgent,
-		IpAddress: ns.Client.IP,
-		TokenHash: ns.RefreshHash,
-		IsLogin:   ns.Login,
+// CreateSession starts a session with its assurance and first refresh token (and records a login), in one
+// statement that also decides whether the user may have a session.
+func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (auth.StartedSession, error) {
+	a := ns.Assertion
+	row, err := s.q.CreateSession(ctx, db.CreateSessionParams{
+		UserID:          a.UserID,
+		RequireVerified: ns.RequireVerified,
+		IsLogin:         ns.Login,
+		LifetimeSeconds: ns.Lifetime.Seconds(),
+		UserAgent:       ns.Client.UserAgent,
+		IpAddress:       ns.Client.IP,
+		Aal:             int16(a.AAL),
+		Methods:         []string{string(a.Method)},
+		Amr:             []string{a.AMR},
+		TokenHash:       ns.RefreshHash,
 	})
-	return id, wrap("create session", err)
+	if err != nil {
+		return auth.StartedSession{}, wrap("create session", err)
+	}
+	if err := refusalError(row.Refusal); err != nil {
+		return auth.StartedSession{}, err
+	}
+	started := auth.StartedSession{ID: row.SessionID, AuthTime: row.AuthTime}
+	if ns.Login {
+		started.LastLoginAt = &row.AuthTime
+	}
+	return started, nil
+}
+
+// refusalError is the domain error of authd_session_refusal's answer.
+func refusalError(refusal string) error {
+	switch refusal {
+	case "":
+		return nil
+	case "account_disabled":
+		return auth.ErrAccountDisabled
+	case "email_not_verified":
+		return auth.ErrEmailNotVerified
+	}
+	return fmt.Errorf("unknown session refusal %q", refusal)
 }
 
 // RotateRefreshToken implements auth.Store in one statement (queries/sessions.sql): the old token's row
 // lock is the only gate, and whether a replay is reuse is decided on the database's clock.
-func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (userID, sessionID uuid.UUID, err error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (auth.RotatedSession, error) {
 	row, err := s.q.RotateRefreshToken(ctx, db.RotateRefreshTokenParams{
 		OldHash:            r.OldHash,
 		NewHash:            r.NewHash,
-		ExpiresAt:          r.ExpiresAt,
+		TtlSeconds:         r.TTL.Seconds(),
 		MaxLifetimeSeconds: r.MaxLifetime.Seconds(),
 		GraceSeconds:       r.ReuseGrace.Seconds(),
 		RequireVerified:    r.RequireVerified,
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return uuid.Nil, uuid.Nil, auth.ErrInvalidToken
+		return auth.RotatedSession{}, auth.ErrInvalidToken
 	case err != nil:
-		return uuid.Nil, uuid.Nil, wrap("rotate refresh token", err)
-	case row.Reused:
-		return row.UserID, row.SessionID, auth.ErrTokenReused
-	case row.Unverified != nil && *row.Unverified && !row.Rotated:
-		return row.UserID, row.SessionID, auth.ErrEmailNotVerified
-	case !row.Rotated:
-		return uuid.Nil, uuid.Nil, auth.ErrInvalidToken
+		return auth.RotatedSession{}, wrap("rotate refresh token", err)
 	}
-	return row.UserID, row.SessionID, nil
+	rotated := auth.RotatedSession{UserID: row.UserID, SessionID: row.SessionID,
+		Assurance: auth.Assurance{AAL: int(row.Aal), AuthTime: row.AuthTime, AMR: row.Amr}}
+	switch {
+	case row.Reused:
+		return rotated, auth.ErrTokenReused
+	case row.Unverified && !row.Rotated:
+		return rotated, auth.ErrEmailNotVerified
+	case !row.Rotated:
+		return auth.RotatedSession{}, auth.ErrInvalidToken
+	}
+	return rotated, nil
 }
 
 // RevokeSessionByRefreshToken implements auth.Store.
@@ -63,10 +98,11 @@ func (s *Store) RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (u
 }
 
 // SessionUser implements auth.Store with one indexed lookup.
-func (s *Store) SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (auth.User, error) {
+func (s *Store) SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (auth.User, auth.Assurance, error) {
 	row, err := s.q.GetSessionUser(ctx, db.GetSessionUserParams{SessionID: sessionID, UserID: userID})
 	if err != nil {
-		return auth.User{}, wrap("load session user", err)
+		return auth.User{}, auth.Assurance{}, wrap("load session user", err)
 	}
-	return toUser(row.User), nil
+	return toUser(row.User), auth.Assurance{AAL: int(row.Aal), AuthTime: row.AuthTime, Methods: row.Methods, AMR: row.Amr,
+		AuthAge: time.Duration(row.AuthAgeSeconds * float64(time.Second))}, nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,17 +47,18 @@ func newUser(t *testing.T, st *store.Store, email string, admin bool) auth.User 
 
 func newSession(t *testing.T, st *store.Store, userID uuid.UUID, token string) uuid.UUID {
 	t.Helper()
-	id, err := st.CreateSession(context.Background(), auth.NewSession{UserID: userID, RefreshHash: auth.HashRefreshToken(token),
-		ExpiresAt: time.Now().Add(time.Hour)})
+	started, err := st.CreateSession(context.Background(), auth.NewSession{
+		Assertion:   auth.Assertion{UserID: userID, Method: auth.MethodPassword, AMR: "pwd", AAL: auth.AAL1},
+		RefreshHash: auth.HashRefreshToken(token), Lifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return started.ID
 }
 
 func rotation(old, next string, grace time.Duration) auth.Rotation {
 	return auth.Rotation{OldHash: auth.HashRefreshToken(old), NewHash: auth.HashRefreshToken(next),
-		ExpiresAt: time.Now().Add(time.Hour), MaxLifetime: 24 * time.Hour, ReuseGrace: grace}
+		TTL: time.Hour, MaxLifetime: 24 * time.Hour, ReuseGrace: grace}
 }
 
 func TestRotation(t *testing.T) {
@@ -66,29 +68,32 @@ func TestRotation(t *testing.T) {
 	user := newUser(t, st, "rotate@example.com", false)
 	session := newSession(t, st, user.ID, "a")
 
-	gotUser, gotSession, err := st.RotateRefreshToken(ctx, rotation("a", "b", time.Minute))
-	if err != nil || gotUser != user.ID || gotSession != session {
-		t.Fatalf("rotate a->b: %v %v %v", gotUser, gotSession, err)
+	got, err := st.RotateRefreshToken(ctx, rotation("a", "b", time.Minute))
+	if err != nil || got.UserID != user.ID || got.SessionID != session {
+		t.Fatalf("rotate a->b: %+v %v", got, err)
+	}
+	if got.Assurance.AAL != auth.AAL1 || !slices.Equal(got.Assurance.AMR, []string{"pwd"}) || got.Assurance.AuthTime.IsZero() {
+		t.Fatalf("rotation lost the session's assurance: %+v", got.Assurance)
 	}
 	// Within the grace period a replay is refused but the session lives on.
-	if _, _, err := st.RotateRefreshToken(ctx, rotation("a", "x", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, err := st.RotateRefreshToken(ctx, rotation("a", "x", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("replay within grace: %v, want ErrInvalidToken", err)
 	}
-	if _, _, err := st.RotateRefreshToken(ctx, rotation("b", "c", time.Minute)); err != nil {
+	if _, err := st.RotateRefreshToken(ctx, rotation("b", "c", time.Minute)); err != nil {
 		t.Fatalf("rotate b->c after a replay within grace: %v", err)
 	}
 	// After the grace period a replay is reuse: the whole session is revoked, the newest token included.
-	if _, _, err := st.RotateRefreshToken(ctx, rotation("b", "y", 0)); !errors.Is(err, auth.ErrTokenReused) {
+	if _, err := st.RotateRefreshToken(ctx, rotation("b", "y", 0)); !errors.Is(err, auth.ErrTokenReused) {
 		t.Fatalf("replay after grace: %v, want ErrTokenReused", err)
 	}
-	if _, _, err := st.RotateRefreshToken(ctx, rotation("c", "d", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, err := st.RotateRefreshToken(ctx, rotation("c", "d", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("newest token of a revoked session: %v, want ErrInvalidToken", err)
 	}
-	if _, err := st.SessionUser(ctx, session, user.ID); !errors.Is(err, auth.ErrNotFound) {
+	if _, _, err := st.SessionUser(ctx, session, user.ID); !errors.Is(err, auth.ErrNotFound) {
 		t.Fatalf("revoked session still answers: %v", err)
 	}
 	// An unknown token is neither rotated nor reuse.
-	if _, _, err := st.RotateRefreshToken(ctx, rotation("never-issued", "z", 0)); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, err := st.RotateRefreshToken(ctx, rotation("never-issued", "z", 0)); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("unknown token: %v", err)
 	}
 }
@@ -106,7 +111,7 @@ func TestConcurrentRotationHasOneWinner(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := st.RotateRefreshToken(context.Background(), rotation("seed", "next-"+string(rune('a'+i)), time.Minute))
+			_, err := st.RotateRefreshToken(context.Background(), rotation("seed", "next-"+string(rune('a'+i)), time.Minute))
 			results <- err
 		}()
 	}
@@ -124,7 +129,7 @@ func TestConcurrentRotationHasOneWinner(t *testing.T) {
 	if wins != 1 {
 		t.Fatalf("%d winners, want 1", wins)
 	}
-	if _, err := st.SessionUser(context.Background(), session, user.ID); err != nil {
+	if _, _, err := st.SessionUser(context.Background(), session, user.ID); err != nil {
 		t.Fatalf("session revoked by a race within grace: %v", err)
 	}
 }
@@ -174,19 +179,20 @@ func TestLoginThrottleWindows(t *testing.T) {
 	st, pool := newStore(t)
 	ctx := context.Background()
 	const email, ip, maxFailures = "throttle@example.com", "192.0.2.1", 3
+	key := auth.ThrottleKey{Method: auth.MethodPassword, Account: email, Client: ip}
 	for i := 1; i <= maxFailures; i++ {
-		state, err := st.LoginThrottle(ctx, email, ip, 100)
+		state, err := st.LoginThrottle(ctx, key, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if state.LockedUntil.After(time.Now()) {
 			t.Fatalf("locked after %d failures, before reaching %d", i-1, maxFailures)
 		}
-		if _, err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
+		if _, err := st.RecordLoginFailure(ctx, key, maxFailures); err != nil {
 			t.Fatal(err)
 		}
 	}
-	state, err := st.LoginThrottle(ctx, email, ip, 100)
+	state, err := st.LoginThrottle(ctx, key, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,37 +204,49 @@ func TestLoginThrottleWindows(t *testing.T) {
 	}
 	// Each further failure doubles the lock, up to 15 minutes.
 	for range 12 {
-		if _, err := st.RecordLoginFailure(ctx, email, ip, maxFailures); err != nil {
+		if _, err := st.RecordLoginFailure(ctx, key, maxFailures); err != nil {
 			t.Fatal(err)
 		}
 	}
-	state, _ = st.LoginThrottle(ctx, email, ip, 100)
+	state, _ = st.LoginThrottle(ctx, key, 100)
 	if wait := time.Until(state.LockedUntil); wait < 14*time.Minute || wait > 15*time.Minute+time.Second {
 		t.Fatalf("lock after many failures %s, want the 15 minute cap", wait)
 	}
-	// Another IP is not locked, but the account's hourly count is shared.
-	other, _ := st.LoginThrottle(ctx, email, "192.0.2.2", 100)
+	// Another IP is not locked, nor another method from the same IP, but the account's hourly count is
+	// shared by all.
+	other, _ := st.LoginThrottle(ctx, auth.ThrottleKey{Method: auth.MethodPassword, Account: email, Client: "192.0.2.2"}, 100)
 	if other.LockedUntil.After(time.Now()) || other.HourlyFailures != maxFailures+12 {
 		t.Fatalf("other IP: %+v", other)
 	}
-	// Success clears the pair's lock; the hourly count stays.
-	if err := st.ClearLoginFailures(ctx, email, ip); err != nil {
+	codeKey := auth.ThrottleKey{Method: auth.MethodEmailCode, Account: email, Client: ip}
+	byCode, _ := st.LoginThrottle(ctx, codeKey, 100)
+	if byCode.LockedUntil.After(time.Now()) || byCode.HasFailures || byCode.HourlyFailures != maxFailures+12 {
+		t.Fatalf("another method from the same IP: %+v", byCode)
+	}
+	if _, err := st.RecordLoginFailure(ctx, codeKey, maxFailures); err != nil {
 		t.Fatal(err)
 	}
-	state, _ = st.LoginThrottle(ctx, email, ip, 100)
-	if state.LockedUntil.After(time.Now()) || state.HourlyFailures != maxFailures+12 {
+	if state, _ = st.LoginThrottle(ctx, key, 100); state.HourlyFailures != maxFailures+13 {
+		t.Fatalf("a code failure does not count towards the account's hourly cap: %+v", state)
+	}
+	// Success clears the key's lock; the hourly count stays.
+	if err := st.ClearLoginFailures(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	state, _ = st.LoginThrottle(ctx, key, 100)
+	if state.LockedUntil.After(time.Now()) || state.HourlyFailures != maxFailures+13 {
 		t.Fatalf("after clearing: %+v", state)
 	}
 	// Failures older than an hour no longer count.
 	if _, err := pool.Exec(ctx, "UPDATE login_failure_events SET failed_at = now() - interval '61 minutes'"); err != nil {
 		t.Fatal(err)
 	}
-	if state, _ = st.LoginThrottle(ctx, email, ip, 100); state.HourlyFailures != 0 {
+	if state, _ = st.LoginThrottle(ctx, key, 100); state.HourlyFailures != 0 {
 		t.Fatalf("failures older than an hour still counted: %d", state.HourlyFailures)
 	}
 	// The janitor removes the events past the hour, and failure rows a day after their last failure once
 	// no lock holds; both decide nothing any more.
-	if _, err := st.RecordLoginFailure(ctx, email, "192.0.2.9", maxFailures); err != nil {
+	if _, err := st.RecordLoginFailure(ctx, auth.ThrottleKey{Method: auth.MethodPassword, Account: email, Client: "192.0.2.9"}, maxFailures); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, "UPDATE login_failure_events SET failed_at = now() - interval '61 minutes'"); err != nil {
@@ -238,7 +256,7 @@ func TestLoginThrottleWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	report, ran, err := st.Cleanup(ctx, auth.Retention{UsedRefreshTokens: time.Hour, EndedSessions: time.Hour, AuditEvents: 24 * time.Hour})
-	if err != nil || !ran || report.LoginFailureEvents != maxFailures+13 || report.LoginFailures != 1 {
+	if err != nil || !ran || report.LoginFailureEvents != maxFailures+14 || report.LoginFailures != 2 {
 		t.Fatalf("cleanup: %+v %v %v", report, ran, err)
 	}
 }
@@ -334,7 +352,7 @@ func TestRotationIsOneStatement(t *testing.T) {
 		{"first", "y", 0, auth.ErrTokenReused},
 	} {
 		before := counter.n.Load()
-		_, _, err := traced.RotateRefreshToken(context.Background(), rotation(step.old, step.next, step.grace))
+		_, err := traced.RotateRefreshToken(context.Background(), rotation(step.old, step.next, step.grace))
 		if !errors.Is(err, step.want) && !(step.want == nil && err == nil) {
 			t.Fatalf("rotate %s: %v, want %v", step.old, err, step.want)
 		}
@@ -355,7 +373,7 @@ func TestSessionMaxLifetime(t *testing.T) {
 	if _, err := pool.Exec(ctx, "UPDATE sessions SET created_at = now() - interval '23 hours 30 minutes'"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.RotateRefreshToken(ctx, rotation("young", "capped", time.Minute)); err != nil {
+	if _, err := st.RotateRefreshToken(ctx, rotation("young", "capped", time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	var left time.Duration
@@ -368,7 +386,7 @@ func TestSessionMaxLifetime(t *testing.T) {
 	if _, err := pool.Exec(ctx, "UPDATE sessions SET created_at = now() - interval '25 hours', expires_at = now() + interval '1 hour'"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.RotateRefreshToken(ctx, rotation("capped", "too-old", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, err := st.RotateRefreshToken(ctx, rotation("capped", "too-old", time.Minute)); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("refresh of a session past its lifetime: %v, want ErrInvalidToken", err)
 	}
 }

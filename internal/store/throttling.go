@@ -11,8 +11,9 @@ import (
 var _ auth.ThrottleStore = (*Store)(nil)
 
 // LoginThrottle implements auth.ThrottleStore.
-func (s *Store) LoginThrottle(ctx context.Context, email, ip string, hourlyLimit int) (auth.LoginThrottleState, error) {
-	row, err := s.q.LoginLockedUntil(ctx, db.LoginLockedUntilParams{Email: email, Ip: ip, HourlyLimit: int32(hourlyLimit)})
+func (s *Store) LoginThrottle(ctx context.Context, key auth.ThrottleKey, hourlyLimit int) (auth.LoginThrottleState, error) {
+	row, err := s.q.LoginLockedUntil(ctx, db.LoginLockedUntilParams{Method: string(key.Method), Email: key.Account, Ip: key.Client,
+		HourlyLimit: int32(hourlyLimit)})
 	if err != nil {
 		return auth.LoginThrottleState{}, wrap("load login throttle", err)
 	}
@@ -20,24 +21,23 @@ func (s *Store) LoginThrottle(ctx context.Context, email, ip string, hourlyLimit
 		OldestCountedFailure: row.OldestCountedFailure}, nil
 }
 
-// RecordLoginFailure counts a failed login for (email, ip) and for the account's hourly cap.
-func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, maxFailures int) (time.Time, error) {
-	var lockedUntil time.Time
-	return lockedUntil, wrap("record login failure", s.InTx(ctx, func(q *db.Queries) error {
-		row, err := q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, Ip: ip, MaxFailures: int32(maxFailures)})
-		if err != nil {
-			return err
-		}
-		if row.LockedUntil != nil {
-			lockedUntil = *row.LockedUntil
-		}
-		return q.RecordLoginFailureEvent(ctx, email)
-	}))
+// RecordLoginFailure counts a failed check of key and of its account's hourly cap, in one statement.
+func (s *Store) RecordLoginFailure(ctx context.Context, key auth.ThrottleKey, maxFailures int) (time.Time, error) {
+	row, err := s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Method: string(key.Method), Email: key.Account, Ip: key.Client,
+		MaxFailures: int32(maxFailures)})
+	if err != nil {
+		return time.Time{}, wrap("record login failure", err)
+	}
+	if row.LockedUntil == nil {
+		return time.Time{}, nil
+	}
+	return *row.LockedUntil, nil
 }
 
-// ClearLoginFailures resets the consecutive failures of (email, ip) after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, email, ip string) error {
-	return wrap("clear login failures", s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Email: email, Ip: ip}))
+// ClearLoginFailures resets the consecutive failures of key after a successful check.
+func (s *Store) ClearLoginFailures(ctx context.Context, key auth.ThrottleKey) error {
+	return wrap("clear login failures", s.q.ClearLoginFailures(ctx, db.ClearLoginFailuresParams{Method: string(key.Method),
+		Email: key.Account, Ip: key.Client}))
 }
 
 // HitRate counts a request against key's current one-minute window.

@@ -1202,6 +1202,14 @@ export interface components {
         Session: {
             /** Format: uuid */
             id: string;
+            aal: components["schemas"]["AssuranceLevel"];
+            /**
+             * Format: date-time
+             * @description The last time the user proved a credential in this session: its sign-in, or a later re-authentication (POST /api/me/reauthenticate). Refreshing does not move it.
+             */
+            auth_time: string;
+            /** @description The sign-in methods used in this session, in order. */
+            methods: components["schemas"]["AuthenticationMethod"][];
             /** Format: date-time */
             created_at: string;
             /**
@@ -1216,6 +1224,13 @@ export interface components {
             /** @description This is the session of the access token used for the request. */
             current: boolean;
         };
+        /**
+         * @description How strongly the session was authenticated (NIST SP 800-63B-4): aal1 with one factor, aal2 with two. Access tokens carry it as the aal claim, next to amr (RFC 8176 values) and auth_time.
+         * @enum {string}
+         */
+        AssuranceLevel: "aal1" | "aal2";
+        /** @description A sign-in method: password, email_code (a code or link sent by email), and as they are added totp, recovery_code, webauthn and oidc:<provider>. */
+        AuthenticationMethod: string;
         SessionList: {
             sessions: components["schemas"]["Session"][];
         };

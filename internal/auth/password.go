@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,14 +12,85 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// errPasswordMismatch is a password check that failed; callers turn it into ErrInvalidCredentials (login)
-// or ErrWrongPassword (confirming a change).
-var errPasswordMismatch = errors.New("password does not match")
+// The password method: argon2id and imported hashes, NFKC, the failure floor, and hash upgrades at login.
+// It produces an Assertion of MethodPassword; the session code does the rest.
+
+// errCredentialMismatch is a credential check that failed; callers turn it into ErrInvalidCredentials
+// (signing in) or ErrWrongPassword (confirming a change).
+var errCredentialMismatch = errors.New("credential does not match")
 
 // normalizePassword is the form in which a password is checked against the policy and hashed: NFKC (NIST
 // SP 800-63B-4 section 5.1.1.2), so that the same password typed as NFD on one keyboard and as NFC on
 // another is one password.
 func normalizePassword(password string) string { return norm.NFKC.String(password) }
+
+// Login checks an email and password and starts a session. An unknown email, an account without a
+// password and a wrong password are the same ErrInvalidCredentials after the same amount of hashing;
+// ErrAccountDisabled comes only after a correct password.
+func (s *Service) Login(ctx context.Context, rawEmail, password string, client Client) (Session, error) {
+	if s.hasher.Saturated() {
+		return Session{}, ErrBusy
+	}
+	email, user, err := s.lookupSignIn(ctx, rawEmail)
+	if err != nil {
+		return Session{}, err
+	}
+	a, err := s.passwordAssertion(ctx, email, user, client, password)
+	if errors.Is(err, errCredentialMismatch) {
+		return Session{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return s.signIn(ctx, user, a, client)
+}
+
+// lookupSignIn normalises the address given at sign-in and loads its account (the zero User when there
+// is none). Throttling keys on the address as normalised whether or not an account has it, so that 429s
+// say nothing about which emails are registered; an address that cannot be normalised has no account.
+func (s *Service) lookupSignIn(ctx context.Context, rawEmail string) (string, User, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return strings.ToValidUTF8(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(rawEmail)), "\x00", ""), ""), User{}, nil
+	}
+	user, err := s.store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", User{}, err
+	}
+	return email, user, nil
+}
+
+// passwordAssertion checks user's password through the throttle (checkPassword) and upgrades its hash
+// when it is not argon2id with today's parameters; a mismatch is errCredentialMismatch.
+func (s *Service) passwordAssertion(ctx context.Context, account string, user User, client Client, password string) (Assertion, error) {
+	rehash, err := s.checkPassword(ctx, account, user.ID, client, password, user.PasswordHash)
+	if err != nil {
+		return Assertion{}, err
+	}
+	if rehash {
+		if err := s.upgradeHash(ctx, user, password); err != nil {
+			return Assertion{}, err
+		}
+	}
+	return assert(user.ID, MethodPassword), nil
+}
+
+// upgradeHash replaces a verified hash with argon2id of the normalised password.
+func (s *Service) upgradeHash(ctx context.Context, user User, password string) error {
+	newHash, err := s.hasher.Hash(ctx, normalizePassword(password))
+	if err != nil {
+		return err
+	}
+	if err := s.store.Rehash(ctx, user.ID, user.PasswordHash, newHash); err != nil {
+		return err
+	}
+	if scheme, _ := HashScheme(user.PasswordHash); scheme != SchemeArgon2id {
+		s.hasher.countUpgrade(scheme)
+		slog.InfoContext(ctx, "password hash upgraded to argon2id", slog.String("user_id", user.ID.String()),
+			slog.String("from", scheme))
+	}
+	return nil
+}
 
 // verifyPassword checks password against hash in its normalised form and then, for hashes stored before
 // passwords were normalised, as typed. rehash says the stored hash should be replaced by one of the
@@ -33,40 +105,23 @@ func (s *Service) verifyPassword(ctx context.Context, password, hash string) (ma
 	return match, match, err
 }
 
-// checkPassword is every password check authd makes, at login or to confirm a change. It is refused at
-// once while hashing is saturated (before any database work), and while (account, client) is locked or
-// the account has failed too often this hour; a wrong password counts as a failed login of the account
-// from the client, a right one clears the pair's count. A mismatch is errPasswordMismatch.
+// checkPassword is every password check authd makes, at login or to confirm a change: refused at once
+// while hashing is saturated (before any database work), then through the password method's throttle
+// (throttledCheck). A wrong password lasts at least the failure floor; it is errCredentialMismatch.
 func (s *Service) checkPassword(ctx context.Context, account string, subject uuid.UUID, client Client, password, hash string) (rehash bool, err error) {
 	if s.hasher.Saturated() {
 		return false, ErrBusy
 	}
-	throttle, err := s.checkLoginThrottle(ctx, account, client.IP)
-	if err != nil {
-		if errors.Is(err, ErrRateLimited) {
-			s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil, map[string]any{"reason": "throttled", "email": account})
+	err = s.throttledCheck(ctx, throttleKey(MethodPassword, account, client), subject, func() (bool, error) {
+		start := time.Now()
+		match, r, err := s.verifyPassword(ctx, password, hash)
+		if err == nil && !match {
+			defer s.hasher.awaitFailureFloor(ctx, start)
 		}
-		return false, err
-	}
-	start := time.Now()
-	match, rehash, err := s.verifyPassword(ctx, password, hash)
-	if err != nil {
-		return false, err
-	}
-	if !match {
-		defer s.hasher.awaitFailureFloor(ctx, start)
-		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil, map[string]any{"reason": "invalid_credentials", "email": account})
-		if err := s.recordLoginFailure(ctx, account, subject, client.IP); err != nil {
-			return false, err
-		}
-		return false, errPasswordMismatch
-	}
-	if throttle.HasFailures {
-		if err := s.throttle.ClearLoginFailures(ctx, account, clientNetwork(client.IP)); err != nil {
-			return false, err
-		}
-	}
-	return rehash, nil
+		rehash = r
+		return match, err
+	})
+	return rehash, err
 }
 
 // Imported hashes are verified at their source's cost, which may well exceed argon2id's: a wrong password

@@ -1,0 +1,133 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The session code: the only place where assertions become sessions and tokens, sessions are stepped up
+// or refreshed, and requests are authenticated. A method (password.go, emailcode.go) proves something
+// and hands its Assertion to signIn or stepUp.
+
+// Session is a signed-in user's token pair, with the assurance its access token carries.
+type Session struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+	User         User
+	SessionID    uuid.UUID
+	Assurance    Assurance
+}
+
+// ErrReauthenticationRequired means the operation needs a recent authentication (or the credential in
+// the request) and the session's is older than reauthentication_max_age_seconds.
+var ErrReauthenticationRequired = errors.New("a recent authentication is required")
+
+// signIn starts a login session from the assertion of a first factor and audits the login, the refusals
+// of a disabled or unverified account included. Those come only after the credential proved right.
+func (s *Service) signIn(ctx context.Context, user User, a Assertion, client Client) (Session, error) {
+	session, err := s.startSession(ctx, user, a, client, true, s.requireVerified())
+	fields := map[string]any{"method": string(a.Method)}
+	switch {
+	case err == nil:
+		s.audit.Record(ctx, EventLoginSucceeded, user.ID, user.ID, session.SessionID, fields)
+	case errors.Is(err, ErrAccountDisabled):
+		fields["reason"] = "account_disabled"
+		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, user.ID, uuid.Nil, fields)
+	case errors.Is(err, ErrEmailNotVerified):
+		fields["reason"] = "email_not_verified"
+		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, user.ID, uuid.Nil, fields)
+		if s.mailer != nil {
+			s.resendVerificationAtLogin(ctx, user)
+		}
+	}
+	return session, err
+}
+
+// startSession starts a session for user from assertion a; a login records the user's last login, and
+// requireVerified refuses an unverified account. The store decides, on the database's clock, whether
+// the user may have a session, its lifetime, auth_time and last_login_at.
+func (s *Service) startSession(ctx context.Context, user User, a Assertion, client Client, login, requireVerified bool) (Session, error) {
+	refresh, hash := NewRefreshToken()
+	started, err := s.store.CreateSession(ctx, NewSession{
+		Assertion:       a,
+		Client:          client,
+		RefreshHash:     hash,
+		Lifetime:        min(s.settings.RefreshTokenTTL(), s.settings.seconds(SettingSessionMaxLifetime)),
+		Login:           login,
+		RequireVerified: requireVerified,
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	if started.LastLoginAt != nil {
+		user.LastLoginAt = started.LastLoginAt
+	}
+	assurance := Assurance{AAL: a.AAL, AuthTime: started.AuthTime, Methods: []string{string(a.Method)}, AMR: []string{a.AMR}}
+	return s.issue(user, started.ID, assurance, refresh)
+}
+
+func (s *Service) issue(user User, sessionID uuid.UUID, assurance Assurance, refresh string) (Session, error) {
+	ttl := s.settings.AccessTokenTTL()
+	access, err := s.tokens.Issue(user.ID, sessionID, assurance, ttl)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{AccessToken: access, RefreshToken: refresh, ExpiresIn: ttl, User: user, SessionID: sessionID, Assurance: assurance}, nil
+}
+
+// Refresh rotates a refresh token: the old one stops working and a new pair is issued in the same
+// session, with the session's assurance (a refresh is not an authentication).
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
+	next, nextHash := NewRefreshToken()
+	rotated, err := s.store.RotateRefreshToken(ctx, Rotation{
+		OldHash:         HashRefreshToken(refreshToken),
+		NewHash:         nextHash,
+		TTL:             s.settings.RefreshTokenTTL(),
+		MaxLifetime:     s.settings.seconds(SettingSessionMaxLifetime),
+		ReuseGrace:      s.reuseGrace,
+		RequireVerified: s.requireVerified(),
+	})
+	if errors.Is(err, ErrTokenReused) {
+		slog.WarnContext(ctx, "refresh token reused: session revoked", slog.String("session_id", rotated.SessionID.String()),
+			slog.String("user_id", rotated.UserID.String()))
+		s.audit.Record(ctx, EventRefreshReused, uuid.Nil, rotated.UserID, rotated.SessionID, nil)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return s.issue(User{ID: rotated.UserID}, rotated.SessionID, rotated.Assurance, next)
+}
+
+func (s *Service) requireVerified() bool { return s.settings.value(SettingRequireVerifiedEmail) == 1 }
+
+// Logout revokes the session of a refresh token. Unknown tokens and revoked sessions are not errors.
+func (s *Service) Logout(ctx context.Context, refreshToken string) error {
+	userID, sessionID, err := s.store.RevokeSessionByRefreshToken(ctx, HashRefreshToken(refreshToken))
+	if err == nil && sessionID != uuid.Nil {
+		s.audit.Record(ctx, EventLogout, userID, userID, sessionID, nil)
+	}
+	return err
+}
+
+// Authenticate verifies an access token and loads its user and the session's assurance, provided the
+// session is still active and the user still enabled. Every failure but an outage is ErrInvalidToken.
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (Identity, error) {
+	userID, sessionID, err := s.tokens.Verify(accessToken)
+	if err != nil {
+		return Identity{}, err
+	}
+	user, assurance, err := s.store.SessionUser(ctx, sessionID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return Identity{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("load session: %w", err)
+	}
+	return Identity{User: user, SessionID: sessionID, Assurance: assurance}, nil
+}
