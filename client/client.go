@@ -134,6 +134,41 @@ func (c *Client) Login(ctx context.Context, email, password string) (*api.AuthRe
 	return resp.JSON200, nil
 }
 
+// RequestLoginCode asks authd to mail a sign-in code to email. It answers the same whether or not an
+// account has the address.
+func (c *Client) RequestLoginCode(ctx context.Context, email string) error {
+	resp, err := c.plain.RequestLoginCodeWithResponse(ctx, api.LoginCodeRequest{Email: email})
+	if err != nil {
+		return err
+	}
+	if resp.JSON202 == nil {
+		return errorOf(resp.HTTPResponse, resp.Body)
+	}
+	return nil
+}
+
+// LoginWithCode signs in with the code RequestLoginCode mailed.
+func (c *Client) LoginWithCode(ctx context.Context, email, code string) (*api.AuthResponse, error) {
+	return c.loginWithCode(ctx, api.LoginCodeVerification{Email: &email, Code: &code})
+}
+
+// LoginWithLink signs in with the token of the sign-in link in the same message.
+func (c *Client) LoginWithLink(ctx context.Context, token string) (*api.AuthResponse, error) {
+	return c.loginWithCode(ctx, api.LoginCodeVerification{Token: &token})
+}
+
+func (c *Client) loginWithCode(ctx context.Context, body api.LoginCodeVerification) (*api.AuthResponse, error) {
+	resp, err := c.plain.LoginWithCodeWithResponse(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.JSON200 == nil {
+		return nil, errorOf(resp.HTTPResponse, resp.Body)
+	}
+	c.setTokens(resp.JSON200.AccessToken, resp.JSON200.RefreshToken.String())
+	return resp.JSON200, nil
+}
+
 // Me returns the signed-in user.
 func (c *Client) Me(ctx context.Context) (*api.User, error) {
 	resp, err := c.API.GetMeWithResponse(ctx)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -110,5 +111,36 @@ func TestRefreshIsSingleFlight(t *testing.T) {
 	}
 	if after := rotations(t, env); before != "0" || after != "1" {
 		t.Errorf("refreshes: %s before, %s after; want one", before, after)
+	}
+}
+
+// RequestLoginCode and LoginWithCode sign in by emailed code and keep the tokens like Login.
+func TestLoginWithCode(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ctx := context.Background()
+	email := apitest.UniqueEmail("sdkcode")
+	env.Register(email)
+	c, err := client.New(env.Server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RequestLoginCode(ctx, email); err != nil {
+		t.Fatal(err)
+	}
+	m := env.Mail.Wait(email, "Your sign-in code", 1)
+	code := regexp.MustCompile(`(?m)^([0-9]{6})\r?$`).FindStringSubmatch(m.Text)
+	if code == nil {
+		t.Fatalf("no code in %q", m.Text)
+	}
+	var apiErr *client.Error
+	if _, err := c.LoginWithCode(ctx, email, "00000x"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+		t.Fatalf("malformed code: %v", err)
+	}
+	if _, err := c.LoginWithCode(ctx, email, code[1]); err != nil {
+		t.Fatal(err)
+	}
+	if me, err := c.Me(ctx); err != nil || me.Email != email {
+		t.Fatalf("me after a code sign-in: %+v %v", me, err)
 	}
 }

@@ -34,7 +34,7 @@ UPDATE users SET email = @email, email_verified_at = now(), updated_at = now() W
 
 -- name: ResetPasswordHash :one
 -- A reset or an invitation link proves control of the mailbox, so the address counts as verified.
-UPDATE users SET password_hash = @password_hash, email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()
+UPDATE users SET password_hash = @password_hash::text, email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()
 WHERE id = @id AND email = @email
 RETURNING *;
 
@@ -75,3 +75,51 @@ DELETE FROM mail_outbox WHERE id IN (
 DELETE FROM email_tokens WHERE token_hash IN (
     SELECT t.token_hash FROM email_tokens t WHERE t.expires_at < @before::timestamptz LIMIT @batch
 );
+
+-- name: PutLoginCode :one
+-- The address's new code for purpose, replacing any earlier one. The failures of the earlier code carry
+-- over while its window (window_seconds from the first code of the window) lasts.
+INSERT INTO login_codes AS c (email, purpose, code_salt, code_hash, link_hash, expires_at)
+VALUES (@email, @purpose, @code_salt, @code_hash, sqlc.narg('link_hash'), now() + make_interval(secs => @ttl_seconds::float8))
+ON CONFLICT (email, purpose) DO UPDATE SET
+    code_salt = excluded.code_salt,
+    code_hash = excluded.code_hash,
+    link_hash = excluded.link_hash,
+    created_at = now(),
+    expires_at = excluded.expires_at,
+    used_at = NULL,
+    failures = CASE WHEN c.window_started_at > now() - make_interval(secs => @window_seconds::float8) THEN c.failures ELSE 0 END,
+    window_started_at = CASE WHEN c.window_started_at > now() - make_interval(secs => @window_seconds::float8)
+        THEN c.window_started_at ELSE now() END
+RETURNING id;
+
+-- name: LastLoginCodeAt :one
+SELECT COALESCE((SELECT created_at FROM login_codes WHERE email = @email AND purpose = @purpose), 'epoch')::timestamptz;
+
+-- name: ConsumeLoginCode :one
+-- One try of a code, decided and recorded in one statement: a match uses the code, a mismatch counts
+-- against it. No row comes back when the address has no live code (none, expired, used or dead).
+WITH live AS (
+    SELECT l.id, l.code_hash = sha256(l.code_salt || convert_to(@code::text, 'UTF8')) AS matches
+    FROM login_codes l
+    WHERE l.email = @email AND l.purpose = @purpose AND l.used_at IS NULL AND l.expires_at > now()
+      AND l.failures < @max_failures::int
+    FOR UPDATE
+)
+UPDATE login_codes c SET
+    used_at = CASE WHEN live.matches THEN now() END,
+    failures = c.failures + CASE WHEN live.matches THEN 0 ELSE 1 END
+FROM live
+WHERE c.id = live.id
+RETURNING live.matches::boolean;
+
+-- name: ConsumeLoginLink :one
+-- A sign-in link's token, used once; it dies with its code.
+UPDATE login_codes SET used_at = now()
+WHERE link_hash = @link_hash AND purpose = 'login' AND used_at IS NULL AND expires_at > now()
+  AND failures < @max_failures::int
+RETURNING email;
+
+-- name: DeleteOldLoginCodes :execrows
+DELETE FROM login_codes WHERE id IN (
+    SELECT id FROM login_codes WHERE expires_at < now() - interval '1 day' LIMIT @batch::int);

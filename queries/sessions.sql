@@ -135,3 +135,25 @@ SELECT pg_try_advisory_lock(hashtext('authd_janitor'));
 
 -- name: JanitorUnlock :exec
 SELECT pg_advisory_unlock(hashtext('authd_janitor'));
+
+-- name: ReauthenticateSession :one
+-- The session's user proved a credential again: auth_time moves to now, the method joins the session's
+-- methods and amr (the latest 16 kept), the assurance level never falls, and a new refresh token is
+-- issued in the session, in one statement. The session's other tokens stay valid: it is the same session.
+WITH updated AS (
+    UPDATE sessions s SET
+        auth_time = now(),
+        last_used_at = now(),
+        methods = (array_append(s.methods, @method::text))[GREATEST(1, cardinality(s.methods) - 14):],
+        amr = (array_append(s.amr, @amr::text))[GREATEST(1, cardinality(s.amr) - 14):],
+        aal = GREATEST(s.aal, @aal::smallint)
+    FROM users u
+    WHERE s.id = @session_id AND s.user_id = @user_id AND u.id = s.user_id
+      AND s.revoked_at IS NULL AND s.expires_at > now()
+      AND authd_session_refusal(u.is_active, u.email_verified_at, false) IS NULL
+    RETURNING s.id, s.aal, s.auth_time, s.methods, s.amr, s.expires_at
+), token AS (
+    INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+    SELECT id, @token_hash, expires_at FROM updated
+)
+SELECT aal, auth_time, methods, amr FROM updated;

@@ -1,7 +1,8 @@
 -- name: CreateUser :one
 INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
                    email_verified_at)
-VALUES (@id, @email, sqlc.narg('username'), @password_hash, @first_name, @last_name, sqlc.narg('phone_number'),
+-- An empty password_hash is an account without a password (NULL).
+VALUES (@id, @email, sqlc.narg('username'), NULLIF(@password_hash::text, ''), @first_name, @last_name, sqlc.narg('phone_number'),
         @language_code, @is_admin, CASE WHEN @email_verified::boolean THEN now() END)
 RETURNING *;
 
@@ -20,13 +21,15 @@ SELECT pg_notify('authd_users_imported', '');
 -- more base64 or hex characters; costs within authd's bounds have at most 8 digits) is what tells them apart.
 SELECT DISTINCT ON (regexp_replace(password_hash, '[A-Za-z0-9+/.]{9,}', '', 'g')) password_hash::text
 FROM users
-WHERE password_hash NOT LIKE '$argon2id$%' AND password_hash NOT LIKE '!%' AND password_hash <> ''
+WHERE password_hash NOT LIKE '$argon2id$%'
 LIMIT @max_samples;
 
 -- name: ReplacePasswordHash :execrows
 -- Conditional on the hash that was verified, so that of concurrent changes exactly one wins and a rehash
--- at login never overwrites a password changed meanwhile.
-UPDATE users SET password_hash = @new_hash, updated_at = now() WHERE id = @id AND password_hash = @verified_hash;
+-- at login never overwrites a password changed meanwhile. An empty verified_hash is an account that had no
+-- password: setting its first one is conditional on its still having none.
+UPDATE users SET password_hash = @new_hash::text, updated_at = now()
+WHERE id = @id AND password_hash IS NOT DISTINCT FROM NULLIF(@verified_hash::text, '');
 
 -- name: ListUsers :many
 -- Keyset pagination, newest first; the cursor is the (created_at, id) of the last row of the previous page.
@@ -94,7 +97,7 @@ UPDATE users SET
     created_at    = COALESCE(sqlc.narg('created_at'), created_at),
     last_login_at = GREATEST(last_login_at, sqlc.narg('last_login_at')),
     external_id   = sqlc.narg('external_id'),
-    password_hash = CASE WHEN import_digest IS DISTINCT FROM @import_digest THEN @password_hash ELSE password_hash END,
+    password_hash = CASE WHEN import_digest IS DISTINCT FROM @import_digest THEN NULLIF(@password_hash::text, '') ELSE password_hash END,
     import_digest = @import_digest,
     updated_at    = now()
 WHERE id = @id
@@ -123,7 +126,7 @@ FOR UPDATE;
 -- from the rows that did not come back.
 INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
                    is_active, created_at, updated_at, last_login_at, external_id, import_digest)
-SELECT u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.language_code, u.is_admin,
+SELECT u.email, u.username, NULLIF(u.password_hash, ''), u.first_name, u.last_name, u.phone_number, u.language_code, u.is_admin,
        u.is_active, COALESCE(u.created_at, now()), now(), u.last_login_at, u.external_id, decode(u.import_digest, 'hex')
 FROM jsonb_to_recordset(@users::jsonb) AS u(email text, username text, password_hash text, first_name text,
      last_name text, phone_number text, language_code text, is_admin boolean, is_active boolean, created_at timestamptz,

@@ -50,6 +50,7 @@ const (
 	AuditEventNameAccountDeleted      AuditEventName = "account_deleted"
 	AuditEventNameEmailChanged        AuditEventName = "email_changed"
 	AuditEventNameLockout             AuditEventName = "lockout"
+	AuditEventNameLoginCodeSent       AuditEventName = "login_code_sent"
 	AuditEventNameLoginFailed         AuditEventName = "login_failed"
 	AuditEventNameLoginSucceeded      AuditEventName = "login_succeeded"
 	AuditEventNameLogout              AuditEventName = "logout"
@@ -57,6 +58,8 @@ const (
 	AuditEventNamePasswordChanged     AuditEventName = "password_changed"
 	AuditEventNamePasswordReset       AuditEventName = "password_reset"
 	AuditEventNamePasswordResetSent   AuditEventName = "password_reset_sent"
+	AuditEventNamePasswordSet         AuditEventName = "password_set"
+	AuditEventNameReauthenticated     AuditEventName = "reauthenticated"
 	AuditEventNameRefreshTokenReused  AuditEventName = "refresh_token_reused"
 	AuditEventNameRegister            AuditEventName = "register"
 	AuditEventNameSessionEnded        AuditEventName = "session_ended"
@@ -78,6 +81,8 @@ func (e AuditEventName) Valid() bool {
 		return true
 	case AuditEventNameLockout:
 		return true
+	case AuditEventNameLoginCodeSent:
+		return true
 	case AuditEventNameLoginFailed:
 		return true
 	case AuditEventNameLoginSucceeded:
@@ -91,6 +96,10 @@ func (e AuditEventName) Valid() bool {
 	case AuditEventNamePasswordReset:
 		return true
 	case AuditEventNamePasswordResetSent:
+		return true
+	case AuditEventNamePasswordSet:
+		return true
+	case AuditEventNameReauthenticated:
 		return true
 	case AuditEventNameRefreshTokenReused:
 		return true
@@ -194,26 +203,27 @@ func (e EmailVerifiedSuccess) Valid() bool {
 
 // Defines values for ErrorCode.
 const (
-	ErrorCodeAccountDisabled      ErrorCode = "account_disabled"
-	ErrorCodeConflict             ErrorCode = "conflict"
-	ErrorCodeEmailNotVerified     ErrorCode = "email_not_verified"
-	ErrorCodeEmailTaken           ErrorCode = "email_taken"
-	ErrorCodeForbidden            ErrorCode = "forbidden"
-	ErrorCodeInternalError        ErrorCode = "internal_error"
-	ErrorCodeInvalidCredentials   ErrorCode = "invalid_credentials"
-	ErrorCodeInvalidLink          ErrorCode = "invalid_link"
-	ErrorCodeInvalidToken         ErrorCode = "invalid_token"
-	ErrorCodeLastAdmin            ErrorCode = "last_admin"
-	ErrorCodeMalformedJson        ErrorCode = "malformed_json"
-	ErrorCodeMethodNotAllowed     ErrorCode = "method_not_allowed"
-	ErrorCodeNotFound             ErrorCode = "not_found"
-	ErrorCodePayloadTooLarge      ErrorCode = "payload_too_large"
-	ErrorCodeRateLimited          ErrorCode = "rate_limited"
-	ErrorCodeServiceUnavailable   ErrorCode = "service_unavailable"
-	ErrorCodeUnauthorized         ErrorCode = "unauthorized"
-	ErrorCodeUnsupportedMediaType ErrorCode = "unsupported_media_type"
-	ErrorCodeUsernameTaken        ErrorCode = "username_taken"
-	ErrorCodeValidationError      ErrorCode = "validation_error"
+	ErrorCodeAccountDisabled          ErrorCode = "account_disabled"
+	ErrorCodeConflict                 ErrorCode = "conflict"
+	ErrorCodeEmailNotVerified         ErrorCode = "email_not_verified"
+	ErrorCodeEmailTaken               ErrorCode = "email_taken"
+	ErrorCodeForbidden                ErrorCode = "forbidden"
+	ErrorCodeInternalError            ErrorCode = "internal_error"
+	ErrorCodeInvalidCredentials       ErrorCode = "invalid_credentials"
+	ErrorCodeInvalidLink              ErrorCode = "invalid_link"
+	ErrorCodeInvalidToken             ErrorCode = "invalid_token"
+	ErrorCodeLastAdmin                ErrorCode = "last_admin"
+	ErrorCodeMalformedJson            ErrorCode = "malformed_json"
+	ErrorCodeMethodNotAllowed         ErrorCode = "method_not_allowed"
+	ErrorCodeNotFound                 ErrorCode = "not_found"
+	ErrorCodePayloadTooLarge          ErrorCode = "payload_too_large"
+	ErrorCodeRateLimited              ErrorCode = "rate_limited"
+	ErrorCodeReauthenticationRequired ErrorCode = "reauthentication_required"
+	ErrorCodeServiceUnavailable       ErrorCode = "service_unavailable"
+	ErrorCodeUnauthorized             ErrorCode = "unauthorized"
+	ErrorCodeUnsupportedMediaType     ErrorCode = "unsupported_media_type"
+	ErrorCodeUsernameTaken            ErrorCode = "username_taken"
+	ErrorCodeValidationError          ErrorCode = "validation_error"
 )
 
 // Valid indicates whether the value is a known member of the ErrorCode enum.
@@ -248,6 +258,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodePayloadTooLarge:
 		return true
 	case ErrorCodeRateLimited:
+		return true
+	case ErrorCodeReauthenticationRequired:
 		return true
 	case ErrorCodeServiceUnavailable:
 		return true
@@ -492,8 +504,11 @@ type AdminUser struct {
 	EmailVerifiedAt nullable.Nullable[time.Time] `json:"email_verified_at"`
 
 	// ExternalId The user's id in the system it was imported from (`authd import`), or null.
-	ExternalId   nullable.Nullable[string]    `json:"external_id"`
-	FirstName    string                       `json:"first_name"`
+	ExternalId nullable.Nullable[string] `json:"external_id"`
+	FirstName  string                    `json:"first_name"`
+
+	// HasPassword Whether the account has a password (an imported or invited account may not).
+	HasPassword  bool                         `json:"has_password"`
 	Id           openapi_types.UUID           `json:"id"`
 	IsActive     bool                         `json:"is_active"`
 	IsAdmin      bool                         `json:"is_admin"`
@@ -719,8 +734,10 @@ type EmailChange struct {
 	// Email Stored lower-cased; unique case-insensitively.
 	//
 	// Example: ada@example.com
-	Email    Email  `json:"email"`
-	Password string `json:"password"`
+	Email Email `json:"email"`
+
+	// Password Optional: without it the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`).
+	Password *string `json:"password,omitempty"`
 }
 
 // EmailChangePending defines model for EmailChangePending.
@@ -734,6 +751,18 @@ type EmailChangePending struct {
 
 // EmailChangePendingSuccess defines model for EmailChangePending.Success.
 type EmailChangePendingSuccess bool
+
+// EmailCode The 6-digit code of a sign-in or re-authentication message.
+type EmailCode = string
+
+// EmailCodeLogin Sign-in by a code or link sent by email (POST /api/login/code). On by default.
+type EmailCodeLogin = bool
+
+// EmailCodeSignup When true, a verified code for an address without an account creates a password-less account with a verified email. Off by default: POST /api/login/code then sends nothing to unknown addresses.
+type EmailCodeSignup = bool
+
+// EmailCodeTTLSeconds How long a code sent by POST /api/login/code (or /api/me/reauthenticate/code) works: at most 10 minutes (NIST SP 800-63B-4 section 3.1.3.2). 600 by default.
+type EmailCodeTTLSeconds = int64
 
 // EmailVerified defines model for EmailVerified.
 type EmailVerified struct {
@@ -871,6 +900,19 @@ type LinkTokenRequest struct {
 	Token string `json:"token"`
 }
 
+// LoginCodeRequest defines model for LoginCodeRequest.
+type LoginCodeRequest struct {
+	Email string `json:"email"`
+}
+
+// LoginCodeVerification `{email, code}` from the message, or `{token}` from its link.
+type LoginCodeVerification struct {
+	// Code The 6-digit code of a sign-in or re-authentication message.
+	Code  *EmailCode `json:"code,omitempty"`
+	Email *string    `json:"email,omitempty"`
+	Token *string    `json:"token,omitempty"`
+}
+
 // LoginMaxFailures Consecutive failed logins for one account from one IP before further attempts get 429; the delay
 // starts at 30 s and doubles with each further failure, up to 15 minutes.
 type LoginMaxFailures = int64
@@ -889,7 +931,8 @@ type Password = string
 
 // PasswordChange defines model for PasswordChange.
 type PasswordChange struct {
-	CurrentPassword string `json:"current_password"`
+	// CurrentPassword Optional: without it the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). An account without a password sets its first one this way.
+	CurrentPassword *string `json:"current_password,omitempty"`
 
 	// NewPassword 8 to 128 characters; not all digits; must not contain the email's local part or the username
 	// (case-insensitively, when they are 4 or more characters); must not be a commonly used password.
@@ -901,7 +944,8 @@ type PasswordChange struct {
 
 // PasswordConfirmation defines model for PasswordConfirmation.
 type PasswordConfirmation struct {
-	Password string `json:"password"`
+	// Password Optional: without it the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`).
+	Password *string `json:"password,omitempty"`
 }
 
 // PersonName defines model for PersonName.
@@ -927,6 +971,18 @@ type ProfileUpdate struct {
 
 // RateLimitPerIP Requests per minute per client (an IPv4 address or an IPv6 /64) to every operation marked x-authd-rate-limit (register, login, refresh and every password check); 0 is off.
 type RateLimitPerIP = int64
+
+// Reauthentication Exactly one of the password and an emailed code.
+type Reauthentication struct {
+	// Code The 6-digit code of a sign-in or re-authentication message.
+	Code     *EmailCode `json:"code,omitempty"`
+	Password *string    `json:"password,omitempty"`
+}
+
+// ReauthenticationMaxAgeSeconds How recent the session's last authentication (its `auth_time`) must be for a password change, an
+// email change or an account deletion made without the credential in the request; otherwise 401
+// `reauthentication_required` and the client calls POST /api/me/reauthenticate. 300 by default.
+type ReauthenticationMaxAgeSeconds = int64
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
@@ -1058,6 +1114,15 @@ type Settings struct {
 	// AuditRetentionDays How long audit events are kept.
 	AuditRetentionDays AuditRetentionDays `json:"audit_retention_days"`
 
+	// EmailCodeLogin Sign-in by a code or link sent by email (POST /api/login/code). On by default.
+	EmailCodeLogin EmailCodeLogin `json:"email_code_login"`
+
+	// EmailCodeSignup When true, a verified code for an address without an account creates a password-less account with a verified email. Off by default: POST /api/login/code then sends nothing to unknown addresses.
+	EmailCodeSignup EmailCodeSignup `json:"email_code_signup"`
+
+	// EmailCodeTtlSeconds How long a code sent by POST /api/login/code (or /api/me/reauthenticate/code) works: at most 10 minutes (NIST SP 800-63B-4 section 3.1.3.2). 600 by default.
+	EmailCodeTtlSeconds EmailCodeTTLSeconds `json:"email_code_ttl_seconds"`
+
 	// InvitationTokenTtlSeconds How long an invitation link (an admin-created account's first password) works.
 	InvitationTokenTtlSeconds InvitationTokenTTLSeconds `json:"invitation_token_ttl_seconds"`
 
@@ -1074,6 +1139,11 @@ type Settings struct {
 
 	// RateLimitPerIp Requests per minute per client (an IPv4 address or an IPv6 /64) to every operation marked x-authd-rate-limit (register, login, refresh and every password check); 0 is off.
 	RateLimitPerIp RateLimitPerIP `json:"rate_limit_per_ip"`
+
+	// ReauthenticationMaxAgeSeconds How recent the session's last authentication (its `auth_time`) must be for a password change, an
+	// email change or an account deletion made without the credential in the request; otherwise 401
+	// `reauthentication_required` and the client calls POST /api/me/reauthenticate. 300 by default.
+	ReauthenticationMaxAgeSeconds ReauthenticationMaxAgeSeconds `json:"reauthentication_max_age_seconds"`
 
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds"`
@@ -1115,6 +1185,15 @@ type SettingsUpdate struct {
 	// AuditRetentionDays How long audit events are kept.
 	AuditRetentionDays *AuditRetentionDays `json:"audit_retention_days,omitempty"`
 
+	// EmailCodeLogin Sign-in by a code or link sent by email (POST /api/login/code). On by default.
+	EmailCodeLogin *EmailCodeLogin `json:"email_code_login,omitempty"`
+
+	// EmailCodeSignup When true, a verified code for an address without an account creates a password-less account with a verified email. Off by default: POST /api/login/code then sends nothing to unknown addresses.
+	EmailCodeSignup *EmailCodeSignup `json:"email_code_signup,omitempty"`
+
+	// EmailCodeTtlSeconds How long a code sent by POST /api/login/code (or /api/me/reauthenticate/code) works: at most 10 minutes (NIST SP 800-63B-4 section 3.1.3.2). 600 by default.
+	EmailCodeTtlSeconds *EmailCodeTTLSeconds `json:"email_code_ttl_seconds,omitempty"`
+
 	// InvitationTokenTtlSeconds How long an invitation link (an admin-created account's first password) works.
 	InvitationTokenTtlSeconds *InvitationTokenTTLSeconds `json:"invitation_token_ttl_seconds,omitempty"`
 
@@ -1131,6 +1210,11 @@ type SettingsUpdate struct {
 
 	// RateLimitPerIp Requests per minute per client (an IPv4 address or an IPv6 /64) to every operation marked x-authd-rate-limit (register, login, refresh and every password check); 0 is off.
 	RateLimitPerIp *RateLimitPerIP `json:"rate_limit_per_ip,omitempty"`
+
+	// ReauthenticationMaxAgeSeconds How recent the session's last authentication (its `auth_time`) must be for a password change, an
+	// email change or an account deletion made without the credential in the request; otherwise 401
+	// `reauthentication_required` and the client calls POST /api/me/reauthenticate. 300 by default.
+	ReauthenticationMaxAgeSeconds *ReauthenticationMaxAgeSeconds `json:"reauthentication_max_age_seconds,omitempty"`
 
 	// RefreshTokenTtlSeconds Lifetime of refresh tokens issued from now on, in seconds.
 	RefreshTokenTtlSeconds *RefreshTokenTTLSeconds `json:"refresh_token_ttl_seconds,omitempty"`
@@ -1227,14 +1311,17 @@ type User struct {
 	EmailVerified   bool                         `json:"email_verified"`
 	EmailVerifiedAt nullable.Nullable[time.Time] `json:"email_verified_at"`
 	FirstName       string                       `json:"first_name"`
-	Id              openapi_types.UUID           `json:"id"`
-	IsAdmin         bool                         `json:"is_admin"`
-	LanguageCode    string                       `json:"language_code"`
-	LastLoginAt     nullable.Nullable[time.Time] `json:"last_login_at"`
-	LastName        string                       `json:"last_name"`
-	PhoneNumber     nullable.Nullable[string]    `json:"phone_number"`
-	UpdatedAt       time.Time                    `json:"updated_at"`
-	Username        nullable.Nullable[string]    `json:"username"`
+
+	// HasPassword Whether the account has a password. One without signs in by emailed code (or a reset link) and can set one with POST /api/me/password, without current_password, after a recent sign-in.
+	HasPassword  bool                         `json:"has_password"`
+	Id           openapi_types.UUID           `json:"id"`
+	IsAdmin      bool                         `json:"is_admin"`
+	LanguageCode string                       `json:"language_code"`
+	LastLoginAt  nullable.Nullable[time.Time] `json:"last_login_at"`
+	LastName     string                       `json:"last_name"`
+	PhoneNumber  nullable.Nullable[string]    `json:"phone_number"`
+	UpdatedAt    time.Time                    `json:"updated_at"`
+	Username     nullable.Nullable[string]    `json:"username"`
 }
 
 // Username Display name, 1-50 characters, spaces allowed; unique case-insensitively.
@@ -1388,6 +1475,12 @@ type VerifyEmailJSONRequestBody = LinkTokenRequest
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
+// RequestLoginCodeJSONRequestBody defines body for RequestLoginCode for application/json ContentType.
+type RequestLoginCodeJSONRequestBody = LoginCodeRequest
+
+// LoginWithCodeJSONRequestBody defines body for LoginWithCode for application/json ContentType.
+type LoginWithCodeJSONRequestBody = LoginCodeVerification
+
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = RefreshRequest
 
@@ -1408,6 +1501,9 @@ type ChangeEmailJSONRequestBody = EmailChange
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = PasswordChange
+
+// ReauthenticateJSONRequestBody defines body for Reauthenticate for application/json ContentType.
+type ReauthenticateJSONRequestBody = Reauthentication
 
 // ForgotPasswordJSONRequestBody defines body for ForgotPassword for application/json ContentType.
 type ForgotPasswordJSONRequestBody = ForgotPasswordRequest
@@ -1749,6 +1845,72 @@ type ClientInterface interface {
 	// Corresponds with POST /api/login (the `Login` operationId).
 	Login(ctx context.Context, body LoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RequestLoginCodeWithBody Mail a sign-in code (and link) to an address.
+	//
+	// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+	// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+	// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+	// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+	// still works); asking again later replaces the code but keeps its wrong tries. With
+	// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+	// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+	// `email_code_login` is off.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+	RequestLoginCodeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestLoginCode Mail a sign-in code (and link) to an address.
+	//
+	// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+	// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+	// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+	// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+	// still works); asking again later replaces the code but keeps its wrong tries. With
+	// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+	// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+	// `email_code_login` is off.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+	RequestLoginCode(ctx context.Context, body RequestLoginCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoginWithCodeWithBody Sign in with an emailed code, or with the link of its message.
+	//
+	// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+	// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+	// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+	// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+	// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+	// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+	// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+	// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+	// on, a code for an address without an account creates a password-less, verified account.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+	LoginWithCodeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoginWithCode Sign in with an emailed code, or with the link of its message.
+	//
+	// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+	// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+	// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+	// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+	// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+	// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+	// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+	// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+	// on, a code for an address without an account creates a password-less, verified account.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+	LoginWithCode(ctx context.Context, body LoginWithCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// LogoutWithBody Revoke the session a refresh token belongs to.
 	//
 	// Repeating it, or sending an unknown token, is harmless and answers the same.
@@ -1769,7 +1931,7 @@ type ClientInterface interface {
 
 	// DeleteMeWithBody Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+	// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1778,7 +1940,7 @@ type ClientInterface interface {
 
 	// DeleteMe Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+	// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1848,18 +2010,18 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
 	PutAvatarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ChangeEmailWithBody Change the caller's email address; needs the current password and a link sent to the new one.
+	// ChangeEmailWithBody Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 	//
-	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+	// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
 	ChangeEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
+	// ChangeEmail Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 	//
-	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+	// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1868,8 +2030,11 @@ type ClientInterface interface {
 
 	// ChangePasswordWithBody Change the caller's password.
 	//
-	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// Every other session of the user ends; the current one stays. The change needs the current password,
+	// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+	// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+	// without a password (`has_password` false) sets its first one this way. A wrong current password is
+	// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes any type of body and a specified content type.
@@ -1879,14 +2044,52 @@ type ClientInterface interface {
 
 	// ChangePassword Change the caller's password.
 	//
-	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// Every other session of the user ends; the current one stays. The change needs the current password,
+	// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+	// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+	// without a password (`has_password` false) sets its first one this way. A wrong current password is
+	// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
 	ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReauthenticateWithBody Prove it is you again, in the current session, before a sensitive change.
+	//
+	// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+	// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+	// token pair is answered whose access token says so; the session's other tokens stay valid. A
+	// password change, an email change or an account deletion without the credential in the request then
+	// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+	// `invalid_credentials` and counts in its method's throttle like a failed login.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+	ReauthenticateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Reauthenticate Prove it is you again, in the current session, before a sensitive change.
+	//
+	// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+	// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+	// token pair is answered whose access token says so; the session's other tokens stay valid. A
+	// password change, an email change or an account deletion without the credential in the request then
+	// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+	// `invalid_credentials` and counts in its method's throttle like a failed login.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+	Reauthenticate(ctx context.Context, body ReauthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SendReauthenticationCode Mail the caller a code with which to re-authenticate (POST /api/me/reauthenticate).
+	//
+	// For accounts without a password, or users who prefer it. The code works once, for `email_code_ttl_seconds`, in this account's re-authentication only; asking again within 30 s sends nothing more. 403 `forbidden` while `email_code_login` is off.
+	//
+	// Corresponds with POST /api/me/reauthenticate/code (the `SendReauthenticationCode` operationId).
+	SendReauthenticationCode(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EndOtherSessions End every session of the caller except the current one.
 	//
@@ -2639,6 +2842,112 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 	return c.Client.Do(req)
 }
 
+// RequestLoginCodeWithBody Mail a sign-in code (and link) to an address.
+//
+// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+// still works); asking again later replaces the code but keeps its wrong tries. With
+// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+// `email_code_login` is off.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+func (c *Client) RequestLoginCodeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestLoginCodeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestLoginCode Mail a sign-in code (and link) to an address.
+//
+// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+// still works); asking again later replaces the code but keeps its wrong tries. With
+// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+// `email_code_login` is off.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+func (c *Client) RequestLoginCode(ctx context.Context, body RequestLoginCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestLoginCodeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoginWithCodeWithBody Sign in with an emailed code, or with the link of its message.
+//
+// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+// on, a code for an address without an account creates a password-less, verified account.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+func (c *Client) LoginWithCodeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoginWithCodeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoginWithCode Sign in with an emailed code, or with the link of its message.
+//
+// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+// on, a code for an address without an account creates a password-less, verified account.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+func (c *Client) LoginWithCode(ctx context.Context, body LoginWithCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoginWithCodeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // LogoutWithBody Revoke the session a refresh token belongs to.
 //
 // Repeating it, or sending an unknown token, is harmless and answers the same.
@@ -2679,7 +2988,7 @@ func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEdit
 
 // DeleteMeWithBody Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2698,7 +3007,7 @@ func (c *Client) DeleteMeWithBody(ctx context.Context, contentType string, body 
 
 // DeleteMe Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2848,9 +3157,9 @@ func (c *Client) PutAvatarWithBody(ctx context.Context, contentType string, body
 	return c.Client.Do(req)
 }
 
-// ChangeEmailWithBody Change the caller's email address; needs the current password and a link sent to the new one.
+// ChangeEmailWithBody Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 //
-// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2867,9 +3176,9 @@ func (c *Client) ChangeEmailWithBody(ctx context.Context, contentType string, bo
 	return c.Client.Do(req)
 }
 
-// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
+// ChangeEmail Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 //
-// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2888,8 +3197,11 @@ func (c *Client) ChangeEmail(ctx context.Context, body ChangeEmailJSONRequestBod
 
 // ChangePasswordWithBody Change the caller's password.
 //
-// Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// Every other session of the user ends; the current one stays. The change needs the current password,
+// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+// without a password (`has_password` false) sets its first one this way. A wrong current password is
+// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 // changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes any type of body and a specified content type.
@@ -2909,8 +3221,11 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 
 // ChangePassword Change the caller's password.
 //
-// Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// Every other session of the user ends; the current one stays. The change needs the current password,
+// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+// without a password (`has_password` false) sets its first one this way. A wrong current password is
+// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 // changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes a body of the `application/json` content type.
@@ -2918,6 +3233,71 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /api/me/password (the `ChangePassword` operationId).
 func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReauthenticateWithBody Prove it is you again, in the current session, before a sensitive change.
+//
+// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+// token pair is answered whose access token says so; the session's other tokens stay valid. A
+// password change, an email change or an account deletion without the credential in the request then
+// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+// `invalid_credentials` and counts in its method's throttle like a failed login.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+func (c *Client) ReauthenticateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReauthenticateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Reauthenticate Prove it is you again, in the current session, before a sensitive change.
+//
+// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+// token pair is answered whose access token says so; the session's other tokens stay valid. A
+// password change, an email change or an account deletion without the credential in the request then
+// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+// `invalid_credentials` and counts in its method's throttle like a failed login.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+func (c *Client) Reauthenticate(ctx context.Context, body ReauthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReauthenticateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SendReauthenticationCode Mail the caller a code with which to re-authenticate (POST /api/me/reauthenticate).
+//
+// For accounts without a password, or users who prefer it. The code works once, for `email_code_ttl_seconds`, in this account's re-authentication only; asking again within 30 s sends nothing more. 403 `forbidden` while `email_code_login` is off.
+//
+// Corresponds with POST /api/me/reauthenticate/code (the `SendReauthenticationCode` operationId).
+func (c *Client) SendReauthenticationCode(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendReauthenticationCodeRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4319,6 +4699,86 @@ func NewLoginRequestWithBody(server string, contentType string, body io.Reader) 
 	return req, nil
 }
 
+// NewRequestLoginCodeRequest calls the generic RequestLoginCode builder with application/json body
+func NewRequestLoginCodeRequest(server string, body RequestLoginCodeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestLoginCodeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRequestLoginCodeRequestWithBody constructs an http.Request for the RequestLoginCode method, with any body, and a specified content type
+func NewRequestLoginCodeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/login/code")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewLoginWithCodeRequest calls the generic LoginWithCode builder with application/json body
+func NewLoginWithCodeRequest(server string, body LoginWithCodeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLoginWithCodeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewLoginWithCodeRequestWithBody constructs an http.Request for the LoginWithCode method, with any body, and a specified content type
+func NewLoginWithCodeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/login/code/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewLogoutRequest calls the generic Logout builder with application/json body
 func NewLogoutRequest(server string, body LogoutJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4638,6 +5098,73 @@ func NewChangePasswordRequestWithBody(server string, contentType string, body io
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReauthenticateRequest calls the generic Reauthenticate builder with application/json body
+func NewReauthenticateRequest(server string, body ReauthenticateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReauthenticateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewReauthenticateRequestWithBody constructs an http.Request for the Reauthenticate method, with any body, and a specified content type
+func NewReauthenticateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/reauthenticate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSendReauthenticationCodeRequest constructs an http.Request for the SendReauthenticationCode method
+func NewSendReauthenticationCodeRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/reauthenticate/code")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5576,6 +6103,72 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/login (the `Login` operationId).
 	LoginWithResponse(ctx context.Context, body LoginJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginResponse, error)
 
+	// RequestLoginCodeWithBodyWithResponse Mail a sign-in code (and link) to an address.
+	//
+	// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+	// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+	// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+	// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+	// still works); asking again later replaces the code but keeps its wrong tries. With
+	// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+	// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+	// `email_code_login` is off.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+	RequestLoginCodeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestLoginCodeResponse, error)
+
+	// RequestLoginCodeWithResponse Mail a sign-in code (and link) to an address.
+	//
+	// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+	// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+	// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+	// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+	// still works); asking again later replaces the code but keeps its wrong tries. With
+	// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+	// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+	// `email_code_login` is off.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+	RequestLoginCodeWithResponse(ctx context.Context, body RequestLoginCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestLoginCodeResponse, error)
+
+	// LoginWithCodeWithBodyWithResponse Sign in with an emailed code, or with the link of its message.
+	//
+	// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+	// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+	// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+	// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+	// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+	// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+	// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+	// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+	// on, a code for an address without an account creates a password-less, verified account.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+	LoginWithCodeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginWithCodeResponse, error)
+
+	// LoginWithCodeWithResponse Sign in with an emailed code, or with the link of its message.
+	//
+	// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+	// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+	// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+	// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+	// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+	// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+	// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+	// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+	// on, a code for an address without an account creates a password-less, verified account.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+	LoginWithCodeWithResponse(ctx context.Context, body LoginWithCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginWithCodeResponse, error)
+
 	// LogoutWithBodyWithResponse Revoke the session a refresh token belongs to.
 	//
 	// Repeating it, or sending an unknown token, is harmless and answers the same.
@@ -5596,7 +6189,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteMeWithBodyWithResponse Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+	// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5605,7 +6198,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteMeWithResponse Delete the caller's account.
 	//
-	// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+	// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5679,18 +6272,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/me/avatar (the `PutAvatar` operationId).
 	PutAvatarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAvatarResponse, error)
 
-	// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
+	// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 	//
-	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+	// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/me/email (the `ChangeEmail` operationId).
 	ChangeEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeEmailResponse, error)
 
-	// ChangeEmailWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
+	// ChangeEmailWithResponse Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 	//
-	// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+	// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5699,8 +6292,11 @@ type ClientWithResponsesInterface interface {
 
 	// ChangePasswordWithBodyWithResponse Change the caller's password.
 	//
-	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// Every other session of the user ends; the current one stays. The change needs the current password,
+	// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+	// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+	// without a password (`has_password` false) sets its first one this way. A wrong current password is
+	// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5710,14 +6306,54 @@ type ClientWithResponsesInterface interface {
 
 	// ChangePasswordWithResponse Change the caller's password.
 	//
-	// Every other session of the user ends; the current one stays. A wrong current password is 403
-	// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+	// Every other session of the user ends; the current one stays. The change needs the current password,
+	// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+	// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+	// without a password (`has_password` false) sets its first one this way. A wrong current password is
+	// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 	// changes exactly one succeeds; the others get 409 `conflict`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/me/password (the `ChangePassword` operationId).
 	ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordResponse, error)
+
+	// ReauthenticateWithBodyWithResponse Prove it is you again, in the current session, before a sensitive change.
+	//
+	// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+	// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+	// token pair is answered whose access token says so; the session's other tokens stay valid. A
+	// password change, an email change or an account deletion without the credential in the request then
+	// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+	// `invalid_credentials` and counts in its method's throttle like a failed login.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+	ReauthenticateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReauthenticateResponse, error)
+
+	// ReauthenticateWithResponse Prove it is you again, in the current session, before a sensitive change.
+	//
+	// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+	// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+	// token pair is answered whose access token says so; the session's other tokens stay valid. A
+	// password change, an email change or an account deletion without the credential in the request then
+	// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+	// `invalid_credentials` and counts in its method's throttle like a failed login.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+	ReauthenticateWithResponse(ctx context.Context, body ReauthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*ReauthenticateResponse, error)
+
+	// SendReauthenticationCodeWithResponse Mail the caller a code with which to re-authenticate (POST /api/me/reauthenticate).
+	//
+	// For accounts without a password, or users who prefer it. The code works once, for `email_code_ttl_seconds`, in this account's re-authentication only; asking again within 30 s sends nothing more. 403 `forbidden` while `email_code_login` is off.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/me/reauthenticate/code (the `SendReauthenticationCode` operationId).
+	SendReauthenticationCodeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SendReauthenticationCodeResponse, error)
 
 	// EndOtherSessionsWithResponse End every session of the caller except the current one.
 	//
@@ -7978,6 +8614,235 @@ func (r LoginResponse) ContentType() string {
 	return ""
 }
 
+// RequestLoginCodeResponse429Headers the declared response headers of an HTTP 429 response for RequestLoginCode
+type RequestLoginCodeResponse429Headers struct {
+	RetryAfter int32
+}
+
+// RequestLoginCodeResponse503Headers the declared response headers of an HTTP 503 response for RequestLoginCode
+type RequestLoginCodeResponse503Headers struct {
+	RetryAfter int32
+}
+
+type RequestLoginCodeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RequestLoginCodeResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RequestLoginCodeResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON202() *SuccessResponse {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RequestLoginCodeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestLoginCodeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestLoginCodeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestLoginCodeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestLoginCodeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LoginWithCodeResponse200Headers the declared response headers of an HTTP 200 response for LoginWithCode
+type LoginWithCodeResponse200Headers struct {
+	CacheControl *string
+}
+
+// LoginWithCodeResponse401Headers the declared response headers of an HTTP 401 response for LoginWithCode
+type LoginWithCodeResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// LoginWithCodeResponse429Headers the declared response headers of an HTTP 429 response for LoginWithCode
+type LoginWithCodeResponse429Headers struct {
+	RetryAfter int32
+}
+
+// LoginWithCodeResponse503Headers the declared response headers of an HTTP 503 response for LoginWithCode
+type LoginWithCodeResponse503Headers struct {
+	RetryAfter int32
+}
+
+type LoginWithCodeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *LoginWithCodeResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LoginWithCodeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LoginWithCodeResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoginWithCodeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LoginWithCodeResponse) GetJSON200() *AuthResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LoginWithCodeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LoginWithCodeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoginWithCodeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LoginWithCodeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r LoginWithCodeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r LoginWithCodeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r LoginWithCodeResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoginWithCodeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LoginWithCodeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LoginWithCodeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LoginWithCodeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LoginWithCodeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LogoutResponse429Headers the declared response headers of an HTTP 429 response for Logout
 type LogoutResponse429Headers struct {
 	RetryAfter int32
@@ -8964,6 +9829,228 @@ func (r ChangePasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ChangePasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReauthenticateResponse200Headers the declared response headers of an HTTP 200 response for Reauthenticate
+type ReauthenticateResponse200Headers struct {
+	CacheControl *string
+}
+
+// ReauthenticateResponse401Headers the declared response headers of an HTTP 401 response for Reauthenticate
+type ReauthenticateResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ReauthenticateResponse429Headers the declared response headers of an HTTP 429 response for Reauthenticate
+type ReauthenticateResponse429Headers struct {
+	RetryAfter int32
+}
+
+// ReauthenticateResponse503Headers the declared response headers of an HTTP 503 response for Reauthenticate
+type ReauthenticateResponse503Headers struct {
+	RetryAfter int32
+}
+
+type ReauthenticateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReauthenticateResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReauthenticateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReauthenticateResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReauthenticateResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReauthenticateResponse) GetJSON200() *AuthResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReauthenticateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReauthenticateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReauthenticateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReauthenticateResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReauthenticateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReauthenticateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReauthenticateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReauthenticateResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReauthenticateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReauthenticateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReauthenticateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReauthenticateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SendReauthenticationCodeResponse401Headers the declared response headers of an HTTP 401 response for SendReauthenticationCode
+type SendReauthenticationCodeResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// SendReauthenticationCodeResponse429Headers the declared response headers of an HTTP 429 response for SendReauthenticationCode
+type SendReauthenticationCodeResponse429Headers struct {
+	RetryAfter int32
+}
+
+// SendReauthenticationCodeResponse503Headers the declared response headers of an HTTP 503 response for SendReauthenticationCode
+type SendReauthenticationCodeResponse503Headers struct {
+	RetryAfter int32
+}
+
+type SendReauthenticationCodeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SuccessResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SendReauthenticationCodeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SendReauthenticationCodeResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendReauthenticationCodeResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SendReauthenticationCodeResponse) GetJSON202() *SuccessResponse {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SendReauthenticationCodeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SendReauthenticationCodeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SendReauthenticationCodeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SendReauthenticationCodeResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SendReauthenticationCodeResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SendReauthenticationCodeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SendReauthenticationCodeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SendReauthenticationCodeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SendReauthenticationCodeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11154,6 +12241,96 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 	return ParseLoginResponse(rsp)
 }
 
+// RequestLoginCodeWithBodyWithResponse Mail a sign-in code (and link) to an address.
+//
+// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+// still works); asking again later replaces the code but keeps its wrong tries. With
+// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+// `email_code_login` is off.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+func (c *ClientWithResponses) RequestLoginCodeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestLoginCodeResponse, error) {
+	rsp, err := c.RequestLoginCodeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestLoginCodeResponse(rsp)
+}
+
+// RequestLoginCodeWithResponse Mail a sign-in code (and link) to an address.
+//
+// Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+// that it reveals nothing. An active account gets one message (en or es, in its language) with a
+// 6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+// once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+// still works); asking again later replaces the code but keeps its wrong tries. With
+// `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+// password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+// `email_code_login` is off.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/login/code (the `RequestLoginCode` operationId).
+func (c *ClientWithResponses) RequestLoginCodeWithResponse(ctx context.Context, body RequestLoginCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestLoginCodeResponse, error) {
+	rsp, err := c.RequestLoginCode(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestLoginCodeResponse(rsp)
+}
+
+// LoginWithCodeWithBodyWithResponse Sign in with an emailed code, or with the link of its message.
+//
+// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+// on, a code for an address without an account creates a password-less, verified account.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+func (c *ClientWithResponses) LoginWithCodeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginWithCodeResponse, error) {
+	rsp, err := c.LoginWithCodeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoginWithCodeResponse(rsp)
+}
+
+// LoginWithCodeWithResponse Sign in with an emailed code, or with the link of its message.
+//
+// Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+// whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+// works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+// keeps the count). An unknown address and a wrong, expired or used code get the same 401
+// `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+// for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+// token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+// `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+// on, a code for an address without an account creates a password-less, verified account.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/login/code/verify (the `LoginWithCode` operationId).
+func (c *ClientWithResponses) LoginWithCodeWithResponse(ctx context.Context, body LoginWithCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginWithCodeResponse, error) {
+	rsp, err := c.LoginWithCode(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoginWithCodeResponse(rsp)
+}
+
 // LogoutWithBodyWithResponse Revoke the session a refresh token belongs to.
 //
 // Repeating it, or sending an unknown token, is harmless and answers the same.
@@ -11186,7 +12363,7 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body Logou
 
 // DeleteMeWithBodyWithResponse Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11201,7 +12378,7 @@ func (c *ClientWithResponses) DeleteMeWithBodyWithResponse(ctx context.Context, 
 
 // DeleteMeWithResponse Delete the caller's account.
 //
-// The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+// The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11323,9 +12500,9 @@ func (c *ClientWithResponses) PutAvatarWithBodyWithResponse(ctx context.Context,
 	return ParsePutAvatarResponse(rsp)
 }
 
-// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
+// ChangeEmailWithBodyWithResponse Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 //
-// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11338,9 +12515,9 @@ func (c *ClientWithResponses) ChangeEmailWithBodyWithResponse(ctx context.Contex
 	return ParseChangeEmailResponse(rsp)
 }
 
-// ChangeEmailWithResponse Change the caller's email address; needs the current password and a link sent to the new one.
+// ChangeEmailWithResponse Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 //
-// A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+// Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11355,8 +12532,11 @@ func (c *ClientWithResponses) ChangeEmailWithResponse(ctx context.Context, body 
 
 // ChangePasswordWithBodyWithResponse Change the caller's password.
 //
-// Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// Every other session of the user ends; the current one stays. The change needs the current password,
+// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+// without a password (`has_password` false) sets its first one this way. A wrong current password is
+// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 // changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -11372,8 +12552,11 @@ func (c *ClientWithResponses) ChangePasswordWithBodyWithResponse(ctx context.Con
 
 // ChangePasswordWithResponse Change the caller's password.
 //
-// Every other session of the user ends; the current one stays. A wrong current password is 403
-// `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+// Every other session of the user ends; the current one stays. The change needs the current password,
+// or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+// `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+// without a password (`has_password` false) sets its first one this way. A wrong current password is
+// 403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
 // changes exactly one succeeds; the others get 409 `conflict`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -11385,6 +12568,61 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseChangePasswordResponse(rsp)
+}
+
+// ReauthenticateWithBodyWithResponse Prove it is you again, in the current session, before a sensitive change.
+//
+// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+// token pair is answered whose access token says so; the session's other tokens stay valid. A
+// password change, an email change or an account deletion without the credential in the request then
+// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+// `invalid_credentials` and counts in its method's throttle like a failed login.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+func (c *ClientWithResponses) ReauthenticateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReauthenticateResponse, error) {
+	rsp, err := c.ReauthenticateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReauthenticateResponse(rsp)
+}
+
+// ReauthenticateWithResponse Prove it is you again, in the current session, before a sensitive change.
+//
+// Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+// `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+// token pair is answered whose access token says so; the session's other tokens stay valid. A
+// password change, an email change or an account deletion without the credential in the request then
+// works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+// `invalid_credentials` and counts in its method's throttle like a failed login.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/me/reauthenticate (the `Reauthenticate` operationId).
+func (c *ClientWithResponses) ReauthenticateWithResponse(ctx context.Context, body ReauthenticateJSONRequestBody, reqEditors ...RequestEditorFn) (*ReauthenticateResponse, error) {
+	rsp, err := c.Reauthenticate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReauthenticateResponse(rsp)
+}
+
+// SendReauthenticationCodeWithResponse Mail the caller a code with which to re-authenticate (POST /api/me/reauthenticate).
+//
+// For accounts without a password, or users who prefer it. The code works once, for `email_code_ttl_seconds`, in this account's re-authentication only; asking again within 30 s sends nothing more. 403 `forbidden` while `email_code_login` is off.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/me/reauthenticate/code (the `SendReauthenticationCode` operationId).
+func (c *ClientWithResponses) SendReauthenticationCodeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SendReauthenticationCodeResponse, error) {
+	rsp, err := c.SendReauthenticationCode(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendReauthenticationCodeResponse(rsp)
 }
 
 // EndOtherSessionsWithResponse End every session of the caller except the current one.
@@ -13759,6 +14997,229 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	return response, nil
 }
 
+// ParseRequestLoginCodeResponse parses an HTTP response from a RequestLoginCodeWithResponse call
+func ParseRequestLoginCodeResponse(rsp *http.Response) (*RequestLoginCodeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestLoginCodeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RequestLoginCodeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RequestLoginCodeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLoginWithCodeResponse parses an HTTP response from a LoginWithCodeWithResponse call
+func ParseLoginWithCodeResponse(rsp *http.Response) (*LoginWithCodeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LoginWithCodeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers LoginWithCodeResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers LoginWithCodeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers LoginWithCodeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers LoginWithCodeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseLogoutResponse parses an HTTP response from a LogoutWithResponse call
 func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14711,6 +16172,225 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ChangePasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReauthenticateResponse parses an HTTP response from a ReauthenticateWithResponse call
+func ParseReauthenticateResponse(rsp *http.Response) (*ReauthenticateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReauthenticateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReauthenticateResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReauthenticateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReauthenticateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReauthenticateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSendReauthenticationCodeResponse parses an HTTP response from a SendReauthenticationCodeWithResponse call
+func ParseSendReauthenticationCodeResponse(rsp *http.Response) (*SendReauthenticationCodeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SendReauthenticationCodeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SendReauthenticationCodeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SendReauthenticationCodeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendReauthenticationCodeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int32
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int32"}); err != nil {
@@ -16482,6 +18162,12 @@ type ServerInterface interface {
 	// Login Sign in with email and password.
 	// (POST /api/login)
 	Login(w http.ResponseWriter, r *http.Request)
+	// RequestLoginCode Mail a sign-in code (and link) to an address.
+	// (POST /api/login/code)
+	RequestLoginCode(w http.ResponseWriter, r *http.Request)
+	// LoginWithCode Sign in with an emailed code, or with the link of its message.
+	// (POST /api/login/code/verify)
+	LoginWithCode(w http.ResponseWriter, r *http.Request)
 	// Logout Revoke the session a refresh token belongs to.
 	// (POST /api/logout)
 	Logout(w http.ResponseWriter, r *http.Request)
@@ -16503,12 +18189,18 @@ type ServerInterface interface {
 	// PutAvatar Upload the caller's avatar.
 	// (PUT /api/me/avatar)
 	PutAvatar(w http.ResponseWriter, r *http.Request)
-	// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
+	// ChangeEmail Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 	// (PUT /api/me/email)
 	ChangeEmail(w http.ResponseWriter, r *http.Request)
 	// ChangePassword Change the caller's password.
 	// (POST /api/me/password)
 	ChangePassword(w http.ResponseWriter, r *http.Request)
+	// Reauthenticate Prove it is you again, in the current session, before a sensitive change.
+	// (POST /api/me/reauthenticate)
+	Reauthenticate(w http.ResponseWriter, r *http.Request)
+	// SendReauthenticationCode Mail the caller a code with which to re-authenticate (POST /api/me/reauthenticate).
+	// (POST /api/me/reauthenticate/code)
+	SendReauthenticationCode(w http.ResponseWriter, r *http.Request)
 	// EndOtherSessions End every session of the caller except the current one.
 	// (DELETE /api/me/sessions)
 	EndOtherSessions(w http.ResponseWriter, r *http.Request)
@@ -17107,6 +18799,34 @@ func (siw *ServerInterfaceWrapper) Login(w http.ResponseWriter, r *http.Request)
 	handler.ServeHTTP(w, r)
 }
 
+// RequestLoginCode operation middleware
+func (siw *ServerInterfaceWrapper) RequestLoginCode(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RequestLoginCode(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// LoginWithCode operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithCode(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.LoginWithCode(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // Logout operation middleware
 func (siw *ServerInterfaceWrapper) Logout(w http.ResponseWriter, r *http.Request) {
 
@@ -17224,6 +18944,34 @@ func (siw *ServerInterfaceWrapper) ChangePassword(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ChangePassword(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// Reauthenticate operation middleware
+func (siw *ServerInterfaceWrapper) Reauthenticate(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.Reauthenticate(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SendReauthenticationCode operation middleware
+func (siw *ServerInterfaceWrapper) SendReauthenticationCode(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SendReauthenticationCode(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -17631,6 +19379,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/register", wrapper.Register)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/login", wrapper.Login)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/login/code", wrapper.RequestLoginCode)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/login/code/verify", wrapper.LoginWithCode)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/refresh", wrapper.Refresh)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/logout", wrapper.Logout)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me", wrapper.DeleteMe)
@@ -17640,6 +19390,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me/sessions", wrapper.EndOtherSessions)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/api/me/sessions", wrapper.ListMySessions)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me/sessions/{id}", wrapper.EndMySession)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/me/reauthenticate", wrapper.Reauthenticate)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/me/reauthenticate/code", wrapper.SendReauthenticationCode)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/api/me/password", wrapper.ChangePassword)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/api/me/email", wrapper.ChangeEmail)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/api/me/avatar", wrapper.DeleteAvatar)
@@ -19934,6 +21686,279 @@ func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type RequestLoginCodeRequestObject struct {
+	Body *RequestLoginCodeJSONRequestBody
+}
+
+type RequestLoginCodeResponseObject interface {
+	VisitRequestLoginCodeResponse(w http.ResponseWriter) error
+}
+
+type RequestLoginCode202JSONResponse SuccessResponse
+
+func (response RequestLoginCode202JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestLoginCode400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RequestLoginCode400JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestLoginCode403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RequestLoginCode403JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestLoginCode413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RequestLoginCode413JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestLoginCode415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RequestLoginCode415JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestLoginCode429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RequestLoginCode429JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestLoginCode500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RequestLoginCode500JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestLoginCode503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response RequestLoginCode503JSONResponse) VisitRequestLoginCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCodeRequestObject struct {
+	Body *LoginWithCodeJSONRequestBody
+}
+
+type LoginWithCodeResponseObject interface {
+	VisitLoginWithCodeResponse(w http.ResponseWriter) error
+}
+
+type LoginWithCode200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type LoginWithCode200JSONResponse struct {
+	Body    AuthResponse
+	Headers LoginWithCode200ResponseHeaders
+}
+
+func (response LoginWithCode200JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response LoginWithCode400JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response LoginWithCode401JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LoginWithCode403JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response LoginWithCode413JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response LoginWithCode415JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response LoginWithCode429JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response LoginWithCode500JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCode503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response LoginWithCode503JSONResponse) VisitLoginWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutRequestObject struct {
 	Body *LogoutJSONRequestBody
 }
@@ -21048,6 +23073,249 @@ func (response ChangePassword500JSONResponse) VisitChangePasswordResponse(w http
 type ChangePassword503JSONResponse struct{ ServiceUnavailableJSONResponse }
 
 func (response ChangePassword503JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticateRequestObject struct {
+	Body *ReauthenticateJSONRequestBody
+}
+
+type ReauthenticateResponseObject interface {
+	VisitReauthenticateResponse(w http.ResponseWriter) error
+}
+
+type Reauthenticate200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type Reauthenticate200JSONResponse struct {
+	Body    AuthResponse
+	Headers Reauthenticate200ResponseHeaders
+}
+
+func (response Reauthenticate200JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response Reauthenticate400JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response Reauthenticate401JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response Reauthenticate403JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response Reauthenticate413JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response Reauthenticate415JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response Reauthenticate429JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response Reauthenticate500JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response Reauthenticate503JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendReauthenticationCodeRequestObject struct {
+}
+
+type SendReauthenticationCodeResponseObject interface {
+	VisitSendReauthenticationCodeResponse(w http.ResponseWriter) error
+}
+
+type SendReauthenticationCode202JSONResponse SuccessResponse
+
+func (response SendReauthenticationCode202JSONResponse) VisitSendReauthenticationCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendReauthenticationCode401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SendReauthenticationCode401JSONResponse) VisitSendReauthenticationCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendReauthenticationCode403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SendReauthenticationCode403JSONResponse) VisitSendReauthenticationCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendReauthenticationCode429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SendReauthenticationCode429JSONResponse) VisitSendReauthenticationCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendReauthenticationCode500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SendReauthenticationCode500JSONResponse) VisitSendReauthenticationCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SendReauthenticationCode503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SendReauthenticationCode503JSONResponse) VisitSendReauthenticationCodeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -23124,6 +25392,12 @@ type StrictServerInterface interface {
 	// Login Sign in with email and password.
 	// (POST /api/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
+	// RequestLoginCode Mail a sign-in code (and link) to an address.
+	// (POST /api/login/code)
+	RequestLoginCode(ctx context.Context, request RequestLoginCodeRequestObject) (RequestLoginCodeResponseObject, error)
+	// LoginWithCode Sign in with an emailed code, or with the link of its message.
+	// (POST /api/login/code/verify)
+	LoginWithCode(ctx context.Context, request LoginWithCodeRequestObject) (LoginWithCodeResponseObject, error)
 	// Logout Revoke the session a refresh token belongs to.
 	// (POST /api/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
@@ -23145,12 +25419,18 @@ type StrictServerInterface interface {
 	// PutAvatar Upload the caller's avatar.
 	// (PUT /api/me/avatar)
 	PutAvatar(ctx context.Context, request PutAvatarRequestObject) (PutAvatarResponseObject, error)
-	// ChangeEmail Change the caller's email address; needs the current password and a link sent to the new one.
+	// ChangeEmail Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
 	// (PUT /api/me/email)
 	ChangeEmail(ctx context.Context, request ChangeEmailRequestObject) (ChangeEmailResponseObject, error)
 	// ChangePassword Change the caller's password.
 	// (POST /api/me/password)
 	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// Reauthenticate Prove it is you again, in the current session, before a sensitive change.
+	// (POST /api/me/reauthenticate)
+	Reauthenticate(ctx context.Context, request ReauthenticateRequestObject) (ReauthenticateResponseObject, error)
+	// SendReauthenticationCode Mail the caller a code with which to re-authenticate (POST /api/me/reauthenticate).
+	// (POST /api/me/reauthenticate/code)
+	SendReauthenticationCode(ctx context.Context, request SendReauthenticationCodeRequestObject) (SendReauthenticationCodeResponseObject, error)
 	// EndOtherSessions End every session of the caller except the current one.
 	// (DELETE /api/me/sessions)
 	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
@@ -23778,6 +26058,68 @@ func (sh *strictHandler) Login(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// RequestLoginCode operation middleware
+func (sh *strictHandler) RequestLoginCode(w http.ResponseWriter, r *http.Request) {
+	var request RequestLoginCodeRequestObject
+
+	var body RequestLoginCodeJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestLoginCode(ctx, request.(RequestLoginCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestLoginCode")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RequestLoginCodeResponseObject); ok {
+		if err := validResponse.VisitRequestLoginCodeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LoginWithCode operation middleware
+func (sh *strictHandler) LoginWithCode(w http.ResponseWriter, r *http.Request) {
+	var request LoginWithCodeRequestObject
+
+	var body LoginWithCodeJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithCode(ctx, request.(LoginWithCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithCode")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(LoginWithCodeResponseObject); ok {
+		if err := validResponse.VisitLoginWithCodeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Logout operation middleware
 func (sh *strictHandler) Logout(w http.ResponseWriter, r *http.Request) {
 	var request LogoutRequestObject
@@ -23815,10 +26157,13 @@ func (sh *strictHandler) DeleteMe(w http.ResponseWriter, r *http.Request) {
 
 	var body DeleteMeJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteMe(ctx, request.(DeleteMeRequestObject))
@@ -24036,6 +26381,61 @@ func (sh *strictHandler) ChangePassword(w http.ResponseWriter, r *http.Request) 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
 		if err := validResponse.VisitChangePasswordResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Reauthenticate operation middleware
+func (sh *strictHandler) Reauthenticate(w http.ResponseWriter, r *http.Request) {
+	var request ReauthenticateRequestObject
+
+	var body ReauthenticateJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.Reauthenticate(ctx, request.(ReauthenticateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Reauthenticate")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReauthenticateResponseObject); ok {
+		if err := validResponse.VisitReauthenticateResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SendReauthenticationCode operation middleware
+func (sh *strictHandler) SendReauthenticationCode(w http.ResponseWriter, r *http.Request) {
+	var request SendReauthenticationCodeRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SendReauthenticationCode(ctx, request.(SendReauthenticationCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SendReauthenticationCode")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SendReauthenticationCodeResponseObject); ok {
+		if err := validResponse.VisitSendReauthenticationCodeResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -24554,242 +26954,273 @@ func (sh *strictHandler) CompatRegister(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35dxs3si/+r+DL7z3H5E2TolY70rnnPcWWEyVe9CT5+p4XekioGyQRNYEOgBbNZPS/v4MqoDc2N23O",
-	"ZDQ/TCySjcZSVaj1U382QjlJpGDC6Mbhn40xoxFT8M/XNByz11IYJWP7d8R0qHhiuBSNw8alvGaCKKYT",
-	"KTTTZJJqQwS7YYpcMRLaZ6NOI2jocMwm1D7PRDppHP7aELKtjVSs8SVomFnCGocNbRQXo8btbdA4uaSj",
-	"mreNGblhSnMpiBwSM2YkkmE6YcIEZCgVOR22P0jB2u+pCcf2vYr9nnLFosahUSkrzmNCv75jYmTGjcPt",
-	"brduDmfpVczD5ev/SU5JLMUIl6rJhM7INWNJaW5HbkfsD5kiZkwFGdMYF3DNZiSxb9LjNrX7TgyfsPvO",
-	"/ZwZNTseGqbm53zBQikiTYwkU8oNuWJDqRgxasbFiNAR5WL564dSTahpHDa4MLs7jcDOh0/ssb462LPz",
-	"mXCBf29nc+PCsBFTMLnPnz8fp2bMhOEhNaz+nGn+C3vc8HZG2NeEhYZFpHn+9jU5eLnfba29VTt1W3Ub",
-	"NBKq6IQZT++p0lLVz2kg2FfTD+EXA0+BiWI3XKaaJHQE58btz39PmZo1goagE/s+fKaxbGYJNYYp++w/",
-	"fj1u/1/a/qPb/r7f/vKf/9GoO+F3fMLN/DTP6IgRzf9YOJMYnitOJGJDmsbGTiNYcrbba5zsJ83U6Rs7",
-	"KLw6oWacv5lH61FVmsIvC/uze1B7cJnYsY8fRxMu7PtfK0aNfYEVasIwAbtEkyR2tLT1m7Zb9Wfh3f+h",
-	"2LBx2Pj/t3IxuIXf6q1sYHzpPFWkminCNQnxxYSKCAiDixtukHq5Jvb/jSZTOus0boN8uuduEU8734BQ",
-	"Tagg1P6YaMY04QYm9gONztnvKdPmwWZ0opTM17lgVgpfareKixsa8+iQDOC/8Mo+s4MMSHPKzZgMImYo",
-	"j3Wn+gM9IIJOrBxjNByTKxqRIWdx1CJS9cRgQmNLZizq2xUMOj1hl/xaThJqPg6HT7fi40+XP73pv/74",
-	"/uz4sn/+8dPlyYVd+ZDGmgVES2LGXBMlU2OvEaaJkIawr1wb0hwIafpDmYpo0Org/MUw5uETHxibUB4T",
-	"qYCeLIvbBRhq9YHmAL7sw1+DgAz8T9wnrcA+Z3kkHFMxYmQq0zgiMaM3jAhJaGj4DesJpM7mIKba9OGP",
-	"Qcud2VuprngUMfF0i/4gDaFxLKcsOoTzyPinORj66di1URJxTa9iKwvCUKbCEGpILEfwU/dR3/8GnhA9",
-	"kYobpviQs8htbfaMVESxoWJ6TKZjHjMycFK075/owxMDJ2f89ls68b9we057YqpAX0mVYsKQhGo9lSoi",
-	"oRRDroB17LrcvN35NAeOJ/uhYpG9lmmss7M4FfbiojHs4BPykCCpyBQCYH+YKE7GCYzWEdDZlYxmRNMZ",
-	"MNLYLtL/DjjogzRvLUM9JTERnYZjqzrLVIUMDhnYfZ6/z+gsljS6lPIdVSP2tGwOO2fpymqw2+Q9/wEJ",
-	"SRB6Qw1V+MW+/YI0BwlOtW+k7Md2sm4JF0zd8JB9EvSG8tjS/dOuIqKGXlENMioVyl4OdhJeDGmmbvAS",
-	"t6uxK7Aq5kDjrPtpPu0B6JsF+wg07XamatfN1P16q6CUwzQvmDFcjPSDqwB+4EW7od33hAtrNoUMzuhS",
-	"yvdUzNztr5/wgKQkEypmXgfQpDlQ1LA+6KpWdh2hpUI1GltUk8K2A18/3Kl8Etb0kIr/wZ5QHrznWnMx",
-	"CkBlkcoaOlZNJgV5u0AKByT72Eh/3xbWMEexnz9/blftr2UbVDXX3C7pNEmkMix6zyJOL0E9/xaCyd7E",
-	"zhSTCVPwvheaTOysiLUaSHOQ5rPtwxd9+4WTTVZX/pRED2o0LNW/8V2gN3XAbHJPgRkThkxrcKtcXr5z",
-	"pvq8mfeOD5nhE2ZXTuERAoevCdc6ZREZKjkhQk6JFAEBFR9GsqRQNPEO9paZ7/vzRl7QOA4N3vI0irid",
-	"Do3PlN15w60lhipsZbqfx5bDI0ao0yg6ZMAj0FdEGsdEipARM6YmM6YiFjODvqOkMPqfDVBtqvbz/t6c",
-	"gRhYe3O1WWlfj9cR2qPzhnZusf6KJizOIHdbyavfWGhKRt2G25NZkTgUSeJUk6ndjkzFFIyhy+a3NBox",
-	"oHano81vEarPfc205lLoOg8QfgO8o9iNvHZmK1oZIHmqlDLnDLD/K9BKt45WUEXopyqu81SYsWdcp0rw",
-	"CbXK5haw6BZ+qLc6nQ4qr/asOuUj3OnuvVp5iEHDmeZ9akokYfmwbdmoPOhet2aIjO6yp/GTYAUhBo2v",
-	"7ZFs14+Xqefz2/N5zMyYqeJJk0TJGxYFxIyVTEdjSx0wDItIzMV1gCzE7ZmGjN+APxINCbQIBp3clXQl",
-	"ZcyomJ/KBpu0ct/ZV6eM86jeo2ap/oUmPLIyCjSxmTZsYtcwpZrwCQptFGfNgb3VIvfpYDFR7O+vMbch",
-	"V9r00TdVkib73bsKk/mndB+Z0T48v/H2a8vd9d/GVIxSOmL9UEbVOe7u17wNzGQwGR/yDGHUdbcpGUvB",
-	"+iKdXKEQLHqqD9Z4mbsb78Oo3tdQM907C/vCqCXCKe5OZfEl4Vc9zMLRl4RTaQOqBzonM+o4t0hzwdxN",
-	"UObIpVcYulFXXmQLLuel2h38aI4Dlz1yxpSW4oP9ZYVtMue1m88abLTsRe/cj1/b31aJf/0ZVtlg6ZP2",
-	"tx/wpxXyXaVhwu+qZLuGenJGR5uebCHyURe8WM3Y2lkf3LCJ3sCHDQx/ig8Vg11UKTqbWzy+JihNd+lW",
-	"oOK/cjMmXBQ/3a5uz31I+eEuiG9A2TSOPw4bh79uQONfquRSofr1hszpf36827oT1zpVVITsHbthCyK5",
-	"2igpRvHM+YRAaIIeUghGsog0P5xeXJKLM/Kq220f7P7Q3msdEkrjbQLBCSkYGVJrJQX20x381ExlhxyX",
-	"TLWQKjUj6NcANY/GJIwpnwTE0q/V9ulEYajz1fbLA3JD45TpFqjqdkp9Hyr2QXU7CSv2abxTE1cPGsdp",
-	"xM3JjTdv12d/WE6tFmdNO4ohWePNGDNmE83iYeYptDTcOkJbbwifSTGbyFQTagybJKZsmN7JVLNGFQSF",
-	"Fi8Nn6t4kcmQTeG8NKFXMjVwFMzuEa5IMaox34CSIeVxqliAxhmaslHLx/eptbIVM04dLb55p1tDkswf",
-	"xFJRmB1ZJjOiahC+bMV/v7Ozu/typ7t78Gp/7+XLg+6qwG3Q4ElFqB/UGdQyhKjBvbQz5+JzpLTqjY4H",
-	"+w9hygcNncLWLzRGvJmVEwB3NOFIdzpmAuNT+MOxY1yM1xjFK2bzHedpeahPR444ijrs9s5aSmvxoDyZ",
-	"BTkPl3aitMlACaUJlE4sZ7HaO7VMqYVcH8VGXBtQilGb1WkYMhaBDoufDMGMhT/Da5ka/AL/4YJf6N7s",
-	"K5Zq+KUPXfUdH2b6cP53FmtDb1JhsUzg26U1sjMFOfvYe8gLY8GmOPXc/5mPC39mwzifih2IjwQXo/41",
-	"m/WVNIWHdd9bt8W1KKaZ8eM5y2Du+762R7NQwN9BvQMa2UA/y++RVQpacE/Vsard4kTX0PDsFM+Zsde2",
-	"FG/oTC/J3qL2x8jzmlDFyDVLzHJf6e7B/kqxepyacTG4s9GFazUFJPn5iR+Tnz9f4vVE45FU3Iwn9obC",
-	"tIKfP1/2j9/9GBAzSwg13/02NQEqIZRc84ikIrZayE8XO/sHLatlaGYVCk16MGOp+B/g8z4kPzCqmCK9",
-	"tNvdDWEu8E/Wa3Sqsv77g1r/T8IV030ulruwnZMr042Wuaw3zjirCJD5mXxM6O8pOyLsqwt3cwjYb9GE",
-	"b7lHO+SjiGeQwTOmemwvBsheXEfez+0KyjHjIiZeSOJe13J1qlebkS7iUOaWEhVV96E0kdJZuTfWs1Ux",
-	"Le89M2MZ1dGnlXttLsgEfnGY5RkExMloGTHSpAT+KxX4Ly0dGnI1w59AWkTkdOMZcCWNIhYRI00SEMVC",
-	"ecPUDEYKyJRdWY1YwDOSR+EhEm2i5A2PmEK6rVCt1TkKaXdNP8l/5nP8p33bP0sv+6d/1z/hPb9mmXp/",
-	"bgd73dtWTb6ezzG6t0BYqLhkrGM39efPl631GNRRRP2wPukExq1nD/jKM8mWPcgS19yBOdahddzMJRSf",
-	"0/oyWs7P5IKPRJoU8t4WuLWW+f59fmS2unUjAXf1HdzVgndEXlpP9uHSJb1a4W7d2HKvc994Z2o+I7/Z",
-	"Cxyvi4+2kAq6AadNmNZOg/Ky2U45y+8E5VXrYRrHs1px7X5QGMBqNl/qnJN3lux+kvnbVhL6OXLEQiov",
-	"yIIlNLC9SkPzwyybCJoDq/ltLTfynBtsPTIsO8S+BLkrucFElVGWspf/3UN4bwsc4Mk+m8fiHbXy61Py",
-	"QPv5xPIIfYl9cCzWaBKGTKQ2ZLtLwjFVNDRM6cB7zDRj0QtNJjJisc/NPCIRH3GjncqrExoyHZCI6jH8",
-	"V1oVX0QkoYoJM2aaacJHwitzJdJfw1j/F6ISyCo5o1zdWfXYSKHYMKF/xT2+eFn3SbhwdPTmNypGMlNS",
-	"2yMmmKJGKnJ8dkr02NIV4eYoy1qBQPQLTT59On1Tk4ABkb9vm/Kwfp7MUwTCNwoiVyXCxkHkB40A1/Da",
-	"wghwaeY+AlxLuif+eCqZOWBUEivIVDuk2oqzVPDfU0bsX20uNBOaG37D4hl4/r/SSRKDvyWi/9v91Qnl",
-	"pKh6L8pUuYu2ChN/DYbAowaHN1FTd15tpqKsJTMLCz1jIrLj3FmPXFGFFjQSfEOf1ZOFlVeCTa0BrJi2",
-	"V9uYh2NyxUI5YbqYI/RCo5fafgQ2tcsPMtKabVxbsRd1VmYtbaLFVjY310dzHbW8vIW7/d+FbKi7EFaN",
-	"ZYwbBpmQWXlFE0NQzm2PRm1Q2US72+iGWGuzNjnrh9zYJRuqlFSvnUZcyTWm4ZgL1laMRpAFj7UTVn0+",
-	"coSDhVhhLB21eEOoWm8Fe1OsqbICszbZFtitUhwAJYpzGc2FT72jqpjPjILNFf8UXPyunMZKYV8/AVtl",
-	"xjKCUhinH2ZhAqhFKgj47IO83KgRNEJfXBU0ijnpECOYqw6AqRfrT7KXFWtxCgu0LFprQ8LxvVkV0Kxl",
-	"h3KIraKBKAZONinIfrerAysXhtwVLMZyNGIRCWmqWafGEzA3ybnqu8UzrdzE3drwbXGmJ6X6PfBqXXz8",
-	"QNxSZwHJynatnoS56sQeY4tMaJKgyIMwLdcEa57AHuB14dni8jwL3S5iqjs68ArR6ZW57/7grR7ni6pW",
-	"PuQzOwqyqBLuSCdUZFx/RDQdMnD/j+W0Qz5ADDuUwlAudFYfpSuUsL+mTIM9qPV5GD5h2tBJcscgcvUy",
-	"93IoE4r5C4rekWWhy7dSjaTxJlrBjr7LLbREy1pTM6mb4k+MxmZ8YahJNxUIOnvIi3F5XQ+7ULpu8Km6",
-	"uZxC4PKc2f/fuBIAs9ox9kkiHnXyLN/vstqI70gqXOiVfEf0NQeO/i9ipKHxvMEVqVlfpQvSpMZUj/uI",
-	"H7BUQK3Mdl+Z7l5e6qlfFhVRtjB3XWlyNctrLyGk5BAOmhHYov3k6joa7vT1mO7sHwTkKlSzxATEWoZ1",
-	"Auyg5piy+PKDLM4dwsMNtn64GXfy4ponc+Fm97ZqzBno5GGmmhHiAw2XVxrdfzB7o8nU9IvGUsV/5ukt",
-	"YzIMBAuSihQ0ppwMm+gGeaFJr/H/dTqdXgOrZ2cI63LFyIjfMEGkYGtVh6yYfkXeeB72h1eg33zXiseR",
-	"k2TNRlTY3lPcYmkG1HV/ib/d3dlbXQix+gHMOpuzJ/bqQjBKTpdWVyRSc4ShcDUWWHHcdNVGGH1lrQCr",
-	"LLY3PtvtlWdrZ5itqfYMMqyMlaVvedKGKEJsgLHb9MmG7QyMI7PowGmTEXuLTKW6XlEPt7P//U55qbsH",
-	"3VpG/PnzLxtehMeI+hMCABCkeL7c335ZyCVMFL+hhpEJm1wxVeNkjEcr64Ax+eg4dkVQN0Ud4Ky9s3/Q",
-	"CBon0c7+/vb3tVbIvEFb86PrRfl012z2QhNY2sHuK2LG6eQqUVyYtYyLazMrTvfkdSNofPzlrBE0zi+O",
-	"a2dbZZftve6CApHiwJqPakf7ugbSUtCYrYfHVGQGuzCcRQCHiDtYxxU/f/7lgm2qh16z2fo3q6XbDVPs",
-	"Yfy62f7CZmcIZHVszbE1GBi8LC5DDviAa4+FxbKKMPu5ZhlMFTfwhHYoKdTkEApYxa9f9IRD4xrTG3gA",
-	"WL/TE0uZ/aC792r1jfsLm51LFDmbVlDUSWnLoS4/3Ln47HKpwYpYLrRhNILcY6h0B7ypWrCwGt9R3QH5",
-	"udfnw9lPyRUzU8YEoamRE2p46E+obaem3AD6iHTxD6aJFPEM3Y5UX8+Xji5NnKvd5VJstia76IfXZ2Tv",
-	"JfGRX2LoKEA8DarJgImBvdQGiWn/cD4oe8nhs0rAYr9ko+3UQXF9+XMneHXbbOfIXF/+3A5e3bb+szbb",
-	"5x0X13CR3c2UXJCnZmUq5vi4GFKx+LNzT584vrOOr9/JERfv6de3mPxeQzevpdAsTA2/YWTopmQf0pDs",
-	"L0WeWg0ahv3g9Mwz9DBVUOjqKwHIiBmyt/M9uiIjFtNZT2hDldGWMXa7BOO3kUyvYqaRewDtyY+UZemn",
-	"CTGSbO+TCRepYXqVCNhenUoIm/GUDoK/QCTkbKF18Qr2d+dVITZ/hNBIcezC8EcOE1Ia71vKSfeFJrEM",
-	"aUwSqozHYvHu2J5ozoe8giy6gRmBe/apiSWjfAatwiuvAHJATiYgolLNokwDRGLIJUMolbLq8FgqzcgV",
-	"iIAZ0YYm4NfdcOfr9HS/j3eKnjnApv6DUkPQEGza3zyFoUJFc3OrjLuMqF4j7tRdbtTHZIzlc88TWOZD",
-	"zMXL4x+93tdut93rfd0e9npfXw6/1N8Xxfq4OSbbc0IM+emQnHS2D/a8M1uTwXcDrLMiguLGEQxDE2cU",
-	"W3kbVDIdXOzCJTIQxZKY2j8xqdk5yXPe+G53f/v77Z3dvf2Dl68qO3tQWnKv993/+hWux71ge/+2frVK",
-	"DnnM1iy9fJhCy+dayQ1qJc+pYYAvesbU6dk8RXqIKJIw5e5W+GcYcyibo4Kcnt3sZdFXDLeent0ckK2D",
-	"PSg5sEbuLAfsIROqrllEvraBINuKGtaGUBtp+uqhAJWKIMtLtloAjpOj2I1ZeN2yuinXRA6HnVX3/Tpe",
-	"tvnEyY2icZXagwfIrewvVtbcXDcCECrled8PQWh3e3+3UnB4sGBP53JA/3I4A99EZtwhnfDbow2sUCDP",
-	"8QGf3rEg9+kzaHYqZY7Rgb89bVoTOIelnI6l9mWXDgIsy+6gQk+ZInvd3Z6oA8IkTerGz+xuxUfjAhQm",
-	"jTXWRGnnosBnQy+peBxYS2QitekJa8ygEMrMjBaqlvORqHOm2T2jjHfT14JGrfi5m424hnIHC93Ak5vv",
-	"PdQ3ojN3DQdttfprt7tA2KSavWGGhfbN68wHLIWSXLR0BlWB5NwqS4CVzg3QEJg01IAvxsFpaVDNPIRA",
-	"E2pWe4LGVE1aR86Zw7HS+DcquJEKiokVm8gb0L9c8RNqZuAYo4JIFXFB1YzsdbdX2bJrS+IL8Jq9Z4ZG",
-	"1NANvdgATbC3vUcm7vkOGRSLzvq+/pXGoz7CF/Sz7KBSJq2cCufqdoAHe9t7PaHxyMgOZndrsPVah6RU",
-	"+WhvetjvEhJehww8QDgkIFVfzCaJmR32BGrAdveFJLRY/0iYiBLJhXMdLi7QXLrKtX2xZW997pLdmw9v",
-	"whVdU01b56H+bXqt+6niNX60K8gFAjEIxaA+r9D7YGFLrtmsgs6geDUjuVtf6l+/+6UNWZULnG9DTZTX",
-	"Z2D5RguZEbnhXKtpv7i7S1YQbHD8dfLRAfBtmodPV+o8FZST26CR4YTU+xOtmoKCK0PvQJQ5QgvYo+iL",
-	"55lEO0TxhjWezvqMqRVqirUrnRuaZx8vLrEscMK2FCtiqbSsNAUha8VpBnRuhaCzQe8EMvEAcH/OpVG3",
-	"aVwD0nkBIqamghlvkKHzabmUvAXwe67w9h6zvSM6XdJ3Fto6WByg0NpVuYkuoCVf+FsALYftyYnnzseK",
-	"uZwLamDLBceY51wlW7BjpIownLom0kFNvXM5YnYwL5jujeBRwoQr7XyJXipQHYUDzSkY4IAaRUGQ7+QS",
-	"2fSOb6ybFgFH17vxnBicT+pZEYPM3rRkAe/pV2/kLtT4IEX8Sss4NYzERUzdXHc7vvjvC/Kys9vZaR16",
-	"krbSCuP07KsBQ4GD/WBALsLh2WeTONU9YSmwovPNaZZ73e2sbwgI4VgiPDe249lc11uUqOA2JwPGWK0M",
-	"AyQKaXpAauBrQDdp+T3SfupceR+Cx9DImgsVFF1UckGCTjoPpcMCXMvdHOuYTnSvy8INcTVbKU4APNn5",
-	"3UFVWI7lVLMDtRsg4+ghh3PwN5vnNvgHizMqLra0V0Fx7+s52eHY3x07pW9M3Nc5kS8/nDrsbdChIm76",
-	"yvNMP3LR85UQOWX8mVvI+3cJS5tPb3GO1G3QuGazvlPb+5AZsO6oC7I23JA+3L/Wkqv5Bbce3GlCv/aH",
-	"hejxUj9aNdp8Wyy86CdM9TFRb9kgFQd2FQJmk11f4FDN6b7ShGX1eDW+MLSWmLnL9Go8LTBcqlk/8j6P",
-	"9Yer85QUkNjsUfqLct1BF1/IhYFz7tps1Lmb7DZoFP11m2/pfxeentvZJQA7pXcso7hatqij8mVsXcef",
-	"i4992T6vONwF4m8h/a/c/sW0vkI+LrsifuLaSDW7A/QZ3kGbKK1FXeOJ4c/8ZFfjn/mNeSCA2+c79flO",
-	"fb5Tn+/UR7pT58VX7gyvtdp//nxRhj4sd8FplpAQW8US5pMLn/f+5uIYssnxb/CA12aCu7n8wmaboyZD",
-	"Dv+D9tS4Q97/vb2hEXuUpVzXVMPURxKMFQp1fkcIGtO8CS9kixuZaAzazrgYretvXDldnMaD7oA2Sxpw",
-	"VY7zFza7MNiAq5KRDy5DLCXAASsOxNLhzZ1mcX9Li/yymC9/YbM7OAg3Jt2NahkKbDrnUFzhT3RlGIsq",
-	"G6oHMEeF0Bh6cJgXLwRkyuMYnNJHZOBcsYNDLF04IgNPr4NDIqRvDO7qGtzdp0kqDI8JN7onnFiDggbn",
-	"iTsiA3dWpUH80/A1+OkGhxDiixSdCl9a4JJffS929tWUPMZ+ejk9wL8Q1LhWRGKZ9R1L4+vRM/YfGT2j",
-	"7qTvB5H1DNf7DNf7QBC8dcS5FtBZHRLZcwO2f9cGbE/V5Oy5i9lzF7MH7GK2SPr5HamULXINSXL224Bs",
-	"t/fLWKGIAJrDg66Jp3ccUfJO3rCYhqwKgVNNm1xe8/FdbRXEMpN4adE7pr2WclKbUpXQzFprZ1CuW+IO",
-	"XoUwVdzMLgpQKrl3z/55BXfiW/+ynz9fNuabts88LEFZg4B080qqfyGJBBDkDQaSSxmGAwzX4+/HTFnV",
-	"9hK15aG0R07O375+9XJnnzQBQOozuyLwPfmBaUNeuz74Z5ZceMh06xDqExMuBIsK6lrZoxD0BPgRyNWM",
-	"ONzgVmA185iH3IAm10RVrhVYJQ7TOTGxLIB2E0yEDCsY7KU/IzSe0pnGAgbmitMQvcLKU1Q2smMZGwNQ",
-	"KMB8ThNZd/8RIKGy/4iJByoU9puVIp61OgT6pBGEArJalGLUVQaYYld1KTAHuidcphNUZ1MSsYkEFAb3",
-	"SnzXiBlN9rq7mTFCag9srT24BQfwUPrOzTQEmYuCooG5nRPKofAQW8OBLgRP68OtrRE34/SqE8rJFvwY",
-	"/38ezMd1HtWYG6yqSW4uE/HQUTAWtbheBw5t2CU4uxoWPZbKtGN+wyIwDvAwMkMP1H90FIsRkaDxVuo0",
-	"kKQSrKUiEyroiE0YJKv2xAlkpAM0lmMtzFGP6cwSoG9cpOnENdJuDkrYZoNWh1j9UGMyvJ1dYgglRlEe",
-	"2ynpmOoxnlDMQ+ZsPrft708v5zZaJkxgnX5HqtGWe0hv2d8CKJiJsxPDGBJmSDa6ne1OF3IcEiZowhuH",
-	"jd1Ot7MLRQdmDHJoqzNlcdy+FnIqtn6bXuuOb9c9YmYhOIVGdQ06S2DnLwk2OGnmIARYZS+H9tRbCBJp",
-	"xQM86Ox1n7cjBdNYmZAd44TOiDY8jskVI4CW1yEXLGah3ctrNrPiw/iq7heaDK55NDjy2w01q6WvaTwa",
-	"wLt7wkMj2C3XHbLX3XMV+ECoMLVCZi9pUqLHVLHI9SgLiJAG8piM9G4LV7eQFWWdRo3Dxo/M/Dy91rDb",
-	"DnBPQ8GZVfhcW/lG4E/+dNj+IAVrv6cmHHvupWvAYt5+ydNt4Uh3ut0H68bucDQW9GN3ABOVLvmvaThm",
-	"7ddSGCXjVS3yIdoTwiP+idugcXJJR6uehN/AxHa7ewspFQAwMEU9aztHNMeu6YzYQRw2ExekdAbfelV7",
-	"uKq6H2fHvfVBmreA13kbNPbx3Jc/cOrACUFmlZSTxuGvX4KGTicTqmZuA3OgHcfx6BrOSg8qoYMMiweM",
-	"NTrSOeqJfVNJ1kg7RrtUNdBGGJKFwucjgmVYweNqb2kczxC8RGNitdcTplafgU9g7lSxXNoUqh/y0odM",
-	"8FiZZmWAw/vqkOz+gup8QT4ep2ZMdjpddyf7UgcisFjzY8LE6Rvi2+cskAwl/1OlkOQR+bnypgV8nZWk",
-	"PDAL3D48lZb20eHYZPPP62HWosiECR61QymGfJSqrCRi4UXoiyfsJbcmbQeQ2B7zK0UVZ46pIq6hSZLn",
-	"M67JlM46vsAGaBoKSk7fOFY7dJDUniTXIrmPsL7XpeU9k9pmAhHUPj9nL2bc9r+WQlj9JD/dWMprOHCs",
-	"yKihv8xs2IKsjoXkdl5QjnXgMWKaVqRNxzNE9UD8mJb9FhpB4u/wH04BbqPIgnB8UCjbFFFPFK1gq5s5",
-	"xx00asS3Yj5zKXUZdWM0fGiIqntWHOo6+Zox6wnXNzMoVn/gH6703UtnZwYRq/B98IBuWQs0B+IDNX/j",
-	"DvnFKntDqXpiUJcVM6jjhHdcm7wLY416VnPpuP6GWDwLy7JzcGvCmhYEiMfyCPvc7ylTs1y9g2oDbBqa",
-	"cc+mbT7+rB3ZNyldjyurTXHtqPNcOSjkSA28pzuLFCd0xBatE7PWl+qv8xhR2ASuDuDDTq9uOfmRbUFm",
-	"TeNRteC8N2iNFPsoGOyI3Sakk04D1Lc1hM8PNCtmhke2Vz/yqQjoDg/trn7obQb7bp/Y+X71E5dSvqdi",
-	"5vEq7qpf2qfWmN8FOgE+FfDgK5L4z7LH5tcvt3OyGVuRxnJkT8I/6o4kIIJNrVhBQLuCMEYvbFUa+/B5",
-	"rTD+hUdWQGZqZABuHuaKOfiE6XksyoQqeO28LMpD5PpRr+Ny+sFii86T7zMt3ocWwahw120Bp/FOhLiF",
-	"aIEA3CR1XSqPgysaCDkdBA56YQ4VkmqU6wOgU4cL5+eGRVaDhYmbg55oethIhxHprgVvZCc8vLZqaZrg",
-	"2lpHqAnYSR0COsUgg6DMcBqbzupCi6snnFdHxpHLR6Iz9P64lA5QdDDY2+qQve73ZODbTAyWeXHqFAHI",
-	"DmVV9gMa+0FGswfjvCLw5e3t7e1fgskLsJg+q/avfm111xAVr33PEfvA9hqvOMPOKpdSvoO+KvDc/jrr",
-	"yerU37OI00urt/xNBRoyCmruuShbLbt0oQhtoRGNVf+oQHOhDQX4VjR5vUsGTAMljfGolUfO8Mge0GOq",
-	"wCVbjK2EUtwwNQKYVaiZ9Jgj1KXcdOrM5Kx0rp5PV+01Ppylcz1fpfe9SpWV/BNrNOLWEi6syReyOgIE",
-	"6yKs6cqMRSeaWNk6I0ZWILtAGk6psoqdD8l5z98yGgs8SUnBAHNFCuxa4REEKVEMrtosVEdjxWg082++",
-	"ZixxFcA+k113yLEgMjVtOWwrSNQCLgkI7QlsyGPNJAcOlwpwOvn9wVjjEIr44f7b63aJoBNE3UEvqA9g",
-	"OGO/7nLE4pcSLzz8zViptLktZ2A40L6HYsK/7L32fE09jLBAFidUzIhOr6xK6jTUqgRZ/+baGmNx3MIb",
-	"DHptuWTKDFfUaq/AZmzqGXc6lmRCI8y4BKedy/20uhgz7YSOuIC2Cwm1HLnsYnIFe/OOq/UcJas9Kq+x",
-	"Nu5RXSp11Yc16upx5lrxsurZt/LUfIUZEdn167s+bmbHptp59us9KsAFxHEBZGQnVOuKH/KKhtdgxfoP",
-	"PEiQ/RV6JYklJBfEM9CjZzrmMesJeH+WJdUhA82oCscDMrH6AtMOSLuADm+vV5/1F9TlvC3wLX/SmC1T",
-	"F/SvOEtxDgudpft7d8FEXt9l+teQBJAoZTdttQyAQ3yWAE8uAS6ATl021ohlSdxwHqslQbDAbXVZyA93",
-	"KIJZSCpz9yCoD+a3YepVtXWRnVY4llKDoccQNq0nQPj48bYQHTO7okH7b2Xa+2BZJfSANF+SCBp85CmL",
-	"RxjWwgnEWua1RyZvngt6fAHK2YsTe/GnmiF80fd1guQ15ARD2cLjqN4Z1+Gb1tO912CgyrjRs0/pWVmv",
-	"VdaBPFxOKLAw3LngpSm1J1tTtdjClndLfORjasjAmfTw2wHAJmJGBnKfVLpguOsxi+NDkrX2G2CmaCeZ",
-	"kSidWJOVDkhTDnHUjp3GoAdJQCRMtZETXNtERixuWfaHLOqYC/Sd+xwq189Tj2mCzQYomaSx4aCQDIY8",
-	"ZgO09HtiUOT3r20RWZ4fQBqq1XwKPTFZAUgMM1ax60feqLDSJTP/czvoCapGUuz43pmVVpoYPoB/HpHP",
-	"TF3/wdJRNmLp2yv7Tnyq5Zp5jhSNoMWwfwuPCDXYhsalt2O/Ochx6BDsMQh+lykPmbcDvA+jQ0DfIqFE",
-	"sXrl1Dk5JPvdbgDj9gRYZVNBjKJCY57CEbhmMNcgTK3qN/Q5pRGjkT0m8M2gQPfDQkss4QpVEWU7YZhq",
-	"zE1PuO/wmd/kVYccYyUYEYxFhRaCLzSBSjESccVCawFB3jfkrZaIlLTb8MN2xK0GbFU8AMZjk7prAzdr",
-	"Aw3UpSAUNVB3w2FGsSzUuro/sctqI2hY4otry/jmnW8svEanGhxagOB82pT9tUZK3FTwifkDXpBokDe9",
-	"rJm6q+ibL2ytlQpjmiRMWKUANRqMcrGvXBvShIwf34SS8AjK+fBDaHJ/SAb6micDEjPqsfmOyADreAY9",
-	"4el1iplewyGoTFnbEEis8JybdwMrUQoUYs7nrsZUm55AMsF9AzzFcjf+LFsHhoX6uto3K+LawJcGQBqr",
-	"234p+oX+7nXUY3elQD3uT9yXOqr5sq6i4wVfWdnJkmmuAOi72mrl5cuXO9t1STWNTNhu2SHaHso7H7na",
-	"RiVm93pfscQMBpsv2VrbD/ogqmCpJ3WN/QU8Aop31nmaNCGKEqkZUakIXLd4Q6YyjSMSyVbn2ef6b6HG",
-	"Ie04sekT/7gqN+hmdR7XoOE71lj1BTvW5IxTq+L9yaNblDExM8tQuQGkg7m0xJAK188Mn4tIE/IGoLgS",
-	"fjJozftb38BvMwOsxHo11Qb48+gvH0LfsKRgc/vob0jjeLZFUyXXZJzHkCtd7/hYGPaGsVwb6SRONRlw",
-	"3Ue6HWS5sK4bGWA0AUX727w2PlBPrN0NbPZ/kYDZxlT8NyTKjwJpCC1GV5pKNAMbZVFkfJNokaWH0zfg",
-	"+l0QUn8DCiP3XV8Uqp/MRQsQA9zleR1WO2VBi5ZS8dCVNGPAn4Laa6v498RKgY4qK6qvrmC2RrgvDG8/",
-	"hX/tgWPbf3teffbIfePwuffCYOl6QJSMIdXE1Uuv64+zylrmfm+D+x07j95VCNV69Y6xmRj4/dEXX+yq",
-	"aGdylGV7Ze4e5/TnxrUq8+kwE6nY/M16wUSE4SnffcwuZY53dx4uNF5BBFuQxQnL5ZDbxg1WjD3f2395",
-	"LnsPsAZOlaxr3rYRfyGwXLvYPuSBGczrqi/06iu8eHv7m/8oj+FBST8fibw5x3xKNqzHTurCL+n5kvz3",
-	"YIyTrJqw0BuKZjV1i1gCnLBbWJa+OPhT6v9PywhAIEcnVF1XXadFtCAWHeV4Eq6lJnzfdslfdpSemFDf",
-	"wLAp2LSVxX5rBs7QKqMOOXbjAuoQsE3gykY1SVKVQNWhiBDQMosni3gWZEiXrihCk+ZgOd7woHVEpBkz",
-	"NeWaQXLogAsosejbNdSWTALg0uzEQWE9hrr8jotryI/NuO9pfaCwNo+CvejG9TvPdX52d5Ysz2rug8qZ",
-	"TI58Al7JwAVLrO6xvopMWxIuqRkXPZN5L+3GYSNhqs2TRiZ5ID65WOQcE8zULhZZF9O1UbqMrFmb4Qnt",
-	"dbfz6mlXag6IqwH2Y3MfGj5hnZ44zu1fn0WT4UMN3Cd9/5NBQK5SB4yDpT+UhFIp8D+5KdZmtMEqH4np",
-	"7djfiOGPUzNepmFfIAQIKil3BSaYhyR4Don8ywuYC6fCAqPOw5QtkyeZOQxYdR6Fcl1pI9Ml6S3nhTwE",
-	"DFEzEXGEPfQixyMOazKmagLQyCiU9BSj3ihfOnVCwL78caSAa2nxjeTAmsa210mhuAbAvO988z/z2Xp8",
-	"hrZgqVssrbR/vGKxFCNrf85zXcY5Hvd0ccwQ/egYuKxpzOgQnqliZCSFs2gdWgoVWU65s2nJ3MXP3ZXs",
-	"1ey8ObDGUA/c1BpTv4YOExlAOQH3HP/p6x+hgI0zvTBk+Z49Ep96/xcACKlJVs+8mlv3lqf+cu0js88V",
-	"yP/GvukiIO6CECzABdE49iC4kKJU5Hz86J5X7oKo7QfGIgy1FdFfERKocD0gaKUPWEGpl/0FeMCyr5kA",
-	"pbw2jOsY+JHuOwh5Lbjk0NdyZ376G9Kdb4/Nojam7Jd8US4isqzsOG8zUERM1UwYxLYo5OYekYFI43hA",
-	"wphRpcnAVwvgJTEooosPOuRYzNCP0xMuQW1GmjwKvHfJA4wHBfSsTqfTqq0PXrMo+Mwu8vEuGNzOBw6Y",
-	"5jHYJ65FeL4rvg3P4mHXlAGXGfmFrotollg6rbkFLuiEWa49O758/dNRzVvybFEIeFzZy0HUQD+dpeaZ",
-	"k5456V+Akzbnndz0cp1wVllg2D0H4NhzawCvvbyLxoBcsVBOmM666dTZP1hw0XgQAn/WgpwlPpE3Ve0b",
-	"trlW+V4kOs8+/BiQn89OfgzIj6dviVTkM7s6C4hioRwJbhWSqxlxAvCIUJfasU/e8x+AFva63x98tf9H",
-	"Ev6VxbpDctqxqnVIYxb1RIS+rnyA7Z2v+9s7rlynzUQoIxaR5nTMwzGJlEw0Ofmf07fwgx/PLqAgBRHr",
-	"hWt+RVIRgctcURHJSU9YveyojIrpG0Hl1mydBpWaAoEukvwbliQUeWwxZwWVHW3GVvDBhPe2d1ulZidZ",
-	"TcOKDl344nsUMPw1b5znC+ShLhC7RWsLjvqSgP3d7qu9QkXAhG1lDc1q5cwxCQsuKozvjyTAiTm0iGkW",
-	"ygX/tzV9eMj8966ZI8l8ff7HvpSrXKbl87DAooLaczKXmdDC+qysqF2UeqNhmSE3LjPgyVyIR5g47ILa",
-	"xZJ013Stb+g1E4P5qxZzBR8zIQDG9p3i1xEnO4/x6jMMoixymMzTWSkfr4bgnj2cz6KyVlS67NuSqHTB",
-	"RaScIygh1iUJVc4tQAoE31KB8KRgD+8iLchi//Ti0CTiB4GvqpjbleUFMhHpo6rkBfeYzkXh3JJRJPbE",
-	"Q4dVyMeh5Wv3vrx+l32loYlnOLc0DO1h4KxhZZqMmKkA0tYCe6Bc8Zv2yKGaDeTnk4dUs5N0lc3PovFZ",
-	"NK4tGmuzLR5atBXTqpd4L7i6T2q0F2xeMqLcm5MbJyL6aOXM4rzovfUkLzTxeI7yrEw9zsmNsK/QVK5y",
-	"Qy3yfdTjRJaGx17HmgjG4WxcSgl0kHI96gttVLBWYOSbpPh+KVlqMTUI5s4iV/o3j0n3frYin/6BMB3h",
-	"HYugx4/LNawBOiMUC5mwFyvYTwD9Uuj7X0jM9rz/TLvVCGUhJD5XJTxPoTUCbmVl/bFAIeJLw3y426lh",
-	"e765Gq3IMUJjfsNqpVlGko1180XqJNhTaQv/JgUaq6SkVX5LsrGAMLPQF1yDQpRQM86xZLjXg3P99B5t",
-	"kr4UCLyY/b0kVbtQRJjVDzb3dr5HGXzOjJq1j4eGqdZRbc+JPCGM5/jeeYlAXUVhsYf1X7mY8EkCdn9D",
-	"bnnv0Oy8DoE9WeYKj1bor0s11AzbcijVSC7JDT52Cb473Z1KecGVjGZQW+C6+BYrDKC7HUh9qXyjwSJa",
-	"Z8EzGhAte8I4ECDFbhiNs7Ja9DK6fKhinQItVD2SJq1hwlaHXDoDPYKC3tOznoBka7uj/t1+UJxmndH9",
-	"FjbokY3u8ks2Smd+UnY/Hc6fpBVb2XYWj+Vh6oufLeH1Up5dcfCqquBNqpTKALjLKySz9yYy5uHM+8Q6",
-	"5KTOOPIUxESkg3KcJHO8+TsQ9UPaE7giS25CyFSEgARZGu5qRnwQZL2iyIxwfSlkT+S1kPC+miLIYAXk",
-	"7x2KJAEX4JFlTOkdf+2KiaKjVjNzlJV+OwzmZ2Hy2HVKzDitIzsK2PpCcSRyo+WpMqT23aWNSwFa1vAJ",
-	"ka8yGZI5yQoeD81YBDiwLI6wTT9pDjDztQ9psJZ/MZBsOXXAowHIFIeo++nT6ZuamKWcJNS41LjHdIPg",
-	"i5YlWldTih/VLsXpfBwO/y1cII4Cfb0swh1nHNAeMYFAz+T47NQar2OaMNL88cQF7d3jW6V+4SHsYMF1",
-	"4ty9S6rxXEu9Q58ipJkwwHDF8iVtZKIzuCtyhj9DQC38BajUU5obldgJMnIeQ0QCJtOxjHP3SBNdmTiA",
-	"nRa2bR4qOckVfIh+tUrlf3vdbQh+afs8jUtBMDdv130NdHTHs3VhsfrbEbfs71hDCHR5Rrmq715hRTCe",
-	"RkK5eq4nfr6nS/f0ydfQI2+VxcNQerdBmXrudDP7KsXlFkDmxHJpj7GcMtUOqXbZuFyTVPDfU1bTDweQ",
-	"CLnOQhb23sYMzUz/mKQaI/goFtHKwFlcschamgOv3A7wURROrp2rT2nAWqpa+CC3yMeSMjj8RmJm+8kg",
-	"C4o1lfbOCLEDRwG4Bvvs1u3jN5ZIz6H1x5EtvstG7u+B7gxoid1Zltjn2/fHPgHET8ya6danNgZFL2Xm",
-	"mIT8nZ6wRoKTDywie9090mtYpRu6eoDDEhD8O70GStLK6wOC+d8Gu/XNrAKDn8DXmozpDesJt2+61SHv",
-	"udZWOQOzBPtrwMxh3uhIYPb46vN+QIe84CNx+neEU8Hl/SuBqjwKSFvZ1nqWUpshqrigwlKbDbsP5FnW",
-	"ThbVG2wPkggEb0iTZdArVi1AXq/3YRRxVg6L17GVIQM0bl2Vr1MBB0Ge+jGmuifK7o9iaZTTlEA8qjRm",
-	"4Hgt6XzY9PjIWpXUKpJz7Q0xit+1GlxPuO0/P7m4JENFJ8waqBDnVZzG/A/AQHdSl5sO1il36lwwS8Xg",
-	"p+SRxGDxFd9IU1tPGv4L62vPovAxRWGa3F0UpskqUbhU2AHZre/fguRqQ4pOsarLq8bVhTFGyPeyWpfz",
-	"ZUFgxzmxOj2h+SSJ2W9T80K7lDcNmFa5iHQFfTTKRWiTCp85d/7x8vjypH9+8vb85OKn/uXHX04+XAT5",
-	"063F4skBUT6mwwpf9G3dVoXFPjuvnpW9J5Jw2D5OMW0y5aJd5HXvAysItpJQurt4S80YZOQyXQ4j3Rh4",
-	"AqAUZMasUWxBs4shB02X/VR0ljvAipc6yKqxtKogN0c9wU1upnpznBw7/SxTyzxeqa/Ka2aYMK4yLygX",
-	"6i2RaVYZucDFP6ZEy1/zTVWvrPnsvEgDF4E/FY2x7GEax/dAz99YVjz7u55GfbLc0kaWn1OYcmlwV4Ey",
-	"ZjQ24z8WBrvztLsupImyG6Y8RAyEvTVTN0yTny4vz4K8CyamsR1hNa7B8rWY3zBhH0mUvKrJp/7JTeUR",
-	"tQV8xQU0Banlq6Rz19MvR3vnYrt+u7gmaVI8Kz3Thk1cXHYFHHNBSPvkRSfHnfKISUBlK9x9FrgOXS5N",
-	"aJZA/oFLMupzkTXs6gmwhcl6/k9r/M9DP1MycKDPS/yIz6jMz4rosyL6oF7HtzHV16i3Va4KzJV4FP8i",
-	"tHZ2GEl660+r2d0uvE/sijxon7WVHccRK5ACMvgfoH8mTNueSvsjPKYPiZBa8OFw4IrEZ4yqdgwl1ZYP",
-	"SMyHDADl67AoM6ya1UUc8J9lZRyFso29LgAm2mNtHDb+8SttD7vt77/8ubtz2+t1mokY/fO3ZNT6j8aC",
-	"LsFLpQ8g3mz9lrDRBg2C93f2dl696tYB3uB4iXiQ4WqdgPCGIzwPS6gu8m9PKnD9njEPwEEMuex5+4lw",
-	"eN3LZGHtEWx362b3iBpwsTzqgZWEY5GBL9mdXFz2BjlUqxW2/e7uXOUPmY55zMiZ1Gak2MX/eYe5EIrR",
-	"cGzPrKyv2RfxZQrbOc7kG+prMIPON8/tm9P2Mj0YzG+3uwu1vvXSWlDxs7qeV618oorTAXuLzcJe44jU",
-	"WuvOVUB5nCrWExhCmdPhgizqUmPVizBOI8iOz2eTB1cWNfn3vsNHzXUpv+TZmH/Wt+6P5++jkasULs/U",
-	"dzLMK6nDVmFwQyyL2wYODwYMOQi9dXLVBpJjboM/V2Zyv9DEmncFbEw3gs+LX3OQvES+kA0TZI0IRFQE",
-	"P/eTdDfd/CvOUwFpM5oZw8UIg9GuI5+gIzZBuMVowgVimxVHhXZr9dNO0quYh+SazXDICTPUSm+imJap",
-	"Chk6OJQrA5pVIDGspCy8yQ5T8yK8xrJQD1yqhafcZbBggtSMcWqQ5q191YGLqtkvkAg10q4LXxPFkpiG",
-	"DMoaMQUbG0FkYagpN+EYwCrHVIy4GMGwcGt9On9Hmucnx2/enwSkZ2U1pAwpOfGvlQrf2mu0OuT40+VP",
-	"b/qvP74/O77sn3/8dHly8V9DGmtGTKow5XFC5HBYWLJjhNtFHfS7e6/2Xx7c/r8AAAD//w==",
+	"7L37d9u2sj/6r+DqnrUinVKy/Exqr7PudROnTZuHr+2cnHWrHBEmIQk1BXAToB3tbP/v34UZgC9BL8d2",
+	"2l3vH3ZjSSRBYDCYx2c+87UVyWkqBRNatQ6/tiaMxiyDf76k0YS9lEJnMjF/x0xFGU81l6J12LqQV0yQ",
+	"jKlUCsUUmeZKE8GuWUYuGYnMtXGvFbRUNGFTaq5nIp+2Dn9vCdlVWmas9Tlo6VnKWoctpTMuxq3b26B1",
+	"ckHHnqdNGLlmmeJSEDkiesJILKN8yoQOyEhm5M2o+14K1n1HdTQxz83YP3Kesbh1qLOcVccxpV/eMjHW",
+	"k9bhdr/vG8NpfpnwaPn7/yJvSCLFGF9VkSmdkSvG0trYjuyMmB+yjOgJFWRCE3yBKzYjqXmSmnSpmXei",
+	"+ZR969jPmM5mxyPNsvkxn7NIilgRLckN5ZpcspHMGNHZjIsxoWPKxfLHj2Q2pbp12OJC7+60AjMePjXL",
+	"+uJgz4xnygX+vV2MjQvNxiyDwX369Ok41xMmNI+oZv51puUvzHLD0xlhX1IWaRaT9tnrl+Tg+X6/s/ZU",
+	"7fim6jZopTSjU6advOeZkpl/TKFgX/Qwgl+ETgLTjF1zmSuS0jGsGzc//0fOslkraAk6Nc/Da1rLRpZS",
+	"rVlmrv3f34+7/z/t/rPf/XHY/fyf/9HyrfBbPuV6fpindMyI4v9cOJIErqsOJGYjmifaDCNYsrbba6zs",
+	"R8WyN6/MTeHRKdWT8sk8Xk+q8hx+WZmf3QPvwhVqx1x+HE+5MM9/mTGqzQOMUhOaCZglmqaJlaWtP5SZ",
+	"qq+VZ/9Hxkatw9b/vVWqwS38Vm0VN8aHzktFrlhGuCIRPphQEYNgcHHNNUovV8T8v1bkhs56rdugHO6Z",
+	"fYnHHW9AqCJUEGp+TBRjinANA/uJxmfsHzlT+t5GdJJlsnzPBaPK8KFmqri4pgmPD0kI/4VHDpm5SUja",
+	"N1xPSBgzTXmies0fqJAIOjV6jNFoQi5pTEacJXGHyGwgwilNjJixeGjeIOwNhHnll3KaUv1hNHq8Nz7+",
+	"ePHLq+HLD+9Ojy+GZx8+Xpycmzcf0USxgChJ9IQrkslcm2OEKSKkJuwLV5q0QyH1cCRzEYedHo5fjBIe",
+	"PfKCsSnlCZEZyJPZ4uYFNDX2QDuEL4fwVxiQ0P3EftIJzHVmj0QTKsaM3Mg8iUnC6DUjQhIaaX7NBgKl",
+	"sx0mVOkh/BF27Jq9ltklj2MmHu+l30tNaJLIGxYfwnoU+6cdjtxwzLtREnNFLxOjC6JI5kITqkkix/BT",
+	"+9HQ/QauEAORi2uW8RFnsZ3a4hqZkYyNMqYm5GbCE0ZCq0WH7oohXBFaPeOm38iJ+4WdczoQNxnYK3mW",
+	"MaFJSpW6kVlMIilGPIOtY97LjtuuTzu0e3IYZSw2xzJNVLEWb4Q5uGgCM/iIe0iQXBQGAWx/GCgOxiqM",
+	"zhHI2aWMZ0TRGWykiXlJ9zvYQe+lfm021GMKE1F5NDGms8yziMEiw3af39+ndJZIGl9I+ZZmY/a42xxm",
+	"zsiVsWC3yTv+EwqSIPSaaprhF/vmC9IOUxzqUEs5TMxg7Sucs+yaR+yjoNeUJ0buH/ctYqrpJVWgo3KR",
+	"mcPBDMKpIcWyazzEzduYNzAmZqhw1MO8HHYI9mbFPwJLu1uY2r6R2l9vVYxyGOY505qLsbp3E8DdeNFs",
+	"KPs94cK4TRGDNbqQ8h0VM3v6q0dcICnJlIqZswEUaYcZ1WwItqrRXUfoqVCFzhZVpDLtsK/vb1U+CuN6",
+	"yIz/kz2iPnjHleJiHIDJIjPj6BgzmVT07QItHJDiYy3deVt5hzmJ/fTpU7fpfy2boKa7ZmdJ5WkqM83i",
+	"dyzm9ALM8++hmMxJbF0xmbIMnvdMkakZFTFeA2mHeTnaIXwxNF9Y3WRs5Y9pfK9Ow1L7G58FdlMP3CZ7",
+	"FbgxUcSUgrDKxcVb66rPu3lv+YhpPmXmzSlcQmDxFeFK5Swmo0xOiZA3RIqAgIkPdzKiUHXxDvaWue/7",
+	"805e0DqONJ7yNI65GQ5NTjMz85obTwxN2MZwP03MDo8Zodai6JGQx2CviDxJiBQRI3pCdeFMxSxhGmNH",
+	"aeXuX1tg2jT95/29OQcxMP7marfSPB6PI/RH5x3t0mP9HV1YHEEZtpKXf7BI15y6Daen8CLxViRNckVu",
+	"zHQUJqZgDEM2f+TxmIG0WxttforQfB4qphSXQvkiQPgN7J2MXcsr67ailwGapykpc8EA87+KrPR9soIm",
+	"wjDPEl+kQk/cxrWmBJ9SY2xuwRbdwg/VVq/XQ+PVrFWvvoQ7/b0XKxcxaFnXfEh1TSTMPuyabVS/6V7f",
+	"c4tC7oqr8ZNghSAGrS/dsez671eY5/PT82nC9IRl1ZUmaSavWRwQPclkPp4Y6YDbsJgkXFwFuIW4WdOI",
+	"8WuIR6IjgR5B2CtDSZdSJoyK+aFsMEkr5519scY4j/0RNSP1zxThsdFRYInNlGZT8w43VBE+RaWN6qwd",
+	"mlMttp+Gi4Vif3+NsY14pvQQY1M1bbLvW/4JVUPnK623WBOqCC39qzYV5evIDKNDFQ9xSmdm+3X8S7SW",
+	"LpvXgGqIusBc7LmpQqfa/21CxTinYzaMZNycot19z9PASweP9T5FCO667iqlEynYUOTTS9TB1UD5wRoP",
+	"s0fzt+gJF+rwDPfOZ03lrjW5rc5O4+Vrure5mJWlr+nG2gQ0F3ROZfkUR2OjVEUwmDuX6vph6YGKQd2V",
+	"x+oCU2GprQk/mtMHyy45ZZmS4r35ZWMXFaF0O541dtWyB721P35pftvcC+uPsLkrll5pfvsef9qQ5lX2",
+	"LvyuKcVrGEundLzpylbyML5Uyup9rqwvxDWbqg0i6rD/3+BF1dQbzTI6m3t5fExQG+7SqUA3ZOVkTLmo",
+	"frrdnJ5vEeX7Oy++g2TTJPkwah3+voGMf26KS0Pq17tlKf/z97v1rbhSeUZFxN6ya7Ygr6x0JsU4mdkI",
+	"FShNsIoqqVEWk/b7N+cX5PyUvOj3uwe7P3X3OoeE0mSbQKpECkZG1Phsgfl0Bz/VN7JHjmuOY0SzbEYw",
+	"ygJ2DE1IlFA+DYiRX+N70GmGidcX288PyDVNcqY64DiYIQ1d4tql+M0gjNqnyY4nyx+0jvOY65Nr52yv",
+	"v/3hdbw2pXE0KSaItXOq9IRNFUtGRdzSyHDnCD3PEXwmxWwqc0Wo1mya6rqbfCfH0bh4kKJa/Gp4XSOm",
+	"TUbsBtZLEXopcw1Lwcwc4RtljCpEP1AyojzJMxagq4iOddxxaANqfP6MaWscV5+80/eIJHMLsVQVFktW",
+	"6Iy4CQmoxxR+3NnZ3X2+0989eLG/9/z5QX9VGjlo8bSh1A987r2MIIfxTcaaDThaUVr1RLsHh/cRWAha",
+	"KoepX+gaOcegFABuZcKK7s2ECcyWlQ6HLhJzOuMNJ/6O4zR7aEjHVjiqJu32zlo2bHWhnJgF5R6uzURt",
+	"kkESagOorVi5xbxnal1SK8ijjI250mAjo3Gr8ihiLAaTFj8ZgVMNf0ZXMtf4Bf7DpuIw2DrMWK7gl87m",
+	"Hdp9WJjH5d9F5g9jW5WXZQKfLo0XWRjIxccuXl+5F0yKtdbdn+V94c/iNjbCY27Ex4KL8fCKzYaZ1JWL",
+	"1dA5p9V3yZhi2t3POgpz3w8VLk3xKV6Tsdo5VcytMQ/wkoVnwh0sQhCrDUy68uhZZdMF32htNg1iHOga",
+	"RqEZ4hnTZgaleEVnagn8jJofo5pQhGaMXLFULw/27h7sr9TEx7meVLNTG53RxrjAXTI/8GPy66cLPNFo",
+	"MpYZ15OpOdQQF/Hrp4vh8dufA6JnKaH6hz9udIB2CyVXPCa5SIzh8sv5zv5BxxgmihkbRJEBjFhm/J8Q",
+	"tD8kPzGasYwM8n5/N4KxwD/ZoNVrHg8/HngDWCnPmBpysTwGbwM/hTm1LOa+MWSuoXPmR/Ihpf/I2RFh",
+	"X2y+ngPiYIumfMte2iMfRDIDCNKEqok5SwB+uc4RMTcrqPq0Tfk4vYpz7d3VuVrtedqUSX231KSoOQ+1",
+	"gdTWyj7Rv62quMJ3TE9k7JNPoyq7XJAp/OKwCOQFxKp1GTPSpgT+KzMIwBo51ORyhj8BXEdszekZ7Eoa",
+	"xywmWuo0IBmL5DXLZnCngNywS6MvBVwjeRwdotCmmbzmMctQbhtSa8yUCm6w7Qb5r3KM/zJP+1ftYf9y",
+	"z/oXPOf3Amr4dTvY6992PIBDB5L6ZoWw0NYpto6Z1F8/XXTW26BWIvy3dagZuK9/e8BXbpNsmYWs7Zo7",
+	"bI51ZB0nc4nEl7K+TJbLNTnnY5GnFeDegkjYsuSFA3gWb7duKuOu4Ya7Ov2VMHzxPpWQ45JXerEiYLux",
+	"s++L+LhwbDkiN9kLQreLl7aCZd1gp02ZUtaCcrrZDLkAqIK9q9QoT5KZV13bH1RuYCybz7545p01uxtk",
+	"+bSVgn6GO2KhlFd0wRIZ2F5lobnbLBsIehCr99takee5yNl6YliPoX0Oyuhzi4nmRlm6vdzv7iPgW9kB",
+	"TuyLcSyeUaO/Pqb3NJ+PrI8w/DiEWKTHktBkKpUm230STWhGI80yFbggm2IsfqbIVMYsceDSIxLzMdfK",
+	"mrwqpRFTAYmpmsB/pTHxRUxSmjGhJ0wxRfhYOGOuJvpr+Pd/ISkBWMwp5dmdTY+NDIoNKxJWnOOLX+tb",
+	"ECNWjl79QcVYFkZqd8wEy6iWGTk+fUPUxMgV4fqogN1AJv2ZIh8/vnnlQZBA7vD7YjbWB/pslsm/Wyp9",
+	"ozR0UyNsnIa+1xyyZ68tzCHXRu5yyF7RPXHL04AWgVNJjCLLuhFVRp3lgv8jZ8T81eVCMaG45tcsmUGy",
+	"4AudpgnEW2L6/9q/epGcVk3vRVCbu1irMPCX4Ag8aD55MVrkQ4oPPAQFL3OA7FSTPFBFOaHXrJHqMT/n",
+	"goS10BqXYjilX4bGgLARh5C0IZJ4wxUje/1tzxVOShAdusqM3nmxmQm1OOtbmf1TJmJz8Z2N2xW1fUEr",
+	"xScMmV9WjRIV7MZ45RlT5ryd8GhCLlkkp0xVwTzPFEbbzUfg6FvUlZZm6bgyujjurcSCbWJaN2a0NJJL",
+	"w7n+eotn21qV8y9/0AVLw8YwRoQWUQ8oOek2ajDtk5sxiJpoHNQLGfvdHz9/Pbj1RhSKwb2VY1987dyO",
+	"5XJGloVZSPv0w/kFuu0QYd4yv+30yAe41BrFflhVMQT0n73ALkFA0xJKivocGMzIZRNBeIqtXC2eAX+r",
+	"igLrQtzSfW8jmvWynx75MBpVBn5IfK9nJFFA2LOsaNGS5OJKyJtiUEyteO1lEOMytozv6ybdO5y2C5xM",
+	"2VY98I+rQW5kdqUOCS2t4SkXuZmd+fw1USwCgdvtbfd2ezudHjno9xuLuTiwfVCLpx54gakwA/9dAV/e",
+	"5RjwxLGsMAh5Uy5r20oKSiuGoIKGdjFqCIOGa2mRTZTgfWqcJZomy2Tm1zTvaDThgnUzRmMousFSLSMX",
+	"R1ajYt1nlEirRl3YolneCXNTLeE05o0X2w8ORaMWCSqi5wooKp+6sHK1fAJFzdYaVnJ4tnrP2EyuXAum",
+	"Sk9kDJV31psr8oBQ+lgxx4oPyurGVtCKXC1n0KqWwEAScK4YCYZeLXcrHlYt/au8oNGezdRc1RrwRoNg",
+	"aV+tQjN4t0o9v97wJTIGKkUKst/vq8DorxG3tdOJHI+NoqW5Yj1PTG9ukHOFwItH2rCp+17sRnWkJ7VS",
+	"YohPn394T+yrzgJSMAiYEwrLZohZ4g6Z0jRFOwEwGlwRLL8E1c992Izq67ntdbtow90xFF+Bpqwsw3EL",
+	"bzwyV9+58iIH66roqcbhkk+pKDTCEVF0xCCRN5E3PfIeACyRFJpyoYpSTdWQhP019R3MgTd6qfmUKU2n",
+	"6R0RJE2z1+moQmGWD6jGOZfhFl7LbCy1C7ZUImJ3OaGW+EvfYMP/wmiiJ+ea6nxThaCKi5yKl1d+Bpja",
+	"UYRX+cbyBlALZ8z8/8ZFSVhgg8AHEvO4VyL0fyjKtH4gubC4C/IDUVccdvR/ES01TeZDJ3E2G2b5Aozk",
+	"hKrJEKlMliqolYU3Kytv6q/6xr0WFXHxYvYoU8awKsoUIDlsyVbaMUSVhunlVTzaGaoJ3dk/CMhllM1S",
+	"HZBer9fxKbADzzIV4JJ7eTm7CPd3s/WBIziT51c8nQOO2Kc10SMgJ/cz1EIQ7+l2ZdHjt9/M+j9LimSO",
+	"nbwVmwwdIEFykYM1VamWwYDmM0UGrf+r1+sNWljIP8PYyCUjY37NBJGCrVWotmL4DX3j9rBbvIr8lrNW",
+	"XY5SJD0T0dj2TuIWazOQrm/X+Nv9nb3VNVmrL0DI6ZyvsedLpmbyZmmhVyoVR0YcW+6F5AdtW/iIDj7r",
+	"BFjwtb3x2m6vXFszwuKdvGtQ0PasrMItXWRRZfuBGEXbIY27BS9Q4e1B+LUQduscL3dqd/Z/3Km/6u5B",
+	"37sRf/3024YH4TESkEXARQb47uf7288rQOI049dUMzJl00uWedIFyXglJQEiD48TW495XbUBTrs7+wet",
+	"oHUS7+zvb//o9ULmnV3Pj64WgWmv2OyZIvBqB7sviJ7k08s040Kv5Vxc6Vl1uCcvW0Hrw2+nraB1dn7s",
+	"HW1zu2zv9RcUi1VvrPjYe7cva5C+Ba3ZetRw1c1gXgxHEcAi4gz6dsWvn347Z5vaoVdstv7JauR2w/oa",
+	"uL9vtL+x2Sly6h0bd2ydGJdgN8TCY2EfcOVo+VhRnGo+V6xgzOMarlCWsInqks0FCUXUs4GwxIAQzeca",
+	"t35vIFZEsPZerD5xf2OzM4kqZ9PyKZ+WNjvUFofYuLh5XaqxOJ8LpRmNIUoMpBtAfeflLfTElXwL5Mbu",
+	"R7aaT8kl0zeMCUJzLadU88itUNcMLbM3UEekj38wRaRIZhirp+pqvop9KQTWO8s1lIUHJ/jTy1Oy95w4",
+	"DAfRdBwgtQ9VJGQiNIdamOruT2dhPd8FnzVSj/s1H23Hxwr4+etO8OK23S1JAj9/3Q5e3Hb+0xtlf8vF",
+	"FRxkd3MlFyBOjU5FtJ7NBlfr0HvfmD3CZ/r2NWQKzEr8Kf3iYnQYWI7W25r1iQ2/wv0DCI/ehmgHmQm2",
+	"MQVIqodfYYrc11yrct5XlAauU5xXZo2WpeGXzllQCs6mkuCf1nf0y2ssd/Ioi5dSKBblml8zMrJyaC5S",
+	"kKSRoiymgfkyH7w5dVp8lGdQu+9qv8iYabK38yPGpmOW0NlAKE0zrYw23O0ThN/EMr9MGCZ+kG3Q3amo",
+	"y8pToiXZ3ne5jlV6f3s1Ehwm4zGlfzO85d0SxSvAP6cLXcoXML87LyrQqiOk5ksSi6I6spzEUruAYqmv",
+	"nimSyIgmJKWZdlxgLj4/EO15xEJQ5IER0L1nrpoaMSpH0Kk88hIob+R0CudSrlhcmP0oDOVxEMksMz7Q",
+	"RGaKkUvQ+zOiNE0h0L/hzPucMzePdwI/WMLA4V8G1kCORS3TCsnZMsKgmFagOdEZMzoBODeBoPUeEBFB",
+	"S7Cb4ebgusYGqd1k2eZ4ifyNdzEH/25Ilfk5LPGc84irqgX2v4PBl36/Oxh82R4NBl+ejz77ja5qhfnc",
+	"pO7ZQwH10yE56W0f7LmMkCLhDyFWKhNBcfYJorKKNZCCBQ3gn00OWlwfyViaUPMn1vjYTFOpa37Y3d/+",
+	"cXtnd2//4PmLxgzWERyDwQ//D6I49oLtfT+Q4zSTI56wNckL7oeq4IltYAO2gTOqGfCFn7Lszem8RDrK",
+	"R5KyzNoq8M8o4VB4TgV5c3q9V8AbEM/w5vT6gGwd7EEFHrs2p1VBwEemNLtiMfkCGKK4m1HNupDLJm1X",
+	"fxugkRYUZTrGqsL7lKy0ExZddYyDxxWRo1Fvlf20Tqj6rKFiNjTRT77QSCczODIcB7wbLxR8laxcRjh9",
+	"KZIHsNPv20qbF6LGrL2jX47HbGloJWMRE7UDw1hcVOkmu38bFF9BIhF2ijA/YGeq8oDoGSoGooqncdQO",
+	"9ryHSmgUw5gVehMIpwvghwvqWIzCEakdRAOx5CQqKN7tBolokqgKMGoOBNUju3UA0wpHYHcdDNN8OcxG",
+	"yIxGRek9VMwMFzvudqwb8VrWqve+jdhyd3t/t8E8sWhO5yp7/nSEU9/l6LtDkcj3p51a4Vee4QUOBrgA",
+	"0V6BgCIdu9n8TjblqKp2biZSOf4Ny0xboACpUDcsI3v93YHw8bOTNrX3L2KwGR9PKgztNFHSQj4xXH1d",
+	"CTMRjBpZfOVAmMMJz9Ii+tBBrTOPSjhjin0j4uRuvs43RInm44XBal8JXnSDrF4590B0gYm9NZJ1zZr+",
+	"3f4CZZMr9oppRLuuMx4IINT0opEz4HogZ8bmhxY+XDv/C5ISoE+RAwQ9Xue8tYG8ZCBoQrNp58gG9q2H",
+	"9wcVXMsMWGUyNpXX4EbYknZ0MCBJQgWRWcwFzWbm3Fx5sq2ric8hg/KOaRpTTTc00YCjam97j0zt9T0S",
+	"VqkEho4IhSbjIfJYDQsUaa0+St4Im/a0zFd723sD4QDKO1izpyAE1DkkNT4LY7DCfNcImnvGxUXUHgBV",
+	"mw9m01TPDgcCHTkz+0ISWmW1IEzEqeTCWhGLaTeWvuXaebl65rZMz+3NQ13giPZwpPiylX/cXKlhnnFP",
+	"TuUScKGgBoHiwxVmuHwcTMkVmzVoujLerDPr+zmf/LNfm5BVFV7lNHgQPw6p6/p/FU7GhmNtFnPh7C55",
+	"g2CD5ffpR8sLvWl1JV1p8zTo7m6DVmHr+3NL4CSA4ipo3JD8mNA5E54XGu0Q1RvWjdggSkKNUpsvZmkv",
+	"Mdc7RpuCkjXqtOi/Y5SgDaXciW3sHliobRTWN2lcQQOeSnDOw0uDJ8jIhrqt67OAFdrSqXzDaO/IWpwO",
+	"baBhHVI2MGjNW9mBLpClWmFTYbtVhefOy4qY/wXMJnUaGSwUa4ot+DEyixFasyZ/lYfFpo6eOJhXTN9M",
+	"5VbjCq7NfE1eGpxtlQUtJRh4IVtVRVDO5BLd9JZvbJtWefDXO/GsGpwHeK7AoxRPWvIC7+gX5+QutPig",
+	"lOhSySTXjCTVVg+l7XZ8/t/n5DmURx06kTbaCjFb7IsGR4GD/6BBL8LimWvTJFcDYSSwYfPNWZZ7/e0i",
+	"1gFKOJHYNQa7RG5u6y0CrdnJKejOVhvDwI1H2q5PCuxroLnruDlSbug8czEEx4xW9LysGLpo5IIGnfbu",
+	"y4YF3r675dsQWvpNh4W9xeVspTqBnh42ZwWmwnJST88MeCdAJvF93s7yIG6Oc3MXVkdUfdnaXAXVuffv",
+	"ZNte6e6MeEOtE5cDW704vpYwYEPFXA8zt2eGsUVSrSQ+rLMKFh0ggJkxccW4a0WesXS3fgdV1NKudQtb",
+	"elu/xwbT4ytmvYWSN4vH3XzGF0OAb4PWFZsNrScyBODbunddAEq0t3RotrVWsQmfu3XkmlP6ZTiq4GSW",
+	"hgabuJrbas3hMGXZkK9cxkZq6dZTXNhI+a6849I8Q5MMcZNlXRCELnVFo5/i6vt54ofoYTJ9l+F5olNw",
+	"u1yxYeziROvfzhddqtAYm3VxxsW6N11sxFRuXGqkze46d/rfBq1qjHPzKa0C8eZmdgnVZO0ZyyTOu+98",
+	"22iZ3vApgMXLvmyeVyzugiNjofyvnP7Fsr5CAa+hJhaeB57jynf+LDu5f+FKy2x2B55hNA028SWqJuAj",
+	"cw27wa4mG3YTc08NKJ5MnSdT58nUeTJ1nkydP42pM6/yy7yONwD166fzOjd7vc9ou0bV3qmytpycu3K+",
+	"V+fHUCSHf0Myx1vgZsfyG5tt3gkGShPvtWvhHcoZvzmwH7MHeZUrT5GvPymmjVLwhdAB/0BJmrFrLnOF",
+	"RXBapgrxBzMuxuuGzlcOF4dxrzOg9JIWx43l/I3NzjW2OG4UGkL0Gysk8YaNWHht8eZWszq/tZf8vHhf",
+	"/sZmd4h1byy6G5VoVrbpXGx8RWjcVpcuKthsLsCcFIbGgg0Py5rMgNzwJIH8yhEJbVYhPMSKzCMSOnkN",
+	"D4mQEDJmmSvXtGefIrnQPCFcq4Gwag2w7DaofERCu1a1m7ir4WsIOYeIj48zeiNcxaQt77Aq0Yy+lvxw",
+	"wyvlAf6FjVq8KhLZY+7I+OMnDNt/YMIw30p/G4fvUz+Rp34i99QjxCecazEx+6iSn1pc/11bXD9uG2mz",
+	"7UpAOxxnBClSqyUHQMdJK6BFbNIYUQH0BdLeoo5YLxvcuNs3S/4Cmy2mDthvwQ333bL6qSf1U0/qh+tJ",
+	"vUjvuwlq8FBwBUhX821Atrv79TYO2Jyh7NywJtX5cUzJW3nNEhqxJqdhE/u8vP7wB29F3rJgwFIWI8Su",
+	"14DlRpdUS206a8Og1+UsgnhKlGdcz84r3HhlLNj8eQnWwGv3sF8/XbTmeIzEzPFM1W0nqBlplJ1VkGDQ",
+	"3EsjGqQGEw4Rc4O/n7DMGPUX6CeMpFlycvb65YvnO/ukDYygn9glge/JT0xp8hL1Jzk14sIjpjqHoHtT",
+	"LgSLK4ZqPZYSDAREUCr1Qp3A+CQJj7gGG7aNRmwnMOYrYrIRHRpAJ0AmIobVdMbcmRGa3NCZwmI6ZgvP",
+	"kY7MqFc0s4plmWgNIWrYi9YGW3f+kfGqMf9IgAzHDHwNHC2dHoGu1wS5HY39mDEal3wXMdX0kipGpMBC",
+	"hoGwcEWg26EkZlMJtFr2kfisMdOK7PV3CzeMeBdsrTm4hdj6SGI9ntA0AhWMiqKFAO0p5UAqgI2+wQqE",
+	"q9Xh1taY60l+2YvkdAt+jP8/z86Id+IKAf5ZE6lq4cSHVoKxwNK2obONYGyVgq2nVBOZ6W7Cr1kMbhEu",
+	"RuHiwtGPMXgxJhJs/UaxFYpUinW9ZEoFHbMpA8T5QJxAWQlwndqthYUmCZ0ZAXRtaBWdMnIp4xlphzWy",
+	"2rDTI8YyVljRYkaXakKJzihPzJBUQtUEVyjhEbPerp32d28u5iZapkwg8VJPZuMte5HaMr8FlledFCuG",
+	"SU2EObf6ve1eH4BKKRM05a3D1m6v39uFyiE9AT201bthSdIFYvWtP26uVO8PS4c3Znoh25hCQxWa/mEf",
+	"ZwnmEmmXrFJImyRHZtU7yAiONAS0IJZy4DspmMLyomIZp3RGlOZJQi4ZAfrjHjlnCYvMXF6xmVEf2tH0",
+	"PFMkvOJxeOSmG/goal/TZBzCswfCcV2ZKVc9stffs5RKIKhodZbwfNKmRE1oxmLbcTqoUtLb17XFR0WB",
+	"8Ju4ddj6melfb64UzLZlUFZQ/GzsvxYSKbcCt/JvRt33UrDuO6qjidu9dA0O9NvPJWYelnSn33d72jUf",
+	"T412hZFtueUt77+CtuycaVQWXkkwJrc5J/F14PkvaTRh3ZdS6EwuTL3Y329BIi2CS9wVt0Hr5IKOV10J",
+	"v4GB7fb3FkoquARYZ1I0ESeKmyPEyIG5iSXb5ILU1uB7v9UevpXvx8Vyb72X+jWQs98GrX1c9+UXvLFs",
+	"06CzasZJ6/D3z0FL5dMpzWZ2AkvmRLvjMShe1A81kiYFuSL4THSsSho786SarpHmHt1a6U8XeeUWKp8P",
+	"yH5GdcEDQZNkhmx0CqsjnJ1wY+wZ+ATGTjNWaptKCVNZv1QoHqPTjA6wNB89UpxfwLwjyIfjXE/ITq9v",
+	"z2RXr0QEVml/SJl484q4zqYLNEMt8taoBnvA/dx40oJ9XdSV3fMWuL1/Ka3NoyUmLMZfFrWtJZEpEzzu",
+	"RlKM+DjPirqmhQehq4Ayh9yash1AdUrCLzOacWY3VcwV9K91+8zy9LgqOZBpqAp788putUPbmMeJ5Foi",
+	"9wHe72Xt9Z5EbTOFCGafG7NTM3b6X0ohjH1Srm4i5RUsOJZVeeSvcBu2AAO0UNzOKsaxChz/W9uotJvJ",
+	"DBm7kBuuY76Ftv74O/yHNYC7qLIAiBDUeD3qhBPGNmuQTajAFiXU6g/QNkbHh0ZouhcV3jTSxojWEzYQ",
+	"KodwRFAt4QqqLBNOO1s3iBiD771j6C1CdJaVEQp3Jz3ymzH2RjIbiNCHoQp9O+EtV7pskO8xzzyHjm09",
+	"jxXw8FpmDPadsDAN22RhjZO57h85y2aleQclQxBgKnfPph0Yv3rvDGOr3XclbAze/L1lFvBptrCCqAsL",
+	"GhiXI09tmyzfaLD0ZKn9Ok/6if25fWRTZni+1ymXbAtAS60HtYJh0gBO6dFiHwSDGTHThHLSa4H5toby",
+	"+YkWjARwyfbqSz5Wu/fARburL3pd9PgxV+z8uPqKCynfUTFz3El3tS/NVWuM7xyDAB8rzX8amvhrPWLz",
+	"++fbOd0MGsCoPLMS7lK7JAER7MaoFWQorihjDMo2tbEDDniV8W88NgqyMCMDCPMwW5HFp0zNk4unNIPH",
+	"zuuiEhygHvQ4rgMvFnt0TnyfZPFbZBGcCnvcVoi37ySIW0j/DGSGUvlATDalFQp5EwaWP2WO5psq1OtI",
+	"8GQ5X93YMPcVLsTEhgPRdjzglvTbHgvOyU55dGXM0jzFd+scoSVgBnUIFDNhwSleEG+3rdeFHtdA2KiO",
+	"TGKLxKIzjP5YMAsYOpjm7vTIXv9HErqeYuGyKI7PEADgLWtuP5Cxn2Q8u7edV2Uyv729vf1TbPIKz7kD",
+	"LP/Zj63+GqripWswZy7YXuMRp9hG70LKt9BED67bX+d9CrKJdyzm9MLYLf+mCg03ClrupSpbrbtUpZJ0",
+	"oRON1B1oQHOhNAU+fnR5XUgGXINMau0YqY+s41FcoCY0g5BsNbcSSXHNsjHw5kPhsyMOohZs1PO5yUX9",
+	"q3+frpprvLgAsj0dpd96lGZG80+N04hTS7gwLl/EfAII3kU08ZCoo19LjG6dES0bvHugDW9oZgw7l5Jz",
+	"kb9lMhY4kZKCAXGSFEiTWXIyZwyO2iJVR5OM0XjmnnzFWGrL+B2GXwG7s8x1V466GUDUYJcEhA4Edlg0",
+	"bpJlhXRdce38YK5xBEwccP7t9ftE0ClSZ2EU1CUwrLPvOxyxVKq2F+7/ZGzUZd3WARmWQPa+NuGf9lx7",
+	"OqbuR1ngFidUzIjKLwEKhhZqU4Osf3JtTbCUcuEJBs1TLYy04Lg21itsM3bjNu7NRCJbK8dIlzFVAfVq",
+	"bDGmuykdcwHc4ikdY2PrhQeTLe+cD1ytFyhZHVF5iZWUDxpS8dWqeszV4yK04nTVU2zlsfcVIiKK49eR",
+	"FG/mx+bKRvb9ERXYBcTuAsCip1SpRhzykkZX4MW6DxzTl/kVRiWJESSbxNPQdPFmwhM2EPD8AiXVI6Fi",
+	"NIsmIZkae4Ep2ySj0u7HHK8OBBj4MG8LYssfFaJlfEn/RrAUx7AwWLq/dxd+/vVDpn8OTQBAKTNpq3UA",
+	"LOKTBnh0DXAOcmrRWGNWwNdhPVZrgmBB2OqiAQQXskxJFeEeZOZCfBtCr5q9KAH8PZFSgaPHkPtwIED5",
+	"uPttIVq8OKLB+u8U1nu4rMg8JO3nJIaObSVk8QjTWjiARMmy6goyX0gIh11ayrYCTp2Ygz9XDDnIfvQp",
+	"kpcAEYaCjYcxvYtdh09az/ZeYwM17hs/xZSejHWvsQ7iYTGhsIXhzIUoTa3f7JqmxRb2MF4SI59QjU0Y",
+	"YtuiOQTuU0Rk4O6Tmao47mrCkuSQFL2aQ0SK9tIZifOpcVlpSNpyhHftmWGEAwABkShXWk7x3aYyZknH",
+	"bH9AUSdcYOzcYahsg3Y1oSk2vqFkmieag0ESjnjCQvT0ByKs7vcvXRGbPR8CDNVYPpUm56zCBoiIVezo",
+	"VXaebrQ9L//cDgaCZmMpdlwz9EZvdEwfwD+PyCeWXf2T5ePijrVvL80z8aqO7c4+zmjMYqKlewqPCdXY",
+	"Ys7C27FnFWAcegSbRkPc5YZHzPkBLobRI2BvkUiiWr205pwckf1+P4D7DgR4ZTeC6IwKhTiFIwjNINYg",
+	"yo3pN3KY0pjR2CwTxGZQobvbQo9TYUt0kSo/ZQg15nog7Hd4zR/yskeOsQaOCMbiSk/oZ4pAjRyJecYi",
+	"4wEB7htwqzUhJd0u/LAbc2MBGxMP2C3Z1Hds4GRtYIFaCELVArUnHCKKZaXK1/6JbfNbQcsIX+ItYJwP",
+	"vrHoCoNqsGgBMmwqXY/XailxUiEm5hZ4AdCg7GLuGbqtZZwv6fVqhQlNUyaMUYAWDWa52BeuNGkD4sd1",
+	"FSc8hkJG/NBorM4hCdUVT0OSMOoINo9IiGU94UA4eb1BpNdoBCZT0cKq1l+nbO9akxQoQZ3HriZU6YFA",
+	"McF5A1LUSnndM1WideC2UFnofXJGYg5d6ms3QBnzTb8UQ5d4WyA9ZlYq0mP/xHnxSc3ndQ0dp/jqxk4B",
+	"prkEtv5m26/nz5/vbPtANa1C2W6ZW3QdH39552ZLr4R90/OqFWdws/mSrbXjoPdiCqLSOGNwfnr8L9gj",
+	"YHijRop5TNqQRYmzGclyEaBwc01uZJ7EJJad3lPM9W9hxqHsWLXpgH88KxULGiMeIy5oue5pxnzB7mnl",
+	"xvGaeF95fIs6JmF6GbU+0JMwC0uMqLC9SvG6mLQBNwC1lvAT7L1YP0lfwW8LB6y29TzVBvjz+E+fQt+w",
+	"pGBz/+jfUMZxbauuSmnJ2Ighz5Q/8LEw7Q33Qn0PjOUk5GqIcls2YLOdMYGdCiTanebe/IBfWPsb+Ox/",
+	"kYTZxlL8byiUHwTKEHqMtjSVKAY+yqLM+CbZIiMPb15B6HdBSv0VGIzctW7K0PxkNluARP4W53XYbHcH",
+	"fZZqxUOXUk+AeQtqr43hPxArFTqarGi+2oJZj3JfmN5+jPjaPee2/+336lNE7junz10UBkvXA5LJBKAm",
+	"tl563XicMdaK8HsXwu/YjfuuSsgb1TvGjoAQ98dYfLXDrxnJUYH2KsI9NujPte036OAwU5mx+ZP1nIkY",
+	"01OuhaB5lbm9u3N/qfEGF9oCFCe8LgdsG9e2s/vTuf1n32XvgNbAmpK+Dowb7S+k1OtWewDd8wZztuoz",
+	"tfoIr57e7uQ/KnN4UNLPx6LssDMPyYb3MYM6d6/0dEj+PTbGSVFNWGnwRouaukVbAoKwW1iWvjj5c+Go",
+	"IPCmNQYg0KNTml01Q6dVtiAWH5V8ErYvLnzfteAvc5eBmFLXhbQt2E2nyP16blzwdMY9cmzvC6xDsG0C",
+	"WzaqSJpnKVQdihipPIt8skhmQcHxaYsiFGmHy5mWw069F3gfkt804fHQvIO3ZBIIl2YnlhnrIczlt1xc",
+	"AT622H2PGwOFd3P834tOXDfzXJVrd2fN8mTm3queKfTIR9grBWFgbas7rq/qpq0pl1xPqpHJjGrmIpOt",
+	"lGVdnrYKzVP0V1hgmRJEaleLrKtwbdQuY+PWFnxCe/3tsnralpoD12zg2vnDh5pPWW8gjkv/16FoCn6o",
+	"0H4ydD8JA3KZW2Icx3MYySyD+JOjX/Qh2mwHkgfZ9Obe32nDH+d6sszCPkcKEDRS7kpMME9J8JQS+csr",
+	"mHNrwsJGnacpW6ZPyt6+XWCrM1rFETduonW2HEHoAtUDzfgV2envNNTJpYxnARGSKCkFlP9RQbb3+2Sq",
+	"gMwC+Fll5nhFquC8CqwtIEoORElVe81oUgFkHIsiXldVS8ZFt+qMtJHEgSlQbMbMcXSZHctcPRAH3ZiP",
+	"uUbKVyriAFPYSCb49s3734YXJ+9O3x5fnAzffvj5zXsgaWY6IBRNuohm2czV68DbW0LXI4w1GmNrIEpj",
+	"K/R3rQl75FihR2N8Fhc82O0T5QkfIEk3DLn0ywcCmczAvOscEVq9n+vgXMnKw+VGWyP+BO6CVT8ZZ6pH",
+	"PnE9GYhwrlNPSKQIMBiMhkqBZRL1paD4iAJvUbQ6MOuJ7KTKLEERvgECcYcJIBe2Fi+GIMubU5R/c6Q4",
+	"+XBPQ1Hq4ZE0cuomdKDssNmuCHrEy9HIW66L+x8OjZfIqfpgh5K5/0YH06NGf96M5jcnV5XZx+W9p9jQ",
+	"00HyQAeJDQW5HtpIbW22EnJaa1nZystOlWr+HIn5NzxJVrvP4NaGX63jaq65BVBi+BX8y9sQ9Z4Z+DPV",
+	"saYuHkJUVYi4kWsWYZe2Q4H19gfCketUqFUVnSkS0ml2SH4ftKROB63PYUBCSpNDMmhRmmwPWkZBFwKv",
+	"uBgnrAv0RpcyF7GZRmB5s5tjINDJXqbxUSnGnLkq+f2q/iVt5FfAc0ld2Y7zU0aFVWslbBB2aAeORGf3",
+	"O90Mc4T3DUilzzMUbsK9x0zXXIOBKDz10pBQ4ZxrcGRHa26icAjuN66KulboAhNgW7gPhHmXdqFKkJwJ",
+	"V9Teo4xjTGSeJTMS0dSczTyaFEaQQspMszLwPua97PtjoKTSg3suAEH+uziOrCZbBrCfd4Lae/3dgZj3",
+	"gPAtQn+LsJBcMuiOQlE2ijdxLBbzp60xHgplO8Ji3CUnb3GuktqxWsaB6qA7jxtmzv3HOPmq/NpPftmT",
+	"X/YX9MsqESCzPQG0W7hC4B7IEZwL1iO52/nq8edKNbGBRyfzJYULZxWEOYKPmYg5Eto7peq66Cgyodk0",
+	"Kc4Xewa746Hn0yvm4Q+jUGybxu8U4VkzjeqyDUCbAA2q7mwqP+3U9XYqZvmqTJBQi1HJLpJLlkgxNnbg",
+	"/M4sdo7raLEYDYoIKYSk1ngr8SPbtYhmjIylsLlKy4NJRVEtbLOVBDhfLR0mFHTUQfSwOWn5SiXPvaXi",
+	"4MJYH8ubqoakXc3ObHuucFsoNIZlM8rMbfzXaylCpaQxMRTWGY1s6yGwytGCh38WZiLsPqYW4mPfPZQt",
+	"4sAWwFabTZeQZ+0tryvlysF+n+it/sbAp2q3lQX4XvDXaJK4DitgileVD350T/HcBdDg96BV0Gso/WB0",
+	"jSsnFcYTXZQV+ETMLwBmUXzNBPg9Xqyw3bgPdPQCrnLBeYsJ/Tvvq39D+buYOMb5LtaF1wAPFna3jNuq",
+	"7OJXbcuhoIeZprNqAegRCUWeJCGJEkYzRUJXko6HQ1jtaBX2yLGYIVhgIGwV1Iy0eRw4CINrahVUDsFe",
+	"r9fxklCtyTx1al7y4Q4WnM57RuWWQN9HLnh/OjO+z57FxfZwTdU38jPlg83WtnTuOQXO6RQCUafHFy9/",
+	"OfI8pSxJBFTdpTkchIdf+DTXTzvpaSf9BXbS5nun9AJto9lVziA2p4WeX6VXgMde2bkxJJcsklOmima1",
+	"Pr8Hq/pb9yLgT1aQDQpM5XXTCodp9hrhi1Tn6fufA/Lr6cnPAfn5zWvjkX9il6cByVgkx4Ibg+RyRqwC",
+	"PCLU1g/sk3f8J5CFvf6PB1/M/5GUf2GJQrcfZceY1hFNWDwQMYbdyhts73zZ396xnBBdJiIZs5i0MS8S",
+	"ZzJV5OR/3ryGH/x8eg6sB9gWTdje0iQXMfafpSKW04EwdtlRvfWC67NcerU+CyrXFQFdpPk3rHuv7rHF",
+	"OytozGg7MYoPBry3vdupddQsCudXNMDGB39Dlfyf88R5OkDu6wAxU7S24vDH9fd3+y/2KmXnU7ZV9Av3",
+	"6pmCct85PmGttQ2Z5koTTCg+ThwwqkTKMMMxlkChbRkSbxqZZyE1j5j73jbDJkUU1P3Y0ZfUqUlc7RE4",
+	"eO0yv19F43cwjV4QudWyxxVoE1zzaJHMo2qWtkbD5lK8ml4xEc6f/Fgf95AgeLg3PuaxUUeVR59iemlR",
+	"/GZezmo4I4/APQVenzS3V3PbitOa5raAWpSco0qWxWmoQj+05Xyvfgs9QrmEAFhFHKVgDxfPrRwcxSUL",
+	"U7rIqAv6vVrtVFTKMRGro6ZehlieNUdt/cLi2QksEd39JqMGYskpdGjs3upzMPJXHg5TtlW7mlljWWez",
+	"jkUNw4oMRMnBV652WG1zHxJg+OoQxTSeIsgZhw2Gbf/E4kiZEx2uBuIhsmTkw8joR/u8kvuLfaGRTma4",
+	"inkUmWXD9YXpVQD1qjez8ZKCon4uJfJBM28bnEOPnrQvVtKyoj0dMU9HzNpHjLdS46EOg7rGWwWx9cAJ",
+	"EKk/oXqZJt1CCCcoKjwhrOJ/pqA1pp4MNZ+ykEzlNToFQt6QtlGcIaVJaNvVjWiSVNqyIySU/CG5QCUb",
+	"4icqtLY9JYDZcHDOlHLw9BF2xGKyCNKr5FHVWXqm7FlY1JG7rl89clxWIRTM8w7c5Y5BC71sNCwtMJiw",
+	"+MViOhirI4Mwk1gDBa88FD2+iswKBDKCT1cdLLbqBefzmSrPkoRfscaZ4y+GqInVQ+G36jPxZ8OCntXt",
+	"DVuibUw9K0hQAlS6I24bPEFHn06RjU6R00xeM9tyeyZzxIMVNbnOvCy6GmMPXLC+bbcIq6k2PnF+rx45",
+	"FWjp57seQCsqB18bVRpZHTVvhQeOxB5aIZM0YyMGza3RKTEasElhsLjGAmaPq0o9Qd1/AKdIJLNGvdzy",
+	"+rsFpWZkcaWZl++nqfkK1P33pfyZL+ty/m05ifWgy1PLiztu+XeWjd6ajc4QA5cWczpazjm87SUmWmfF",
+	"5l+1j6scP0uynDz7Fp6ehiqzIYe5LXIi4g/GYFtM0rO3XtADOso/ocFW8uBUBJF9iViqm8GhRTlSf9Oy",
+	"2u2xjlsRwTisjUXBEyEzV5dW6emPxFVj17HfNe8veG6oxs7CLLY8lPMNkt7NVpA73VODMXjGoj64x3VC",
+	"1QCTlhhNTGaY2ICY0hG0mzLzHFZYgpwz+SS7TSRjBUI7R1k7L6EeBbeS5vlYoBJxPIUOFmtTRnvOgaUN",
+	"PUZowq+ZV5sVItlaF1/u02CP5Qf8TdjCVmlJKVhdN1baHSzEjHhaYqRUT8rGBtwFVksfN/C1Gchz+GWF",
+	"9H/XQ/f/uSLgVSqiJeQdFUbLgsyyvbfzI+rgM6azWfd4pFnWOfI2QC9rWHjZbLbkq/KZu7WCzz8xs+Wj",
+	"APv+FsYstCZtsuB9i4VaNFobyWws9d3Jabgg9NKF7Yqa9vtip8H0v4edhlYoOEmbejZhZ574ZCBWMZ94",
+	"QnevYYIeOItTf8hfmcqksiz3Q2jyFBTbiJ5kFUXtJpR59W6My+k6i+emMuHRzCVZe+TE5xw5CWIiVkEd",
+	"wFRkct0ZaHMXA4FvBAkLIXMRQVuy2u0uZ8Shk9Zj6CwE1/FyDkRJzAnP8zByBiv6T96BsRNIqh9Yx9Se",
+	"8ecu8q6CyhTTRwUPsW0I+qRMHpqcgWlrdRRL0eRpwN1o9lS9v+vdtY0tFVjUdLpsw1LokCJIVol4KMZi",
+	"aErIkpgYJ8FsZayQG0K5HDASAeDU7NSQxxBbdu0dP35888oDJpTTlGpbQvOQYRB80LKCzGbp4YP6pTic",
+	"D6PR3yIEYiXQJYqw92ZJ/zNmAruOkuPTN88UtgAl7Z9PbAzZXr5VCx1HMIOV0IkN9y4hEJHa9lS3pQSK",
+	"CQ0brsq4oLRMVdF7hZziz5CECX8BJvUNLZ3KzNwYbnQtrxi2pSQ3E5mU4ZE2hjLxBmZYEC8ho0xOSwMf",
+	"EjJ11rC9/jagqZS5niY1VJUdN7MNxwDzhXvWh7Pyn444Zf+OtCcgl6eUZ/5W6kV2HNAaT5nwp3O6dk6f",
+	"fIlcG5i6egB+M4/03OlkdsQqyz2AIohly6MSecOybkSVrdrjiuSC/yM3ClexLhdFuj2ZQVssroqUhTm3",
+	"MUtd2B9QoWH+QrWIXgaO4pLFxtMMnXEb4qWonODAVAWqBDkXvL0s7Es+lJbB22+kZrYfDZtT5WAxZway",
+	"31W7KCg0wj3z+J010hNW82F0i2v5XsZ7oFU4emJ31iUW+f+tRPxACY0w7L4fFx5Uo5RFYBIA4QNhnIQS",
+	"97jX3yODljG6gesUApbQTro3aDmmyNrjgwJTkJjbzIwBg5/A1woqyQbCQXM6PfKOK2WMM3BLsNk7jBzG",
+	"jYEEZpbPDyQHG/Kcj8Wbf0duf3y9vxKT5IN0DKr7Wk9aajMaSZtUWOqzYSvsEvRjdZHfYbtXZDk8KU+X",
+	"sUYa8wD3vD+WUaWIPKwey0aXhOjkho4yF0xBW+IKJ/WEqoGoh0GqVArWYgI1meUJgwBszfaDgO7syHiX",
+	"1BiUqIYtvtCYa5Yd2FhyA2GX4ezk/IKMMjplxlGFfG/GacL/CY15rfbluoe8Rj1fKGapOvyYPpA6rD7i",
+	"O1ls62nFv7Dd9qQSH1Il5undVWKerlKJS5UdiN36cS6o2tOkGhxrhr48IS/MNSJbuWAupgUJHhvM6g2E",
+	"4tM0YX/c6GfKQt8QhFyqSFvTSONShbaxeQmgNz5cHF+cDM9OXp+dnP8yvPjw28n786C8urNYPdnuaA8Z",
+	"uMIHfd/wVeVln4JYT0bfI2m4GFRaxpQujItuda+7WFhFsdWU0t3VW64nW9hPYFW5OCaggFgRN2PgaiEq",
+	"ll0CWDRVj1fRWRkIqx7qoKsm0piCXB8NBNelu+rccnJs7bPCLHNN9BxtRrvgkLTUGUGdSWOJTjPGyDm+",
+	"/ENqtPIx39X0wviHt7skhArcqijMaY/yJPmGtj0b64qnuNfjmE9mt3Rxy88ZTKU2uKtCmTCa6Mk/Fya9",
+	"S/hdH+CiUPdrKSUh/a1Yds0U+eXi4jQAkrJLqpiFsx0hXY5GXoSEXzNhLkkzeenBVf9ih/KA1gI+4hw6",
+	"1Xv3Vdq76+rXs75zOV43XVyRPK2ulZopzaY2P7uiR2hFSTsQo9Xj1nhEMFDdC7efBSRNckVCCxeapYBD",
+	"sGCjIbcXQXASfGGyXhzUOP/z/UgpCW2jjCXxxKdWoU+G6JMheq/Rx9cJVVdotzWOCsRMPGiccWom03Kr",
+	"qq2vxsK7XXiumDdzZN/GZ7Y7jxjFFJDwf2AfMKG7ZnW6H+AydUiEVIKPRqGlk5gxmnUT4Owx+4EkfMRc",
+	"xf4ch33Bcbm6qAP+s6yso1LGsdcHonWzvK3D1v/+TrujfvfHz193d24Hg147FeN//ZGOO//hIa78vFIL",
+	"AVPm1h8pG9f1zzwpZmVE+zt7Oy9e9H1EmXi/VNzL7bzBQHjCEa6HEViLBDArFRDFRcQsLsBSk1o0vflE",
+	"0NVcC94l2O77RveAlnC1XOqejYVjUZC2TukCCgDYboCpWm247fd35yqBbJH7qVR6nLHz/+8tYiMyRqOJ",
+	"WbO63WYexJcZbmc4ku9ot8EIet8d6zdn9RX2MLjhdnYXWn/rwVzQAHymShPLAVesLThY7B4OWkfE67Xb",
+	"kAHlSZ6xgbCNFpu2XFBkXzzevYiSPAa0fDmaMsmiJ2y62BR8YOxL/SFPTv2T3fXtLclcVnKV4eU29Z0c",
+	"9AaU2BgM9hbL8reBJRwEhw5ScL3StAGwzG3wdSWy+5kixs2rcOrbOzic/Jo3KUvmK+iYoOilJuJq8yQ3",
+	"SHvSzT/iLBcAo1FMay7GmJSGeZ9SQcdsijTt8ZQLJCGu3tV8umDYaX6Z8IhcsRnecso0NdqbZEzJPIsY",
+	"BjoyWxY0a1BkGE1ZeZK5jedBeIwVKR84VCtX2cNgwQCpnuDQAPatXBWCza6ZL1AIFcquTWMXneIDoiRC",
+	"srGXXZGOuuE6mgDJ/YSKsWuAD6fWx7O3pH12cvzq3UlABkZXA4Qok1P3WJnhUwetTs+22n/54d3p8cXw",
+	"7MPHi5Pz/wLeTaLzDCGQU8ehY1/ZboTbBTTb2/29F/vPD27/TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -99,6 +99,63 @@ func (q *Queries) ConfirmEmailChange(ctx context.Context, arg ConfirmEmailChange
 	return i, err
 }
 
+const consumeLoginCode = `-- name: ConsumeLoginCode :one
+WITH live AS (
+    SELECT l.id, l.code_hash = sha256(l.code_salt || convert_to($1::text, 'UTF8')) AS matches
+    FROM login_codes l
+    WHERE l.email = $2 AND l.purpose = $3 AND l.used_at IS NULL AND l.expires_at > now()
+      AND l.failures < $4::int
+    FOR UPDATE
+)
+UPDATE login_codes c SET
+    used_at = CASE WHEN live.matches THEN now() END,
+    failures = c.failures + CASE WHEN live.matches THEN 0 ELSE 1 END
+FROM live
+WHERE c.id = live.id
+RETURNING live.matches::boolean
+`
+
+type ConsumeLoginCodeParams struct {
+	Code        string
+	Email       string
+	Purpose     string
+	MaxFailures int32
+}
+
+// One try of a code, decided and recorded in one statement: a match uses the code, a mismatch counts
+// against it. No row comes back when the address has no live code (none, expired, used or dead).
+func (q *Queries) ConsumeLoginCode(ctx context.Context, arg ConsumeLoginCodeParams) (bool, error) {
+	row := q.db.QueryRow(ctx, consumeLoginCode,
+		arg.Code,
+		arg.Email,
+		arg.Purpose,
+		arg.MaxFailures,
+	)
+	var live_matches bool
+	err := row.Scan(&live_matches)
+	return live_matches, err
+}
+
+const consumeLoginLink = `-- name: ConsumeLoginLink :one
+UPDATE login_codes SET used_at = now()
+WHERE link_hash = $1 AND purpose = 'login' AND used_at IS NULL AND expires_at > now()
+  AND failures < $2::int
+RETURNING email
+`
+
+type ConsumeLoginLinkParams struct {
+	LinkHash    []byte
+	MaxFailures int32
+}
+
+// A sign-in link's token, used once; it dies with its code.
+func (q *Queries) ConsumeLoginLink(ctx context.Context, arg ConsumeLoginLinkParams) (string, error) {
+	row := q.db.QueryRow(ctx, consumeLoginLink, arg.LinkHash, arg.MaxFailures)
+	var email string
+	err := row.Scan(&email)
+	return email, err
+}
+
 const deleteOldEmailTokens = `-- name: DeleteOldEmailTokens :execrows
 DELETE FROM email_tokens WHERE token_hash IN (
     SELECT t.token_hash FROM email_tokens t WHERE t.expires_at < $1::timestamptz LIMIT $2
@@ -112,6 +169,19 @@ type DeleteOldEmailTokensParams struct {
 
 func (q *Queries) DeleteOldEmailTokens(ctx context.Context, arg DeleteOldEmailTokensParams) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteOldEmailTokens, arg.Before, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteOldLoginCodes = `-- name: DeleteOldLoginCodes :execrows
+DELETE FROM login_codes WHERE id IN (
+    SELECT id FROM login_codes WHERE expires_at < now() - interval '1 day' LIMIT $1::int)
+`
+
+func (q *Queries) DeleteOldLoginCodes(ctx context.Context, batch int32) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteOldLoginCodes, batch)
 	if err != nil {
 		return 0, err
 	}
@@ -248,6 +318,22 @@ func (q *Queries) LastEmailTokenAt(ctx context.Context, arg LastEmailTokenAtPara
 	return column_1, err
 }
 
+const lastLoginCodeAt = `-- name: LastLoginCodeAt :one
+SELECT COALESCE((SELECT created_at FROM login_codes WHERE email = $1 AND purpose = $2), 'epoch')::timestamptz
+`
+
+type LastLoginCodeAtParams struct {
+	Email   string
+	Purpose string
+}
+
+func (q *Queries) LastLoginCodeAt(ctx context.Context, arg LastLoginCodeAtParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, lastLoginCodeAt, arg.Email, arg.Purpose)
+	var column_1 time.Time
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const markEmailVerified = `-- name: MarkEmailVerified :execrows
 UPDATE users SET email_verified_at = now(), updated_at = now()
 WHERE id = $1 AND email = $2 AND email_verified_at IS NULL
@@ -317,8 +403,51 @@ func (q *Queries) NotifyOutbox(ctx context.Context) error {
 	return err
 }
 
+const putLoginCode = `-- name: PutLoginCode :one
+INSERT INTO login_codes AS c (email, purpose, code_salt, code_hash, link_hash, expires_at)
+VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::float8))
+ON CONFLICT (email, purpose) DO UPDATE SET
+    code_salt = excluded.code_salt,
+    code_hash = excluded.code_hash,
+    link_hash = excluded.link_hash,
+    created_at = now(),
+    expires_at = excluded.expires_at,
+    used_at = NULL,
+    failures = CASE WHEN c.window_started_at > now() - make_interval(secs => $7::float8) THEN c.failures ELSE 0 END,
+    window_started_at = CASE WHEN c.window_started_at > now() - make_interval(secs => $7::float8)
+        THEN c.window_started_at ELSE now() END
+RETURNING id
+`
+
+type PutLoginCodeParams struct {
+	Email         string
+	Purpose       string
+	CodeSalt      []byte
+	CodeHash      []byte
+	LinkHash      []byte
+	TtlSeconds    float64
+	WindowSeconds float64
+}
+
+// The address's new code for purpose, replacing any earlier one. The failures of the earlier code carry
+// over while its window (window_seconds from the first code of the window) lasts.
+func (q *Queries) PutLoginCode(ctx context.Context, arg PutLoginCodeParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, putLoginCode,
+		arg.Email,
+		arg.Purpose,
+		arg.CodeSalt,
+		arg.CodeHash,
+		arg.LinkHash,
+		arg.TtlSeconds,
+		arg.WindowSeconds,
+	)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const resetPasswordHash = `-- name: ResetPasswordHash :one
-UPDATE users SET password_hash = $1, email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()
+UPDATE users SET password_hash = $1::text, email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()
 WHERE id = $2 AND email = $3
 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `

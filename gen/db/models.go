@@ -33,6 +33,20 @@ type EmailToken struct {
 	UsedAt    *time.Time
 }
 
+type LoginCode struct {
+	ID              uuid.UUID
+	Email           string
+	Purpose         string
+	CodeSalt        []byte
+	CodeHash        []byte
+	LinkHash        []byte
+	Failures        int32
+	WindowStartedAt time.Time
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	UsedAt          *time.Time
+}
+
 type LoginFailure struct {
 	Email         string
 	Ip            string
@@ -125,7 +139,7 @@ type User struct {
 	ID              uuid.UUID
 	Email           string
 	Username        *string
-	PasswordHash    string
+	PasswordHash    *string
 	FirstName       string
 	LastName        string
 	PhoneNumber     *string

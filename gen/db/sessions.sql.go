@@ -229,6 +229,64 @@ func (q *Queries) ListActiveSessions(ctx context.Context, userID uuid.UUID) ([]S
 	return items, nil
 }
 
+const reauthenticateSession = `-- name: ReauthenticateSession :one
+WITH updated AS (
+    UPDATE sessions s SET
+        auth_time = now(),
+        last_used_at = now(),
+        methods = (array_append(s.methods, $1::text))[GREATEST(1, cardinality(s.methods) - 14):],
+        amr = (array_append(s.amr, $2::text))[GREATEST(1, cardinality(s.amr) - 14):],
+        aal = GREATEST(s.aal, $3::smallint)
+    FROM users u
+    WHERE s.id = $4 AND s.user_id = $5 AND u.id = s.user_id
+      AND s.revoked_at IS NULL AND s.expires_at > now()
+      AND authd_session_refusal(u.is_active, u.email_verified_at, false) IS NULL
+    RETURNING s.id, s.aal, s.auth_time, s.methods, s.amr, s.expires_at
+), token AS (
+    INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+    SELECT id, $6, expires_at FROM updated
+)
+SELECT aal, auth_time, methods, amr FROM updated
+`
+
+type ReauthenticateSessionParams struct {
+	Method    string
+	Amr       string
+	Aal       int16
+	SessionID uuid.UUID
+	UserID    uuid.UUID
+	TokenHash []byte
+}
+
+type ReauthenticateSessionRow struct {
+	Aal      int16
+	AuthTime time.Time
+	Methods  []string
+	Amr      []string
+}
+
+// The session's user proved a credential again: auth_time moves to now, the method joins the session's
+// methods and amr (the latest 16 kept), the assurance level never falls, and a new refresh token is
+// issued in the session, in one statement. The session's other tokens stay valid: it is the same session.
+func (q *Queries) ReauthenticateSession(ctx context.Context, arg ReauthenticateSessionParams) (ReauthenticateSessionRow, error) {
+	row := q.db.QueryRow(ctx, reauthenticateSession,
+		arg.Method,
+		arg.Amr,
+		arg.Aal,
+		arg.SessionID,
+		arg.UserID,
+		arg.TokenHash,
+	)
+	var i ReauthenticateSessionRow
+	err := row.Scan(
+		&i.Aal,
+		&i.AuthTime,
+		&i.Methods,
+		&i.Amr,
+	)
+	return i, err
+}
+
 const revokeOtherSessions = `-- name: RevokeOtherSessions :exec
 UPDATE sessions SET revoked_at = now()
 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL

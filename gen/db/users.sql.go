@@ -26,7 +26,7 @@ func (q *Queries) CountActiveSessions(ctx context.Context, userID uuid.UUID) (in
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
                    email_verified_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7,
+VALUES ($1, $2, $3, NULLIF($4::text, ''), $5, $6, $7,
         $8, $9, CASE WHEN $10::boolean THEN now() END)
 RETURNING id, email, username, password_hash, first_name, last_name, phone_number, avatar, language_code, is_admin, is_active, created_at, updated_at, last_login_at, external_id, import_digest, email_verified_at
 `
@@ -44,6 +44,7 @@ type CreateUserParams struct {
 	EmailVerified bool
 }
 
+// An empty password_hash is an account without a password (NULL).
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
 	row := q.db.QueryRow(ctx, createUser,
 		arg.ID,
@@ -215,7 +216,7 @@ func (q *Queries) ImportTargets(ctx context.Context, arg ImportTargetsParams) ([
 const insertImportedUsers = `-- name: InsertImportedUsers :many
 INSERT INTO users (email, username, password_hash, first_name, last_name, phone_number, language_code, is_admin,
                    is_active, created_at, updated_at, last_login_at, external_id, import_digest)
-SELECT u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.language_code, u.is_admin,
+SELECT u.email, u.username, NULLIF(u.password_hash, ''), u.first_name, u.last_name, u.phone_number, u.language_code, u.is_admin,
        u.is_active, COALESCE(u.created_at, now()), now(), u.last_login_at, u.external_id, decode(u.import_digest, 'hex')
 FROM jsonb_to_recordset($1::jsonb) AS u(email text, username text, password_hash text, first_name text,
      last_name text, phone_number text, language_code text, is_admin boolean, is_active boolean, created_at timestamptz,
@@ -255,7 +256,7 @@ func (q *Queries) InsertImportedUsers(ctx context.Context, users []byte) ([]Inse
 const legacyHashSamples = `-- name: LegacyHashSamples :many
 SELECT DISTINCT ON (regexp_replace(password_hash, '[A-Za-z0-9+/.]{9,}', '', 'g')) password_hash::text
 FROM users
-WHERE password_hash NOT LIKE '$argon2id$%' AND password_hash NOT LIKE '!%' AND password_hash <> ''
+WHERE password_hash NOT LIKE '$argon2id$%'
 LIMIT $1
 `
 
@@ -445,7 +446,8 @@ func (q *Queries) PromoteUser(ctx context.Context, email string) (User, error) {
 }
 
 const replacePasswordHash = `-- name: ReplacePasswordHash :execrows
-UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2 AND password_hash = $3
+UPDATE users SET password_hash = $1::text, updated_at = now()
+WHERE id = $2 AND password_hash IS NOT DISTINCT FROM NULLIF($3::text, '')
 `
 
 type ReplacePasswordHashParams struct {
@@ -455,7 +457,8 @@ type ReplacePasswordHashParams struct {
 }
 
 // Conditional on the hash that was verified, so that of concurrent changes exactly one wins and a rehash
-// at login never overwrites a password changed meanwhile.
+// at login never overwrites a password changed meanwhile. An empty verified_hash is an account that had no
+// password: setting its first one is conditional on its still having none.
 func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHashParams) (int64, error) {
 	result, err := q.db.Exec(ctx, replacePasswordHash, arg.NewHash, arg.ID, arg.VerifiedHash)
 	if err != nil {
@@ -513,7 +516,7 @@ UPDATE users SET
     created_at    = COALESCE($9, created_at),
     last_login_at = GREATEST(last_login_at, $10),
     external_id   = $11,
-    password_hash = CASE WHEN import_digest IS DISTINCT FROM $12 THEN $13 ELSE password_hash END,
+    password_hash = CASE WHEN import_digest IS DISTINCT FROM $12 THEN NULLIF($13::text, '') ELSE password_hash END,
     import_digest = $12,
     updated_at    = now()
 WHERE id = $14

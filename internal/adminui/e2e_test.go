@@ -30,6 +30,7 @@ func TestAdminPageEndToEnd(t *testing.T) {
 		chromedp.WaitVisible("#settings-form"),
 		chromedp.WaitVisible(`#users[data-query=""] tr[data-email="target@example.com"]`),
 		chromedp.SetValue("#access-ttl", "90"),
+		chromedp.Click("#email-code-signup"),
 		chromedp.Click("#settings-save"),
 		chromedp.WaitVisible("#settings-status.ok"),
 		chromedp.Text("#settings-status", &status),
@@ -85,7 +86,8 @@ func TestAdminPageEndToEnd(t *testing.T) {
 
 	admin := env.Login("root@example.com", apitest.Password)
 	settings, _ := env.Client.GetSettingsWithResponse(context.Background(), apitest.Bearer(admin.AccessToken))
-	if settings.JSON200 == nil || settings.JSON200.AccessTokenTtlSeconds != 90 {
+	if settings.JSON200 == nil || settings.JSON200.AccessTokenTtlSeconds != 90 || !settings.JSON200.EmailCodeSignup ||
+		!settings.JSON200.EmailCodeLogin || settings.JSON200.ReauthenticationMaxAgeSeconds != 300 {
 		t.Errorf("settings after the page's change: %s", settings.Body)
 	}
 	if admin.ExpiresIn != 90 {

@@ -47,14 +47,19 @@ type Media struct {
 	Storage   avatar.Storage
 }
 
-// confirmPassword checks the caller's password given to confirm a change, through the login throttle
-// (checkPassword); a wrong one is ErrWrongPassword.
-func (s *Service) confirmPassword(ctx context.Context, id Identity, client Client, password string) error {
-	_, err := s.checkPassword(ctx, id.User.Email, id.User.ID, client, password, id.User.PasswordHash)
-	if errors.Is(err, errCredentialMismatch) {
-		return ErrWrongPassword
+// confirm is the re-authentication a sensitive change needs: the caller's password in the request,
+// checked through the password throttle (a wrong one is ErrWrongPassword), or, without one, a session
+// whose last authentication is at most reauthentication_max_age_seconds old by the database's clock
+// (otherwise a *ReauthenticationError).
+func (s *Service) confirm(ctx context.Context, id Identity, client Client, password *string) error {
+	if password != nil {
+		_, err := s.checkPassword(ctx, id.User.Email, id.User.ID, client, *password, id.User.PasswordHash)
+		if errors.Is(err, errCredentialMismatch) {
+			return ErrWrongPassword
+		}
+		return err
 	}
-	return err
+	return s.requireRecentAuthentication(id)
 }
 
 // Sessions lists the caller's active sessions.
@@ -80,15 +85,16 @@ func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
 	return err
 }
 
-// ChangePassword replaces the caller's password after checking the current one; every other session ends.
-// The change is conditional on the hash that was verified: of concurrent changes one wins and the others
-// get ErrConflict.
-func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client, current, next string) error {
+// ChangePassword replaces the caller's password, or sets the first one of an account without, after
+// checking the current one or a recent authentication (confirm); every other session ends. The change is
+// conditional on the hash that was verified (or on there being none): of concurrent changes one wins and
+// the others get ErrConflict.
+func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client, current *string, next string) error {
 	next = normalizePassword(next)
 	if err := CheckPassword("new_password", next, id.User.Email, id.User.Username); err != nil {
 		return err
 	}
-	if err := s.confirmPassword(ctx, id, client, current); err != nil {
+	if err := s.confirm(ctx, id, client, current); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, next)
@@ -106,7 +112,11 @@ func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client
 	if err := s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID, notice...); err != nil {
 		return err
 	}
-	s.audit.Record(ctx, EventPasswordChanged, id.User.ID, id.User.ID, id.SessionID, nil)
+	event := EventPasswordChanged
+	if !id.User.HasPassword() {
+		event = EventPasswordSet
+	}
+	s.audit.Record(ctx, event, id.User.ID, id.User.ID, id.SessionID, nil)
 	return nil
 }
 
@@ -125,10 +135,10 @@ func (s *Service) DeleteAvatar(ctx context.Context, id Identity) (User, error) {
 	return user, nil
 }
 
-// DeleteAccount deletes the caller after checking their password; a password changed meanwhile is
-// ErrConflict.
-func (s *Service) DeleteAccount(ctx context.Context, id Identity, client Client, password string) error {
-	if err := s.confirmPassword(ctx, id, client, password); err != nil {
+// DeleteAccount deletes the caller after checking their password or a recent authentication (confirm); a
+// password changed meanwhile is ErrConflict.
+func (s *Service) DeleteAccount(ctx context.Context, id Identity, client Client, password *string) error {
+	if err := s.confirm(ctx, id, client, password); err != nil {
 		return err
 	}
 	if err := s.accounts.delete(ctx, id.User, id.User.PasswordHash); err != nil {

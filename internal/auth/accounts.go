@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,15 +123,11 @@ func (a *Accounts) Invite(ctx context.Context, email string, profile Profile, is
 	if err != nil {
 		return User{}, err
 	}
-	unusable := make([]byte, 24)
-	if _, err := rand.Read(unusable); err != nil {
-		return User{}, err
-	}
 	return a.store.CreateUser(ctx, NewUser{
 		ID:           id,
 		Email:        normalized,
 		Username:     profile.Username,
-		PasswordHash: unusablePasswordPrefix + base64.RawURLEncoding.EncodeToString(unusable),
+		PasswordHash: "", // none until the invitation's link sets one
 		FirstName:    deref(profile.FirstName),
 		LastName:     deref(profile.LastName),
 		PhoneNumber:  profile.PhoneNumber,
@@ -211,4 +205,10 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// createPasswordless creates an account for an address its owner just proved (an emailed code, with
+// email_code_signup on): verified, without a password or profile.
+func (a *Accounts) createPasswordless(ctx context.Context, email string) (User, error) {
+	return a.store.CreateUser(ctx, NewUser{ID: uuid.New(), Email: email, LanguageCode: mail.DefaultLanguage, EmailVerified: true})
 }

@@ -30,13 +30,20 @@ const (
 	EventPasswordReset      = "password_reset"
 	EventUserCreated        = "user_created"
 	EventPasswordResetSent  = "password_reset_sent"
+	// EventPasswordSet is the first password of an account that had none.
+	EventPasswordSet = "password_set"
+	// EventReauthenticated is a session's user proving a credential again (POST /api/me/reauthenticate).
+	EventReauthenticated = "reauthenticated"
+	// EventLoginCodeSent is a sign-in or re-authentication code mailed.
+	EventLoginCodeSent = "login_code_sent"
 )
 
 // AuditEvents lists every event name; openapi.yaml's AuditEventName enum is the same list (a test checks).
 var AuditEvents = []string{EventRegister, EventLoginSucceeded, EventLoginFailed, EventLockout, EventLogout, EventRefreshReused,
 	EventPasswordChanged, EventEmailChanged, EventAccountDeleted, EventSessionEnded, EventOtherSessionsEnded,
 	EventSettingsChanged, EventUserUpdated, EventUserDeleted, EventUserSessionsEnded, EventSigningKeyRotated,
-	EventUsersImported, EventPasswordReset, EventUserCreated, EventPasswordResetSent}
+	EventUsersImported, EventPasswordReset, EventUserCreated, EventPasswordResetSent, EventPasswordSet, EventReauthenticated,
+	EventLoginCodeSent}
 
 // AuditRecord is one security event: who did what to whom, from where. Details never hold a password,
 // token or hash.

@@ -128,6 +128,10 @@ func PrepareImport(u SourceUser) (ImportedUser, error) {
 	}
 	digest := sha256.Sum256([]byte(out.PasswordHash))
 	out.ImportDigest = digest[:]
+	if out.HashScheme == SchemeUnusable {
+		// Stored as no password at all (NULL); the digest above still tells a changed source row.
+		out.PasswordHash = ""
+	}
 	if err := v.err(); err != nil {
 		return ImportedUser{}, err
 	}

@@ -23,12 +23,13 @@ type CleanupReport struct {
 	AuditEvents        int64 `json:"audit_events"`
 	MailMessages       int64 `json:"mail_messages"`
 	EmailTokens        int64 `json:"email_tokens"`
+	LoginCodes         int64 `json:"login_codes"`
 }
 
 // Total is every row removed.
 func (r CleanupReport) Total() int64 {
 	return r.RefreshTokens + r.Sessions + r.LoginFailures + r.LoginFailureEvents + r.RateWindows + r.AuditEvents +
-		r.MailMessages + r.EmailTokens
+		r.MailMessages + r.EmailTokens + r.LoginCodes
 }
 
 // Retention of the mail tables, which no setting changes: a delivered or failed message is kept a week

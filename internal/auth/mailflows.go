@@ -22,6 +22,8 @@ const (
 	PurposeChangeEmail   = "change_email"
 	PurposeResetPassword = "reset_password"
 	PurposeInvitation    = "invitation"
+	// PurposeLoginCode is the sign-in link of an emailed code (login_codes, not email_tokens).
+	PurposeLoginCode = "login_code"
 )
 
 // ErrInvalidLink is an emailed link's token that is unknown, expired, used, or for another purpose.
@@ -92,6 +94,8 @@ type Links struct {
 	Verify    string
 	Reset     string
 	Invite    string
+	// Login is the sign-in link of an emailed code; empty means the message carries only the code.
+	Login string
 }
 
 // DefaultLinks are the pages authd serves itself. The token travels in the fragment, which browsers never
@@ -116,8 +120,8 @@ func (l Links) WithDefaults() Links {
 // Validate checks that every template has {token}.
 func (l Links) Validate() error {
 	for name, t := range map[string]string{"AUTHD_LINK_TEMPLATE_VERIFY": l.Verify, "AUTHD_LINK_TEMPLATE_RESET": l.Reset,
-		"AUTHD_LINK_TEMPLATE_INVITE": l.Invite} {
-		if strings.Count(t, "{token}") != 1 {
+		"AUTHD_LINK_TEMPLATE_INVITE": l.Invite, "AUTHD_LINK_TEMPLATE_LOGIN": l.Login} {
+		if (name != "AUTHD_LINK_TEMPLATE_LOGIN" || t != "") && strings.Count(t, "{token}") != 1 {
 			return fmt.Errorf("%s must hold {token} once: %q", name, t)
 		}
 	}
@@ -131,6 +135,8 @@ func (l Links) build(purpose, token string) string {
 		t = l.Reset
 	case PurposeInvitation:
 		t = l.Invite
+	case PurposeLoginCode:
+		t = l.Login
 	}
 	link := strings.Replace(t, "{token}", token, 1)
 	if strings.HasPrefix(link, "http://") || strings.HasPrefix(link, "https://") {
@@ -298,14 +304,15 @@ func (s *Service) UseEmailLink(ctx context.Context, token string) (string, error
 	return link.Email, nil
 }
 
-// RequestEmailChange checks the caller's password and mails a confirmation link to the new address and a
-// notice to the current one; the address changes only when the link is used.
-func (s *Service) RequestEmailChange(ctx context.Context, id Identity, client Client, email, password string) (string, error) {
+// RequestEmailChange checks the caller's password or a recent authentication (confirm) and mails a
+// confirmation link to the new address and a notice to the current one; the address changes only when the
+// link is used.
+func (s *Service) RequestEmailChange(ctx context.Context, id Identity, client Client, email string, password *string) (string, error) {
 	normalized, err := NormalizeEmail(email)
 	if err != nil {
 		return "", err
 	}
-	if err := s.confirmPassword(ctx, id, client, password); err != nil {
+	if err := s.confirm(ctx, id, client, password); err != nil {
 		return "", err
 	}
 	if normalized == id.User.Email {

@@ -18,6 +18,10 @@ const (
 	MethodEmailCode Method = "email_code"
 )
 
+// CheckedMethods are the methods whose credentials an operation can take in its request, and so must
+// declare (x-authd-credential-check in openapi.yaml).
+var CheckedMethods = []Method{MethodPassword, MethodEmailCode}
+
 // Assurance levels (NIST SP 800-63B-4): one factor, or two.
 const (
 	AAL1 = 1

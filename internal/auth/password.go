@@ -196,3 +196,17 @@ func (s *Service) FollowLegacyHashes(ctx context.Context, imported <-chan struct
 		}
 	}
 }
+
+// ReauthenticateWithPassword proves the caller's password again in their session: its auth_time moves to
+// now and a fresh token pair is issued. A wrong password is ErrWrongPassword and counts in the password
+// throttle like a failed login.
+func (s *Service) ReauthenticateWithPassword(ctx context.Context, id Identity, client Client, password string) (Session, error) {
+	a, err := s.passwordAssertion(ctx, id.User.Email, id.User, client, password)
+	if errors.Is(err, errCredentialMismatch) {
+		return Session{}, ErrWrongPassword
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return s.stepUp(ctx, id, a)
+}

@@ -25,6 +25,7 @@ type Service struct {
 	reuseGrace time.Duration
 	mailer     *Mailer
 	mailStore  MailStore
+	codes      CodeStore
 }
 
 // FullStore is every persistence the account service needs.
@@ -33,12 +34,13 @@ type FullStore interface {
 	AccountStore
 	ThrottleStore
 	MailStore
+	CodeStore
 }
 
 // NewService wires the domain together.
 func NewService(store FullStore, accounts *Accounts, hasher *Hasher, tokens *Tokens, settings *LiveSettings, media Media, audit *Auditor) *Service {
 	return &Service{audit: audit, accounts: accounts, store: store, selfServe: store, throttle: store, media: media, hasher: hasher,
-		tokens: tokens, settings: settings, reuseGrace: DefaultReuseGrace, mailer: accounts.mailer, mailStore: store}
+		tokens: tokens, settings: settings, reuseGrace: DefaultReuseGrace, mailer: accounts.mailer, mailStore: store, codes: store}
 }
 
 // Register creates an account and signs it in.

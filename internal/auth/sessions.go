@@ -25,8 +25,29 @@ type Session struct {
 }
 
 // ErrReauthenticationRequired means the operation needs a recent authentication (or the credential in
-// the request) and the session's is older than reauthentication_max_age_seconds.
+// the request) and the session's is older than reauthentication_max_age_seconds; errors.As to
+// *ReauthenticationError gives the age allowed.
 var ErrReauthenticationRequired = errors.New("a recent authentication is required")
+
+// ReauthenticationError says how recent the authentication must be (RFC 9470's max_age).
+type ReauthenticationError struct{ MaxAge time.Duration }
+
+func (e *ReauthenticationError) Error() string {
+	return fmt.Sprintf("a recent authentication is required: within %s", e.MaxAge)
+}
+
+// Is makes errors.Is(err, ErrReauthenticationRequired) true.
+func (e *ReauthenticationError) Is(target error) bool { return target == ErrReauthenticationRequired }
+
+// requireRecentAuthentication refuses a session whose last authentication is older than
+// reauthentication_max_age_seconds. The age was measured by the database when the session was loaded.
+func (s *Service) requireRecentAuthentication(id Identity) error {
+	maxAge := s.settings.seconds(SettingReauthenticationMaxAge)
+	if id.Assurance.AuthTime.IsZero() || id.Assurance.AuthAge > maxAge {
+		return &ReauthenticationError{MaxAge: maxAge}
+	}
+	return nil
+}
 
 // signIn starts a login session from the assertion of a first factor and audits the login, the refusals
 // of a disabled or unverified account included. Those come only after the credential proved right.
@@ -79,6 +100,21 @@ func (s *Service) issue(user User, sessionID uuid.UUID, assurance Assurance, ref
 		return Session{}, err
 	}
 	return Session{AccessToken: access, RefreshToken: refresh, ExpiresIn: ttl, User: user, SessionID: sessionID, Assurance: assurance}, nil
+}
+
+// stepUp records assertion a in the caller's session (a re-authentication, or later a second factor) and
+// issues a fresh token pair with the session's new assurance.
+func (s *Service) stepUp(ctx context.Context, id Identity, a Assertion) (Session, error) {
+	refresh, hash := NewRefreshToken()
+	assurance, err := s.store.Reauthenticate(ctx, id.SessionID, a, hash)
+	if errors.Is(err, ErrNotFound) {
+		return Session{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	s.audit.Record(ctx, EventReauthenticated, id.User.ID, id.User.ID, id.SessionID, map[string]any{"method": string(a.Method)})
+	return s.issue(id.User, id.SessionID, assurance, refresh)
 }
 
 // Refresh rotates a refresh token: the old one stops working and a new pair is issued in the same

@@ -30,6 +30,17 @@ const (
 	SettingVerificationTTL      = "verification_token_ttl_seconds"
 	SettingResetTTL             = "reset_token_ttl_seconds"
 	SettingInvitationTTL        = "invitation_token_ttl_seconds"
+	// SettingReauthenticationMaxAge is how recent a session's authentication (auth_time) must be for a
+	// sensitive change made without the credential in the request.
+	SettingReauthenticationMaxAge = "reauthentication_max_age_seconds"
+	// SettingEmailCodeTTL is how long an emailed sign-in code works (NIST SP 800-63B-4 section 3.1.3.2:
+	// at most 10 minutes).
+	SettingEmailCodeTTL = "email_code_ttl_seconds"
+	// SettingEmailCodeLogin (0 or 1) turns sign-in by emailed code on.
+	SettingEmailCodeLogin = "email_code_login"
+	// SettingEmailCodeSignup (0 or 1) lets a verified code for an address without an account create a
+	// password-less account.
+	SettingEmailCodeSignup = "email_code_signup"
 )
 
 type valueRange struct{ min, max int64 }
@@ -49,6 +60,11 @@ var settingRanges = map[string]valueRange{
 	SettingVerificationTTL:      {3600, 2592000},
 	SettingResetTTL:             {300, 86400},
 	SettingInvitationTTL:        {3600, 2592000},
+
+	SettingReauthenticationMaxAge: {60, 3600},
+	SettingEmailCodeTTL:           {60, 600},
+	SettingEmailCodeLogin:         {0, 1},
+	SettingEmailCodeSignup:        {0, 1},
 }
 
 // Settings maps setting keys to values.
@@ -85,6 +101,11 @@ func (d Defaults) Settings() Settings {
 		SettingVerificationTTL:      48 * 3600,
 		SettingResetTTL:             3600,
 		SettingInvitationTTL:        7 * 24 * 3600,
+
+		SettingReauthenticationMaxAge: 300,
+		SettingEmailCodeTTL:           600,
+		SettingEmailCodeLogin:         1,
+		SettingEmailCodeSignup:        0,
 	}
 }
 

@@ -7,7 +7,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// User is an account. PasswordHash never leaves the domain and the store.
+// User is an account. PasswordHash never leaves the domain and the store; it is "" for an account without
+// a password.
 type User struct {
 	ID           uuid.UUID
 	Email        string
@@ -117,6 +118,12 @@ type Store interface {
 	// SessionUser returns the active user of an active session with the session's assurance, or
 	// ErrNotFound.
 	SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (User, Assurance, error)
+	// Reauthenticate records a new proof of a credential in a session (its auth_time, methods and a level
+	// that never falls) and stores a new refresh token in it; ErrNotFound when the session has ended.
+	Reauthenticate(ctx context.Context, sessionID uuid.UUID, a Assertion, refreshHash []byte) (Assurance, error)
 	// LegacyHashSamples returns up to limit stored imported hashes, one of each scheme and cost.
 	LegacyHashSamples(ctx context.Context, limit int) ([]string, error)
 }
+
+// HasPassword says whether the account has a password to sign in with.
+func (u User) HasPassword() bool { return u.PasswordHash != "" }

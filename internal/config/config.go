@@ -71,6 +71,9 @@ type Config struct {
 	LinkVerify string `env:"AUTHD_LINK_TEMPLATE_VERIFY"`
 	LinkReset  string `env:"AUTHD_LINK_TEMPLATE_RESET"`
 	LinkInvite string `env:"AUTHD_LINK_TEMPLATE_INVITE"`
+	// LinkLogin is the sign-in link of an emailed code: a page of the application, which posts the token to
+	// POST /api/login/code/verify and keeps the tokens. Unset, the message carries only the code.
+	LinkLogin string `env:"AUTHD_LINK_TEMPLATE_LOGIN"`
 	// The next two seed runtime settings the first time; afterwards the admin API changes them.
 	LoginMaxFailures int `env:"AUTHD_LOGIN_MAX_FAILURES" envDefault:"5"`
 	RateLimitPerIP   int `env:"AUTHD_RATE_LIMIT_PER_IP" envDefault:"60"`
@@ -210,7 +213,8 @@ func (c Config) validate() []error {
 
 // Links are the emailed links' templates.
 func (c Config) Links() auth.Links {
-	return auth.Links{PublicURL: c.PublicURLValue(), Verify: c.LinkVerify, Reset: c.LinkReset, Invite: c.LinkInvite}.WithDefaults()
+	return auth.Links{PublicURL: c.PublicURLValue(), Verify: c.LinkVerify, Reset: c.LinkReset, Invite: c.LinkInvite,
+		Login: c.LinkLogin}.WithDefaults()
 }
 
 // Delivery tunes the outbox sender.

@@ -28,16 +28,22 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 		auth.SettingReuseDetection: b.ReuseDetectionSeconds, auth.SettingSessionRetention: b.SessionRetentionSeconds,
 		auth.SettingSessionMaxLifetime: b.SessionMaxLifetimeSeconds, auth.SettingAuditRetentionDays: b.AuditRetentionDays,
 		auth.SettingVerificationTTL: b.VerificationTokenTtlSeconds, auth.SettingResetTTL: b.ResetTokenTtlSeconds,
-		auth.SettingInvitationTTL: b.InvitationTokenTtlSeconds,
+		auth.SettingInvitationTTL: b.InvitationTokenTtlSeconds, auth.SettingReauthenticationMaxAge: b.ReauthenticationMaxAgeSeconds,
+		auth.SettingEmailCodeTTL: b.EmailCodeTtlSeconds,
 	} {
 		if value != nil {
 			changes[key] = *value
 		}
 	}
-	if b.RequireVerifiedEmail != nil {
-		changes[auth.SettingRequireVerifiedEmail] = 0
-		if *b.RequireVerifiedEmail {
-			changes[auth.SettingRequireVerifiedEmail] = 1
+	for key, value := range map[string]*bool{
+		auth.SettingRequireVerifiedEmail: b.RequireVerifiedEmail, auth.SettingEmailCodeLogin: b.EmailCodeLogin,
+		auth.SettingEmailCodeSignup: b.EmailCodeSignup,
+	} {
+		if value != nil {
+			changes[key] = 0
+			if *value {
+				changes[key] = 1
+			}
 		}
 	}
 	updated, err := s.admin.UpdateSettings(ctx, id.User, changes)

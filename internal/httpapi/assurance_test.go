@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -83,5 +84,108 @@ func TestPasswordSessionAssurance(t *testing.T) {
 	}
 	if current == nil || current.AuthTime.Unix() != claims.AuthTime {
 		t.Fatalf("current session %+v, want auth_time %d", current, claims.AuthTime)
+	}
+}
+
+// ageSessions moves the auth_time of every session of email back by age, as if the user had signed in
+// that long ago.
+func ageSessions(t *testing.T, env *apitest.Env, email string, age time.Duration) {
+	t.Helper()
+	if _, err := env.DB.Exec(context.Background(),
+		"UPDATE sessions SET auth_time = auth_time - make_interval(secs => $2) WHERE user_id = (SELECT id FROM users WHERE email = $1)",
+		email, age.Seconds()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Sensitive changes need the credential in the request or a recent authentication: a fresh session passes,
+// a stale one gets 401 reauthentication_required with RFC 9470's challenge, the credential in the body
+// still works, and POST /api/me/reauthenticate (by password, or by an emailed code) makes the session
+// recent again with new tokens that say so.
+func TestRecentAuthentication(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	email := apitest.UniqueEmail("recent")
+	session := env.Register(email)
+	bearer := apitest.Bearer(session.AccessToken)
+	ctx := context.Background()
+
+	fresh, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: apitest.UniqueEmail("fresh")}, bearer)
+	if fresh.JSON202 == nil {
+		t.Fatalf("email change in a fresh session, without the password: %d %s", fresh.StatusCode(), fresh.Body)
+	}
+
+	ageSessions(t, env, email, 10*time.Minute)
+	stale, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: apitest.UniqueEmail("stale")}, bearer)
+	if stale.JSON401 == nil || stale.JSON401.Error != api.ErrorCodeReauthenticationRequired {
+		t.Fatalf("stale session: %d %s", stale.StatusCode(), stale.Body)
+	}
+	challenge := stale.HTTPResponse.Header.Get("WWW-Authenticate")
+	if !strings.Contains(challenge, `error="insufficient_user_authentication"`) || !strings.Contains(challenge, "max_age=300") {
+		t.Errorf("challenge %q", challenge)
+	}
+	withPassword, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: apitest.UniqueEmail("body"), Password: ptr(apitest.Password)}, bearer)
+	if withPassword.JSON202 == nil {
+		t.Fatalf("stale session with the password in the body: %d %s", withPassword.StatusCode(), withPassword.Body)
+	}
+	if r, _ := env.Client.ReauthenticateWithResponse(ctx, api.Reauthentication{Password: ptr("not the password")}, bearer); r.JSON403 == nil ||
+		r.JSON403.Error != api.ErrorCodeInvalidCredentials {
+		t.Fatalf("reauthenticate with a wrong password: %d %s", r.StatusCode(), r.Body)
+	}
+
+	before := claimsOf(t, session.AccessToken)
+	re, _ := env.Client.ReauthenticateWithResponse(ctx, api.Reauthentication{Password: ptr(apitest.Password)}, bearer)
+	if re.JSON200 == nil {
+		t.Fatalf("reauthenticate: %d %s", re.StatusCode(), re.Body)
+	}
+	after := claimsOf(t, re.JSON200.AccessToken)
+	if after.SID != before.SID || after.AuthTime <= before.AuthTime-600 || time.Since(time.Unix(after.AuthTime, 0)) > time.Minute ||
+		!slices.Equal(after.AMR, []string{"pwd", "pwd"}) {
+		t.Fatalf("claims after reauthentication %+v, before %+v", after, before)
+	}
+	// The session is recent again: the change goes through without the password, with either token.
+	if r, _ := env.Client.DeleteMeWithResponse(ctx, api.PasswordConfirmation{}, apitest.Bearer(re.JSON200.AccessToken)); r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("delete after reauthentication: %d %s", r.StatusCode(), r.Body)
+	}
+}
+
+// An emailed code re-authenticates too: it joins the session's methods and amr, works once, and a wrong
+// one is 403.
+func TestReauthenticateWithCode(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	email := apitest.UniqueEmail("recode")
+	session := env.Register(email)
+	bearer := apitest.Bearer(session.AccessToken)
+	ctx := context.Background()
+	ageSessions(t, env, email, time.Hour)
+	if r, _ := env.Client.SendReauthenticationCodeWithResponse(ctx, bearer); r.JSON202 == nil {
+		t.Fatalf("send code: %d %s", r.StatusCode(), r.Body)
+	}
+	code := codeOf(t, env, email, 1)
+	if r, _ := env.Client.ReauthenticateWithResponse(ctx, api.Reauthentication{Code: ptr("000000")}, bearer); r.JSON403 == nil && code != "000000" {
+		t.Fatalf("wrong code: %d %s", r.StatusCode(), r.Body)
+	}
+	// A reauthentication code does not sign in.
+	if r := verifyCode(env, email, code); r.Status != http.StatusUnauthorized {
+		t.Fatalf("a reauthentication code at sign-in: %d", r.Status)
+	}
+	re, _ := env.Client.ReauthenticateWithResponse(ctx, api.Reauthentication{Code: ptr(code)}, bearer)
+	if re.JSON200 == nil {
+		t.Fatalf("reauthenticate by code: %d %s", re.StatusCode(), re.Body)
+	}
+	if c := claimsOf(t, re.JSON200.AccessToken); !slices.Equal(c.AMR, []string{"pwd", "otp"}) || c.AAL != "aal1" {
+		t.Errorf("claims %+v", c)
+	}
+	sessions, _ := env.Client.ListMySessionsWithResponse(ctx, apitest.Bearer(re.JSON200.AccessToken))
+	if sessions.JSON200 == nil || len(sessions.JSON200.Sessions) != 1 ||
+		!slices.Equal(sessions.JSON200.Sessions[0].Methods, []api.AuthenticationMethod{"password", "email_code"}) {
+		t.Errorf("sessions %s", sessions.Body)
+	}
+	if r, _ := env.Client.ReauthenticateWithResponse(ctx, api.Reauthentication{Code: ptr(code)}, bearer); r.JSON403 == nil {
+		t.Errorf("the code again: %d %s", r.StatusCode(), r.Body)
+	}
+	if r := env.JSON(http.MethodPost, "/api/me/reauthenticate", `{"password":"x","code":"123456"}`, "Authorization", "Bearer "+session.AccessToken); r.Status != http.StatusBadRequest {
+		t.Errorf("password and code together: %d", r.Status)
 	}
 }

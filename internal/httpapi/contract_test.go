@@ -126,8 +126,9 @@ func TestSpecBoundsMatchGoConstants(t *testing.T) {
 	}
 }
 
-// Every operation's policies are well formed, and every operation that verifies a password is throttled:
-// it declares x-authd-password-check, and with it the per-IP rate limit.
+// Every operation's policies are well formed, and every operation that verifies a credential is
+// throttled: it declares x-authd-credential-check with the credential's method, and with it the per-IP
+// rate limit.
 func TestOperationPolicies(t *testing.T) {
 	spec := loadSpec(t)
 	table, err := newPolicyTable(spec)
@@ -139,15 +140,15 @@ func TestOperationPolicies(t *testing.T) {
 		byID[p.operationID] = p
 	}
 	for _, p := range table.policies {
-		if p.passwordCheck && !p.rateLimited {
-			t.Errorf("%s checks a password without a rate limit", p.operationID)
+		if len(p.credentialChecks) > 0 && !p.rateLimited {
+			t.Errorf("%s checks a credential without a rate limit", p.operationID)
 		}
 		if p.bodyLimit <= 0 {
 			t.Errorf("%s has no body limit", p.operationID)
 		}
 	}
-	// The operations whose request carries a password to verify, not the new password of an account being
-	// created.
+	// The operations whose request carries a credential to verify: a password (not the new password of an
+	// account being created) or a one-time code.
 	createsAccount := map[string]bool{"register": true, "compatSignUp": true, "compatAuthSignup": true, "compatRegister": true}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -156,9 +157,17 @@ func TestOperationPolicies(t *testing.T) {
 			}
 			for _, content := range op.RequestBody.Value.Content {
 				for name := range content.Schema.Value.Properties {
-					verifies := name == "current_password" || (name == "password" && !createsAccount[op.OperationID])
-					if verifies && !byID[op.OperationID].passwordCheck {
-						t.Errorf("%s %s (%s) takes %q but does not declare %s", method, path, op.OperationID, name, extPasswordCheck)
+					var checks auth.Method
+					switch {
+					case name == "current_password" || (name == "password" && !createsAccount[op.OperationID]):
+						checks = auth.MethodPassword
+					case name == "code":
+						checks = auth.MethodEmailCode
+					default:
+						continue
+					}
+					if !slices.Contains(byID[op.OperationID].credentialChecks, checks) {
+						t.Errorf("%s %s (%s) takes %q but does not declare %s: %s", method, path, op.OperationID, name, extCredentialCheck, checks)
 					}
 				}
 			}
@@ -169,11 +178,13 @@ func TestOperationPolicies(t *testing.T) {
 // A policy of the wrong shape, or a password check without a rate limit, stops the server at start.
 func TestBadPoliciesAreRefused(t *testing.T) {
 	cases := map[string]map[string]any{
-		"password check without rate limit": {extPasswordCheck: true},
-		"unknown rate limit":                {extRateLimit: "per-planet", extPasswordCheck: true},
-		"body limit not a number":           {extBodyLimit: "lots"},
-		"negative body limit":               {extBodyLimit: float64(-1)},
-		"password check not a bool":         {extRateLimit: rateLimitPerIP, extPasswordCheck: "yes"},
+		"credential check without rate limit": {extCredentialCheck: "password"},
+		"unknown rate limit":                  {extRateLimit: "per-planet", extCredentialCheck: "password"},
+		"body limit not a number":             {extBodyLimit: "lots"},
+		"negative body limit":                 {extBodyLimit: float64(-1)},
+		"unknown method":                      {extRateLimit: rateLimitPerIP, extCredentialCheck: "telepathy"},
+		"method list with a stranger":         {extRateLimit: rateLimitPerIP, extCredentialCheck: []any{"password", true}},
+		"empty method list":                   {extRateLimit: rateLimitPerIP, extCredentialCheck: []any{}},
 	}
 	for name, ext := range cases {
 		op := &openapi3.Operation{OperationID: "x", Extensions: ext}

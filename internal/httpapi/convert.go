@@ -27,6 +27,7 @@ func toAPIUser(u auth.User) api.User {
 	out.LastLoginAt = nullableTime(u.LastLoginAt)
 	out.EmailVerified = u.EmailVerifiedAt != nil
 	out.EmailVerifiedAt = nullableTime(u.EmailVerifiedAt)
+	out.HasPassword = u.HasPassword()
 	return out
 }
 
@@ -80,6 +81,11 @@ func toAPISettings(s auth.Settings) api.Settings {
 		VerificationTokenTtlSeconds: s[auth.SettingVerificationTTL],
 		ResetTokenTtlSeconds:        s[auth.SettingResetTTL],
 		InvitationTokenTtlSeconds:   s[auth.SettingInvitationTTL],
+
+		ReauthenticationMaxAgeSeconds: s[auth.SettingReauthenticationMaxAge],
+		EmailCodeTtlSeconds:           s[auth.SettingEmailCodeTTL],
+		EmailCodeLogin:                s[auth.SettingEmailCodeLogin] == 1,
+		EmailCodeSignup:               s[auth.SettingEmailCodeSignup] == 1,
 	}
 }
 
@@ -90,7 +96,7 @@ func toAPIAdminUser(u auth.AdminUser) api.AdminUser {
 		PhoneNumber: pub.PhoneNumber, AvatarUrl: pub.AvatarUrl, LanguageCode: pub.LanguageCode, IsAdmin: pub.IsAdmin,
 		CreatedAt: pub.CreatedAt, UpdatedAt: pub.UpdatedAt, LastLoginAt: pub.LastLoginAt,
 		IsActive: u.IsActive, ActiveSessions: int32(u.ActiveSessions), ExternalId: nullableOf(u.ExternalID),
-		EmailVerified: pub.EmailVerified, EmailVerifiedAt: pub.EmailVerifiedAt,
+		EmailVerified: pub.EmailVerified, EmailVerifiedAt: pub.EmailVerifiedAt, HasPassword: pub.HasPassword,
 	}
 }
 

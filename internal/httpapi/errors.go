@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -20,6 +21,7 @@ type problem struct {
 	message    string
 	fields     map[string]string
 	retryAfter int // seconds; set for 429 and 503
+	maxAge     int // seconds; the age of authentication a reauthentication_required asks for
 	cause      error
 }
 
@@ -36,10 +38,15 @@ func invalidTokenChallenge() string { return bearerChallenge + `, error="invalid
 func problemFor(err error) problem {
 	var verr *auth.ValidationError
 	var limited *auth.RateLimitedError
+	var reauth *auth.ReauthenticationError
 	switch {
 	case errors.As(err, &limited):
 		return problem{status: http.StatusTooManyRequests, code: api.ErrorCodeRateLimited,
 			message: "Too many attempts; wait before trying again.", retryAfter: limited.RetryAfterSeconds()}
+	case errors.As(err, &reauth):
+		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeReauthenticationRequired,
+			message: "Confirm it is you: sign in again (POST /api/me/reauthenticate) or send your password.",
+			maxAge:  int(reauth.MaxAge.Seconds())}
 	case errors.As(err, &verr):
 		return problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
 			message: "The request has invalid fields.", fields: verr.Fields, cause: err}
@@ -49,11 +56,17 @@ func problemFor(err error) problem {
 	case errors.Is(err, auth.ErrUsernameTaken):
 		return problem{status: http.StatusConflict, code: api.ErrorCodeUsernameTaken,
 			message: "This username is already taken.", fields: map[string]string{"username": "is already taken"}}
+	case errors.Is(err, auth.ErrInvalidLoginCode):
+		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidCredentials, message: "The email or code is wrong, or the code expired."}
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidCredentials, message: "Invalid email or password."}
 	case errors.Is(err, auth.ErrWrongPassword):
 		// 403, not 401: the caller is authenticated; the password only confirms the change.
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeInvalidCredentials, message: "The current password is wrong."}
+	case errors.Is(err, auth.ErrWrongCode):
+		return problem{status: http.StatusForbidden, code: api.ErrorCodeInvalidCredentials, message: "The code is wrong, expired or used; ask for a new one."}
+	case errors.Is(err, auth.ErrMethodDisabled):
+		return problem{status: http.StatusForbidden, code: api.ErrorCodeForbidden, message: "Sign-in by emailed code is turned off."}
 	case errors.Is(err, auth.ErrEmailNotVerified):
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeEmailNotVerified,
 			message: "Verify your email address first: a link was sent to it."}
@@ -123,9 +136,15 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 	_ = json.NewEncoder(w).Encode(p.body(reqID))
 }
 
+// challengeFor is the WWW-Authenticate of a 401: RFC 6750's invalid_token, or RFC 9470's
+// insufficient_user_authentication with the max_age the operation needs.
 func challengeFor(p problem) string {
-	if p.code == api.ErrorCodeInvalidToken {
+	switch p.code {
+	case api.ErrorCodeInvalidToken:
 		return invalidTokenChallenge()
+	case api.ErrorCodeReauthenticationRequired:
+		return fmt.Sprintf(`%s, error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=%d`,
+			bearerChallenge, p.maxAge)
 	}
 	return bearerChallenge
 }

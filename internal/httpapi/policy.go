@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -22,8 +21,9 @@ const (
 	extBodyLimit = "x-authd-body-limit"
 	// extRateLimit puts an operation under a per-client limit; its only value today is rateLimitPerIP.
 	extRateLimit = "x-authd-rate-limit"
-	// extPasswordCheck marks an operation that verifies a password, and so must share the login throttle.
-	extPasswordCheck = "x-authd-password-check"
+	// extCredentialCheck names the sign-in methods whose credentials an operation verifies (a method or a
+	// list of them: password, email_code), and so must go through the shared throttle.
+	extCredentialCheck = "x-authd-credential-check"
 )
 
 // rateLimitPerIP counts requests against the runtime setting rate_limit_per_ip, per client address.
@@ -37,10 +37,11 @@ const (
 
 // operationPolicy is what openapi.yaml declares about one operation.
 type operationPolicy struct {
-	operationID   string
-	bodyLimit     int64
-	rateLimited   bool
-	passwordCheck bool
+	operationID string
+	bodyLimit   int64
+	rateLimited bool
+	// credentialChecks are the methods whose credentials the operation verifies.
+	credentialChecks []auth.Method
 	// compat marks the operations of the compat tag, which AUTHD_COMPAT_ROUTES=false turns off.
 	compat bool
 	// unvalidated marks operations with no parameters and no body: the validator would check nothing.
@@ -106,12 +107,12 @@ func readPolicy(op *openapi3.Operation, defaultLimit int64) (*operationPolicy, e
 		}
 		p.rateLimited = true
 	}
-	if v, ok := op.Extensions[extPasswordCheck]; ok {
-		check, isBool := v.(bool)
-		if !isBool {
-			return nil, fmt.Errorf("%s must be true or false", extPasswordCheck)
+	if v, ok := op.Extensions[extCredentialCheck]; ok {
+		checks, err := readCredentialChecks(v)
+		if err != nil {
+			return nil, err
 		}
-		p.passwordCheck = check
+		p.credentialChecks = checks
 	}
 	if op.Security != nil {
 		for _, req := range *op.Security {
@@ -125,8 +126,8 @@ func readPolicy(op *openapi3.Operation, defaultLimit int64) (*operationPolicy, e
 			}
 		}
 	}
-	if p.passwordCheck && !p.rateLimited {
-		return nil, fmt.Errorf("%s needs %s: a password check must be throttled", extPasswordCheck, extRateLimit)
+	if len(p.credentialChecks) > 0 && !p.rateLimited {
+		return nil, fmt.Errorf("%s needs %s: a credential check must be throttled", extCredentialCheck, extRateLimit)
 	}
 	return p, nil
 }
@@ -189,12 +190,36 @@ func (t *policyTable) withRoute(next http.Handler) http.Handler {
 	})
 }
 
-// passwordCheckClient returns the client of an operation that verifies a password. Such an operation must
-// declare x-authd-password-check in openapi.yaml (which requires a rate limit), so that no password oracle
-// escapes the throttle; one that does not is a wiring bug, answered 500 by every test that reaches it.
-func passwordCheckClient(ctx context.Context) (auth.Client, error) {
-	if m := routeFrom(ctx); m == nil || !m.policy.passwordCheck {
-		return auth.Client{}, errors.New("this operation verifies a password but openapi.yaml does not declare " + extPasswordCheck)
+// readCredentialChecks reads x-authd-credential-check: one method name or a list of them.
+func readCredentialChecks(v any) ([]auth.Method, error) {
+	var names []any
+	switch v := v.(type) {
+	case string:
+		names = []any{v}
+	case []any:
+		names = v
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s must name a sign-in method or a list of them", extCredentialCheck)
+	}
+	var methods []auth.Method
+	for _, n := range names {
+		name, _ := n.(string)
+		if !slices.Contains(auth.CheckedMethods, auth.Method(name)) {
+			return nil, fmt.Errorf("%s: %v is not one of %v", extCredentialCheck, n, auth.CheckedMethods)
+		}
+		methods = append(methods, auth.Method(name))
+	}
+	return methods, nil
+}
+
+// credentialCheckClient returns the client of an operation that verifies a credential of method. Such an
+// operation must declare the method in x-authd-credential-check in openapi.yaml (which requires a rate
+// limit), so that no guessing oracle escapes the throttle; one that does not is a wiring bug, answered
+// 500 by every test that reaches it.
+func credentialCheckClient(ctx context.Context, method auth.Method) (auth.Client, error) {
+	if m := routeFrom(ctx); m == nil || !slices.Contains(m.policy.credentialChecks, method) {
+		return auth.Client{}, fmt.Errorf("this operation verifies a %s credential but openapi.yaml does not declare it in %s", method, extCredentialCheck)
 	}
 	return clientFrom(ctx), nil
 }

@@ -38,7 +38,7 @@ func TestConcurrentPasswordChangesHaveOneWinner(t *testing.T) {
 	session := env.Register(email)
 	const n = 12
 	statuses := race(n, func(i int) int {
-		body := api.PasswordChange{CurrentPassword: apitest.Password, NewPassword: fmt.Sprintf("winning passphrase %d", i)}
+		body := api.PasswordChange{CurrentPassword: ptr(apitest.Password), NewPassword: fmt.Sprintf("winning passphrase %d", i)}
 		resp, err := env.Client.ChangePasswordWithResponse(context.Background(), body, apitest.Bearer(session.AccessToken))
 		if err != nil {
 			t.Error(err)
@@ -87,7 +87,7 @@ func TestConcurrentEmailChangesDoNotOverwriteEachOther(t *testing.T) {
 	var tokens []string
 	for i := range n {
 		target := fmt.Sprintf("moved%d@example.com", i)
-		body := api.EmailChange{Email: target, Password: apitest.Password}
+		body := api.EmailChange{Email: target, Password: ptr(apitest.Password)}
 		resp, err := env.Client.ChangeEmailWithResponse(context.Background(), body, apitest.Bearer(session.AccessToken))
 		if err != nil || resp.JSON202 == nil {
 			t.Fatalf("change %d: %v %s", i, err, resp.Body)

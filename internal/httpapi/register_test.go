@@ -49,7 +49,7 @@ func TestRegisterCreatesAccountAndSignsIn(t *testing.T) {
 		t.Errorf("token fields = %+v", body)
 	}
 	for _, secret := range []string{"password", "hash", "argon2"} {
-		if strings.Contains(strings.ToLower(string(resp.Body)), secret+"\"") || strings.Contains(string(resp.Body), "$argon2") {
+		if strings.Contains(strings.ToLower(string(resp.Body)), "\""+secret+"\"") || strings.Contains(string(resp.Body), "$argon2") {
 			t.Errorf("response mentions %q: %s", secret, resp.Body)
 		}
 	}

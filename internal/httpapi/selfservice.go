@@ -59,7 +59,7 @@ func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordReque
 	if err != nil {
 		return nil, err
 	}
-	client, err := passwordCheckClient(ctx)
+	client, err := credentialCheckClient(ctx, auth.MethodPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Server) ChangeEmail(ctx context.Context, req api.ChangeEmailRequestObje
 	if err != nil {
 		return nil, err
 	}
-	client, err := passwordCheckClient(ctx)
+	client, err := credentialCheckClient(ctx, auth.MethodPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +110,15 @@ func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (a
 	if err != nil {
 		return nil, err
 	}
-	client, err := passwordCheckClient(ctx)
+	client, err := credentialCheckClient(ctx, auth.MethodPassword)
 	if err != nil {
 		return nil, err
 	}
-	err = s.auth.DeleteAccount(ctx, id, client, req.Body.Password)
+	var password *string
+	if req.Body != nil {
+		password = req.Body.Password
+	}
+	err = s.auth.DeleteAccount(ctx, id, client, password)
 	switch p := problemFor(err); {
 	case err == nil:
 		return api.DeleteMe204Response{}, nil
@@ -134,4 +138,35 @@ func toAPIMethods(methods []string) []api.AuthenticationMethod {
 		out[i] = api.AuthenticationMethod(m)
 	}
 	return out
+}
+
+func (s *Server) Reauthenticate(ctx context.Context, req api.ReauthenticateRequestObject) (api.ReauthenticateResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var session auth.Session
+	switch b := req.Body; {
+	case b.Password != nil:
+		client, err := credentialCheckClient(ctx, auth.MethodPassword)
+		if err != nil {
+			return nil, err
+		}
+		session, err = s.auth.ReauthenticateWithPassword(ctx, id, client, *b.Password)
+		if err != nil {
+			return nil, err
+		}
+	case b.Code != nil:
+		client, err := credentialCheckClient(ctx, auth.MethodEmailCode)
+		if err != nil {
+			return nil, err
+		}
+		session, err = s.auth.ReauthenticateWithCode(ctx, id, client, *b.Code)
+		if err != nil {
+			return nil, err
+		}
+	default:
+		return nil, auth.Invalid("body", "needs password or code")
+	}
+	return api.Reauthenticate200JSONResponse{Body: authResponse(session), Headers: api.Reauthenticate200ResponseHeaders{CacheControl: &noStore}}, nil
 }

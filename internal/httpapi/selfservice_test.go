@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -100,7 +102,7 @@ func TestChangePassword(t *testing.T) {
 	other := env.Login("pw@example.com", apitest.Password)
 	bearer := apitest.Bearer(current.AccessToken)
 
-	wrong, _ := env.Client.ChangePasswordWithResponse(ctx, api.PasswordChange{CurrentPassword: "not my password", NewPassword: "a brand new passphrase"}, bearer)
+	wrong, _ := env.Client.ChangePasswordWithResponse(ctx, api.PasswordChange{CurrentPassword: ptr("not my password"), NewPassword: "a brand new passphrase"}, bearer)
 	if wrong.JSON403 == nil || wrong.JSON403.Error != api.ErrorCodeInvalidCredentials {
 		t.Fatalf("wrong current password: %d %s, want 403 invalid_credentials", wrong.StatusCode(), wrong.Body)
 	}
@@ -111,7 +113,7 @@ func TestChangePassword(t *testing.T) {
 			t.Errorf("weak new password %q: %d %s, want 400 naming new_password", weak, resp.Status, resp.Body)
 		}
 	}
-	ok, _ := env.Client.ChangePasswordWithResponse(ctx, api.PasswordChange{CurrentPassword: apitest.Password, NewPassword: "a brand new passphrase"}, bearer)
+	ok, _ := env.Client.ChangePasswordWithResponse(ctx, api.PasswordChange{CurrentPassword: ptr(apitest.Password), NewPassword: "a brand new passphrase"}, bearer)
 	if ok.JSON200 == nil {
 		t.Fatalf("change: %d %s", ok.StatusCode(), ok.Body)
 	}
@@ -141,19 +143,19 @@ func TestChangeEmail(t *testing.T) {
 	env.Register("taken@example.com")
 	bearer := apitest.Bearer(session.AccessToken)
 
-	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "new@example.com", Password: "wrong password"}, bearer); r.JSON403 == nil {
+	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "new@example.com", Password: ptr("wrong password")}, bearer); r.JSON403 == nil {
 		t.Errorf("wrong password: %d, want 403", r.StatusCode())
 	}
-	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "TAKEN@example.com", Password: apitest.Password}, bearer); r.JSON409 == nil || r.JSON409.Error != api.ErrorCodeEmailTaken {
+	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "TAKEN@example.com", Password: ptr(apitest.Password)}, bearer); r.JSON409 == nil || r.JSON409.Error != api.ErrorCodeEmailTaken {
 		t.Errorf("taken email: %d %s, want 409 email_taken", r.StatusCode(), r.Body)
 	}
-	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "not-an-email", Password: apitest.Password}, bearer); r.JSON400 == nil {
+	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "not-an-email", Password: ptr(apitest.Password)}, bearer); r.JSON400 == nil {
 		t.Errorf("invalid email: %d, want 400", r.StatusCode())
 	}
-	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "a@localhost", Password: apitest.Password}, bearer); r.JSON400 == nil {
+	if r, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "a@localhost", Password: ptr(apitest.Password)}, bearer); r.JSON400 == nil {
 		t.Errorf("email without a dotted domain: %d, want 400", r.StatusCode())
 	}
-	changed, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "New@Example.com", Password: apitest.Password}, bearer)
+	changed, _ := env.Client.ChangeEmailWithResponse(ctx, api.EmailChange{Email: "New@Example.com", Password: ptr(apitest.Password)}, bearer)
 	if changed.JSON202 == nil || changed.JSON202.PendingEmail != "new@example.com" {
 		t.Fatalf("change: %d %s", changed.StatusCode(), changed.Body)
 	}
@@ -188,13 +190,16 @@ func TestDeleteAccount(t *testing.T) {
 		t.Fatalf("avatar files before deletion: %v", files)
 	}
 
-	if r, _ := env.Client.DeleteMeWithResponse(ctx, api.PasswordConfirmation{Password: "wrong password"}, bearer); r.JSON403 == nil {
+	if r, _ := env.Client.DeleteMeWithResponse(ctx, api.PasswordConfirmation{Password: ptr("wrong password")}, bearer); r.JSON403 == nil {
 		t.Errorf("wrong password: %d, want 403", r.StatusCode())
 	}
-	if r := env.Do(http.MethodDelete, "/api/me", "", nil, "Authorization", "Bearer "+session.AccessToken); r.Status != http.StatusBadRequest {
-		t.Errorf("no body: %d, want 400", r.Status)
+	// Without the password the session's sign-in must be recent; this one's is made old.
+	ageSessions(t, env, "leaving@example.com", time.Hour)
+	if r := env.Do(http.MethodDelete, "/api/me", "", nil, "Authorization", "Bearer "+session.AccessToken); r.Status != http.StatusUnauthorized ||
+		!strings.Contains(string(r.Body), `"reauthentication_required"`) {
+		t.Errorf("no body, stale session: %d %s, want 401 reauthentication_required", r.Status, r.Body)
 	}
-	if r, _ := env.Client.DeleteMeWithResponse(ctx, api.PasswordConfirmation{Password: apitest.Password}, bearer); r.StatusCode() != http.StatusNoContent {
+	if r, _ := env.Client.DeleteMeWithResponse(ctx, api.PasswordConfirmation{Password: ptr(apitest.Password)}, bearer); r.StatusCode() != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.StatusCode(), r.Body)
 	}
 	for _, token := range []string{session.AccessToken, other.AccessToken} {
@@ -219,7 +224,7 @@ func TestDeleteAccountOfLastAdminIsRefused(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	admin := env.NewAdmin("root@example.com")
-	r, _ := env.Client.DeleteMeWithResponse(context.Background(), api.PasswordConfirmation{Password: apitest.Password}, apitest.Bearer(admin.AccessToken))
+	r, _ := env.Client.DeleteMeWithResponse(context.Background(), api.PasswordConfirmation{Password: ptr(apitest.Password)}, apitest.Bearer(admin.AccessToken))
 	if r.JSON409 == nil || r.JSON409.Error != api.ErrorCodeLastAdmin {
 		t.Errorf("last admin deleting themself: %d %s, want 409 last_admin", r.StatusCode(), r.Body)
 	}

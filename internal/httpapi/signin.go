@@ -68,7 +68,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 // signIn is every email and password login, counted by outcome. Bad credentials (401), a disabled
 // account (403) and throttling (429) come back as a problem; anything else as an error.
 func (s *Server) signIn(ctx context.Context, email, password string) (auth.Session, problem, error) {
-	client, err := passwordCheckClient(ctx)
+	client, err := credentialCheckClient(ctx, auth.MethodPassword)
 	if err != nil {
 		return auth.Session{}, problem{}, err
 	}

@@ -278,3 +278,31 @@ func TestLoginMaxFailuresIsARuntimeSetting(t *testing.T) {
 		t.Errorf("after 2 failures with the threshold at 2: %d, want 429", r.Status)
 	}
 }
+
+// Throttling is per method: wrong codes lock the email_code method of (account, client), and the same
+// client's password login of that account still works; the failures count towards the account's hourly
+// cap all the same.
+func TestThrottleIsPerMethod(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, withProductionThrottling(true))
+	const email = "methods@example.com"
+	env.Register(email)
+	codeFrom := func(code, ip string) apitest.Response {
+		return env.JSON(http.MethodPost, "/api/login/code/verify", `{"email":"`+email+`","code":"`+code+`"}`, "X-Forwarded-For", ip)
+	}
+	for i := range 5 {
+		if r := codeFrom("000000", "192.0.2.77"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong code %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	if r := codeFrom("000000", "192.0.2.77"); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("sixth code from the locked client: %d, want 429", r.Status)
+	}
+	if r := login(env, email, apitest.Password, "192.0.2.77"); r.Status != http.StatusOK {
+		t.Fatalf("password login from the client whose codes are locked: %d %s", r.Status, r.Body)
+	}
+	var counted int
+	if err := env.DB.QueryRow(context.Background(), "SELECT count(*) FROM login_failure_events WHERE email = $1 AND method = 'email_code'", email).Scan(&counted); err != nil || counted != 5 {
+		t.Fatalf("code failures towards the hourly cap: %d %v", counted, err)
+	}
+}

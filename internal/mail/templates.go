@@ -22,10 +22,11 @@ const (
 	KindPasswordReset      = "password_reset"
 	KindPasswordChanged    = "password_changed"
 	KindInvitation         = "invitation"
+	KindLoginCode          = "login_code"
 )
 
 // Kinds lists every kind of message.
-var Kinds = []string{KindVerifyEmail, KindConfirmEmailChange, KindEmailChangeNotice, KindPasswordReset, KindPasswordChanged, KindInvitation}
+var Kinds = []string{KindVerifyEmail, KindConfirmEmailChange, KindEmailChangeNotice, KindPasswordReset, KindPasswordChanged, KindInvitation, KindLoginCode}
 
 // DefaultLanguage is the fallback of every message.
 const DefaultLanguage = "en"
@@ -46,6 +47,7 @@ type Data struct {
 	Link     string // the action link, for the kinds that have one
 	NewEmail string // for the email-change messages
 	Expires  string // how long the link works, such as "1 hour"
+	Code     string // the one-time code of a sign-in message
 }
 
 //go:embed templates

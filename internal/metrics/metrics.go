@@ -158,7 +158,7 @@ func (m *Metrics) JanitorRemoved(r auth.CleanupReport) {
 	}
 	for kind, n := range map[string]int64{"refresh_tokens": r.RefreshTokens, "sessions": r.Sessions, "login_failures": r.LoginFailures,
 		"login_failure_events": r.LoginFailureEvents, "rate_windows": r.RateWindows, "audit_events": r.AuditEvents,
-		"mail_messages": r.MailMessages, "email_tokens": r.EmailTokens} {
+		"mail_messages": r.MailMessages, "email_tokens": r.EmailTokens, "login_codes": r.LoginCodes} {
 		m.janitorRemoved.WithLabelValues(kind).Add(float64(n))
 	}
 }

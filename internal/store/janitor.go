@@ -62,6 +62,9 @@ func (s *Store) Cleanup(ctx context.Context, r auth.Retention) (auth.CleanupRepo
 		{&report.EmailTokens, "expired link tokens", func(ctx context.Context) (int64, error) {
 			return q.DeleteOldEmailTokens(ctx, db.DeleteOldEmailTokensParams{Before: time.Now().Add(-auth.EmailTokenRetention), Batch: janitorBatch})
 		}},
+		{&report.LoginCodes, "expired sign-in codes", func(ctx context.Context) (int64, error) {
+			return q.DeleteOldLoginCodes(ctx, janitorBatch)
+		}},
 	}
 	for _, step := range steps {
 		for {

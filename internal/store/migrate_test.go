@@ -173,3 +173,73 @@ func TestEmailNormalisationMigration(t *testing.T) {
 		}
 	}
 }
+
+// Migration 14 turns the unusable-password sentinels ("!..." and "") into NULL and forbids them; its Down
+// gives every account without a password an unusable hash again. Migration 13 makes every earlier session
+// a password login at its creation.
+func TestOptionalPasswordMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.EmptyURL(t)
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlDB.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, `INSERT INTO users (email, password_hash) VALUES
+		('django@example.com', '!Xk2r9ZmQpL4vT7yB1nC8dF3gH6jK0sW5eR2tY9uI'), ('empty@example.com', ''),
+		('real@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, `INSERT INTO sessions (user_id, expires_at, created_at)
+		SELECT id, now() + interval '1 day', now() - interval '2 hours' FROM users WHERE email = 'real@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 14); err != nil {
+		t.Fatal(err)
+	}
+	var nulls int
+	var real sql.NullString
+	if err := sqlDB.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE password_hash IS NULL),
+		max(password_hash) FILTER (WHERE email = 'real@example.com') FROM users`).Scan(&nulls, &real); err != nil {
+		t.Fatal(err)
+	}
+	if nulls != 2 || !strings.HasPrefix(real.String, "$argon2id$") {
+		t.Fatalf("after 14: %d NULL hashes, real %q", nulls, real.String)
+	}
+	var methods, amr string
+	var authTimeIsCreation bool
+	if err := sqlDB.QueryRowContext(ctx, "SELECT methods::text, amr::text, auth_time = created_at FROM sessions").Scan(&methods, &amr, &authTimeIsCreation); err != nil ||
+		methods != "{password}" || amr != "{pwd}" || !authTimeIsCreation {
+		t.Fatalf("an earlier session after 13: %s %s %v %v", methods, amr, authTimeIsCreation, err)
+	}
+	for _, sentinel := range []string{"!again", ""} {
+		if _, err := sqlDB.ExecContext(ctx, "UPDATE users SET password_hash = $1 WHERE email = 'real@example.com'", sentinel); err == nil {
+			t.Errorf("a sentinel %q was stored after 14", sentinel)
+		}
+	}
+	if _, err := provider.DownTo(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sqlDB.QueryContext(ctx, "SELECT password_hash FROM users WHERE email <> 'real@example.com'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hash string
+		if err := rows.Scan(&hash); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(hash, "!") || len(hash) != 41 {
+			t.Errorf("after rolling 14 back: %q, want ! and 40 characters", hash)
+		}
+	}
+}

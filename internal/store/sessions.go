@@ -106,3 +106,14 @@ func (s *Store) SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (a
 	return toUser(row.User), auth.Assurance{AAL: int(row.Aal), AuthTime: row.AuthTime, Methods: row.Methods, AMR: row.Amr,
 		AuthAge: time.Duration(row.AuthAgeSeconds * float64(time.Second))}, nil
 }
+
+// Reauthenticate implements auth.Store in one statement: the session's new auth_time and assurance, and a
+// new refresh token in it. A session that ended, or whose user may no longer have one, is ErrNotFound.
+func (s *Store) Reauthenticate(ctx context.Context, sessionID uuid.UUID, a auth.Assertion, refreshHash []byte) (auth.Assurance, error) {
+	row, err := s.q.ReauthenticateSession(ctx, db.ReauthenticateSessionParams{Method: string(a.Method), Amr: a.AMR, Aal: int16(a.AAL),
+		SessionID: sessionID, UserID: a.UserID, TokenHash: refreshHash})
+	if err != nil {
+		return auth.Assurance{}, wrap("reauthenticate session", err)
+	}
+	return auth.Assurance{AAL: int(row.Aal), AuthTime: row.AuthTime, Methods: row.Methods, AMR: row.Amr}, nil
+}

@@ -9,12 +9,20 @@ import (
 	"github.com/authd/authd/internal/auth"
 )
 
+// storedHash is the domain's form of a stored password hash: "" for an account without a password (NULL).
+func storedHash(hash *string) string {
+	if hash == nil {
+		return ""
+	}
+	return *hash
+}
+
 func toUser(u db.User) auth.User {
 	return auth.User{
 		ID:              u.ID,
 		Email:           u.Email,
 		Username:        u.Username,
-		PasswordHash:    u.PasswordHash,
+		PasswordHash:    storedHash(u.PasswordHash),
 		FirstName:       u.FirstName,
 		LastName:        u.LastName,
 		PhoneNumber:     u.PhoneNumber,

@@ -105,6 +105,13 @@
     verification_token_ttl_seconds: "verification-ttl",
     reset_token_ttl_seconds: "reset-ttl",
     invitation_token_ttl_seconds: "invitation-ttl",
+    reauthentication_max_age_seconds: "reauth-max-age",
+    email_code_ttl_seconds: "email-code-ttl",
+  };
+  const settingChecks = {
+    require_verified_email: "require-verified",
+    email_code_login: "email-code-login",
+    email_code_signup: "email-code-signup",
   };
 
   async function loadKeys() {
@@ -161,7 +168,7 @@
 
   function showSettings(settings) {
     for (const [key, id] of Object.entries(settingInputs)) $(id).value = settings[key];
-    $("require-verified").checked = settings.require_verified_email;
+    for (const [key, id] of Object.entries(settingChecks)) $(id).checked = settings[key];
   }
 
   async function loadSettings() {
@@ -188,7 +195,7 @@
     const status = $("settings-status");
     const change = {};
     for (const [key, id] of Object.entries(settingInputs)) change[key] = Number($(id).value);
-    change.require_verified_email = $("require-verified").checked;
+    for (const [key, id] of Object.entries(settingChecks)) change[key] = $(id).checked;
     status.className = "status";
     status.textContent = "Saving…";
     const resp = await request("PATCH", "/api/admin/settings", change);

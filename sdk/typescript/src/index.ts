@@ -58,6 +58,12 @@ export interface AuthdClient {
   api: Client<paths>;
   register(body: RegisterRequest): Promise<AuthResponse>;
   login(email: string, password: string): Promise<AuthResponse>;
+  /** Mails a sign-in code to email; authd answers the same whether or not an account has it. */
+  requestLoginCode(email: string): Promise<void>;
+  /** Signs in with the code requestLoginCode mailed. */
+  loginWithCode(email: string, code: string): Promise<AuthResponse>;
+  /** Signs in with the token of the message's sign-in link. */
+  loginWithLink(token: string): Promise<AuthResponse>;
   /** Ends the session on the server and forgets the tokens. */
   logout(): Promise<void>;
   me(): Promise<User>;
@@ -148,6 +154,18 @@ export function createAuthdClient(options: AuthdClientOptions): AuthdClient {
     },
     async login(email, password) {
       const { data, error, response } = await plain.POST("/api/login", { body: { email, password } });
+      return signIn(data, error, response);
+    },
+    async requestLoginCode(email) {
+      const { error, response } = await plain.POST("/api/login/code", { body: { email } });
+      if (!response.ok) throw await errorOf(response, error);
+    },
+    async loginWithCode(email, code) {
+      const { data, error, response } = await plain.POST("/api/login/code/verify", { body: { email, code } });
+      return signIn(data, error, response);
+    },
+    async loginWithLink(token) {
+      const { data, error, response } = await plain.POST("/api/login/code/verify", { body: { token } });
       return signIn(data, error, response);
     },
     async logout() {

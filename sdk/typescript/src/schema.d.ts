@@ -45,6 +45,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/login/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a sign-in code (and link) to an address.
+         * @description Answers 202 with the same body, no sooner than 150 ms, whether or not an account has the address, so
+         *     that it reveals nothing. An active account gets one message (en or es, in its language) with a
+         *     6-digit code and, when AUTHD_LINK_TEMPLATE_LOGIN is set, a link carrying the same sign-in; both work
+         *     once, for `email_code_ttl_seconds`. Asking again within 30 s sends nothing more (the code on its way
+         *     still works); asking again later replaces the code but keeps its wrong tries. With
+         *     `email_code_signup` on, an address without an account gets a code too, and verifying it creates a
+         *     password-less account. Throttled per IP and per address, account or not. 403 `forbidden` while
+         *     `email_code_login` is off.
+         */
+        post: operations["requestLoginCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/login/code/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with an emailed code, or with the link of its message.
+         * @description Takes `{email, code}` or `{token}` (the link's) and answers as POST /api/login does, with a session
+         *     whose access token says `amr: ["otp"]`, `aal: "aal1"`. A code is single-use, bound to its address,
+         *     works for `email_code_ttl_seconds`, and dies after 5 wrong tries (a new code asked for meanwhile
+         *     keeps the count). An unknown address and a wrong, expired or used code get the same 401
+         *     `invalid_credentials` in the same time; wrong codes count in the throttle of the email_code method
+         *     for (address, client) and in the account's hourly cap, which passwords share. A used or unknown link
+         *     token is 400 `invalid_link`. Verifying a code also verifies the address. A disabled account (403
+         *     `account_disabled`) and `require_verified_email` behave as for passwords; with `email_code_signup`
+         *     on, a code for an address without an account creates a password-less, verified account.
+         */
+        post: operations["loginWithCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/refresh": {
         parameters: {
             query?: never;
@@ -107,7 +162,7 @@ export interface paths {
         post?: never;
         /**
          * Delete the caller's account.
-         * @description The user, their sessions and their avatar are gone; the email can register again. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
+         * @description The user, their sessions and their avatar are gone; the email can register again. The deletion needs the password, or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies).
          */
         delete: operations["deleteMe"];
         options?: never;
@@ -166,6 +221,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prove it is you again, in the current session, before a sensitive change.
+         * @description Takes the password, or a code that POST /api/me/reauthenticate/code mailed. The session's
+         *     `auth_time` moves to now (its `aal` never falls, and the method joins its `methods`), and a fresh
+         *     token pair is answered whose access token says so; the session's other tokens stay valid. A
+         *     password change, an email change or an account deletion without the credential in the request then
+         *     works for `reauthentication_max_age_seconds`. A wrong password or code is 403
+         *     `invalid_credentials` and counts in its method's throttle like a failed login.
+         */
+        post: operations["reauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/reauthenticate/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail the caller a code with which to re-authenticate (POST /api/me/reauthenticate).
+         * @description For accounts without a password, or users who prefer it. The code works once, for `email_code_ttl_seconds`, in this account's re-authentication only; asking again within 30 s sends nothing more. 403 `forbidden` while `email_code_login` is off.
+         */
+        post: operations["sendReauthenticationCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/password": {
         parameters: {
             query?: never;
@@ -177,8 +277,11 @@ export interface paths {
         put?: never;
         /**
          * Change the caller's password.
-         * @description Every other session of the user ends; the current one stays. A wrong current password is 403
-         *     `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
+         * @description Every other session of the user ends; the current one stays. The change needs the current password,
+         *     or a session authenticated within `reauthentication_max_age_seconds` (otherwise 401
+         *     `reauthentication_required`: re-authenticate with POST /api/me/reauthenticate and retry). An account
+         *     without a password (`has_password` false) sets its first one this way. A wrong current password is
+         *     403 `invalid_credentials` and counts as a failed login (the login throttle applies). Of concurrent
          *     changes exactly one succeeds; the others get 409 `conflict`.
          */
         post: operations["changePassword"];
@@ -197,8 +300,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Change the caller's email address; needs the current password and a link sent to the new one.
-         * @description A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
+         * Change the caller's email address; needs the current password (or a recent sign-in) and a link sent to the new one.
+         * @description Without `password`, the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). A confirmation link goes to the new address and a notice to the current one; the address changes only when the link is used (POST /api/email/verify), and until then the account keeps its email. A wrong password is 403 `invalid_credentials` and counts as a failed login (the login throttle applies); an address in use is 409 `email_taken`.
          */
         put: operations["changeEmail"];
         post?: never;
@@ -840,7 +943,7 @@ export interface components {
          * @description Machine-readable error code; the list is closed.
          * @enum {string}
          */
-        ErrorCode: "validation_error" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "invalid_credentials" | "invalid_token" | "unauthorized" | "forbidden" | "account_disabled" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "last_admin" | "conflict" | "rate_limited" | "service_unavailable" | "internal_error" | "email_not_verified" | "invalid_link";
+        ErrorCode: "validation_error" | "malformed_json" | "unsupported_media_type" | "payload_too_large" | "invalid_credentials" | "invalid_token" | "unauthorized" | "forbidden" | "account_disabled" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "last_admin" | "conflict" | "rate_limited" | "service_unavailable" | "internal_error" | "email_not_verified" | "invalid_link" | "reauthentication_required";
         ErrorResponse: {
             error: components["schemas"]["ErrorCode"];
             /** @description Human-readable; safe to show. Never contains internals. */
@@ -943,7 +1046,7 @@ export interface components {
          */
         RateLimitPerIP: number;
         /** @enum {string} */
-        AuditEventName: "register" | "login_succeeded" | "login_failed" | "lockout" | "logout" | "refresh_token_reused" | "password_changed" | "email_changed" | "account_deleted" | "session_ended" | "other_sessions_ended" | "settings_changed" | "user_updated" | "user_deleted" | "user_sessions_revoked" | "signing_key_rotated" | "users_imported" | "password_reset" | "user_created" | "password_reset_sent";
+        AuditEventName: "register" | "login_succeeded" | "login_failed" | "lockout" | "logout" | "refresh_token_reused" | "password_changed" | "email_changed" | "account_deleted" | "session_ended" | "other_sessions_ended" | "settings_changed" | "user_updated" | "user_deleted" | "user_sessions_revoked" | "signing_key_rotated" | "users_imported" | "password_reset" | "user_created" | "password_reset_sent" | "password_set" | "reauthenticated" | "login_code_sent";
         AuditEvent: {
             /** Format: int64 */
             id: number;
@@ -1101,6 +1204,22 @@ export interface components {
          * @description How long an invitation link (an admin-created account's first password) works.
          */
         InvitationTokenTTLSeconds: number;
+        /**
+         * Format: int64
+         * @description How recent the session's last authentication (its `auth_time`) must be for a password change, an
+         *     email change or an account deletion made without the credential in the request; otherwise 401
+         *     `reauthentication_required` and the client calls POST /api/me/reauthenticate. 300 by default.
+         */
+        ReauthenticationMaxAgeSeconds: number;
+        /**
+         * Format: int64
+         * @description How long a code sent by POST /api/login/code (or /api/me/reauthenticate/code) works: at most 10 minutes (NIST SP 800-63B-4 section 3.1.3.2). 600 by default.
+         */
+        EmailCodeTTLSeconds: number;
+        /** @description Sign-in by a code or link sent by email (POST /api/login/code). On by default. */
+        EmailCodeLogin: boolean;
+        /** @description When true, a verified code for an address without an account creates a password-less account with a verified email. Off by default: POST /api/login/code then sends nothing to unknown addresses. */
+        EmailCodeSignup: boolean;
         Settings: {
             access_token_ttl_seconds: components["schemas"]["AccessTokenTTLSeconds"];
             refresh_token_ttl_seconds: components["schemas"]["RefreshTokenTTLSeconds"];
@@ -1116,6 +1235,10 @@ export interface components {
             verification_token_ttl_seconds: components["schemas"]["VerificationTokenTTLSeconds"];
             reset_token_ttl_seconds: components["schemas"]["ResetTokenTTLSeconds"];
             invitation_token_ttl_seconds: components["schemas"]["InvitationTokenTTLSeconds"];
+            reauthentication_max_age_seconds: components["schemas"]["ReauthenticationMaxAgeSeconds"];
+            email_code_ttl_seconds: components["schemas"]["EmailCodeTTLSeconds"];
+            email_code_login: components["schemas"]["EmailCodeLogin"];
+            email_code_signup: components["schemas"]["EmailCodeSignup"];
         };
         SettingsUpdate: {
             access_token_ttl_seconds?: components["schemas"]["AccessTokenTTLSeconds"];
@@ -1132,6 +1255,10 @@ export interface components {
             verification_token_ttl_seconds?: components["schemas"]["VerificationTokenTTLSeconds"];
             reset_token_ttl_seconds?: components["schemas"]["ResetTokenTTLSeconds"];
             invitation_token_ttl_seconds?: components["schemas"]["InvitationTokenTTLSeconds"];
+            reauthentication_max_age_seconds?: components["schemas"]["ReauthenticationMaxAgeSeconds"];
+            email_code_ttl_seconds?: components["schemas"]["EmailCodeTTLSeconds"];
+            email_code_login?: components["schemas"]["EmailCodeLogin"];
+            email_code_signup?: components["schemas"]["EmailCodeSignup"];
         };
         SettingChange: {
             setting: string;
@@ -1155,6 +1282,8 @@ export interface components {
         };
         /** @description The user object plus what an admin needs to judge the account. */
         AdminUser: {
+            /** @description Whether the account has a password (an imported or invited account may not). */
+            has_password: boolean;
             /** @description Whether the account proved, through an emailed link, that it receives mail at `email`. */
             email_verified: boolean;
             /** Format: date-time */
@@ -1235,18 +1364,35 @@ export interface components {
             sessions: components["schemas"]["Session"][];
         };
         PasswordChange: {
-            /** Format: password */
-            current_password: string;
+            /**
+             * Format: password
+             * @description Optional: without it the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`). An account without a password sets its first one this way.
+             */
+            current_password?: string;
             new_password: components["schemas"]["Password"];
         };
         EmailChange: {
             email: components["schemas"]["Email"];
-            /** Format: password */
-            password: string;
+            /**
+             * Format: password
+             * @description Optional: without it the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`).
+             */
+            password?: string;
         };
-        PasswordConfirmation: {
+        /** @description Exactly one of the password and an emailed code. */
+        Reauthentication: {
             /** Format: password */
-            password: string;
+            password?: string;
+            code?: components["schemas"]["EmailCode"];
+        };
+        /** @description The 6-digit code of a sign-in or re-authentication message. */
+        EmailCode: string;
+        PasswordConfirmation: {
+            /**
+             * Format: password
+             * @description Optional: without it the session must have authenticated within `reauthentication_max_age_seconds` (otherwise 401 `reauthentication_required`).
+             */
+            password?: string;
         };
         TokenPair: {
             /** @description A JWT (the algorithm of AUTHD_JWT_ALG, typ at+jwt, with a kid unless HS256) to send as "Authorization: Bearer <token>". */
@@ -1378,6 +1524,15 @@ export interface components {
             /** @description The new address, which becomes the account's when the link mailed to it is used. */
             pending_email: string;
         };
+        LoginCodeRequest: {
+            email: string;
+        };
+        /** @description `{email, code}` from the message, or `{token}` from its link. */
+        LoginCodeVerification: {
+            email?: string;
+            code?: components["schemas"]["EmailCode"];
+            token?: string;
+        };
         ForgotPasswordRequest: {
             email: string;
         };
@@ -1413,6 +1568,8 @@ export interface components {
             user: components["schemas"]["User"];
         };
         User: {
+            /** @description Whether the account has a password. One without signs in by emailed code (or a reset link) and can set one with POST /api/me/password, without current_password, after a recent sign-in. */
+            has_password: boolean;
             /** @description Whether the account proved, through an emailed link, that it receives mail at `email`. */
             email_verified: boolean;
             /** Format: date-time */
@@ -1676,6 +1833,70 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    requestLoginCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description If an account has this address, a code is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    loginWithCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginCodeVerification"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     refresh: {
         parameters: {
             query?: never;
@@ -1794,7 +2015,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PasswordConfirmation"];
             };
@@ -1909,6 +2130,64 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reauthentication"];
+            };
+        };
+        responses: {
+            /** @description Re-authenticated; the new tokens carry the new auth_time. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendReauthenticationCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The code is on its way to the account's address. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -63,3 +63,31 @@ test("errors carry authd's code", { skip: !baseUrl }, async () => {
     return true;
   });
 });
+
+// The code comes from the message authd sent to the test's SMTP server (AUTHD_TEST_MAILBOX_URL).
+async function mailedCode(email) {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${process.env.AUTHD_TEST_MAILBOX_URL}?to=${encodeURIComponent(email)}&subject=${encodeURIComponent("Your sign-in code")}`);
+    if (r.ok) return (await r.text()).match(/^(\d{6})\r?$/m)[1];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no code for ${email}`);
+}
+
+test("sign in with an emailed code", { skip: !baseUrl || !process.env.AUTHD_TEST_MAILBOX_URL }, async () => {
+  const email = unique("code");
+  await createAuthdClient({ baseUrl }).register({ email, password });
+  const client = createAuthdClient({ baseUrl });
+  await client.requestLoginCode(email);
+  const code = await mailedCode(email);
+  await assert.rejects(client.loginWithCode(email, code === "000000" ? "111111" : "000000"), (err) => {
+    assert.ok(err instanceof AuthdError);
+    assert.equal(err.status, 401);
+    assert.equal(err.code, "invalid_credentials");
+    return true;
+  });
+  const session = await client.loginWithCode(email, code);
+  assert.equal(session.user.email, email);
+  assert.equal(session.user.email_verified, true);
+  assert.equal((await client.me()).email, email);
+});
