@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -48,9 +47,6 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 	}
 	updated, err := s.admin.UpdateSettings(ctx, id.User, changes)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest {
-			return api.UpdateSettings400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	return api.UpdateSettings200JSONResponse{SettingsResponseJSONResponse: api.SettingsResponseJSONResponse(toAPISettings(updated))}, nil
@@ -59,9 +55,6 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 func (s *Server) GetSettingsHistory(ctx context.Context, req api.GetSettingsHistoryRequestObject) (api.GetSettingsHistoryResponseObject, error) {
 	changes, next, err := s.admin.SettingsHistory(ctx, pageSize(req.Params.Limit), req.Params.Cursor)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest {
-			return api.GetSettingsHistory400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	page := api.GetSettingsHistory200JSONResponse{Changes: make([]api.SettingChange, len(changes)), NextCursor: cursorOf(next)}
@@ -79,9 +72,6 @@ func (s *Server) GetSettingsHistory(ctx context.Context, req api.GetSettingsHist
 func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
 	page, err := s.admin.ListUsers(ctx, req.Params.Search, pageSize(req.Params.Limit), req.Params.Cursor)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest {
-			return api.ListUsers400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	out := api.ListUsers200JSONResponse{Users: make([]api.AdminUser, len(page.Users)), NextCursor: cursorOf(page.Next)}
@@ -94,19 +84,13 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
 	u, err := s.admin.User(ctx, req.Id)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusNotFound {
-			return api.GetUser404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
-		}
-		return nil, err
+		return nil, userNotFound(err)
 	}
 	return api.GetUser200JSONResponse{AdminUserResponseJSONResponse: api.AdminUserResponseJSONResponse(toAPIAdminUser(u))}, nil
 }
 
-func userNotFound() problem {
-	p := problemFor(auth.ErrNotFound)
-	p.message = "No user has this id."
-	return p
-}
+// userNotFound gives a missing user's 404 its message.
+func userNotFound(err error) error { return withMessage(err, auth.ErrNotFound, "No user has this id.") }
 
 func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
 	b := req.Body
@@ -120,15 +104,7 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	}
 	u, err := s.admin.UpdateUser(ctx, id.User, req.Id, changes)
 	if err != nil {
-		switch p := problemFor(err); p.status {
-		case http.StatusBadRequest:
-			return api.UpdateUser400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		case http.StatusNotFound:
-			return api.UpdateUser404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
-		case http.StatusConflict:
-			return api.UpdateUser409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-		}
-		return nil, err
+		return nil, userNotFound(err)
 	}
 	return api.UpdateUser200JSONResponse{AdminUserResponseJSONResponse: api.AdminUserResponseJSONResponse(toAPIAdminUser(u))}, nil
 }
@@ -139,13 +115,7 @@ func (s *Server) DeleteUser(ctx context.Context, req api.DeleteUserRequestObject
 		return nil, err
 	}
 	if err := s.admin.DeleteUser(ctx, id.User, req.Id); err != nil {
-		switch p := problemFor(err); p.status {
-		case http.StatusNotFound:
-			return api.DeleteUser404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
-		case http.StatusConflict:
-			return api.DeleteUser409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-		}
-		return nil, err
+		return nil, userNotFound(err)
 	}
 	return api.DeleteUser204Response{}, nil
 }
@@ -157,10 +127,7 @@ func (s *Server) RevokeUserSessions(ctx context.Context, req api.RevokeUserSessi
 	}
 	u, err := s.admin.RevokeSessions(ctx, id.User, req.Id)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusNotFound {
-			return api.RevokeUserSessions404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
-		}
-		return nil, err
+		return nil, userNotFound(err)
 	}
 	return api.RevokeUserSessions200JSONResponse{AdminUserResponseJSONResponse: api.AdminUserResponseJSONResponse(toAPIAdminUser(u))}, nil
 }

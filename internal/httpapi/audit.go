@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/auth"
@@ -16,9 +15,6 @@ func (s *Server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 	}
 	records, next, err := s.admin.Audit(ctx, q, req.Params.Before)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest {
-			return api.ListAuditEvents400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	page := api.ListAuditEvents200JSONResponse{Events: make([]api.AuditEvent, len(records)), NextCursor: cursorOf(next)}

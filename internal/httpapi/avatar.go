@@ -24,29 +24,23 @@ func (s *Server) PutAvatar(ctx context.Context, req api.PutAvatarRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	upload, p := readAvatarPart(req.Body)
-	switch p.status {
-	case http.StatusBadRequest:
-		return api.PutAvatar400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.PutAvatar413JSONResponse{PayloadTooLargeJSONResponse: api.PayloadTooLargeJSONResponse(p.body(""))}, nil
+	upload, err := readAvatarPart(req.Body)
+	if err != nil {
+		return nil, err
 	}
 	user, err := s.auth.SetAvatar(ctx, id, upload)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest {
-			return api.PutAvatar400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	return api.PutAvatar200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
 }
 
 // readAvatarPart reads the "avatar" file part, at most avatar.MaxBytes of it.
-func readAvatarPart(body *multipart.Reader) ([]byte, problem) {
+func readAvatarPart(body *multipart.Reader) ([]byte, error) {
 	for {
 		part, err := body.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, problemFor(auth.Invalid("avatar", "is required"))
+			return nil, auth.Invalid("avatar", "is required")
 		}
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -67,7 +61,7 @@ func readAvatarPart(body *multipart.Reader) ([]byte, problem) {
 			return nil, problem{status: http.StatusBadRequest, code: api.ErrorCodeValidationError,
 				message: "The multipart body is malformed.", fields: map[string]string{"avatar": "could not be read"}}
 		}
-		return data, problem{}
+		return data, nil
 	}
 }
 
@@ -89,12 +83,7 @@ var avatarCacheControl = "public, max-age=31536000, immutable"
 func (s *Server) GetAvatar(ctx context.Context, req api.GetAvatarRequestObject) (api.GetAvatarResponseObject, error) {
 	f, err := s.auth.OpenAvatar(ctx, req.Name)
 	if err != nil {
-		if errors.Is(err, auth.ErrNotFound) {
-			p := problemFor(err)
-			p.message = "No such avatar."
-			return api.GetAvatar404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(p.body(""))}, nil
-		}
-		return nil, err
+		return nil, withMessage(err, auth.ErrNotFound, "No such avatar.")
 	}
 	headers := api.GetAvatar200ResponseHeaders{CacheControl: &avatarCacheControl}
 	if f.ContentType == "image/jpeg" {

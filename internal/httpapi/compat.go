@@ -12,8 +12,41 @@ import (
 )
 
 // The compat operations serve the seed systems' paths and shapes (openapi.yaml, tag compat) with the
-// canonical operations' domain calls: signIn, register and auth.Service.SignUp. Only the shapes, and the
-// status of a few refusals, differ.
+// canonical operations' domain calls: signIn, auth.Service.Register and auth.Service.SignUp. Only the
+// shapes differ, and the status of a few refusals, which compatOverrides changes in the one error answer.
+
+// compatOverrides adjust the answer problemFor chose, per compat operation, to what the seed's clients
+// expect. writeError applies them; nothing else writes an error.
+var compatOverrides = map[string]func(problem) problem{
+	// Django REST framework answered every refusal of its serializer, a taken email too, with 400, and
+	// named the fields as its clients send them.
+	"compatSignUp": func(p problem) problem {
+		if p.status == http.StatusConflict {
+			p.status = http.StatusBadRequest
+		}
+		if msg, ok := p.fields["phone_number"]; ok {
+			p.fields = maps.Clone(p.fields)
+			delete(p.fields, "phone_number")
+			p.fields["number_phone"] = msg
+		}
+		return p
+	},
+	// The seed's clients expect 400 for bad credentials; the body is the same for a wrong password and an
+	// unknown email.
+	"compatSignIn": func(p problem) problem {
+		if p.status == http.StatusUnauthorized {
+			p.status = http.StatusBadRequest
+		}
+		return p
+	},
+	// The seed answered a taken username or email with 400 and a message, like any other refusal.
+	"compatRegister": func(p problem) problem {
+		if p.status == http.StatusConflict {
+			p.status = http.StatusBadRequest
+		}
+		return p
+	},
+}
 
 // compatCreated is the message every seed answered a registration with.
 const compatCreated = "User created successfully"
@@ -24,36 +57,17 @@ func (s *Server) CompatSignUp(ctx context.Context, req api.CompatSignUpRequestOb
 	if phone, err := b.NumberPhone.Get(); err == nil && phone != "" {
 		profile.PhoneNumber = &phone
 	}
-	session, p, err := s.register(ctx, auth.Registration{Email: b.Email, Password: b.Password, Profile: profile})
-	switch {
-	case err != nil:
+	session, err := s.auth.Register(ctx, auth.Registration{Email: b.Email, Password: b.Password, Profile: profile}, clientFrom(ctx))
+	if err != nil {
 		return nil, err
-	case p.status != 0:
-		// Django REST framework answered every refusal of its serializer, a taken email too, with 400, and
-		// named the fields as its clients send them.
-		if msg, ok := p.fields["phone_number"]; ok {
-			p.fields = maps.Clone(p.fields)
-			delete(p.fields, "phone_number")
-			p.fields["number_phone"] = msg
-		}
-		return api.CompatSignUp400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
 	}
 	return api.CompatSignUp201JSONResponse{Body: compatAuthResponse(session), Headers: api.CompatSignUp201ResponseHeaders{CacheControl: &noStore}}, nil
 }
 
 func (s *Server) CompatSignIn(ctx context.Context, req api.CompatSignInRequestObject) (api.CompatSignInResponseObject, error) {
-	session, p, err := s.signIn(ctx, req.Body.Email, req.Body.Password)
-	switch {
-	case err != nil:
+	session, err := s.signIn(ctx, req.Body.Email, req.Body.Password)
+	if err != nil {
 		return nil, err
-	case p.status == http.StatusUnauthorized, p.status == http.StatusBadRequest:
-		// The seed's clients expect 400 for bad credentials; the body is the same for a wrong password and
-		// an unknown email.
-		return api.CompatSignIn400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusForbidden:
-		return api.CompatSignIn403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusTooManyRequests:
-		return api.CompatSignIn429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	}
 	return api.CompatSignIn200JSONResponse{Body: compatAuthResponse(session), Headers: api.CompatSignIn200ResponseHeaders{CacheControl: &noStore}}, nil
 }
@@ -67,14 +81,9 @@ func (s *Server) CompatProfile(ctx context.Context, _ api.CompatProfileRequestOb
 }
 
 func (s *Server) CompatTokenRefresh(ctx context.Context, req api.CompatTokenRefreshRequestObject) (api.CompatTokenRefreshResponseObject, error) {
-	session, p, err := s.refresh(ctx, req.Body.Refresh)
-	switch {
-	case err != nil:
+	session, err := s.refresh(ctx, req.Body.Refresh)
+	if err != nil {
 		return nil, err
-	case p.status == http.StatusForbidden:
-		return api.CompatTokenRefresh403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
-	case p.status != 0:
-		return api.CompatTokenRefresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
 	}
 	return api.CompatTokenRefresh200JSONResponse{
 		Body:    api.CompatTokenPair{Access: session.AccessToken, Refresh: uuid.MustParse(session.RefreshToken)},
@@ -87,12 +96,6 @@ func (s *Server) CompatAuthSignup(ctx context.Context, req api.CompatAuthSignupR
 	user, err := s.auth.SignUp(ctx, auth.Registration{Email: b.Email, Password: b.Password,
 		Profile: auth.Profile{Username: &b.Username, FirstName: &b.FirstName, LastName: &b.LastName}})
 	if err != nil {
-		switch p := problemFor(err); p.status {
-		case http.StatusBadRequest:
-			return api.CompatAuthSignup400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		case http.StatusConflict:
-			return api.CompatAuthSignup409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	return api.CompatAuthSignup201JSONResponse(compatCreatedBody(user)), nil
@@ -103,26 +106,15 @@ func (s *Server) CompatRegister(ctx context.Context, req api.CompatRegisterReque
 	user, err := s.auth.SignUp(ctx, auth.Registration{Email: b.Email, Password: b.Password,
 		Profile: auth.Profile{Username: &b.Username, LanguageCode: b.LanguageCode}})
 	if err != nil {
-		// The seed answered a taken username or email with 400 and a message, like any other refusal.
-		if p := problemFor(err); p.status == http.StatusBadRequest || p.status == http.StatusConflict {
-			return api.CompatRegister400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	return api.CompatRegister201JSONResponse(compatCreatedBody(user)), nil
 }
 
 func (s *Server) CompatLogin(ctx context.Context, req api.CompatLoginRequestObject) (api.CompatLoginResponseObject, error) {
-	session, p, err := s.signIn(ctx, req.Body.Email, req.Body.Password)
-	switch {
-	case err != nil:
+	session, err := s.signIn(ctx, req.Body.Email, req.Body.Password)
+	if err != nil {
 		return nil, err
-	case p.status == http.StatusUnauthorized:
-		return api.CompatLogin401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
-	case p.status == http.StatusForbidden:
-		return api.CompatLogin403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusTooManyRequests:
-		return api.CompatLogin429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
 	}
 	return api.CompatLogin200JSONResponse{Body: authResponse(session), Headers: api.CompatLogin200ResponseHeaders{CacheControl: &noStore}}, nil
 }

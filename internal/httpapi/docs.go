@@ -3,11 +3,12 @@ package httpapi
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"github.com/authd/authd/internal/linkpages"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+
+	"github.com/authd/authd/internal/linkpages"
 
 	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"

@@ -25,6 +25,10 @@ type problem struct {
 	cause      error
 }
 
+// Error makes a problem an error, for the refusals the HTTP layer decides itself (a malformed multipart
+// body): a handler returns it like any other, and problemFor answers it as it is.
+func (p problem) Error() string { return p.message }
+
 // retryAfterSeconds is what a 503 asks clients to wait.
 const retryAfterSeconds = 5
 
@@ -36,6 +40,16 @@ func invalidTokenChallenge() string { return bearerChallenge + `, error="invalid
 // problemFor maps an error from the domain (or anywhere below it) to its response. This table is the only
 // place that decides which status and code an error gets.
 func problemFor(err error) problem {
+	var decided problem
+	if errors.As(err, &decided) {
+		return decided
+	}
+	var told messageError
+	if errors.As(err, &told) {
+		p := problemFor(told.error)
+		p.message = told.message
+		return p
+	}
 	var verr *auth.ValidationError
 	var limited *auth.RateLimitedError
 	var reauth *auth.ReauthenticationError
@@ -100,6 +114,21 @@ func problemFor(err error) problem {
 		message: "An unexpected error occurred.", cause: err}
 }
 
+// messageError keeps the answer problemFor gives its error, with a handler's more precise message.
+type messageError struct {
+	error
+	message string
+}
+
+// withMessage gives err the answer's message when it is target (the whole of the answer stays
+// problemFor's); any other err is returned as it is.
+func withMessage(err, target error, message string) error {
+	if errors.Is(err, target) {
+		return messageError{error: err, message: message}
+	}
+	return err
+}
+
 // body is the ErrorResponse of p; typed strict responses and writeProblem both use it.
 func (p problem) body(requestID string) api.ErrorResponse {
 	details := api.ErrorDetails{}
@@ -119,9 +148,15 @@ func (p problem) body(requestID string) api.ErrorResponse {
 	}
 }
 
-// writeProblem is the one writer of error bodies outside the strict handlers' typed responses: validation,
-// routing, decoding, panics, outages and unexpected errors all end here.
+// writeProblem is the one writer of error answers: handlers return errors (problemFor decides their
+// answer), and validation, routing, decoding, authentication, throttling, panics and outages all end here.
+// A compat operation's override adjusts the answer; the answer is logged once, with its request id.
 func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
+	if m := routeFrom(r.Context()); m != nil {
+		if override := compatOverrides[m.policy.operationID]; override != nil {
+			p = override(p)
+		}
+	}
 	reqID := requestIDFrom(r.Context())
 	logProblem(r, p, reqID)
 	h := w.Header()

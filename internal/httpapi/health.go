@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/authd/authd/gen/api"
@@ -19,10 +20,7 @@ func (s *Server) Readyz(ctx context.Context, _ api.ReadyzRequestObject) (api.Rea
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
-		p := problemFor(auth.ErrUnavailable)
-		p.cause = err
-		return api.Readyz503JSONResponse{ServiceUnavailableJSONResponse: api.ServiceUnavailableJSONResponse{
-			Body: p.body(""), Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: int32(p.retryAfter)}}}, nil
+		return nil, fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
 	}
 	return api.Readyz200JSONResponse{Status: api.Ok}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/authd/authd/gen/api"
@@ -54,9 +53,7 @@ func (d Discovery) metadata() api.ServerMetadata {
 
 func (s *Server) GetJwks(_ context.Context, req api.GetJwksRequestObject) (api.GetJwksResponseObject, error) {
 	if s.keys == nil {
-		p := problemFor(auth.ErrNotFound)
-		p.message = "authd signs access tokens with HS256, a shared secret: there are no public keys."
-		return api.GetJwks404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(p.body(""))}, nil
+		return nil, withMessage(auth.ErrNotFound, auth.ErrNotFound, "authd signs access tokens with HS256, a shared secret: there are no public keys.")
 	}
 	body, etag := s.keys.JWKS()
 	cache := s.discovery.cacheControl()
@@ -96,9 +93,6 @@ func (s *Server) RotateSigningKeys(ctx context.Context, req api.RotateSigningKey
 	now := req.Body != nil && req.Body.Now != nil && *req.Body.Now
 	keys, err := s.admin.RotateSigningKeys(ctx, id.User, now)
 	if err != nil {
-		if p := problemFor(err); p.status == http.StatusConflict {
-			return api.RotateSigningKeys409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-		}
 		return nil, err
 	}
 	return api.RotateSigningKeys200JSONResponse(s.toAPIKeyList(keys)), nil

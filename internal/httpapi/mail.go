@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"math/rand/v2"
-	"net/http"
 	"time"
 
 	"github.com/authd/authd/gen/api"
@@ -12,15 +11,10 @@ import (
 
 func (s *Server) VerifyEmail(ctx context.Context, req api.VerifyEmailRequestObject) (api.VerifyEmailResponseObject, error) {
 	email, err := s.auth.UseEmailLink(ctx, req.Body.Token)
-	switch p := problemFor(err); {
-	case err == nil:
-		return api.VerifyEmail200JSONResponse{Success: true, Email: email, Message: "Your email address is verified."}, nil
-	case p.status == http.StatusBadRequest:
-		return api.VerifyEmail400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusConflict:
-		return api.VerifyEmail409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return api.VerifyEmail200JSONResponse{Success: true, Email: email, Message: "Your email address is verified."}, nil
 }
 
 func (s *Server) SendVerification(ctx context.Context, _ api.SendVerificationRequestObject) (api.SendVerificationResponseObject, error) {
@@ -29,15 +23,10 @@ func (s *Server) SendVerification(ctx context.Context, _ api.SendVerificationReq
 		return nil, err
 	}
 	err = s.auth.SendVerification(ctx, id)
-	switch p := problemFor(err); {
-	case err == nil:
-		return api.SendVerification202JSONResponse{Success: true, Message: "A verification link was sent to your email address."}, nil
-	case p.status == http.StatusConflict:
-		return api.SendVerification409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusTooManyRequests:
-		return api.SendVerification429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return api.SendVerification202JSONResponse{Success: true, Message: "A verification link was sent to your email address."}, nil
 }
 
 // forgotPasswordFloor is the least time a forgot-password answer takes. The work differs between an
@@ -48,9 +37,7 @@ const forgotPasswordFloor = 150 * time.Millisecond
 func (s *Server) ForgotPassword(ctx context.Context, req api.ForgotPasswordRequestObject) (api.ForgotPasswordResponseObject, error) {
 	deadline := time.Now().Add(forgotPasswordFloor + rand.N(20*time.Millisecond))
 	err := s.auth.ForgotPassword(ctx, req.Body.Email)
-	if p := problemFor(err); err != nil && p.status == http.StatusTooManyRequests {
-		return api.ForgotPassword429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	select {
@@ -63,9 +50,7 @@ func (s *Server) ForgotPassword(ctx context.Context, req api.ForgotPasswordReque
 
 func (s *Server) ResetPassword(ctx context.Context, req api.ResetPasswordRequestObject) (api.ResetPasswordResponseObject, error) {
 	err := s.auth.ResetPassword(ctx, req.Body.Token, req.Body.NewPassword)
-	if p := problemFor(err); err != nil && p.status == http.StatusBadRequest {
-		return api.ResetPassword400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return api.ResetPassword200JSONResponse{Success: true, Message: "Your password is set; sign in with it."}, nil
@@ -80,15 +65,10 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 	profile := auth.Profile{Username: b.Username, FirstName: b.FirstName, LastName: b.LastName, PhoneNumber: b.PhoneNumber,
 		LanguageCode: b.LanguageCode}
 	user, err := s.admin.CreateUser(ctx, id.User, b.Email, profile, b.IsAdmin != nil && *b.IsAdmin)
-	switch p := problemFor(err); {
-	case err == nil:
-		return api.CreateUser201JSONResponse{AdminUserCreatedJSONResponse: api.AdminUserCreatedJSONResponse(toAPIAdminUser(user))}, nil
-	case p.status == http.StatusBadRequest:
-		return api.CreateUser400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusConflict:
-		return api.CreateUser409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return api.CreateUser201JSONResponse{AdminUserCreatedJSONResponse: api.AdminUserCreatedJSONResponse(toAPIAdminUser(user))}, nil
 }
 
 func (s *Server) SendUserPasswordReset(ctx context.Context, req api.SendUserPasswordResetRequestObject) (api.SendUserPasswordResetResponseObject, error) {
@@ -97,10 +77,8 @@ func (s *Server) SendUserPasswordReset(ctx context.Context, req api.SendUserPass
 		return nil, err
 	}
 	err = s.admin.SendPasswordReset(ctx, id.User, req.Id)
-	if p := problemFor(err); err != nil && p.status == http.StatusNotFound {
-		return api.SendUserPasswordReset404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(userNotFound().body(""))}, nil
-	} else if err != nil {
-		return nil, err
+	if err != nil {
+		return nil, userNotFound(err)
 	}
 	return api.SendUserPasswordReset202JSONResponse{Success: true, Message: "A password reset link was sent to the user."}, nil
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/auth"
@@ -18,51 +17,31 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 
 // PutMe is PatchMe: both update any subset of the profile, as the Django services authd replaces did.
 func (s *Server) PutMe(ctx context.Context, req api.PutMeRequestObject) (api.PutMeResponseObject, error) {
-	user, p, err := s.updateProfile(ctx, req.Body)
+	user, err := s.updateProfile(ctx, req.Body)
 	if err != nil {
 		return nil, err
 	}
-	switch p.status {
-	case 0:
-		return api.PutMe200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
-	case http.StatusBadRequest:
-		return api.PutMe400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	}
-	return api.PutMe409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+	return api.PutMe200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
 }
 
 func (s *Server) PatchMe(ctx context.Context, req api.PatchMeRequestObject) (api.PatchMeResponseObject, error) {
-	user, p, err := s.updateProfile(ctx, req.Body)
+	user, err := s.updateProfile(ctx, req.Body)
 	if err != nil {
 		return nil, err
 	}
-	switch p.status {
-	case 0:
-		return api.PatchMe200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
-	case http.StatusBadRequest:
-		return api.PatchMe400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	}
-	return api.PatchMe409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+	return api.PatchMe200JSONResponse{UserUpdatedJSONResponse: api.UserUpdatedJSONResponse(toAPIUser(user))}, nil
 }
 
-// updateProfile applies a profile update. A documented failure (400, 409) comes back as a problem; an
-// unexpected one as an error.
-func (s *Server) updateProfile(ctx context.Context, body *api.ProfileUpdate) (auth.User, problem, error) {
+// updateProfile applies a profile update.
+func (s *Server) updateProfile(ctx context.Context, body *api.ProfileUpdate) (auth.User, error) {
 	id, err := caller(ctx)
 	if err != nil {
-		return auth.User{}, problem{}, err
+		return auth.User{}, err
 	}
 	changes := auth.Profile{FirstName: body.FirstName, LastName: body.LastName, LanguageCode: body.LanguageCode}
 	changes.Username, changes.ClearUsername = presence(body.Username)
 	changes.PhoneNumber, changes.ClearPhone = presence(body.PhoneNumber)
-	user, err := s.auth.UpdateProfile(ctx, id.User.ID, changes)
-	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest || p.status == http.StatusConflict {
-			return auth.User{}, p, nil
-		}
-		return auth.User{}, problem{}, err
-	}
-	return user, problem{}, nil
+	return s.auth.UpdateProfile(ctx, id.User.ID, changes)
 }
 
 // presence splits a JSON-nullable property into its value and whether it was explicitly null.

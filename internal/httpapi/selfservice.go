@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
-	"net/http"
 
 	"github.com/authd/authd/gen/api"
 	"github.com/authd/authd/internal/auth"
@@ -33,12 +31,7 @@ func (s *Server) EndMySession(ctx context.Context, req api.EndMySessionRequestOb
 		return nil, err
 	}
 	if err := s.auth.EndSession(ctx, id, req.Id); err != nil {
-		if errors.Is(err, auth.ErrNotFound) {
-			p := problemFor(err)
-			p.message = "You have no active session with this id."
-			return api.EndMySession404JSONResponse{NotFoundJSONResponse: api.NotFoundJSONResponse(p.body(""))}, nil
-		}
-		return nil, err
+		return nil, withMessage(err, auth.ErrNotFound, "You have no active session with this id.")
 	}
 	return api.EndMySession204Response{}, nil
 }
@@ -64,19 +57,10 @@ func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordReque
 		return nil, err
 	}
 	err = s.auth.ChangePassword(ctx, id, client, req.Body.CurrentPassword, req.Body.NewPassword)
-	switch p := problemFor(err); {
-	case err == nil:
-		return api.ChangePassword200JSONResponse{Success: true, Message: "Password changed; your other sessions have ended."}, nil
-	case p.status == http.StatusForbidden:
-		return api.ChangePassword403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusTooManyRequests:
-		return api.ChangePassword429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
-	case p.status == http.StatusBadRequest:
-		return api.ChangePassword400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusConflict:
-		return api.ChangePassword409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return api.ChangePassword200JSONResponse{Success: true, Message: "Password changed; your other sessions have ended."}, nil
 }
 
 func (s *Server) ChangeEmail(ctx context.Context, req api.ChangeEmailRequestObject) (api.ChangeEmailResponseObject, error) {
@@ -89,20 +73,11 @@ func (s *Server) ChangeEmail(ctx context.Context, req api.ChangeEmailRequestObje
 		return nil, err
 	}
 	pending, err := s.auth.RequestEmailChange(ctx, id, client, req.Body.Email, req.Body.Password)
-	switch p := problemFor(err); {
-	case err == nil:
-		return api.ChangeEmail202JSONResponse{Success: true, PendingEmail: pending,
-			Message: "A confirmation link was sent to the new address; the email changes when it is used."}, nil
-	case p.status == http.StatusForbidden:
-		return api.ChangeEmail403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusBadRequest:
-		return api.ChangeEmail400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusConflict:
-		return api.ChangeEmail409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusTooManyRequests:
-		return api.ChangeEmail429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return api.ChangeEmail202JSONResponse{Success: true, PendingEmail: pending,
+		Message: "A confirmation link was sent to the new address; the email changes when it is used."}, nil
 }
 
 func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (api.DeleteMeResponseObject, error) {
@@ -119,17 +94,10 @@ func (s *Server) DeleteMe(ctx context.Context, req api.DeleteMeRequestObject) (a
 		password = req.Body.Password
 	}
 	err = s.auth.DeleteAccount(ctx, id, client, password)
-	switch p := problemFor(err); {
-	case err == nil:
-		return api.DeleteMe204Response{}, nil
-	case p.status == http.StatusForbidden:
-		return api.DeleteMe403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusConflict:
-		return api.DeleteMe409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusTooManyRequests:
-		return api.DeleteMe429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return api.DeleteMe204Response{}, nil
 }
 
 func toAPIMethods(methods []string) []api.AuthenticationMethod {

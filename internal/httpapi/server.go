@@ -75,9 +75,10 @@ type Deps struct {
 }
 
 // NewHandler returns the complete handler chain: request id, access log, panic recovery, security
-// headers, CORS, docs and admin page, and for the API: routing to the operation, then the policies
-// openapi.yaml declares for it (client address, body limit, rate limit, authentication), then validation,
-// then the strict handler.
+// headers, CORS, docs and admin page, and for the API, in this order: routing to the operation, metrics,
+// the request's deadline, then the policies openapi.yaml declares for it (client address, rate limit,
+// authentication, which reads only headers, body limit), then validation, then the strict handler. Every
+// error answer, from any of them or from a handler's returned error, is written by writeProblem.
 func NewHandler(d Deps) (http.Handler, error) {
 	spec, err := LoadSpec()
 	if err != nil {

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/google/uuid"
 
@@ -15,7 +14,7 @@ var noStore = "no-store"
 
 func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
 	b := req.Body
-	session, p, err := s.register(ctx, auth.Registration{
+	session, err := s.auth.Register(ctx, auth.Registration{
 		Email:    b.Email,
 		Password: b.Password,
 		Profile: auth.Profile{
@@ -25,74 +24,36 @@ func (s *Server) Register(ctx context.Context, req api.RegisterRequestObject) (a
 			PhoneNumber:  b.PhoneNumber,
 			LanguageCode: b.LanguageCode,
 		},
-	})
-	switch {
-	case err != nil:
+	}, clientFrom(ctx))
+	if err != nil {
 		return nil, err
-	case p.status == http.StatusBadRequest:
-		return api.Register400JSONResponse{BadRequestJSONResponse: api.BadRequestJSONResponse(p.body(""))}, nil
-	case p.status == http.StatusConflict:
-		return api.Register409JSONResponse{ConflictJSONResponse: api.ConflictJSONResponse(p.body(""))}, nil
 	}
 	return api.Register201JSONResponse{Body: authResponse(session), Headers: api.Register201ResponseHeaders{CacheControl: &noStore}}, nil
 }
 
-// register creates an account and signs it in. A refusal the operations document (400, 409) comes back
-// as a problem; anything else as an error.
-func (s *Server) register(ctx context.Context, r auth.Registration) (auth.Session, problem, error) {
-	session, err := s.auth.Register(ctx, r, clientFrom(ctx))
-	if err != nil {
-		if p := problemFor(err); p.status == http.StatusBadRequest || p.status == http.StatusConflict {
-			return auth.Session{}, p, nil
-		}
-		return auth.Session{}, problem{}, err
-	}
-	return session, problem{}, nil
-}
-
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
-	session, p, err := s.signIn(ctx, req.Body.Email, req.Body.Password)
-	switch {
-	case err != nil:
+	session, err := s.signIn(ctx, req.Body.Email, req.Body.Password)
+	if err != nil {
 		return nil, err
-	case p.status == http.StatusTooManyRequests:
-		return api.Login429JSONResponse{TooManyRequestsJSONResponse: tooManyRequests(p)}, nil
-	case p.status == http.StatusUnauthorized:
-		return api.Login401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
-	case p.status == http.StatusForbidden:
-		return api.Login403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
 	}
 	return api.Login200JSONResponse{Body: authResponse(session), Headers: api.Login200ResponseHeaders{CacheControl: &noStore}}, nil
 }
 
-// signIn is every email and password login, counted by outcome. Bad credentials (401), a disabled
-// account (403) and throttling (429) come back as a problem; anything else as an error.
-func (s *Server) signIn(ctx context.Context, email, password string) (auth.Session, problem, error) {
+// signIn is every email and password login, counted by the outcome its answer says.
+func (s *Server) signIn(ctx context.Context, email, password string) (auth.Session, error) {
 	client, err := credentialCheckClient(ctx, auth.MethodPassword)
 	if err != nil {
-		return auth.Session{}, problem{}, err
+		return auth.Session{}, err
 	}
 	session, err := s.auth.Login(ctx, email, password, client)
 	s.metrics.Login(loginOutcome(err))
-	if err != nil {
-		switch p := problemFor(err); p.status {
-		case http.StatusTooManyRequests, http.StatusUnauthorized, http.StatusForbidden:
-			return auth.Session{}, p, nil
-		}
-		return auth.Session{}, problem{}, err
-	}
-	return session, problem{}, nil
+	return session, err
 }
 
 func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api.RefreshResponseObject, error) {
-	session, p, err := s.refresh(ctx, req.Body.RefreshToken)
-	switch {
-	case err != nil:
+	session, err := s.refresh(ctx, req.Body.RefreshToken)
+	if err != nil {
 		return nil, err
-	case p.status == http.StatusForbidden:
-		return api.Refresh403JSONResponse{ForbiddenJSONResponse: api.ForbiddenJSONResponse(p.body(""))}, nil
-	case p.status != 0:
-		return api.Refresh401JSONResponse{UnauthorizedJSONResponse: unauthorized(p)}, nil
 	}
 	return api.Refresh200JSONResponse{
 		Body: api.TokenPair{
@@ -105,18 +66,11 @@ func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api
 	}, nil
 }
 
-// refresh rotates a refresh token, counted by outcome; a refused token (401) or an unverified account
-// (403) comes back as a problem.
-func (s *Server) refresh(ctx context.Context, token string) (auth.Session, problem, error) {
+// refresh rotates a refresh token, counted by outcome.
+func (s *Server) refresh(ctx context.Context, token string) (auth.Session, error) {
 	session, err := s.auth.Refresh(ctx, token)
 	s.metrics.Refresh(refreshOutcome(err))
-	if err != nil {
-		if p := problemFor(err); p.status == http.StatusUnauthorized || p.status == http.StatusForbidden {
-			return auth.Session{}, p, nil
-		}
-		return auth.Session{}, problem{}, err
-	}
-	return session, problem{}, nil
+	return session, err
 }
 
 func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.LogoutResponseObject, error) {
@@ -126,30 +80,49 @@ func (s *Server) Logout(ctx context.Context, req api.LogoutRequestObject) (api.L
 	return api.Logout200JSONResponse{Success: true, Message: "Signed out."}, nil
 }
 
+// loginOutcome is the authd_logins_total outcome of a sign-in, taken from the answer problemFor gives its
+// error, so that the metric and the response never disagree.
 func loginOutcome(err error) string {
-	switch {
-	case err == nil:
+	if err == nil {
 		return "success"
-	case errors.Is(err, auth.ErrInvalidCredentials):
+	}
+	switch problemFor(err).code {
+	case api.ErrorCodeInvalidCredentials:
 		return "invalid_credentials"
-	case errors.Is(err, auth.ErrRateLimited):
+	case api.ErrorCodeRateLimited:
 		return "throttled"
-	case errors.Is(err, auth.ErrBusy):
-		return "busy"
-	case errors.Is(err, auth.ErrAccountDisabled):
+	case api.ErrorCodeServiceUnavailable:
+		if errors.Is(err, auth.ErrBusy) {
+			return "busy"
+		}
+		return "unavailable"
+	case api.ErrorCodeAccountDisabled:
 		return "disabled"
+	case api.ErrorCodeEmailNotVerified:
+		return "unverified"
+	case api.ErrorCodeValidationError:
+		return "invalid_request"
+	case api.ErrorCodeForbidden:
+		return "method_disabled"
 	}
 	return "error"
 }
 
+// refreshOutcome is the authd_refreshes_total outcome of a refresh, from its answer as loginOutcome.
 func refreshOutcome(err error) string {
-	switch {
-	case err == nil:
+	if err == nil {
 		return "rotated"
-	case errors.Is(err, auth.ErrTokenReused):
+	}
+	if errors.Is(err, auth.ErrTokenReused) {
 		return "reused_revoked"
-	case errors.Is(err, auth.ErrInvalidToken):
+	}
+	switch problemFor(err).code {
+	case api.ErrorCodeInvalidToken:
 		return "invalid"
+	case api.ErrorCodeEmailNotVerified:
+		return "unverified"
+	case api.ErrorCodeServiceUnavailable:
+		return "unavailable"
 	}
 	return "error"
 }
@@ -162,12 +135,4 @@ func authResponse(s auth.Session) api.AuthResponse {
 		ExpiresIn:    int32(s.ExpiresIn.Seconds()),
 		User:         toAPIUser(s.User),
 	}
-}
-
-func unauthorized(p problem) api.UnauthorizedJSONResponse {
-	return api.UnauthorizedJSONResponse{Body: p.body(""), Headers: api.UnauthorizedResponseHeaders{WWWAuthenticate: challengeFor(p)}}
-}
-
-func tooManyRequests(p problem) api.TooManyRequestsJSONResponse {
-	return api.TooManyRequestsJSONResponse{Body: p.body(""), Headers: api.TooManyRequestsResponseHeaders{RetryAfter: int32(p.retryAfter)}}
 }

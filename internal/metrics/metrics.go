@@ -48,9 +48,9 @@ func New(src Sources) *Metrics {
 			Help:    "Time to answer an API request, by operation.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"operation"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authd_logins_total",
-			Help: "Login attempts by outcome: success, invalid_credentials, throttled, busy, disabled, error."}, []string{"outcome"}),
+			Help: "Login attempts by outcome: success, invalid_credentials, throttled, busy (503: hashing saturated), unavailable (503: an outage), disabled, unverified, invalid_request, method_disabled, error."}, []string{"outcome"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authd_refreshes_total",
-			Help: "Refresh-token rotations by outcome: rotated, reused_revoked, invalid, error."}, []string{"outcome"}),
+			Help: "Refresh-token rotations by outcome: rotated, reused_revoked, invalid, unverified, unavailable (503), error."}, []string{"outcome"}),
 		settingsReloads: prometheus.NewCounter(prometheus.CounterOpts{Name: "authd_settings_reloads_total",
 			Help: "Reloads of the runtime settings from PostgreSQL (on NOTIFY and by polling)."}),
 		janitorRemoved: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authd_janitor_rows_removed_total",
@@ -60,10 +60,11 @@ func New(src Sources) *Metrics {
 			[]string{"outcome"}),
 	}
 	// Every outcome and kind is exported from the start, at zero, so that rates and alerts see it.
-	for _, outcome := range []string{"success", "invalid_credentials", "throttled", "busy", "disabled", "error"} {
+	for _, outcome := range []string{"success", "invalid_credentials", "throttled", "busy", "unavailable", "disabled", "unverified", "invalid_request",
+		"method_disabled", "error"} {
 		m.logins.WithLabelValues(outcome)
 	}
-	for _, outcome := range []string{"rotated", "reused_revoked", "invalid", "error"} {
+	for _, outcome := range []string{"rotated", "reused_revoked", "invalid", "unverified", "unavailable", "error"} {
 		m.refreshes.WithLabelValues(outcome)
 	}
 	m.JanitorRemoved(auth.CleanupReport{})
