@@ -68,7 +68,12 @@ revoked AS (
     UPDATE sessions s SET revoked_at = now()
     FROM old
     WHERE s.id = old.session_id AND old.reused AND s.revoked_at IS NULL
-    RETURNING s.id
+    RETURNING s.id, s.user_id
+),
+-- The revocation's audit event, in the statement of the revocation.
+reuse_audited AS (
+    INSERT INTO audit_events (event, subject_id, session_id, ip, user_agent, request_id, details)
+    SELECT 'refresh_token_reused', revoked.user_id, revoked.id, @ip, @user_agent, @request_id, '{}'::jsonb FROM revoked
 )
 SELECT old.user_id, old.session_id, old.aal, old.auth_time, old.amr,
        (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,

@@ -387,7 +387,11 @@ revoked AS (
     UPDATE sessions s SET revoked_at = now()
     FROM old
     WHERE s.id = old.session_id AND old.reused AND s.revoked_at IS NULL
-    RETURNING s.id
+    RETURNING s.id, s.user_id
+),
+reuse_audited AS (
+    INSERT INTO audit_events (event, subject_id, session_id, ip, user_agent, request_id, details)
+    SELECT 'refresh_token_reused', revoked.user_id, revoked.id, $7, $8, $9, '{}'::jsonb FROM revoked
 )
 SELECT old.user_id, old.session_id, old.aal, old.auth_time, old.amr,
        (EXISTS (SELECT 1 FROM issued) AND EXISTS (SELECT 1 FROM extended))::boolean AS rotated,
@@ -403,6 +407,9 @@ type RotateRefreshTokenParams struct {
 	GraceSeconds       float64
 	OldHash            []byte
 	NewHash            []byte
+	Ip                 string
+	UserAgent          string
+	RequestID          string
 }
 
 type RotateRefreshTokenRow struct {
@@ -420,6 +427,7 @@ type RotateRefreshTokenRow struct {
 // concurrent callers with the same token exactly one finds it unused and rotates it: the token is marked
 // used, its successor inserted and the session extended. A caller that finds it used more than
 // grace_seconds ago is replaying it: the session is revoked in the same statement.
+// The revocation's audit event, in the statement of the revocation.
 func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshTokenParams) (RotateRefreshTokenRow, error) {
 	row := q.db.QueryRow(ctx, rotateRefreshToken,
 		arg.TtlSeconds,
@@ -428,6 +436,9 @@ func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshToken
 		arg.GraceSeconds,
 		arg.OldHash,
 		arg.NewHash,
+		arg.Ip,
+		arg.UserAgent,
+		arg.RequestID,
 	)
 	var i RotateRefreshTokenRow
 	err := row.Scan(

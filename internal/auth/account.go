@@ -69,20 +69,22 @@ func (s *Service) Sessions(ctx context.Context, id Identity) ([]SessionInfo, err
 
 // EndSession ends one of the caller's sessions; another user's session is ErrNotFound.
 func (s *Service) EndSession(ctx context.Context, id Identity, sessionID uuid.UUID) error {
-	err := s.selfServe.RevokeOwnSession(ctx, id.User.ID, sessionID)
-	if err == nil {
-		s.audit.Record(ctx, EventSessionEnded, id.User.ID, id.User.ID, sessionID, nil)
-	}
-	return err
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.selfServe.RevokeOwnSession(ctx, id.User.ID, sessionID); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventSessionEnded, id.User.ID, id.User.ID, sessionID, nil)
+	})
 }
 
 // EndOtherSessions ends every session of the caller but the current one.
 func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
-	err := s.selfServe.RevokeOtherSessions(ctx, id.User.ID, id.SessionID)
-	if err == nil {
-		s.audit.Record(ctx, EventOtherSessionsEnded, id.User.ID, id.User.ID, id.SessionID, nil)
-	}
-	return err
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.selfServe.RevokeOtherSessions(ctx, id.User.ID, id.SessionID); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventOtherSessionsEnded, id.User.ID, id.User.ID, id.SessionID, nil)
+	})
 }
 
 // ChangePassword replaces the caller's password, or sets the first one of an account without, after
@@ -109,15 +111,16 @@ func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client
 		}
 		notice = append(notice, n)
 	}
-	if err := s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID, notice...); err != nil {
-		return err
-	}
 	event := EventPasswordChanged
 	if !id.User.HasPassword() {
 		event = EventPasswordSet
 	}
-	s.audit.Record(ctx, event, id.User.ID, id.User.ID, id.SessionID, nil)
-	return nil
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.selfServe.ChangePassword(ctx, id.User.ID, id.User.PasswordHash, hash, id.SessionID, notice...); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, event, id.User.ID, id.User.ID, id.SessionID, nil)
+	})
 }
 
 // SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.
@@ -141,11 +144,9 @@ func (s *Service) DeleteAccount(ctx context.Context, id Identity, client Client,
 	if err := s.confirm(ctx, id, client, password); err != nil {
 		return err
 	}
-	if err := s.accounts.delete(ctx, id.User, id.User.PasswordHash); err != nil {
-		return err
-	}
-	s.audit.Record(ctx, EventAccountDeleted, id.User.ID, id.User.ID, id.SessionID, map[string]any{"email": id.User.Email})
-	return nil
+	return s.accounts.delete(ctx, id.User, id.User.PasswordHash, func(ctx context.Context) error {
+		return s.audit.Write(ctx, EventAccountDeleted, id.User.ID, id.User.ID, id.SessionID, map[string]any{"email": id.User.Email})
+	})
 }
 
 // OpenAvatar returns a stored avatar image.

@@ -15,6 +15,7 @@ import (
 
 // AccountsStore is the persistence of account creation and deletion.
 type AccountsStore interface {
+	Transactor
 	// CreateUser inserts an account and queues out in the same transaction.
 	CreateUser(ctx context.Context, u NewUser, out ...Outgoing) (User, error)
 	UserByID(ctx context.Context, id uuid.UUID) (User, error)
@@ -54,8 +55,9 @@ type Registration struct {
 }
 
 // Create validates a registration against the field rules and the password policy, hashes the password
-// and stores the account.
-func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool) (User, error) {
+// and stores the account; then (its session, its audit event) runs in the transaction of the insert,
+// which the hashing comes before: no transaction waits for a hashing slot.
+func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool, then ...func(ctx context.Context, u User) error) (User, error) {
 	v := validationErrors{}
 	email, err := NormalizeEmail(r.Email)
 	if err != nil {
@@ -84,18 +86,33 @@ func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool) (Us
 			return User{}, err
 		}
 	}
-	return a.store.CreateUser(ctx, NewUser{
-		ID:            id,
-		Email:         email,
-		Username:      r.Profile.Username,
-		PasswordHash:  hash,
-		FirstName:     deref(r.Profile.FirstName),
-		LastName:      deref(r.Profile.LastName),
-		PhoneNumber:   r.Profile.PhoneNumber,
-		LanguageCode:  language,
-		IsAdmin:       isAdmin,
-		EmailVerified: r.EmailVerified,
-	}, verification...)
+	var user User
+	err = a.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		user, err = a.store.CreateUser(ctx, NewUser{
+			ID:            id,
+			Email:         email,
+			Username:      r.Profile.Username,
+			PasswordHash:  hash,
+			FirstName:     deref(r.Profile.FirstName),
+			LastName:      deref(r.Profile.LastName),
+			PhoneNumber:   r.Profile.PhoneNumber,
+			LanguageCode:  language,
+			IsAdmin:       isAdmin,
+			EmailVerified: r.EmailVerified,
+		}, verification...)
+		for _, fn := range then {
+			if err != nil {
+				break
+			}
+			err = fn(ctx, user)
+		}
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return user, nil
 }
 
 // Invite creates an account without a password and mails the user an invitation link, with which they
@@ -138,17 +155,24 @@ func (a *Accounts) Invite(ctx context.Context, email string, profile Profile, is
 
 // Delete deletes a user with their sessions (by cascade) and their avatar file. The last active admin
 // cannot be deleted (ErrLastAdmin).
-func (a *Accounts) Delete(ctx context.Context, userID uuid.UUID) error {
+func (a *Accounts) Delete(ctx context.Context, userID uuid.UUID, audit func(ctx context.Context) error) error {
 	user, err := a.store.UserByID(ctx, userID)
 	if err != nil {
 		return err
 	}
-	return a.delete(ctx, user, "")
+	return a.delete(ctx, user, "", audit)
 }
 
-// delete deletes user, provided its password hash is still verifiedHash when that is not empty.
-func (a *Accounts) delete(ctx context.Context, user User, verifiedHash string) error {
-	if err := a.store.DeleteUser(ctx, user.ID, verifiedHash); err != nil {
+// delete deletes user, provided its password hash is still verifiedHash when that is not empty, and
+// writes its audit event in the same transaction; the avatar file goes once that committed.
+func (a *Accounts) delete(ctx context.Context, user User, verifiedHash string, audit func(ctx context.Context) error) error {
+	err := a.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := a.store.DeleteUser(ctx, user.ID, verifiedHash); err != nil {
+			return err
+		}
+		return audit(ctx)
+	})
+	if err != nil {
 		return err
 	}
 	a.removeAvatar(ctx, user.Avatar)
@@ -209,6 +233,15 @@ func deref(s *string) string {
 
 // createPasswordless creates an account for an address its owner just proved (an emailed code, with
 // email_code_signup on): verified, without a password or profile.
-func (a *Accounts) createPasswordless(ctx context.Context, email string) (User, error) {
-	return a.store.CreateUser(ctx, NewUser{ID: uuid.New(), Email: email, LanguageCode: mail.DefaultLanguage, EmailVerified: true})
+// audit runs in the insert's transaction.
+func (a *Accounts) createPasswordless(ctx context.Context, email string, audit func(ctx context.Context, u User) error) (User, error) {
+	var user User
+	err := a.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if user, err = a.store.CreateUser(ctx, NewUser{ID: uuid.New(), Email: email, LanguageCode: mail.DefaultLanguage, EmailVerified: true}); err != nil {
+			return err
+		}
+		return audit(ctx, user)
+	})
+	return user, err
 }

@@ -86,6 +86,7 @@ type UserPage struct {
 
 // AdminStore is the persistence of the admin zone.
 type AdminStore interface {
+	Transactor
 	SettingsSource
 	SeedSettings(ctx context.Context, defaults Settings) error
 	// UpdateSettings applies changes, records each real change in the history under actor, and notifies
@@ -148,11 +149,17 @@ func (a *Admin) UpdateSettings(ctx context.Context, actor User, changes Settings
 	if err := ValidateSettingChanges(changes); err != nil {
 		return nil, err
 	}
-	updated, err := a.store.UpdateSettings(ctx, changes, actor)
+	var updated Settings
+	err := a.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if updated, err = a.store.UpdateSettings(ctx, changes, actor); err != nil {
+			return err
+		}
+		return a.audit.Write(ctx, EventSettingsChanged, actor.ID, uuid.Nil, uuid.Nil, map[string]any{"changes": changes})
+	})
 	if err != nil {
 		return nil, err
 	}
-	a.audit.Record(ctx, EventSettingsChanged, actor.ID, uuid.Nil, uuid.Nil, map[string]any{"changes": changes})
 	a.settings.Set(updated)
 	return a.settings.Get(), nil
 }
@@ -207,28 +214,35 @@ func (a *Admin) UpdateUser(ctx context.Context, actor User, id uuid.UUID, change
 	if err := v.err(); err != nil {
 		return AdminUser{}, err
 	}
-	user, err := a.store.UpdateUser(ctx, id, changes)
-	if err == nil {
-		a.audit.Record(ctx, EventUserUpdated, actor.ID, id, uuid.Nil, changes.auditDetails())
-	}
+	var user AdminUser
+	err := a.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if user, err = a.store.UpdateUser(ctx, id, changes); err != nil {
+			return err
+		}
+		return a.audit.Write(ctx, EventUserUpdated, actor.ID, id, uuid.Nil, changes.auditDetails())
+	})
 	return user, err
 }
 
 // DeleteUser deletes a user with their sessions and avatar.
 func (a *Admin) DeleteUser(ctx context.Context, actor User, id uuid.UUID) error {
-	if err := a.accounts.Delete(ctx, id); err != nil {
-		return err
-	}
-	a.audit.Record(ctx, EventUserDeleted, actor.ID, id, uuid.Nil, nil)
-	return nil
+	return a.accounts.Delete(ctx, id, func(ctx context.Context) error {
+		return a.audit.Write(ctx, EventUserDeleted, actor.ID, id, uuid.Nil, nil)
+	})
 }
 
 // RevokeSessions ends every session of a user.
 func (a *Admin) RevokeSessions(ctx context.Context, actor User, id uuid.UUID) (AdminUser, error) {
-	if err := a.store.RevokeUserSessions(ctx, id); err != nil {
+	err := a.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := a.store.RevokeUserSessions(ctx, id); err != nil {
+			return err
+		}
+		return a.audit.Write(ctx, EventUserSessionsEnded, actor.ID, id, uuid.Nil, nil)
+	})
+	if err != nil {
 		return AdminUser{}, err
 	}
-	a.audit.Record(ctx, EventUserSessionsEnded, actor.ID, id, uuid.Nil, nil)
 	return a.store.AdminUser(ctx, id)
 }
 
@@ -239,11 +253,17 @@ func (a *Admin) RecordImport(ctx context.Context, actor User, summary map[string
 
 // CreateUser creates an account for someone and mails them an invitation to choose a password.
 func (a *Admin) CreateUser(ctx context.Context, actor User, email string, profile Profile, isAdmin bool) (AdminUser, error) {
-	user, err := a.accounts.Invite(ctx, email, profile, isAdmin)
+	var user User
+	err := a.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if user, err = a.accounts.Invite(ctx, email, profile, isAdmin); err != nil {
+			return err
+		}
+		return a.audit.Write(ctx, EventUserCreated, actor.ID, user.ID, uuid.Nil, map[string]any{"is_admin": isAdmin})
+	})
 	if err != nil {
 		return AdminUser{}, err
 	}
-	a.audit.Record(ctx, EventUserCreated, actor.ID, user.ID, uuid.Nil, map[string]any{"is_admin": isAdmin})
 	return a.store.AdminUser(ctx, user.ID)
 }
 
@@ -253,9 +273,11 @@ func (a *Admin) SendPasswordReset(ctx context.Context, actor User, id uuid.UUID)
 	if err != nil {
 		return err
 	}
-	sent, err := a.accounts.SendReset(ctx, user)
-	if err == nil && sent {
-		a.audit.Record(ctx, EventPasswordResetSent, actor.ID, id, uuid.Nil, nil)
-	}
-	return err
+	return a.store.Atomically(ctx, func(ctx context.Context) error {
+		sent, err := a.accounts.SendReset(ctx, user)
+		if err != nil || !sent {
+			return err
+		}
+		return a.audit.Write(ctx, EventPasswordResetSent, actor.ID, id, uuid.Nil, nil)
+	})
 }

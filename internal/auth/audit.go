@@ -82,13 +82,26 @@ type RequestInfo struct {
 
 type requestInfoKey struct{}
 
+func requestInfoFrom(ctx context.Context) RequestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
+	return info
+}
+
 // WithRequestInfo records the request's id and client for the audit events it causes.
 func WithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
 	return context.WithValue(ctx, requestInfoKey{}, info)
 }
 
-// Auditor writes audit events. A failure to write one is logged, not returned: the change it records has
-// happened and must not be reported as failed.
+// Transactor runs a change and its audit event (and, later, its webhook event) in one transaction, so that
+// the event exists if and only if the change committed.
+type Transactor interface {
+	// Atomically runs fn in one transaction: every store method fn calls with the context it is given runs
+	// in it, and all of it commits when fn returns nil, or none of it.
+	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// Auditor writes audit events: Write in the transaction of the change it records (Transactor), Record for
+// an event that records no change (a refused sign-in), whose failure to be written is logged.
 type Auditor struct{ store AuditStore }
 
 // NewAuditor returns an auditor writing to store; a nil store records nothing (createsuperuser).
@@ -101,18 +114,24 @@ func idOf(id uuid.UUID) *uuid.UUID {
 	return &id
 }
 
-// Record writes one event; actor, subject and session may be uuid.Nil.
-func (a *Auditor) Record(ctx context.Context, event string, actor, subject, session uuid.UUID, details map[string]any) {
+// Write writes one event with ctx, which carries the transaction of the change it records; actor, subject
+// and session may be uuid.Nil. Its error fails the change.
+func (a *Auditor) Write(ctx context.Context, event string, actor, subject, session uuid.UUID, details map[string]any) error {
 	if a == nil || a.store == nil {
-		return
+		return nil
 	}
 	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
 	if details == nil {
 		details = map[string]any{}
 	}
-	err := a.store.RecordAudit(context.WithoutCancel(ctx), AuditRecord{Event: event, ActorID: idOf(actor), SubjectID: idOf(subject),
+	return a.store.RecordAudit(ctx, AuditRecord{Event: event, ActorID: idOf(actor), SubjectID: idOf(subject),
 		SessionID: idOf(session), IP: info.Client.IP, UserAgent: info.Client.UserAgent, RequestID: info.ID, Details: details})
-	if err != nil {
+}
+
+// Record writes an event that records no change, such as a refused sign-in; a failure is logged.
+func (a *Auditor) Record(ctx context.Context, event string, actor, subject, session uuid.UUID, details map[string]any) {
+	if err := a.Write(context.WithoutCancel(ctx), event, actor, subject, session, details); err != nil {
+		info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
 		slog.ErrorContext(ctx, "audit event not written", slog.String("event", event), slog.String("request_id", info.ID),
 			slog.String("error", err.Error()))
 	}

@@ -155,11 +155,12 @@ func (s *Service) sendCode(ctx context.Context, to recipient, purpose string) er
 	if err != nil {
 		return err
 	}
-	if err := s.codes.PutLoginCode(ctx, stored, Outgoing{Message: msg}); err != nil {
-		return err
-	}
-	s.audit.Record(ctx, EventLoginCodeSent, to.id, to.id, uuid.Nil, map[string]any{"purpose": purpose, "email": to.email})
-	return nil
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.codes.PutLoginCode(ctx, stored, Outgoing{Message: msg}); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventLoginCodeSent, to.id, to.id, uuid.Nil, map[string]any{"purpose": purpose, "email": to.email})
+	})
 }
 
 // newCode is 6 decimal digits, uniformly random.
@@ -227,11 +228,12 @@ func (s *Service) signInByEmail(ctx context.Context, email string, user User, cl
 			// The code went out while sign-up was on, and it has been turned off since.
 			return Session{}, ErrInvalidLoginCode
 		}
-		created, err := s.accounts.createPasswordless(ctx, email)
+		created, err := s.accounts.createPasswordless(ctx, email, func(ctx context.Context, u User) error {
+			return s.audit.Write(ctx, EventRegister, u.ID, u.ID, uuid.Nil, map[string]any{"method": string(MethodEmailCode)})
+		})
 		if err != nil {
 			return Session{}, err
 		}
-		s.audit.Record(ctx, EventRegister, created.ID, created.ID, uuid.Nil, map[string]any{"method": string(MethodEmailCode)})
 		user = created
 	} else if user.EmailVerifiedAt == nil {
 		if err := s.codes.MarkEmailVerified(ctx, user.ID, email); err != nil {

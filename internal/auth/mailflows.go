@@ -293,11 +293,16 @@ func (s *Service) UseEmailLink(ctx context.Context, token string) (string, error
 			return "", err
 		}
 	case PurposeChangeEmail:
-		previous, err := s.mailStore.ConfirmEmailChange(ctx, hash, link.User.ID, link.Email)
+		err := s.store.Atomically(ctx, func(ctx context.Context) error {
+			previous, err := s.mailStore.ConfirmEmailChange(ctx, hash, link.User.ID, link.Email)
+			if err != nil {
+				return err
+			}
+			return s.audit.Write(ctx, EventEmailChanged, link.User.ID, link.User.ID, uuid.Nil, map[string]any{"from": previous, "to": link.Email})
+		})
 		if err != nil {
 			return "", err
 		}
-		s.audit.Record(ctx, EventEmailChanged, link.User.ID, link.User.ID, uuid.Nil, map[string]any{"from": previous, "to": link.Email})
 	default:
 		return "", ErrInvalidLink
 	}
@@ -407,9 +412,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		}
 		out = append(out, notice)
 	}
-	if _, err := s.mailStore.ResetPassword(ctx, hash, []string{link.Purpose}, link.User.ID, link.Email, newHash, out...); err != nil {
-		return err
-	}
-	s.audit.Record(ctx, EventPasswordReset, uuid.Nil, link.User.ID, uuid.Nil, map[string]any{"purpose": link.Purpose})
-	return nil
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := s.mailStore.ResetPassword(ctx, hash, []string{link.Purpose}, link.User.ID, link.Email, newHash, out...); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventPasswordReset, uuid.Nil, link.User.ID, uuid.Nil, map[string]any{"purpose": link.Purpose})
+	})
 }

@@ -45,28 +45,29 @@ func NewService(store FullStore, accounts *Accounts, hasher *Hasher, tokens *Tok
 
 // Register creates an account and signs it in.
 func (s *Service) Register(ctx context.Context, r Registration, client Client) (Session, error) {
-	user, err := s.accounts.Create(ctx, r, false)
+	var session Session
+	_, err := s.accounts.Create(ctx, r, false, func(ctx context.Context, user User) error {
+		// Choosing the password is the registration's proof, as a password login would be. The first
+		// session of a new account is given even under require_verified_email, so that the user can ask
+		// for the link again; refreshing it waits for the verification.
+		var err error
+		if session, err = s.startSession(ctx, user, assert(user.ID, MethodPassword), client, false, false); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventRegister, user.ID, user.ID, session.SessionID, map[string]any{"method": string(MethodPassword)})
+	})
 	if err != nil {
 		return Session{}, err
 	}
-	// Choosing the password is the registration's proof, as a password login would be. The first session
-	// of a new account is given even under require_verified_email, so that the user can ask for the link
-	// again; refreshing it waits for the verification.
-	session, err := s.startSession(ctx, user, assert(user.ID, MethodPassword), client, false, false)
-	if err == nil {
-		s.audit.Record(ctx, EventRegister, user.ID, user.ID, session.SessionID, nil)
-	}
-	return session, err
+	return session, nil
 }
 
 // SignUp creates an account without signing it in, for the APIs whose registration answers only that the
 // user was created.
 func (s *Service) SignUp(ctx context.Context, r Registration) (User, error) {
-	user, err := s.accounts.Create(ctx, r, false)
-	if err == nil {
-		s.audit.Record(ctx, EventRegister, user.ID, user.ID, uuid.Nil, nil)
-	}
-	return user, err
+	return s.accounts.Create(ctx, r, false, func(ctx context.Context, user User) error {
+		return s.audit.Write(ctx, EventRegister, user.ID, user.ID, uuid.Nil, map[string]any{"method": string(MethodPassword)})
+	})
 }
 
 // UpdateProfile changes the given profile fields of a user.

@@ -49,14 +49,20 @@ func (s *Service) requireRecentAuthentication(id Identity) error {
 	return nil
 }
 
-// signIn starts a login session from the assertion of a first factor and audits the login, the refusals
-// of a disabled or unverified account included. Those come only after the credential proved right.
+// signIn starts a login session from the assertion of a first factor and audits the login in its
+// transaction, and the refusals of a disabled or unverified account, which come only after the credential
+// proved right.
 func (s *Service) signIn(ctx context.Context, user User, a Assertion, client Client) (Session, error) {
-	session, err := s.startSession(ctx, user, a, client, true, s.requireVerified())
 	fields := map[string]any{"method": string(a.Method)}
+	var session Session
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if session, err = s.startSession(ctx, user, a, client, true, s.requireVerified()); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventLoginSucceeded, user.ID, user.ID, session.SessionID, fields)
+	})
 	switch {
-	case err == nil:
-		s.audit.Record(ctx, EventLoginSucceeded, user.ID, user.ID, session.SessionID, fields)
 	case errors.Is(err, ErrAccountDisabled):
 		fields["reason"] = "account_disabled"
 		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, user.ID, uuid.Nil, fields)
@@ -106,14 +112,20 @@ func (s *Service) issue(user User, sessionID uuid.UUID, assurance Assurance, ref
 // issues a fresh token pair with the session's new assurance.
 func (s *Service) stepUp(ctx context.Context, id Identity, a Assertion) (Session, error) {
 	refresh, hash := NewRefreshToken()
-	assurance, err := s.store.Reauthenticate(ctx, id.SessionID, a, hash)
+	var assurance Assurance
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if assurance, err = s.store.Reauthenticate(ctx, id.SessionID, a, hash); err != nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventReauthenticated, id.User.ID, id.User.ID, id.SessionID, map[string]any{"method": string(a.Method)})
+	})
 	if errors.Is(err, ErrNotFound) {
 		return Session{}, ErrInvalidToken
 	}
 	if err != nil {
 		return Session{}, err
 	}
-	s.audit.Record(ctx, EventReauthenticated, id.User.ID, id.User.ID, id.SessionID, map[string]any{"method": string(a.Method)})
 	return s.issue(id.User, id.SessionID, assurance, refresh)
 }
 
@@ -121,18 +133,20 @@ func (s *Service) stepUp(ctx context.Context, id Identity, a Assertion) (Session
 // session, with the session's assurance (a refresh is not an authentication).
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
 	next, nextHash := NewRefreshToken()
-	rotated, err := s.store.RotateRefreshToken(ctx, Rotation{
+	rotation := Rotation{
 		OldHash:         HashRefreshToken(refreshToken),
 		NewHash:         nextHash,
 		TTL:             s.settings.RefreshTokenTTL(),
 		MaxLifetime:     s.settings.seconds(SettingSessionMaxLifetime),
 		ReuseGrace:      s.reuseGrace,
 		RequireVerified: s.requireVerified(),
-	})
+		Request:         requestInfoFrom(ctx),
+	}
+	// A reuse's revocation and its audit event are written by the rotation's one statement.
+	rotated, err := s.store.RotateRefreshToken(ctx, rotation)
 	if errors.Is(err, ErrTokenReused) {
 		slog.WarnContext(ctx, "refresh token reused: session revoked", slog.String("session_id", rotated.SessionID.String()),
 			slog.String("user_id", rotated.UserID.String()))
-		s.audit.Record(ctx, EventRefreshReused, uuid.Nil, rotated.UserID, rotated.SessionID, nil)
 	}
 	if err != nil {
 		return Session{}, err
@@ -144,11 +158,13 @@ func (s *Service) requireVerified() bool { return s.settings.value(SettingRequir
 
 // Logout revokes the session of a refresh token. Unknown tokens and revoked sessions are not errors.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
-	userID, sessionID, err := s.store.RevokeSessionByRefreshToken(ctx, HashRefreshToken(refreshToken))
-	if err == nil && sessionID != uuid.Nil {
-		s.audit.Record(ctx, EventLogout, userID, userID, sessionID, nil)
-	}
-	return err
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		userID, sessionID, err := s.store.RevokeSessionByRefreshToken(ctx, HashRefreshToken(refreshToken))
+		if err != nil || sessionID == uuid.Nil {
+			return err
+		}
+		return s.audit.Write(ctx, EventLogout, userID, userID, sessionID, nil)
+	})
 }
 
 // Authenticate verifies an access token and loads its user and the session's assurance, provided the

@@ -83,8 +83,6 @@ func (s *Service) throttledCheck(ctx context.Context, key ThrottleKey, subject u
 		return err
 	}
 	if !match {
-		s.audit.Record(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil,
-			map[string]any{"reason": "invalid_credentials", "email": key.Account, "method": string(key.Method)})
 		if err := s.recordLoginFailure(ctx, key, subject); err != nil {
 			return err
 		}
@@ -115,14 +113,24 @@ func (s *Service) checkLoginThrottle(ctx context.Context, key ThrottleKey) (Logi
 	return st, nil
 }
 
-// recordLoginFailure counts a failed check of key, and audits the lockout it starts.
+// recordLoginFailure counts a failed check of key and audits it, and the lockout it starts, in one
+// transaction.
 func (s *Service) recordLoginFailure(ctx context.Context, key ThrottleKey, subject uuid.UUID) error {
-	lockedUntil, err := s.throttle.RecordLoginFailure(ctx, key, int(s.settings.Get()[SettingLoginMaxFailures]))
-	if err == nil && !lockedUntil.IsZero() {
-		s.audit.Record(ctx, EventLockout, uuid.Nil, subject, uuid.Nil, map[string]any{"email": key.Account, "client": key.Client,
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		lockedUntil, err := s.throttle.RecordLoginFailure(ctx, key, int(s.settings.Get()[SettingLoginMaxFailures]))
+		if err != nil {
+			return err
+		}
+		if err := s.audit.Write(ctx, EventLoginFailed, uuid.Nil, subject, uuid.Nil,
+			map[string]any{"reason": "invalid_credentials", "email": key.Account, "method": string(key.Method)}); err != nil {
+			return err
+		}
+		if lockedUntil.IsZero() {
+			return nil
+		}
+		return s.audit.Write(ctx, EventLockout, uuid.Nil, subject, uuid.Nil, map[string]any{"email": key.Account, "client": key.Client,
 			"method": string(key.Method), "locked_until": lockedUntil.UTC().Format(time.RFC3339)})
-	}
-	return err
+	})
 }
 
 // CheckRate counts a request from ip against the per-IP limit per minute (0 turns it off).

@@ -95,11 +95,15 @@ type Rotation struct {
 	ReuseGrace time.Duration
 	// RequireVerified refuses (ErrEmailNotVerified) to rotate for an account whose email is not verified.
 	RequireVerified bool
+	// Request is where the request came from, for the audit event of a reuse, which the rotation's
+	// statement writes with the revocation.
+	Request RequestInfo
 }
 
 // Store is the persistence the domain needs. Implementations translate driver errors into the sentinel
 // errors of this package: ErrNotFound, ErrEmailTaken, ErrUsernameTaken, ErrUnavailable, ErrValidation.
 type Store interface {
+	Transactor
 	CreateUser(ctx context.Context, u NewUser, out ...Outgoing) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// Rehash replaces the password hash with newHash if it is still verifiedHash.

@@ -143,3 +143,61 @@ func auditPages(t *testing.T, env *apitest.Env, token string, user *api.UserID, 
 	t.Fatal("more than 100 pages")
 	return nil
 }
+
+// An audit row exists if and only if its change committed. A login whose transaction fails at commit,
+// after the session and the login_succeeded row were written (a deferred constraint refuses the session),
+// leaves neither; a logout whose audit row is refused (a constraint on the event) revokes nothing.
+func TestAuditEventsCommitWithTheirChange(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ctx := context.Background()
+	email := apitest.UniqueEmail("atomic")
+	session := env.Register(email)
+	count := func(query string) int {
+		t.Helper()
+		var n int
+		if err := env.DB.QueryRow(ctx, query).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := env.DB.Exec(ctx, `
+		CREATE FUNCTION refuse_session() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'sessions refused at commit'; END $$;
+		CREATE CONSTRAINT TRIGGER refuse_sessions AFTER INSERT ON sessions
+			DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_session()`); err != nil {
+		t.Fatal(err)
+	}
+	sessionsBefore := count("SELECT count(*) FROM sessions")
+	if r := env.JSON(http.MethodPost, "/api/login", `{"email":"`+email+`","password":"`+apitest.Password+`"}`); r.Status != http.StatusInternalServerError {
+		t.Fatalf("login refused at commit: %d %s", r.Status, r.Body)
+	}
+	if n := count("SELECT count(*) FROM audit_events WHERE event = 'login_succeeded'"); n != 0 {
+		t.Errorf("%d login_succeeded events for a login that did not commit", n)
+	}
+	if n := count("SELECT count(*) FROM sessions"); n != sessionsBefore {
+		t.Errorf("sessions %d, want %d", n, sessionsBefore)
+	}
+	if _, err := env.DB.Exec(ctx, "DROP TRIGGER refuse_sessions ON sessions"); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := env.DB.Exec(ctx, "ALTER TABLE audit_events ADD CONSTRAINT no_logout CHECK (event <> 'logout')"); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.JSON(http.MethodPost, "/api/logout", `{"refresh_token":"`+session.RefreshToken.String()+`"}`); r.Status == http.StatusOK {
+		t.Fatalf("logout whose event is refused: %d %s", r.Status, r.Body)
+	}
+	if n := count("SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL"); n != 0 {
+		t.Errorf("%d sessions revoked by a logout whose event was not written", n)
+	}
+	if _, err := env.DB.Exec(ctx, "ALTER TABLE audit_events DROP CONSTRAINT no_logout"); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.JSON(http.MethodPost, "/api/logout", `{"refresh_token":"`+session.RefreshToken.String()+`"}`); r.Status != http.StatusOK {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	if count("SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL") != 1 || count("SELECT count(*) FROM audit_events WHERE event = 'logout'") != 1 {
+		t.Error("the logout and its event did not commit together")
+	}
+}

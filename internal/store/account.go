@@ -13,7 +13,7 @@ var _ auth.AccountStore = (*Store)(nil)
 
 // ListSessions returns a user's active sessions, most recently used first.
 func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.SessionInfo, error) {
-	rows, err := s.q.ListActiveSessions(ctx, userID)
+	rows, err := s.queries(ctx).ListActiveSessions(ctx, userID)
 	if err != nil {
 		return nil, wrap("list sessions", err)
 	}
@@ -27,7 +27,7 @@ func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.Sess
 
 // RevokeOwnSession implements auth.AccountStore.
 func (s *Store) RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUID) error {
-	n, err := s.q.RevokeOwnSession(ctx, db.RevokeOwnSessionParams{ID: sessionID, UserID: userID})
+	n, err := s.queries(ctx).RevokeOwnSession(ctx, db.RevokeOwnSessionParams{ID: sessionID, UserID: userID})
 	if err != nil {
 		return wrap("revoke own session", err)
 	}
@@ -39,7 +39,7 @@ func (s *Store) RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUI
 
 // RevokeOtherSessions ends every session of userID but keep.
 func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID) error {
-	return wrap("revoke other sessions", s.q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep}))
+	return wrap("revoke other sessions", s.queries(ctx).RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep}))
 }
 
 // ChangePassword implements auth.AccountStore.

@@ -23,7 +23,7 @@ func (s *Store) ListUsers(ctx context.Context, search string, limit int, after *
 	if after != nil {
 		params.AfterCreatedAt, params.AfterID = &after.CreatedAt, &after.ID
 	}
-	rows, err := s.q.ListUsers(ctx, params)
+	rows, err := s.queries(ctx).ListUsers(ctx, params)
 	if err != nil {
 		return nil, wrap("list users", err)
 	}
@@ -36,7 +36,7 @@ func (s *Store) ListUsers(ctx context.Context, search string, limit int, after *
 
 // AdminUser returns a user with their number of active sessions.
 func (s *Store) AdminUser(ctx context.Context, id uuid.UUID) (auth.AdminUser, error) {
-	u, err := adminUser(ctx, s.q, id)
+	u, err := adminUser(ctx, s.queries(ctx), id)
 	return u, wrap("admin user", err)
 }
 
@@ -123,7 +123,7 @@ func (s *Store) RevokeUserSessions(ctx context.Context, id uuid.UUID) error {
 
 // PromoteUser makes the user with this email an admin.
 func (s *Store) PromoteUser(ctx context.Context, email string) (auth.User, error) {
-	u, err := s.q.PromoteUser(ctx, email)
+	u, err := s.queries(ctx).PromoteUser(ctx, email)
 	if err != nil {
 		return auth.User{}, wrap("promote user", err)
 	}

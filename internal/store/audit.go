@@ -16,7 +16,7 @@ func (s *Store) RecordAudit(ctx context.Context, r auth.AuditRecord) error {
 	if err != nil {
 		return err
 	}
-	return wrap("record audit event", s.q.InsertAuditEvent(ctx, db.InsertAuditEventParams{Event: r.Event, ActorID: r.ActorID,
+	return wrap("record audit event", s.queries(ctx).InsertAuditEvent(ctx, db.InsertAuditEventParams{Event: r.Event, ActorID: r.ActorID,
 		SubjectID: r.SubjectID, SessionID: r.SessionID, Ip: r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID, Details: details}))
 }
 
@@ -26,7 +26,7 @@ func (s *Store) ListAudit(ctx context.Context, q auth.AuditQuery) ([]auth.AuditR
 	if q.BeforeID > 0 {
 		params.BeforeID = &q.BeforeID
 	}
-	rows, err := s.q.ListAuditEvents(ctx, params)
+	rows, err := s.queries(ctx).ListAuditEvents(ctx, params)
 	if err != nil {
 		return nil, wrap("list audit events", err)
 	}

@@ -27,13 +27,13 @@ func (s *Store) PutLoginCode(ctx context.Context, c auth.LoginCode, out ...auth.
 
 // LastLoginCodeAt implements auth.CodeStore.
 func (s *Store) LastLoginCodeAt(ctx context.Context, email, purpose string) (time.Time, error) {
-	at, err := s.q.LastLoginCodeAt(ctx, db.LastLoginCodeAtParams{Email: email, Purpose: purpose})
+	at, err := s.queries(ctx).LastLoginCodeAt(ctx, db.LastLoginCodeAtParams{Email: email, Purpose: purpose})
 	return at, wrap("last login code", err)
 }
 
 // ConsumeLoginCode implements auth.CodeStore in one statement (queries/mail.sql).
 func (s *Store) ConsumeLoginCode(ctx context.Context, email, purpose, code string, maxFailures int) (bool, error) {
-	matches, err := s.q.ConsumeLoginCode(ctx, db.ConsumeLoginCodeParams{Email: email, Purpose: purpose, Code: code, MaxFailures: int32(maxFailures)})
+	matches, err := s.queries(ctx).ConsumeLoginCode(ctx, db.ConsumeLoginCodeParams{Email: email, Purpose: purpose, Code: code, MaxFailures: int32(maxFailures)})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -42,7 +42,7 @@ func (s *Store) ConsumeLoginCode(ctx context.Context, email, purpose, code strin
 
 // ConsumeLoginLink implements auth.CodeStore.
 func (s *Store) ConsumeLoginLink(ctx context.Context, hash []byte, maxFailures int) (string, error) {
-	email, err := s.q.ConsumeLoginLink(ctx, db.ConsumeLoginLinkParams{LinkHash: hash, MaxFailures: int32(maxFailures)})
+	email, err := s.queries(ctx).ConsumeLoginLink(ctx, db.ConsumeLoginLinkParams{LinkHash: hash, MaxFailures: int32(maxFailures)})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", auth.ErrInvalidLink
 	}
@@ -51,6 +51,6 @@ func (s *Store) ConsumeLoginLink(ctx context.Context, hash []byte, maxFailures i
 
 // MarkEmailVerified implements auth.CodeStore: only while the account still has the address.
 func (s *Store) MarkEmailVerified(ctx context.Context, userID uuid.UUID, email string) error {
-	_, err := s.q.MarkEmailVerified(ctx, db.MarkEmailVerifiedParams{ID: userID, Email: email})
+	_, err := s.queries(ctx).MarkEmailVerified(ctx, db.MarkEmailVerifiedParams{ID: userID, Email: email})
 	return wrap("mark email verified", err)
 }

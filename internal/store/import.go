@@ -32,7 +32,7 @@ func (s *Store) ImportUsers(ctx context.Context, users []auth.ImportedUser, upda
 	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 		return nil, wrap("import users: plan", err)
 	}
-	q := s.q.WithTx(tx)
+	q := s.queries(ctx).WithTx(tx)
 	ids, emails := make([]string, 0, len(users)), make([]string, 0, len(users))
 	for _, u := range users {
 		emails = append(emails, u.Email)

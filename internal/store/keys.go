@@ -32,7 +32,7 @@ func toStoredKeys(rows []db.SigningKey) []auth.StoredKey {
 
 // PublishedKeys implements auth.KeyStore.
 func (s *Store) PublishedKeys(ctx context.Context) ([]auth.StoredKey, error) {
-	rows, err := s.q.ListPublishedSigningKeys(ctx)
+	rows, err := s.queries(ctx).ListPublishedSigningKeys(ctx)
 	if err != nil {
 		return nil, wrap("published signing keys", err)
 	}
@@ -41,7 +41,7 @@ func (s *Store) PublishedKeys(ctx context.Context) ([]auth.StoredKey, error) {
 
 // AllKeys implements auth.KeyStore.
 func (s *Store) AllKeys(ctx context.Context) ([]auth.StoredKey, error) {
-	rows, err := s.q.ListSigningKeys(ctx)
+	rows, err := s.queries(ctx).ListSigningKeys(ctx)
 	if err != nil {
 		return nil, wrap("list signing keys", err)
 	}

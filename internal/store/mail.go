@@ -47,7 +47,7 @@ func (s *Store) QueueMail(ctx context.Context, out ...auth.Outgoing) error {
 
 // LinkToken implements auth.MailStore.
 func (s *Store) LinkToken(ctx context.Context, hash []byte) (auth.LinkToken, error) {
-	row, err := s.q.GetEmailToken(ctx, hash)
+	row, err := s.queries(ctx).GetEmailToken(ctx, hash)
 	if err != nil {
 		return auth.LinkToken{}, wrap("link token", err)
 	}
@@ -56,7 +56,7 @@ func (s *Store) LinkToken(ctx context.Context, hash []byte) (auth.LinkToken, err
 
 // LastLinkAt implements auth.MailStore.
 func (s *Store) LastLinkAt(ctx context.Context, userID uuid.UUID, purpose string) (time.Time, error) {
-	at, err := s.q.LastEmailTokenAt(ctx, db.LastEmailTokenAtParams{UserID: userID, Purpose: purpose})
+	at, err := s.queries(ctx).LastEmailTokenAt(ctx, db.LastEmailTokenAtParams{UserID: userID, Purpose: purpose})
 	return at, wrap("last link", err)
 }
 
@@ -126,7 +126,7 @@ func (s *Store) ResetPassword(ctx context.Context, hash []byte, purposes []strin
 
 // ClaimOutbox implements mail.Outbox.
 func (s *Store) ClaimOutbox(ctx context.Context, batch int, lease time.Duration) ([]mail.Queued, error) {
-	rows, err := s.q.ClaimOutbox(ctx, db.ClaimOutboxParams{Batch: int32(batch), LeaseSeconds: lease.Seconds()})
+	rows, err := s.queries(ctx).ClaimOutbox(ctx, db.ClaimOutboxParams{Batch: int32(batch), LeaseSeconds: lease.Seconds()})
 	if err != nil {
 		return nil, wrap("claim outbox", err)
 	}
@@ -140,18 +140,18 @@ func (s *Store) ClaimOutbox(ctx context.Context, batch int, lease time.Duration)
 
 // MarkSent implements mail.Outbox.
 func (s *Store) MarkSent(ctx context.Context, id int64) error {
-	return wrap("mark mail sent", s.q.MarkOutboxSent(ctx, id))
+	return wrap("mark mail sent", s.queries(ctx).MarkOutboxSent(ctx, id))
 }
 
 // MarkRetry implements mail.Outbox.
 func (s *Store) MarkRetry(ctx context.Context, id int64, delay time.Duration, lastError string) error {
-	return wrap("mark mail for retry", s.q.MarkOutboxRetry(ctx, db.MarkOutboxRetryParams{ID: id, DelaySeconds: delay.Seconds(),
+	return wrap("mark mail for retry", s.queries(ctx).MarkOutboxRetry(ctx, db.MarkOutboxRetryParams{ID: id, DelaySeconds: delay.Seconds(),
 		LastError: &lastError}))
 }
 
 // MarkFailed implements mail.Outbox.
 func (s *Store) MarkFailed(ctx context.Context, id int64, lastError string) error {
-	return wrap("mark mail failed", s.q.MarkOutboxFailed(ctx, db.MarkOutboxFailedParams{ID: id, LastError: &lastError}))
+	return wrap("mark mail failed", s.queries(ctx).MarkOutboxFailed(ctx, db.MarkOutboxFailedParams{ID: id, LastError: &lastError}))
 }
 
 // ListenMail calls wake whenever a flow queued mail, until ctx ends.

@@ -17,7 +17,7 @@ import (
 // statement that also decides whether the user may have a session.
 func (s *Store) CreateSession(ctx context.Context, ns auth.NewSession) (auth.StartedSession, error) {
 	a := ns.Assertion
-	row, err := s.q.CreateSession(ctx, db.CreateSessionParams{
+	row, err := s.queries(ctx).CreateSession(ctx, db.CreateSessionParams{
 		UserID:          a.UserID,
 		RequireVerified: ns.RequireVerified,
 		IsLogin:         ns.Login,
@@ -58,13 +58,16 @@ func refusalError(refusal string) error {
 // RotateRefreshToken implements auth.Store in one statement (queries/sessions.sql): the old token's row
 // lock is the only gate, and whether a replay is reuse is decided on the database's clock.
 func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (auth.RotatedSession, error) {
-	row, err := s.q.RotateRefreshToken(ctx, db.RotateRefreshTokenParams{
+	row, err := s.queries(ctx).RotateRefreshToken(ctx, db.RotateRefreshTokenParams{
 		OldHash:            r.OldHash,
 		NewHash:            r.NewHash,
 		TtlSeconds:         r.TTL.Seconds(),
 		MaxLifetimeSeconds: r.MaxLifetime.Seconds(),
 		GraceSeconds:       r.ReuseGrace.Seconds(),
 		RequireVerified:    r.RequireVerified,
+		Ip:                 r.Request.Client.IP,
+		UserAgent:          r.Request.Client.UserAgent,
+		RequestID:          r.Request.ID,
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -87,7 +90,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (auth.R
 
 // RevokeSessionByRefreshToken implements auth.Store.
 func (s *Store) RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (userID, sessionID uuid.UUID, err error) {
-	row, err := s.q.RevokeSessionByRefreshToken(ctx, hash)
+	row, err := s.queries(ctx).RevokeSessionByRefreshToken(ctx, hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return uuid.Nil, uuid.Nil, nil
 	}
@@ -99,7 +102,7 @@ func (s *Store) RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (u
 
 // SessionUser implements auth.Store with one indexed lookup.
 func (s *Store) SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (auth.User, auth.Assurance, error) {
-	row, err := s.q.GetSessionUser(ctx, db.GetSessionUserParams{SessionID: sessionID, UserID: userID})
+	row, err := s.queries(ctx).GetSessionUser(ctx, db.GetSessionUserParams{SessionID: sessionID, UserID: userID})
 	if err != nil {
 		return auth.User{}, auth.Assurance{}, wrap("load session user", err)
 	}
@@ -110,7 +113,7 @@ func (s *Store) SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (a
 // Reauthenticate implements auth.Store in one statement: the session's new auth_time and assurance, and a
 // new refresh token in it. A session that ended, or whose user may no longer have one, is ErrNotFound.
 func (s *Store) Reauthenticate(ctx context.Context, sessionID uuid.UUID, a auth.Assertion, refreshHash []byte) (auth.Assurance, error) {
-	row, err := s.q.ReauthenticateSession(ctx, db.ReauthenticateSessionParams{Method: string(a.Method), Amr: a.AMR, Aal: int16(a.AAL),
+	row, err := s.queries(ctx).ReauthenticateSession(ctx, db.ReauthenticateSessionParams{Method: string(a.Method), Amr: a.AMR, Aal: int16(a.AAL),
 		SessionID: sessionID, UserID: a.UserID, TokenHash: refreshHash})
 	if err != nil {
 		return auth.Assurance{}, wrap("reauthenticate session", err)

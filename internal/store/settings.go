@@ -30,7 +30,7 @@ func (s *Store) SeedSettings(ctx context.Context, defaults auth.Settings) error 
 
 // LoadSettings returns every stored setting.
 func (s *Store) LoadSettings(ctx context.Context) (auth.Settings, error) {
-	rows, err := s.q.ListSettings(ctx)
+	rows, err := s.queries(ctx).ListSettings(ctx)
 	if err != nil {
 		return nil, wrap("load settings", err)
 	}
@@ -76,7 +76,7 @@ func (s *Store) SettingsHistory(ctx context.Context, limit int, beforeID int64) 
 	if beforeID > 0 {
 		before = &beforeID
 	}
-	rows, err := s.q.ListSettingsHistory(ctx, db.ListSettingsHistoryParams{Limit: int32(limit), BeforeID: before})
+	rows, err := s.queries(ctx).ListSettingsHistory(ctx, db.ListSettingsHistoryParams{Limit: int32(limit), BeforeID: before})
 	if err != nil {
 		return nil, wrap("settings history", err)
 	}

@@ -113,9 +113,25 @@ func (s *Store) Ping(ctx context.Context) error {
 	return wrap("ping", s.pool.Ping(ctx))
 }
 
-// InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise. The whole
-// transaction, from getting a connection to the commit, is bounded by the operation timeout.
-func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
+// txKey carries the transaction Atomically opened, so that every store method called with its context
+// runs in it.
+type txKey struct{}
+
+// queries are the queries of ctx's transaction, if Atomically opened one, and the pool's otherwise.
+func (s *Store) queries(ctx context.Context) *db.Queries {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return s.q.WithTx(tx)
+	}
+	return s.q
+}
+
+// Atomically runs fn in one transaction: every store method fn calls with the context it is given runs in
+// it, and all of it commits when fn returns nil, or none of it. It is how the domain writes a change and
+// its audit event together. Called within another Atomically, it joins that transaction.
+func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return fn(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	tx, err := s.pool.Begin(ctx)
@@ -123,10 +139,17 @@ func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
 		return translate(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if err := fn(s.q.WithTx(tx)); err != nil {
+	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
 		return translate(err)
 	}
 	return translate(tx.Commit(ctx))
+}
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling back otherwise; within
+// Atomically it joins that transaction. The whole transaction, from getting a connection to the commit,
+// is bounded by the operation timeout.
+func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return s.Atomically(ctx, func(ctx context.Context) error { return fn(s.queries(ctx)) })
 }
 
 // PostgreSQL error codes translated into domain errors.

@@ -45,7 +45,7 @@ func (s *Store) CreateUser(ctx context.Context, u auth.NewUser, out ...auth.Outg
 		u.ID = uuid.New()
 	}
 	if len(out) == 0 {
-		row, err := s.q.CreateUser(ctx, createUserParams(u))
+		row, err := s.queries(ctx).CreateUser(ctx, createUserParams(u))
 		if err != nil {
 			return auth.User{}, wrap("create user", err)
 		}
@@ -80,7 +80,7 @@ func createUserParams(u auth.NewUser) db.CreateUserParams {
 
 // UserByEmail finds an account by its normalised email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error) {
-	row, err := s.q.GetUserByEmail(ctx, email)
+	row, err := s.queries(ctx).GetUserByEmail(ctx, email)
 	if err != nil {
 		return auth.User{}, wrap("user by email", err)
 	}
@@ -95,13 +95,13 @@ func (s *Store) ListenImports(ctx context.Context, imported func()) {
 
 // LegacyHashSamples implements auth.Store.
 func (s *Store) LegacyHashSamples(ctx context.Context, limit int) ([]string, error) {
-	hashes, err := s.q.LegacyHashSamples(ctx, int32(limit))
+	hashes, err := s.queries(ctx).LegacyHashSamples(ctx, int32(limit))
 	return hashes, wrap("legacy hash samples", err)
 }
 
 // UserByID finds an account by id.
 func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
-	row, err := s.q.GetUserByID(ctx, id)
+	row, err := s.queries(ctx).GetUserByID(ctx, id)
 	if err != nil {
 		return auth.User{}, wrap("user by id", err)
 	}
@@ -111,13 +111,13 @@ func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (auth.User, error) {
 // Rehash replaces the password hash with newHash, provided it is still verifiedHash: a password changed
 // meanwhile is never overwritten by a rehash of the old one.
 func (s *Store) Rehash(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string) error {
-	_, err := s.q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash})
+	_, err := s.queries(ctx).ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash})
 	return wrap("rehash password", err)
 }
 
 // UpdateProfile applies the present fields of p; status and role are never touched here.
 func (s *Store) UpdateProfile(ctx context.Context, userID uuid.UUID, p auth.Profile) (auth.User, error) {
-	row, err := s.q.UpdateUser(ctx, updateParams(userID, auth.UserChanges{Profile: p}))
+	row, err := s.queries(ctx).UpdateUser(ctx, updateParams(userID, auth.UserChanges{Profile: p}))
 	if err != nil {
 		return auth.User{}, wrap("update profile", err)
 	}
