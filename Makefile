@@ -51,7 +51,7 @@ bench-scale: ## seed 1M users and 5M sessions and tokens, then GET /api/me, logi
 	AUTHD_BENCH_SCALE=1 $(GO) test -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 30m -v ./internal/bench/ | grep -v testdbconf
 
 FUZZTIME ?= 30s
-FUZZ_TARGETS := internal/httpapi:FuzzRequest internal/auth:FuzzVerify internal/auth:FuzzCheckPassword internal/auth:FuzzNormalizeEmail
+FUZZ_TARGETS := internal/httpapi:FuzzRequest internal/auth:FuzzVerify internal/auth:FuzzCheckPasswordStrength internal/auth:FuzzNormalizeEmail
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (the seed corpora also run in make test)

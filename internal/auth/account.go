@@ -27,8 +27,8 @@ type SessionInfo struct {
 	Assurance  Assurance
 }
 
-// AccountStore is the persistence of account self-service.
-type AccountStore interface {
+// SelfServiceStore is the persistence of account self-service.
+type SelfServiceStore interface {
 	UserByID(ctx context.Context, id uuid.UUID) (User, error)
 	ListSessions(ctx context.Context, userID uuid.UUID) ([]SessionInfo, error)
 	// RevokeOwnSession ends a session only if it belongs to userID; otherwise ErrNotFound.
@@ -51,7 +51,7 @@ type Media struct {
 // checked through the password throttle (a wrong one is ErrWrongPassword), or, without one, a session
 // whose last authentication is at most reauthentication_max_age_seconds old by the database's clock
 // (otherwise a *ReauthenticationError).
-func (s *Service) confirm(ctx context.Context, id Identity, client Client, password *string) error {
+func (s *Service) confirm(ctx context.Context, id Principal, client ClientInfo, password *string) error {
 	if password != nil {
 		_, err := s.checkPassword(ctx, id.User.Email, id.User.ID, client, *password, id.User.PasswordHash)
 		if errors.Is(err, errCredentialMismatch) {
@@ -63,12 +63,12 @@ func (s *Service) confirm(ctx context.Context, id Identity, client Client, passw
 }
 
 // Sessions lists the caller's active sessions.
-func (s *Service) Sessions(ctx context.Context, id Identity) ([]SessionInfo, error) {
+func (s *Service) Sessions(ctx context.Context, id Principal) ([]SessionInfo, error) {
 	return s.selfServe.ListSessions(ctx, id.User.ID)
 }
 
 // EndSession ends one of the caller's sessions; another user's session is ErrNotFound.
-func (s *Service) EndSession(ctx context.Context, id Identity, sessionID uuid.UUID) error {
+func (s *Service) EndSession(ctx context.Context, id Principal, sessionID uuid.UUID) error {
 	return s.store.Atomically(ctx, func(ctx context.Context) error {
 		if err := s.selfServe.RevokeOwnSession(ctx, id.User.ID, sessionID); err != nil {
 			return err
@@ -78,7 +78,7 @@ func (s *Service) EndSession(ctx context.Context, id Identity, sessionID uuid.UU
 }
 
 // EndOtherSessions ends every session of the caller but the current one.
-func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
+func (s *Service) EndOtherSessions(ctx context.Context, id Principal) error {
 	return s.store.Atomically(ctx, func(ctx context.Context) error {
 		if err := s.selfServe.RevokeOtherSessions(ctx, id.User.ID, id.SessionID); err != nil {
 			return err
@@ -91,9 +91,9 @@ func (s *Service) EndOtherSessions(ctx context.Context, id Identity) error {
 // checking the current one or a recent authentication (confirm); every other session ends. The change is
 // conditional on the hash that was verified (or on there being none): of concurrent changes one wins and
 // the others get ErrConflict.
-func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client, current *string, next string) error {
+func (s *Service) ChangePassword(ctx context.Context, id Principal, client ClientInfo, current *string, next string) error {
 	next = normalizePassword(next)
-	if err := CheckPassword("new_password", next, id.User.Email, id.User.Username); err != nil {
+	if err := CheckPasswordStrength("new_password", next, id.User.Email, id.User.Username); err != nil {
 		return err
 	}
 	if err := s.confirm(ctx, id, client, current); err != nil {
@@ -124,12 +124,12 @@ func (s *Service) ChangePassword(ctx context.Context, id Identity, client Client
 }
 
 // SetAvatar processes an uploaded image, stores it under a random name and removes the previous one.
-func (s *Service) SetAvatar(ctx context.Context, id Identity, upload []byte) (User, error) {
+func (s *Service) SetAvatar(ctx context.Context, id Principal, upload []byte) (User, error) {
 	return s.accounts.SetAvatar(ctx, s.media.Processor, id.User.ID, upload)
 }
 
 // DeleteAvatar removes the caller's avatar.
-func (s *Service) DeleteAvatar(ctx context.Context, id Identity) (User, error) {
+func (s *Service) DeleteAvatar(ctx context.Context, id Principal) (User, error) {
 	user, old, err := s.selfServe.SetAvatar(ctx, id.User.ID, nil)
 	if err != nil {
 		return User{}, err
@@ -140,7 +140,7 @@ func (s *Service) DeleteAvatar(ctx context.Context, id Identity) (User, error) {
 
 // DeleteAccount deletes the caller after checking their password or a recent authentication (confirm); a
 // password changed meanwhile is ErrConflict.
-func (s *Service) DeleteAccount(ctx context.Context, id Identity, client Client, password *string) error {
+func (s *Service) DeleteAccount(ctx context.Context, id Principal, client ClientInfo, password *string) error {
 	if err := s.confirm(ctx, id, client, password); err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func (a *Accounts) Create(ctx context.Context, r Registration, isAdmin bool, the
 	}
 	r.Profile.normalize(v)
 	password := normalizePassword(r.Password)
-	if err := CheckPassword("password", password, email, r.Profile.Username); err != nil {
+	if err := CheckPasswordStrength("password", password, email, r.Profile.Username); err != nil {
 		v.merge(err)
 	}
 	if err := v.err(); err != nil {

@@ -77,7 +77,7 @@ type AuditStore interface {
 // RequestInfo is where a request came from, for the audit log.
 type RequestInfo struct {
 	ID     string
-	Client Client
+	Client ClientInfo
 }
 
 type requestInfoKey struct{}

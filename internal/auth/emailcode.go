@@ -113,7 +113,7 @@ func (s *Service) RequestLoginCode(ctx context.Context, rawEmail string) error {
 }
 
 // SendReauthenticationCode mails the caller a code with which to re-authenticate their session.
-func (s *Service) SendReauthenticationCode(ctx context.Context, id Identity) error {
+func (s *Service) SendReauthenticationCode(ctx context.Context, id Principal) error {
 	if !s.emailCodesOn() {
 		return ErrMethodDisabled
 	}
@@ -183,61 +183,61 @@ func hashCode(salt []byte, code string) []byte {
 // address and a wrong, expired or used code are the same ErrInvalidCredentials after the same work;
 // wrong codes count in the email_code throttle of (address, client) and in the account's hourly cap.
 // The address counts as verified: the user proved they receive mail there.
-func (s *Service) LoginWithCode(ctx context.Context, rawEmail, code string, client Client) (Session, error) {
+func (s *Service) LoginWithCode(ctx context.Context, rawEmail, code string, client ClientInfo) (Grant, error) {
 	if !s.emailCodesOn() {
-		return Session{}, ErrMethodDisabled
+		return Grant{}, ErrMethodDisabled
 	}
 	email, user, err := s.lookupSignIn(ctx, rawEmail)
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	err = s.throttledCheck(ctx, throttleKey(MethodEmailCode, email, client), user.ID, func() (bool, error) {
 		return s.codes.ConsumeLoginCode(ctx, email, codePurposeLogin, code, codeMaxFailures)
 	})
 	if errors.Is(err, errCredentialMismatch) {
-		return Session{}, ErrInvalidLoginCode
+		return Grant{}, ErrInvalidLoginCode
 	}
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return s.signInByEmail(ctx, email, user, client)
 }
 
 // LoginWithLink uses the sign-in link of an emailed code (its token is 256 bits: nothing to throttle
 // beyond the per-client rate) and starts a session as LoginWithCode does.
-func (s *Service) LoginWithLink(ctx context.Context, token string, client Client) (Session, error) {
+func (s *Service) LoginWithLink(ctx context.Context, token string, client ClientInfo) (Grant, error) {
 	if !s.emailCodesOn() {
-		return Session{}, ErrMethodDisabled
+		return Grant{}, ErrMethodDisabled
 	}
 	email, err := s.codes.ConsumeLoginLink(ctx, hashLinkToken(token), codeMaxFailures)
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	user, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return s.signInByEmail(ctx, email, user, client)
 }
 
 // signInByEmail signs in the owner of a proven address: an account without one is created, password-less
 // and verified, when email_code_signup is on; an unverified address becomes verified.
-func (s *Service) signInByEmail(ctx context.Context, email string, user User, client Client) (Session, error) {
+func (s *Service) signInByEmail(ctx context.Context, email string, user User, client ClientInfo) (Grant, error) {
 	if user.ID == uuid.Nil {
 		if s.settings.value(SettingEmailCodeSignup) != 1 {
 			// The code went out while sign-up was on, and it has been turned off since.
-			return Session{}, ErrInvalidLoginCode
+			return Grant{}, ErrInvalidLoginCode
 		}
 		created, err := s.accounts.createPasswordless(ctx, email, func(ctx context.Context, u User) error {
 			return s.audit.Write(ctx, EventRegister, u.ID, u.ID, uuid.Nil, map[string]any{"method": string(MethodEmailCode)})
 		})
 		if err != nil {
-			return Session{}, err
+			return Grant{}, err
 		}
 		user = created
 	} else if user.EmailVerifiedAt == nil {
 		if err := s.codes.MarkEmailVerified(ctx, user.ID, email); err != nil {
-			return Session{}, err
+			return Grant{}, err
 		}
 		now := time.Now()
 		user.EmailVerifiedAt = &now
@@ -247,19 +247,19 @@ func (s *Service) signInByEmail(ctx context.Context, email string, user User, cl
 
 // ReauthenticateWithCode checks a code SendReauthenticationCode mailed and moves the session's auth_time
 // to now. A wrong code is ErrWrongCode and counts in the email_code throttle like a failed sign-in.
-func (s *Service) ReauthenticateWithCode(ctx context.Context, id Identity, client Client, code string) (Session, error) {
+func (s *Service) ReauthenticateWithCode(ctx context.Context, id Principal, client ClientInfo, code string) (Grant, error) {
 	if !s.emailCodesOn() {
-		return Session{}, ErrMethodDisabled
+		return Grant{}, ErrMethodDisabled
 	}
 	email := id.User.Email
 	err := s.throttledCheck(ctx, throttleKey(MethodEmailCode, email, client), id.User.ID, func() (bool, error) {
 		return s.codes.ConsumeLoginCode(ctx, email, codePurposeReauthenticate, code, codeMaxFailures)
 	})
 	if errors.Is(err, errCredentialMismatch) {
-		return Session{}, ErrWrongCode
+		return Grant{}, ErrWrongCode
 	}
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return s.stepUp(ctx, id, assert(id.User.ID, MethodEmailCode))
 }

@@ -38,8 +38,8 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// FuzzCheckPassword: the policy never panics, and what it accepts meets every documented rule.
-func FuzzCheckPassword(f *testing.F) {
+// FuzzCheckPasswordStrength: the policy never panics, and what it accepts meets every documented rule.
+func FuzzCheckPasswordStrength(f *testing.F) {
 	f.Add("correct horse battery staple", "ada@example.com", "Ada")
 	f.Add("12345678", "a@b.co", "")
 	f.Add("password", "x@example.com", "")
@@ -50,7 +50,7 @@ func FuzzCheckPassword(f *testing.F) {
 		if username != "" {
 			name = &username
 		}
-		err := CheckPassword("password", password, email, name)
+		err := CheckPasswordStrength("password", password, email, name)
 		if err != nil {
 			var verr *ValidationError
 			if !errors.As(err, &verr) || verr.Fields["password"] == "" {

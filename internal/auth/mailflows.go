@@ -241,7 +241,7 @@ func sentWithin(ctx context.Context, clock linkClock, userID uuid.UUID, purpose 
 
 // SendVerification mails the caller a new verification link (POST /api/me/verification). Requests within
 // a minute of the last link send nothing more, and say so as a rate limit.
-func (s *Service) SendVerification(ctx context.Context, id Identity) error {
+func (s *Service) SendVerification(ctx context.Context, id Principal) error {
 	if id.User.EmailVerifiedAt != nil {
 		return ErrAlreadyVerified
 	}
@@ -312,7 +312,7 @@ func (s *Service) UseEmailLink(ctx context.Context, token string) (string, error
 // RequestEmailChange checks the caller's password or a recent authentication (confirm) and mails a
 // confirmation link to the new address and a notice to the current one; the address changes only when the
 // link is used.
-func (s *Service) RequestEmailChange(ctx context.Context, id Identity, client Client, email string, password *string) (string, error) {
+func (s *Service) RequestEmailChange(ctx context.Context, id Principal, client ClientInfo, email string, password *string) (string, error) {
 	normalized, err := NormalizeEmail(email)
 	if err != nil {
 		return "", err
@@ -397,7 +397,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return ErrInvalidLink
 	}
 	next := normalizePassword(newPassword)
-	if err := CheckPassword("new_password", next, link.User.Email, link.User.Username); err != nil {
+	if err := CheckPasswordStrength("new_password", next, link.User.Email, link.User.Username); err != nil {
 		return err
 	}
 	newHash, err := s.hasher.Hash(ctx, next)

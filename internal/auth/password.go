@@ -27,20 +27,20 @@ func normalizePassword(password string) string { return norm.NFKC.String(passwor
 // Login checks an email and password and starts a session. An unknown email, an account without a
 // password and a wrong password are the same ErrInvalidCredentials after the same amount of hashing;
 // ErrAccountDisabled comes only after a correct password.
-func (s *Service) Login(ctx context.Context, rawEmail, password string, client Client) (Session, error) {
+func (s *Service) Login(ctx context.Context, rawEmail, password string, client ClientInfo) (Grant, error) {
 	if s.hasher.Saturated() {
-		return Session{}, ErrBusy
+		return Grant{}, ErrBusy
 	}
 	email, user, err := s.lookupSignIn(ctx, rawEmail)
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	a, err := s.passwordAssertion(ctx, email, user, client, password)
 	if errors.Is(err, errCredentialMismatch) {
-		return Session{}, ErrInvalidCredentials
+		return Grant{}, ErrInvalidCredentials
 	}
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return s.signIn(ctx, user, a, client)
 }
@@ -62,7 +62,7 @@ func (s *Service) lookupSignIn(ctx context.Context, rawEmail string) (string, Us
 
 // passwordAssertion checks user's password through the throttle (checkPassword) and upgrades its hash
 // when it is not argon2id with today's parameters; a mismatch is errCredentialMismatch.
-func (s *Service) passwordAssertion(ctx context.Context, account string, user User, client Client, password string) (Assertion, error) {
+func (s *Service) passwordAssertion(ctx context.Context, account string, user User, client ClientInfo, password string) (Assertion, error) {
 	rehash, err := s.checkPassword(ctx, account, user.ID, client, password, user.PasswordHash)
 	if err != nil {
 		return Assertion{}, err
@@ -108,7 +108,7 @@ func (s *Service) verifyPassword(ctx context.Context, password, hash string) (ma
 // checkPassword is every password check authd makes, at login or to confirm a change: refused at once
 // while hashing is saturated (before any database work), then through the password method's throttle
 // (throttledCheck). A wrong password lasts at least the failure floor; it is errCredentialMismatch.
-func (s *Service) checkPassword(ctx context.Context, account string, subject uuid.UUID, client Client, password, hash string) (rehash bool, err error) {
+func (s *Service) checkPassword(ctx context.Context, account string, subject uuid.UUID, client ClientInfo, password, hash string) (rehash bool, err error) {
 	if s.hasher.Saturated() {
 		return false, ErrBusy
 	}
@@ -200,13 +200,13 @@ func (s *Service) FollowLegacyHashes(ctx context.Context, imported <-chan struct
 // ReauthenticateWithPassword proves the caller's password again in their session: its auth_time moves to
 // now and a fresh token pair is issued. A wrong password is ErrWrongPassword and counts in the password
 // throttle like a failed login.
-func (s *Service) ReauthenticateWithPassword(ctx context.Context, id Identity, client Client, password string) (Session, error) {
+func (s *Service) ReauthenticateWithPassword(ctx context.Context, id Principal, client ClientInfo, password string) (Grant, error) {
 	a, err := s.passwordAssertion(ctx, id.User.Email, id.User, client, password)
 	if errors.Is(err, errCredentialMismatch) {
-		return Session{}, ErrWrongPassword
+		return Grant{}, ErrWrongPassword
 	}
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return s.stepUp(ctx, id, a)
 }

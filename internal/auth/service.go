@@ -16,7 +16,7 @@ type Service struct {
 	audit      *Auditor
 	accounts   *Accounts
 	store      Store
-	selfServe  AccountStore
+	selfServe  SelfServiceStore
 	throttle   ThrottleStore
 	media      Media
 	hasher     *Hasher
@@ -31,7 +31,7 @@ type Service struct {
 // FullStore is every persistence the account service needs.
 type FullStore interface {
 	Store
-	AccountStore
+	SelfServiceStore
 	ThrottleStore
 	MailStore
 	CodeStore
@@ -44,8 +44,8 @@ func NewService(store FullStore, accounts *Accounts, hasher *Hasher, tokens *Tok
 }
 
 // Register creates an account and signs it in.
-func (s *Service) Register(ctx context.Context, r Registration, client Client) (Session, error) {
-	var session Session
+func (s *Service) Register(ctx context.Context, r Registration, client ClientInfo) (Grant, error) {
+	var session Grant
 	_, err := s.accounts.Create(ctx, r, false, func(ctx context.Context, user User) error {
 		// Choosing the password is the registration's proof, as a password login would be. The first
 		// session of a new account is given even under require_verified_email, so that the user can ask
@@ -57,7 +57,7 @@ func (s *Service) Register(ctx context.Context, r Registration, client Client) (
 		return s.audit.Write(ctx, EventRegister, user.ID, user.ID, session.SessionID, map[string]any{"method": string(MethodPassword)})
 	})
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return session, nil
 }

@@ -14,8 +14,8 @@ import (
 // or refreshed, and requests are authenticated. A method (password.go, emailcode.go) proves something
 // and hands its Assertion to signIn or stepUp.
 
-// Session is a signed-in user's token pair, with the assurance its access token carries.
-type Session struct {
+// Grant is a signed-in user's token pair, with the assurance its access token carries.
+type Grant struct {
 	AccessToken  string
 	RefreshToken string
 	ExpiresIn    time.Duration
@@ -41,7 +41,7 @@ func (e *ReauthenticationError) Is(target error) bool { return target == ErrReau
 
 // requireRecentAuthentication refuses a session whose last authentication is older than
 // reauthentication_max_age_seconds. The age was measured by the database when the session was loaded.
-func (s *Service) requireRecentAuthentication(id Identity) error {
+func (s *Service) requireRecentAuthentication(id Principal) error {
 	maxAge := s.settings.seconds(SettingReauthenticationMaxAge)
 	if id.Assurance.AuthTime.IsZero() || id.Assurance.AuthAge > maxAge {
 		return &ReauthenticationError{MaxAge: maxAge}
@@ -52,9 +52,9 @@ func (s *Service) requireRecentAuthentication(id Identity) error {
 // signIn starts a login session from the assertion of a first factor and audits the login in its
 // transaction, and the refusals of a disabled or unverified account, which come only after the credential
 // proved right.
-func (s *Service) signIn(ctx context.Context, user User, a Assertion, client Client) (Session, error) {
+func (s *Service) signIn(ctx context.Context, user User, a Assertion, client ClientInfo) (Grant, error) {
 	fields := map[string]any{"method": string(a.Method)}
-	var session Session
+	var session Grant
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
 		var err error
 		if session, err = s.startSession(ctx, user, a, client, true, s.requireVerified()); err != nil {
@@ -79,7 +79,7 @@ func (s *Service) signIn(ctx context.Context, user User, a Assertion, client Cli
 // startSession starts a session for user from assertion a; a login records the user's last login, and
 // requireVerified refuses an unverified account. The store decides, on the database's clock, whether
 // the user may have a session, its lifetime, auth_time and last_login_at.
-func (s *Service) startSession(ctx context.Context, user User, a Assertion, client Client, login, requireVerified bool) (Session, error) {
+func (s *Service) startSession(ctx context.Context, user User, a Assertion, client ClientInfo, login, requireVerified bool) (Grant, error) {
 	refresh, hash := NewRefreshToken()
 	started, err := s.store.CreateSession(ctx, NewSession{
 		Assertion:       a,
@@ -90,7 +90,7 @@ func (s *Service) startSession(ctx context.Context, user User, a Assertion, clie
 		RequireVerified: requireVerified,
 	})
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	if started.LastLoginAt != nil {
 		user.LastLoginAt = started.LastLoginAt
@@ -99,18 +99,18 @@ func (s *Service) startSession(ctx context.Context, user User, a Assertion, clie
 	return s.issue(user, started.ID, assurance, refresh)
 }
 
-func (s *Service) issue(user User, sessionID uuid.UUID, assurance Assurance, refresh string) (Session, error) {
+func (s *Service) issue(user User, sessionID uuid.UUID, assurance Assurance, refresh string) (Grant, error) {
 	ttl := s.settings.AccessTokenTTL()
 	access, err := s.tokens.Issue(user.ID, sessionID, assurance, ttl)
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
-	return Session{AccessToken: access, RefreshToken: refresh, ExpiresIn: ttl, User: user, SessionID: sessionID, Assurance: assurance}, nil
+	return Grant{AccessToken: access, RefreshToken: refresh, ExpiresIn: ttl, User: user, SessionID: sessionID, Assurance: assurance}, nil
 }
 
 // stepUp records assertion a in the caller's session (a re-authentication, or later a second factor) and
 // issues a fresh token pair with the session's new assurance.
-func (s *Service) stepUp(ctx context.Context, id Identity, a Assertion) (Session, error) {
+func (s *Service) stepUp(ctx context.Context, id Principal, a Assertion) (Grant, error) {
 	refresh, hash := NewRefreshToken()
 	var assurance Assurance
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
@@ -121,17 +121,17 @@ func (s *Service) stepUp(ctx context.Context, id Identity, a Assertion) (Session
 		return s.audit.Write(ctx, EventReauthenticated, id.User.ID, id.User.ID, id.SessionID, map[string]any{"method": string(a.Method)})
 	})
 	if errors.Is(err, ErrNotFound) {
-		return Session{}, ErrInvalidToken
+		return Grant{}, ErrInvalidToken
 	}
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return s.issue(id.User, id.SessionID, assurance, refresh)
 }
 
 // Refresh rotates a refresh token: the old one stops working and a new pair is issued in the same
 // session, with the session's assurance (a refresh is not an authentication).
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Grant, error) {
 	next, nextHash := NewRefreshToken()
 	rotation := Rotation{
 		OldHash:         HashRefreshToken(refreshToken),
@@ -149,7 +149,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 			slog.String("user_id", rotated.UserID.String()))
 	}
 	if err != nil {
-		return Session{}, err
+		return Grant{}, err
 	}
 	return s.issue(User{ID: rotated.UserID}, rotated.SessionID, rotated.Assurance, next)
 }
@@ -169,17 +169,17 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 
 // Authenticate verifies an access token and loads its user and the session's assurance, provided the
 // session is still active and the user still enabled. Every failure but an outage is ErrInvalidToken.
-func (s *Service) Authenticate(ctx context.Context, accessToken string) (Identity, error) {
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (Principal, error) {
 	userID, sessionID, err := s.tokens.Verify(accessToken)
 	if err != nil {
-		return Identity{}, err
+		return Principal{}, err
 	}
 	user, assurance, err := s.store.SessionUser(ctx, sessionID, userID)
 	if errors.Is(err, ErrNotFound) {
-		return Identity{}, ErrInvalidToken
+		return Principal{}, ErrInvalidToken
 	}
 	if err != nil {
-		return Identity{}, fmt.Errorf("load session: %w", err)
+		return Principal{}, fmt.Errorf("load session: %w", err)
 	}
-	return Identity{User: user, SessionID: sessionID, Assurance: assurance}, nil
+	return Principal{User: user, SessionID: sessionID, Assurance: assurance}, nil
 }

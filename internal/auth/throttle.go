@@ -42,7 +42,7 @@ type ThrottleKey struct {
 	Client  string
 }
 
-func throttleKey(method Method, account string, client Client) ThrottleKey {
+func throttleKey(method Method, account string, client ClientInfo) ThrottleKey {
 	return ThrottleKey{Method: method, Account: account, Client: clientNetwork(client.IP)}
 }
 

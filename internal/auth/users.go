@@ -47,8 +47,8 @@ type NewUser struct {
 	IsAdmin      bool
 }
 
-// Client describes where a request came from; it is recorded on the sessions it creates.
-type Client struct {
+// ClientInfo describes where a request came from; it is recorded on the sessions it creates.
+type ClientInfo struct {
 	UserAgent string
 	IP        string
 }
@@ -56,7 +56,7 @@ type Client struct {
 // NewSession is what the store needs to start a session with its first refresh token.
 type NewSession struct {
 	Assertion   Assertion
-	Client      Client
+	Client      ClientInfo
 	RefreshHash []byte
 	// Lifetime is how long the session and its first refresh token last, from the database's now.
 	Lifetime time.Duration

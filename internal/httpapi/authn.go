@@ -13,17 +13,17 @@ import (
 
 // Authenticator checks a bearer token and returns the caller.
 type Authenticator interface {
-	Authenticate(ctx context.Context, accessToken string) (auth.Identity, error)
+	Authenticate(ctx context.Context, accessToken string) (auth.Principal, error)
 }
 
 type identityKey struct{}
 
 // caller returns the identity that withAuthentication recorded. Its absence on a secured operation is a
 // wiring bug, not a client error.
-func caller(ctx context.Context) (auth.Identity, error) {
-	id, ok := ctx.Value(identityKey{}).(auth.Identity)
+func caller(ctx context.Context) (auth.Principal, error) {
+	id, ok := ctx.Value(identityKey{}).(auth.Principal)
 	if !ok {
-		return auth.Identity{}, errors.New("secured operation reached without an authenticated caller")
+		return auth.Principal{}, errors.New("secured operation reached without an authenticated caller")
 	}
 	return id, nil
 }
@@ -49,23 +49,23 @@ func withAuthentication(authn Authenticator) func(http.Handler) http.Handler {
 	}
 }
 
-func authenticate(r *http.Request, authn Authenticator, scheme string) (auth.Identity, problem, bool) {
+func authenticate(r *http.Request, authn Authenticator, scheme string) (auth.Principal, problem, bool) {
 	token, err := bearerToken(r)
 	if errors.Is(err, errMissingBearer) {
-		return auth.Identity{}, authenticationRequired(), false
+		return auth.Principal{}, authenticationRequired(), false
 	}
 	if err != nil {
-		return auth.Identity{}, problemFor(err), false
+		return auth.Principal{}, problemFor(err), false
 	}
 	identity, err := authn.Authenticate(r.Context(), token)
 	if err != nil {
 		// an invalid token is 401, an outage 503, anything else 500
-		return auth.Identity{}, problemFor(err), false
+		return auth.Principal{}, problemFor(err), false
 	}
 	// is_admin comes from the row just loaded with the session, never from a token claim, so a demoted
 	// admin is refused at their next request.
 	if scheme == adminScheme && !identity.User.IsAdmin {
-		return auth.Identity{}, problemFor(auth.ErrForbidden), false
+		return auth.Principal{}, problemFor(auth.ErrForbidden), false
 	}
 	return identity, problem{}, true
 }

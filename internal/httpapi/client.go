@@ -11,15 +11,15 @@ import (
 
 type clientKey struct{}
 
-func clientFrom(ctx context.Context) auth.Client {
-	c, _ := ctx.Value(clientKey{}).(auth.Client)
+func clientFrom(ctx context.Context) auth.ClientInfo {
+	c, _ := ctx.Value(clientKey{}).(auth.ClientInfo)
 	return c
 }
 
 // withClient records where the request came from: for the sessions it may create, and for throttling.
 func (c clientResolver) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := auth.Client{UserAgent: cleanUserAgent(r.UserAgent()), IP: c.IP(r)}
+		client := auth.ClientInfo{UserAgent: cleanUserAgent(r.UserAgent()), IP: c.IP(r)}
 		ctx := context.WithValue(r.Context(), clientKey{}, client)
 		ctx = auth.WithRequestInfo(ctx, auth.RequestInfo{ID: requestIDFrom(ctx), Client: client})
 		next.ServeHTTP(w, r.WithContext(ctx))

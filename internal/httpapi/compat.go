@@ -123,7 +123,7 @@ func compatCreatedBody(u auth.User) api.CompatCreated {
 	return api.CompatCreated{Message: compatCreated, Success: true, User: toAPIUser(u)}
 }
 
-func compatAuthResponse(s auth.Session) api.CompatAuthResponse {
+func compatAuthResponse(s auth.Grant) api.CompatAuthResponse {
 	return api.CompatAuthResponse{Access: s.AccessToken, Refresh: uuid.MustParse(s.RefreshToken), User: toCompatUser(s.User)}
 }
 

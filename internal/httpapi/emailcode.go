@@ -30,7 +30,7 @@ func (s *Server) LoginWithCode(ctx context.Context, req api.LoginWithCodeRequest
 	if err != nil {
 		return nil, err
 	}
-	var session auth.Session
+	var session auth.Grant
 	switch b := req.Body; {
 	case b.Token != nil && b.Email == nil && b.Code == nil:
 		session, err = s.auth.LoginWithLink(ctx, *b.Token, client)

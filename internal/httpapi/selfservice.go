@@ -113,7 +113,7 @@ func (s *Server) Reauthenticate(ctx context.Context, req api.ReauthenticateReque
 	if err != nil {
 		return nil, err
 	}
-	var session auth.Session
+	var session auth.Grant
 	switch b := req.Body; {
 	case b.Password != nil:
 		client, err := credentialCheckClient(ctx, auth.MethodPassword)

@@ -40,10 +40,10 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 }
 
 // signIn is every email and password login, counted by the outcome its answer says.
-func (s *Server) signIn(ctx context.Context, email, password string) (auth.Session, error) {
+func (s *Server) signIn(ctx context.Context, email, password string) (auth.Grant, error) {
 	client, err := credentialCheckClient(ctx, auth.MethodPassword)
 	if err != nil {
-		return auth.Session{}, err
+		return auth.Grant{}, err
 	}
 	session, err := s.auth.Login(ctx, email, password, client)
 	s.metrics.Login(loginOutcome(err))
@@ -67,7 +67,7 @@ func (s *Server) Refresh(ctx context.Context, req api.RefreshRequestObject) (api
 }
 
 // refresh rotates a refresh token, counted by outcome.
-func (s *Server) refresh(ctx context.Context, token string) (auth.Session, error) {
+func (s *Server) refresh(ctx context.Context, token string) (auth.Grant, error) {
 	session, err := s.auth.Refresh(ctx, token)
 	s.metrics.Refresh(refreshOutcome(err))
 	return session, err
@@ -127,7 +127,7 @@ func refreshOutcome(err error) string {
 	return "error"
 }
 
-func authResponse(s auth.Session) api.AuthResponse {
+func authResponse(s auth.Grant) api.AuthResponse {
 	return api.AuthResponse{
 		AccessToken:  s.AccessToken,
 		RefreshToken: uuid.MustParse(s.RefreshToken),

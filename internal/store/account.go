@@ -9,7 +9,7 @@ import (
 	"github.com/authd/authd/internal/auth"
 )
 
-var _ auth.AccountStore = (*Store)(nil)
+var _ auth.SelfServiceStore = (*Store)(nil)
 
 // ListSessions returns a user's active sessions, most recently used first.
 func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.SessionInfo, error) {
@@ -25,7 +25,7 @@ func (s *Store) ListSessions(ctx context.Context, userID uuid.UUID) ([]auth.Sess
 	return out, nil
 }
 
-// RevokeOwnSession implements auth.AccountStore.
+// RevokeOwnSession implements auth.SelfServiceStore.
 func (s *Store) RevokeOwnSession(ctx context.Context, userID, sessionID uuid.UUID) error {
 	n, err := s.queries(ctx).RevokeOwnSession(ctx, db.RevokeOwnSessionParams{ID: sessionID, UserID: userID})
 	if err != nil {
@@ -42,7 +42,7 @@ func (s *Store) RevokeOtherSessions(ctx context.Context, userID, keep uuid.UUID)
 	return wrap("revoke other sessions", s.queries(ctx).RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: userID, KeepID: keep}))
 }
 
-// ChangePassword implements auth.AccountStore.
+// ChangePassword implements auth.SelfServiceStore.
 func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHash, newHash string, keep uuid.UUID, out ...auth.Outgoing) error {
 	return wrap("change password", s.InTx(ctx, func(q *db.Queries) error {
 		n, err := q.ReplacePasswordHash(ctx, db.ReplacePasswordHashParams{ID: userID, VerifiedHash: verifiedHash, NewHash: newHash})
@@ -59,7 +59,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID uuid.UUID, verifiedHa
 	}))
 }
 
-// SetAvatar implements auth.AccountStore; the row lock makes the returned previous file name exact even
+// SetAvatar implements auth.SelfServiceStore; the row lock makes the returned previous file name exact even
 // when two uploads race.
 func (s *Store) SetAvatar(ctx context.Context, userID uuid.UUID, name *string) (auth.User, *string, error) {
 	var user auth.User

@@ -217,9 +217,9 @@ func readCredentialChecks(v any) ([]auth.Method, error) {
 // operation must declare the method in x-authd-credential-check in openapi.yaml (which requires a rate
 // limit), so that no guessing oracle escapes the throttle; one that does not is a wiring bug, answered
 // 500 by every test that reaches it.
-func credentialCheckClient(ctx context.Context, method auth.Method) (auth.Client, error) {
+func credentialCheckClient(ctx context.Context, method auth.Method) (auth.ClientInfo, error) {
 	if m := routeFrom(ctx); m == nil || !slices.Contains(m.policy.credentialChecks, method) {
-		return auth.Client{}, fmt.Errorf("this operation verifies a %s credential but openapi.yaml does not declare it in %s", method, extCredentialCheck)
+		return auth.ClientInfo{}, fmt.Errorf("this operation verifies a %s credential but openapi.yaml does not declare it in %s", method, extCredentialCheck)
 	}
 	return clientFrom(ctx), nil
 }

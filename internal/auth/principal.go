@@ -2,9 +2,9 @@ package auth
 
 import "github.com/google/uuid"
 
-// Identity is the authenticated caller of a request: the user as loaded with the session, so that a
+// Principal is the authenticated caller of a request: the user as loaded with the session, so that a
 // disabled or demoted user is seen at once, and how the session was authenticated.
-type Identity struct {
+type Principal struct {
 	User      User
 	SessionID uuid.UUID
 	Assurance Assurance

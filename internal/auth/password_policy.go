@@ -32,8 +32,8 @@ var commonPasswords = func() map[string]struct{} {
 // CommonPasswordCount is the size of the common-password list.
 func CommonPasswordCount() int { return len(commonPasswords) }
 
-// CheckPassword applies the password policy. field names the request property the password came from.
-func CheckPassword(field, password, email string, username *string) error {
+// CheckPasswordStrength applies the password policy. field names the request property the password came from.
+func CheckPasswordStrength(field, password, email string, username *string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case !utf8.ValidString(password) || strings.ContainsRune(password, 0):

@@ -12,7 +12,7 @@ func TestCommonPasswordListIsLarge(t *testing.T) {
 	}
 }
 
-func TestCheckPassword(t *testing.T) {
+func TestCheckPasswordStrength(t *testing.T) {
 	user := "Hamilton"
 	tests := []struct {
 		password string
@@ -36,13 +36,13 @@ func TestCheckPassword(t *testing.T) {
 		{"pass\x00word-long", "x@example.com", nil, false},
 	}
 	for _, tc := range tests {
-		err := CheckPassword("password", tc.password, tc.email, tc.username)
+		err := CheckPasswordStrength("password", tc.password, tc.email, tc.username)
 		if (err == nil) != tc.ok {
-			t.Errorf("CheckPassword(%q) = %v, want ok=%v", tc.password, err, tc.ok)
+			t.Errorf("CheckPasswordStrength(%q) = %v, want ok=%v", tc.password, err, tc.ok)
 		}
 		var verr *ValidationError
 		if err != nil && (!errors.As(err, &verr) || verr.Fields["password"] == "" || !errors.Is(err, ErrValidation)) {
-			t.Errorf("CheckPassword(%q) error %v does not name the field", tc.password, err)
+			t.Errorf("CheckPasswordStrength(%q) error %v does not name the field", tc.password, err)
 		}
 	}
 }
