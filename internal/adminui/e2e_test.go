@@ -74,13 +74,19 @@ func TestAdminPageEndToEnd(t *testing.T) {
 	if !strings.Contains(audit, "login_succeeded") || !strings.Contains(audit, "register") || !strings.Contains(audit, "signing_key_rotated") {
 		t.Errorf("audit log on the page: %q", audit)
 	}
+	// AUTHD_ADMIN_SCREENSHOT=/tmp/admin writes /tmp/admin-desktop.png and /tmp/admin-phone.png, to look at.
 	if shot := os.Getenv("AUTHD_ADMIN_SCREENSHOT"); shot != "" {
-		var png []byte
-		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(shot, png, 0o644); err != nil {
-			t.Fatal(err)
+		for _, size := range []struct {
+			name          string
+			width, height int64
+		}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+			var png []byte
+			if err := chromedp.Run(ctx, chromedp.EmulateViewport(size.width, size.height), chromedp.FullScreenshot(&png, 100)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(shot+"-"+size.name+".png", png, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 

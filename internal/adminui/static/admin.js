@@ -157,8 +157,10 @@
     if (!more) body.replaceChildren();
     for (const e of resp.data.events) {
       const row = document.createElement("tr");
+      const details = text("td", JSON.stringify(e.details));
+      details.title = details.textContent;
       row.append(text("td", new Date(e.occurred_at).toLocaleString()), text("td", e.event), text("td", e.actor_id || "—"),
-        text("td", e.subject_id || "—"), text("td", e.ip), text("td", JSON.stringify(e.details)));
+        text("td", e.subject_id || "—"), text("td", e.ip), details);
       body.append(row);
     }
     auditCursor = resp.data.next_cursor;
