@@ -88,9 +88,10 @@ RETURNING id, user_id;
 
 -- name: GetSessionUser :one
 -- The per-request check behind every access token: one primary-key lookup joined to its user, with the
--- session's assurance and how long ago, by the database's clock, the user last proved a credential in it.
+-- session's assurance level and how long ago, by the database's clock, the user last proved a credential
+-- in it (the methods are not read here: no request needs them, and decoding arrays costs every request).
 -- Access tokens of an unverified user stay valid until they expire (refresh refuses them).
-SELECT sqlc.embed(u), s.aal, s.auth_time, s.methods, s.amr,
+SELECT sqlc.embed(u), s.aal, s.auth_time,
        EXTRACT(epoch FROM now() - s.auth_time)::float8 AS auth_age_seconds
 FROM sessions s
 JOIN users u ON u.id = s.user_id

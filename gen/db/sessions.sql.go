@@ -123,7 +123,7 @@ func (q *Queries) DeleteUsedRefreshTokens(ctx context.Context, arg DeleteUsedRef
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest, u.email_verified_at, s.aal, s.auth_time, s.methods, s.amr,
+SELECT u.id, u.email, u.username, u.password_hash, u.first_name, u.last_name, u.phone_number, u.avatar, u.language_code, u.is_admin, u.is_active, u.created_at, u.updated_at, u.last_login_at, u.external_id, u.import_digest, u.email_verified_at, s.aal, s.auth_time,
        EXTRACT(epoch FROM now() - s.auth_time)::float8 AS auth_age_seconds
 FROM sessions s
 JOIN users u ON u.id = s.user_id
@@ -143,13 +143,12 @@ type GetSessionUserRow struct {
 	User           User
 	Aal            int16
 	AuthTime       time.Time
-	Methods        []string
-	Amr            []string
 	AuthAgeSeconds float64
 }
 
 // The per-request check behind every access token: one primary-key lookup joined to its user, with the
-// session's assurance and how long ago, by the database's clock, the user last proved a credential in it.
+// session's assurance level and how long ago, by the database's clock, the user last proved a credential
+// in it (the methods are not read here: no request needs them, and decoding arrays costs every request).
 // Access tokens of an unverified user stay valid until they expire (refresh refuses them).
 func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) (GetSessionUserRow, error) {
 	row := q.db.QueryRow(ctx, getSessionUser, arg.SessionID, arg.UserID)
@@ -174,8 +173,6 @@ func (q *Queries) GetSessionUser(ctx context.Context, arg GetSessionUserParams) 
 		&i.User.EmailVerifiedAt,
 		&i.Aal,
 		&i.AuthTime,
-		&i.Methods,
-		&i.Amr,
 		&i.AuthAgeSeconds,
 	)
 	return i, err

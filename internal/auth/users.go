@@ -119,8 +119,8 @@ type Store interface {
 	// RevokeSessionByRefreshToken revokes the session of a token and returns it; uuid.Nil when no active
 	// session has that token.
 	RevokeSessionByRefreshToken(ctx context.Context, hash []byte) (userID, sessionID uuid.UUID, err error)
-	// SessionUser returns the active user of an active session with the session's assurance, or
-	// ErrNotFound.
+	// SessionUser returns the active user of an active session with the session's assurance level,
+	// auth_time and its age (not its methods), or ErrNotFound.
 	SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (User, Assurance, error)
 	// Reauthenticate records a new proof of a credential in a session (its auth_time, methods and a level
 	// that never falls) and stores a new refresh token in it; ErrNotFound when the session has ended.

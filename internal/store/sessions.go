@@ -106,7 +106,7 @@ func (s *Store) SessionUser(ctx context.Context, sessionID, userID uuid.UUID) (a
 	if err != nil {
 		return auth.User{}, auth.Assurance{}, wrap("load session user", err)
 	}
-	return toUser(row.User), auth.Assurance{AAL: int(row.Aal), AuthTime: row.AuthTime, Methods: row.Methods, AMR: row.Amr,
+	return toUser(row.User), auth.Assurance{AAL: int(row.Aal), AuthTime: row.AuthTime,
 		AuthAge: time.Duration(row.AuthAgeSeconds * float64(time.Second))}, nil
 }
 
