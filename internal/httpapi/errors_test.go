@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -225,5 +226,94 @@ func TestStalledDatabaseAnswers503AndRecovers(t *testing.T) {
 	}
 	if r, _ := env.Client.ReadyzWithResponse(context.Background()); r.JSON200 == nil {
 		t.Errorf("readyz after recovery: %d", r.StatusCode())
+	}
+}
+
+// A database that answers but cannot take writes (a standby, default_transaction_read_only) gives 503
+// with Retry-After on every operation that writes, and /readyz says 503, never a 500; when it takes
+// writes again, so does authd, without a restart.
+func TestReadOnlyDatabaseAnswers503(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	ctx := context.Background()
+	email := apitest.UniqueEmail("readonly")
+	session := env.Register(email)
+	setReadOnly := func(on bool) {
+		t.Helper()
+		value := "off"
+		if on {
+			value = "on"
+		}
+		var name string
+		if err := env.DB.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := env.DB.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// This session may itself have started read-only.
+		_, err = conn.Exec(ctx, "SET default_transaction_read_only = off")
+		if err == nil {
+			_, err = conn.Exec(ctx, fmt.Sprintf("ALTER DATABASE %q SET default_transaction_read_only = %s", name, value))
+		}
+		conn.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sessions take the setting when they start: end the server's.
+		if _, err := env.DB.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"); err != nil {
+			t.Fatal(err)
+		}
+		env.DB.Reset()
+	}
+	setReadOnly(true)
+	for _, r := range []struct{ method, path, body string }{
+		{http.MethodPost, "/api/register", `{"email":"` + apitest.UniqueEmail("blocked") + `","password":"` + apitest.Password + `"}`},
+		{http.MethodPost, "/api/login", `{"email":"` + email + `","password":"` + apitest.Password + `"}`},
+		{http.MethodPost, "/api/refresh", `{"refresh_token":"` + session.RefreshToken.String() + `"}`},
+		{http.MethodGet, "/readyz", ""},
+	} {
+		var resp apitest.Response
+		for range 3 { // the first statement on a terminated connection may meet the termination itself
+			if resp = env.JSON(r.method, r.path, r.body); resp.Status == http.StatusServiceUnavailable {
+				break
+			}
+		}
+		if resp.Status != http.StatusServiceUnavailable || resp.Error(t).Error != api.ErrorCodeServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s on a read-only database: %d %s", r.method, r.path, resp.Status, resp.Body)
+		}
+	}
+	setReadOnly(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r := env.JSON(http.MethodPost, "/api/login", `{"email":"`+email+`","password":"`+apitest.Password+`"}`); r.Status == http.StatusOK {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("login once the database takes writes again: %d %s", r.Status, r.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A statement cut by statement_timeout (a login held behind a lock on the account's row) is 503 with
+// Retry-After, not 500.
+func TestStatementTimeoutAnswers503(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(c *apitest.Config) { c.DBStatementTimeout = 300 * time.Millisecond })
+	ctx := context.Background()
+	email := apitest.UniqueEmail("locked")
+	session := env.Register(email)
+	tx, err := env.DB.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM users WHERE email = $1 FOR UPDATE", email); err != nil {
+		t.Fatal(err)
+	}
+	r := env.JSON(http.MethodPatch, "/api/me", `{"first_name":"Held"}`, "Authorization", "Bearer "+session.AccessToken)
+	if r.Status != http.StatusServiceUnavailable || r.Error(t).Error != api.ErrorCodeServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("an update held behind a lock past statement_timeout: %d %s", r.Status, r.Body)
 	}
 }

@@ -106,11 +106,20 @@ func (s *Store) Stat() *pgxpool.Stat { return s.pool.Stat() }
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }
 
-// Ping checks that the database answers.
+// errReadOnly is a database that answers but cannot take writes: a standby, or one set read-only.
+var errReadOnly = errors.New("the database is read-only (a standby, or default_transaction_read_only is on)")
+
+// Ping checks that the database answers and accepts writes: authd cannot sign anyone in otherwise, so
+// /readyz says 503 on a standby or a read-only database.
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	return wrap("ping", s.pool.Ping(ctx))
+	var writable bool
+	err := s.pool.QueryRow(ctx, "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'").Scan(&writable)
+	if err == nil && !writable {
+		return fmt.Errorf("%w: %w", auth.ErrUnavailable, errReadOnly)
+	}
+	return wrap("ping", err)
 }
 
 // txKey carries the transaction Atomically opened, so that every store method called with its context
@@ -162,6 +171,29 @@ const (
 	invalidTextRepresentation = "22P02"
 )
 
+// The database states a request can meet that are the database's, not the request's: each is answered
+// 503 with Retry-After (auth.ErrUnavailable), never 500, and goes away by itself or by an operator.
+var (
+	unavailableClasses = map[string]bool{
+		"08": true, // connection exceptions
+		"53": true, // insufficient resources: too many connections, disk full, out of memory
+		"58": true, // system errors: I/O
+	}
+	unavailableStates = map[string]bool{
+		"57014": true, // query_canceled: statement_timeout cut the statement (a lock held too long)
+		"57P01": true, // admin_shutdown
+		"57P02": true, // crash_shutdown
+		"57P03": true, // cannot_connect_now: starting up or in recovery
+		"57P04": true, // database_dropped
+		"25006": true, // read_only_sql_transaction: a standby, or default_transaction_read_only
+		"40001": true, // serialization_failure
+		"40P01": true, // deadlock_detected
+		"55P03": true, // lock_not_available
+		"26000": true, // invalid_sql_statement_name: a prepared statement lost by a pooler
+		"42P05": true, // duplicate_prepared_statement: one a pooler's server connection already has
+	}
+)
+
 // wrap translates err and names the operation that failed, so that a logged 500 says which step it was.
 // Sentinels survive: errors.Is(wrap("x", pgx.ErrNoRows), auth.ErrNotFound) holds.
 func wrap(op string, err error) error {
@@ -194,8 +226,7 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %w", auth.Invalid("body", "text must not contain NUL characters"), err)
 		case pgErr.Code == stringDataRightTruncation || pgErr.Code == checkViolation || pgErr.Code == invalidTextRepresentation:
 			return fmt.Errorf("%w: %w", auth.Invalid("body", "a value is out of range"), err)
-		case pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || pgErr.Code == "53300":
-			// connection exceptions, shutdowns, too many connections
+		case unavailableStates[pgErr.Code] || unavailableClasses[pgErr.Code[:2]]:
 			return fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
 		}
 		return err
