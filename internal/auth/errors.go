@@ -75,3 +75,12 @@ func (v validationErrors) err() error {
 	}
 	return &ValidationError{Fields: v}
 }
+
+// InvalidTokenError is an ErrInvalidToken that says why (RFC 6750's error_description): expired, signed
+// by an unknown key, a session that has ended, a malformed header.
+type InvalidTokenError struct{ Reason string }
+
+func (e *InvalidTokenError) Error() string { return "invalid token: " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalidToken) true.
+func (e *InvalidTokenError) Is(target error) bool { return target == ErrInvalidToken }

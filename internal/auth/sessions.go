@@ -176,7 +176,7 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 	}
 	user, assurance, err := s.store.SessionUser(ctx, sessionID, userID)
 	if errors.Is(err, ErrNotFound) {
-		return Principal{}, ErrInvalidToken
+		return Principal{}, &InvalidTokenError{Reason: "the token's session has ended or its account is disabled"}
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("load session: %w", err)

@@ -139,26 +139,57 @@ func (t *Tokens) Verify(raw string) (userID, sessionID uuid.UUID, err error) {
 		return v.userID, v.sessionID, nil
 	}
 	var claims AccessClaims
+	reason := ""
 	token, err := t.parser.ParseWithClaims(raw, &claims, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); typ != accessTokenType {
-			return nil, errors.New("not an access token")
+			reason = "the token is not an access token"
+			return nil, errors.New(reason)
 		}
 		kid, _ := tok.Header["kid"].(string)
 		if _, present := tok.Header["kid"]; present && kid == "" {
-			return nil, errors.New("kid is not a string")
+			reason = "the token's kid is not a string"
+			return nil, errors.New(reason)
 		}
-		return t.keys.VerificationKey(kid)
+		key, err := t.keys.VerificationKey(kid)
+		if err != nil {
+			reason = "the token is signed by an unknown key"
+		}
+		return key, err
 	})
 	if err != nil || !token.Valid {
-		return uuid.Nil, uuid.Nil, ErrInvalidToken
+		return uuid.Nil, uuid.Nil, &InvalidTokenError{Reason: tokenFailure(err, reason)}
 	}
 	userID, err1 := uuid.Parse(claims.Subject)
 	sessionID, err2 := uuid.Parse(claims.SessionID)
 	if err1 != nil || err2 != nil {
-		return uuid.Nil, uuid.Nil, ErrInvalidToken
+		return uuid.Nil, uuid.Nil, &InvalidTokenError{Reason: "the token's sub or sid is not an id"}
 	}
 	t.verified.put(raw, verifiedToken{userID: userID, sessionID: sessionID, expires: claims.ExpiresAt.Time, generation: generation})
 	return userID, sessionID, nil
+}
+
+// tokenFailure says why a token did not verify, in words a client developer can act on (RFC 6750's
+// error_description); reason is what the key function found, if anything.
+func tokenFailure(err error, reason string) string {
+	switch {
+	case reason != "":
+		return reason
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "the token has expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "the token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "the token is from another issuer"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "the token is for another audience"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "the token's signature does not verify"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "the token's algorithm is not the one authd signs with"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "the token lacks a required claim"
+	}
+	return "the token is malformed"
 }
 
 // maxVerifiedTokens bounds the memory of remembered verifications (about 200 bytes each).

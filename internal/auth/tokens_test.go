@@ -57,12 +57,20 @@ func TestTokensRoundTrip(t *testing.T) {
 		t.Fatalf("Verify = %s %s %v", gotUser, gotSession, err)
 	}
 	tokens.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
-	if _, _, err := tokens.Verify(raw); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("expired token: %v, want ErrInvalidToken", err)
+	var why *InvalidTokenError
+	if _, _, err := tokens.Verify(raw); !errors.Is(err, ErrInvalidToken) || !errors.As(err, &why) || why.Reason != "the token has expired" {
+		t.Errorf("expired token: %v, want ErrInvalidToken saying it expired", err)
 	}
 	other := NewTokens(SharedSecret("0123456789abcdef0123456789abcdef"), "iss", "other-aud", "client")
-	if _, _, err := other.Verify(raw); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("other audience: %v, want ErrInvalidToken", err)
+	if _, _, err := other.Verify(raw); !errors.As(err, &why) || why.Reason != "the token is for another audience" {
+		t.Errorf("other audience: %v, want ErrInvalidToken saying so", err)
+	}
+	forged := NewTokens(SharedSecret("another secret, another signature"), "iss", "aud", "client")
+	if _, _, err := forged.Verify(raw); !errors.As(err, &why) || why.Reason != "the token's signature does not verify" {
+		t.Errorf("another key: %v", err)
+	}
+	if _, _, err := tokens.Verify("not.a.jwt"); !errors.As(err, &why) || why.Reason != "the token is malformed" {
+		t.Errorf("garbage: %v", err)
 	}
 }
 

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -84,11 +83,11 @@ func bearerToken(r *http.Request) (string, error) {
 	case len(values) == 0:
 		return "", errMissingBearer
 	case len(values) > 1:
-		return "", fmt.Errorf("%w: more than one Authorization header", auth.ErrInvalidToken)
+		return "", &auth.InvalidTokenError{Reason: "more than one Authorization header"}
 	}
 	scheme, token, ok := strings.Cut(values[0], " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.IndexFunc(token, notTokenChar) >= 0 {
-		return "", fmt.Errorf("%w: Authorization is not \"Bearer <token>\"", auth.ErrInvalidToken)
+		return "", &auth.InvalidTokenError{Reason: "malformed Authorization header: send \"Bearer <token>\""}
 	}
 	return token, nil
 }

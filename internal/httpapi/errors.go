@@ -22,6 +22,8 @@ type problem struct {
 	fields     map[string]string
 	retryAfter int // seconds; set for 429 and 503
 	maxAge     int // seconds; the age of authentication a reauthentication_required asks for
+	// reason says why a token was refused (details.reason, and error_description in the challenge).
+	reason string
 	cause      error
 }
 
@@ -91,8 +93,16 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusConflict, code: api.ErrorCodeConflict, message: "Your email address is already verified."}
 	case errors.Is(err, auth.ErrAccountDisabled):
 		return problem{status: http.StatusForbidden, code: api.ErrorCodeAccountDisabled, message: "This account is disabled."}
-	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenReused):
-		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidToken, message: "The token is invalid, expired or revoked.", cause: err}
+	case errors.Is(err, auth.ErrTokenReused):
+		return problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidToken, message: "The token is invalid, expired or revoked.",
+			reason: "the refresh token was used before: its session is revoked", cause: err}
+	case errors.Is(err, auth.ErrInvalidToken):
+		p := problem{status: http.StatusUnauthorized, code: api.ErrorCodeInvalidToken, message: "The token is invalid, expired or revoked.", cause: err}
+		var why *auth.InvalidTokenError
+		if errors.As(err, &why) {
+			p.reason = why.Reason
+		}
+		return p
 	case errors.Is(err, auth.ErrConflict):
 		return problem{status: http.StatusConflict, code: api.ErrorCodeConflict,
 			message: "The account changed while this request ran; reload and try again.", cause: err}
@@ -139,6 +149,10 @@ func (p problem) body(requestID string) api.ErrorResponse {
 	if p.status >= 500 && requestID != "" {
 		details.RequestId = &requestID
 	}
+	if p.reason != "" {
+		reason := p.reason
+		details.Reason = &reason
+	}
 	return api.ErrorResponse{
 		Error:     p.code,
 		Message:   p.message,
@@ -176,6 +190,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 func challengeFor(p problem) string {
 	switch p.code {
 	case api.ErrorCodeInvalidToken:
+		if p.reason != "" {
+			return fmt.Sprintf(`%s, error_description=%q`, invalidTokenChallenge(), p.reason)
+		}
 		return invalidTokenChallenge()
 	case api.ErrorCodeReauthenticationRequired:
 		return fmt.Sprintf(`%s, error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=%d`,
@@ -189,6 +206,9 @@ func logProblem(r *http.Request, p problem, reqID string) {
 		slog.String("method", r.Method), slog.String("path", r.URL.Path)}
 	if p.cause != nil {
 		attrs = append(attrs, slog.String("cause", p.cause.Error()))
+	}
+	if p.reason != "" {
+		attrs = append(attrs, slog.String("reason", p.reason))
 	}
 	if p.status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", attrs...)

@@ -317,3 +317,50 @@ func TestStatementTimeoutAnswers503(t *testing.T) {
 		t.Fatalf("an update held behind a lock past statement_timeout: %d %s", r.Status, r.Body)
 	}
 }
+
+// Answers say what to do: a refused token says why (details.reason and the challenge's
+// error_description), a 415 names the media type to send, a 405 lists the allowed methods.
+func TestAnswersSayWhatToDo(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	session := env.Register(apitest.UniqueEmail("why"))
+	if r := env.JSON(http.MethodPost, "/api/logout", `{"refresh_token":"`+session.RefreshToken.String()+`"}`); r.Status != http.StatusOK {
+		t.Fatal(r.Status)
+	}
+	for _, c := range []struct {
+		name, authorization, reason string
+	}{
+		{"malformed header", "Token abc", "malformed Authorization header: send \"Bearer <token>\""},
+		{"garbage", "Bearer abc.def.ghi", "the token is malformed"},
+		{"ended session", "Bearer " + session.AccessToken, "the token's session has ended or its account is disabled"},
+	} {
+		r := env.JSON(http.MethodGet, "/api/me", "", "Authorization", c.authorization)
+		e := r.Error(t)
+		if r.Status != http.StatusUnauthorized || e.Error != api.ErrorCodeInvalidToken || e.Details.Reason == nil || *e.Details.Reason != c.reason {
+			t.Errorf("%s: %d %s", c.name, r.Status, r.Body)
+		}
+		if challenge := r.Header.Get("WWW-Authenticate"); !strings.Contains(challenge, `error="invalid_token"`) ||
+			!strings.Contains(challenge, fmt.Sprintf("error_description=%q", c.reason)) {
+			t.Errorf("%s: challenge %q", c.name, challenge)
+		}
+	}
+	if r := env.JSON(http.MethodPost, "/api/refresh", `{"refresh_token":"`+session.RefreshToken.String()+`"}`); r.Error(t).Details.Reason == nil {
+		t.Errorf("refresh of a revoked session says nothing: %s", r.Body)
+	}
+
+	form := env.Do(http.MethodPost, "/api/login", "application/x-www-form-urlencoded", strings.NewReader("email=a&password=b"))
+	if e := form.Error(t); form.Status != http.StatusUnsupportedMediaType ||
+		e.Message != "Send Content-Type: application/json (got application/x-www-form-urlencoded)." {
+		t.Errorf("415: %d %s", form.Status, form.Body)
+	}
+	wrong := env.Do(http.MethodDelete, "/api/me/sessions/"+session.User.Id.String(), "", nil)
+	if wrong.Status == http.StatusMethodNotAllowed {
+		t.Errorf("DELETE is a method of that path: %d", wrong.Status)
+	}
+	if r := env.Do(http.MethodPut, "/api/login", "", nil); r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Errorf("405 on /api/login: %d Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+	if r := env.Do(http.MethodPost, "/api/me", "", nil); r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, PUT, PATCH, DELETE" {
+		t.Errorf("405 on /api/me: %d Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+}

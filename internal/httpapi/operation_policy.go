@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -175,6 +176,9 @@ func (t *policyTable) withRoute(next http.Handler) http.Handler {
 			if !ok {
 				p = problemFor(err)
 			}
+			if p.status == http.StatusMethodNotAllowed {
+				w.Header().Set("Allow", strings.Join(t.allowed(r), ", "))
+			}
 			writeProblem(w, r, p)
 			return
 		}
@@ -222,4 +226,18 @@ func credentialCheckClient(ctx context.Context, method auth.Method) (auth.Client
 		return auth.ClientInfo{}, fmt.Errorf("this operation verifies a %s credential but openapi.yaml does not declare it in %s", method, extCredentialCheck)
 	}
 	return clientFrom(ctx), nil
+}
+
+// allowed lists the methods openapi.yaml has for the path of r, for the Allow header of a 405 (RFC 9110
+// section 15.5.6).
+func (t *policyTable) allowed(r *http.Request) []string {
+	var methods []string
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, _, err := t.router.FindRoute(probe); err == nil {
+			methods = append(methods, method)
+		}
+	}
+	return methods
 }

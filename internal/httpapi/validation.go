@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -111,6 +113,27 @@ func routingProblem(err error) (problem, bool) {
 	return problem{}, false
 }
 
+// expectedMediaType names the media types an operation's body may have.
+func expectedMediaType(body *openapi3.RequestBody) string {
+	types := slices.Sorted(maps.Keys(body.Content))
+	if len(types) == 0 {
+		return "no body"
+	}
+	return strings.Join(types, " or ")
+}
+
+// mediaTypeOf is a request's Content-Type as sent, shortened for an answer.
+func mediaTypeOf(r *http.Request) string {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "none"
+	}
+	if len(ct) > 100 {
+		ct = ct[:100] + "…"
+	}
+	return strings.ToValidUTF8(ct, "")
+}
+
 // securityProblem answers a security failure found by the validator. withAuthentication runs first, so
 // this means a request skipped it; it fails closed.
 func securityProblem(secErr *openapi3filter.SecurityRequirementsError) problem {
@@ -134,7 +157,7 @@ func bodyProblem(reqErr *openapi3filter.RequestError) (problem, bool) {
 			cause: reqErr}, true
 	case reqErr.RequestBody != nil && reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
 		return problem{status: http.StatusUnsupportedMediaType, code: api.ErrorCodeUnsupportedMediaType,
-			message: "The body has the wrong media type for this operation."}, true
+			message: fmt.Sprintf("Send Content-Type: %s (got %s).", expectedMediaType(reqErr.RequestBody), mediaTypeOf(reqErr.Input.Request))}, true
 	case reqErr.Parameter == nil && errors.As(reqErr.Err, &parseErr),
 		reqErr.RequestBody != nil && reqErr.Reason == "failed to decode request body":
 		return undecodableBody(reqErr.Input.Request, reqErr), true

@@ -71,7 +71,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (auth.R
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return auth.RotatedSession{}, auth.ErrInvalidToken
+		return auth.RotatedSession{}, &auth.InvalidTokenError{Reason: "the refresh token is unknown"}
 	case err != nil:
 		return auth.RotatedSession{}, wrap("rotate refresh token", err)
 	}
@@ -83,7 +83,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r auth.Rotation) (auth.R
 	case row.Unverified && !row.Rotated:
 		return rotated, auth.ErrEmailNotVerified
 	case !row.Rotated:
-		return auth.RotatedSession{}, auth.ErrInvalidToken
+		return auth.RotatedSession{}, &auth.InvalidTokenError{Reason: "the refresh token is used, expired or revoked"}
 	}
 	return rotated, nil
 }

@@ -961,6 +961,8 @@ export interface components {
             };
             /** @description Present on 500s, to find the logged cause. */
             request_id?: string;
+            /** @description Why a token was refused (invalid_token): "the token has expired", "the token is signed by an unknown key", "malformed Authorization header", ... The same text is the challenge's error_description. */
+            reason?: string;
         };
         SuccessResponse: {
             /** @enum {boolean} */
