@@ -24,7 +24,7 @@ type problem struct {
 	maxAge     int // seconds; the age of authentication a reauthentication_required asks for
 	// reason says why a token was refused (details.reason, and error_description in the challenge).
 	reason string
-	cause      error
+	cause  error
 }
 
 // Error makes a problem an error, for the refusals the HTTP layer decides itself (a malformed multipart
