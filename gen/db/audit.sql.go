@@ -60,11 +60,14 @@ func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventPara
 }
 
 const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT id, occurred_at, event, actor_id, subject_id, session_id, ip, user_agent, request_id, details FROM audit_events
-WHERE ($1::uuid IS NULL OR subject_id = $1::uuid OR actor_id = $1::uuid)
-  AND ($2::text IS NULL OR event = $2::text)
-  AND ($3::bigint IS NULL OR id < $3::bigint)
-ORDER BY id DESC
+SELECT e.id, e.occurred_at, e.event, e.actor_id, e.subject_id, e.session_id, e.ip, e.user_agent, e.request_id, e.details, actor.email AS actor_email, subject.email AS subject_email
+FROM audit_events e
+LEFT JOIN users actor ON actor.id = e.actor_id
+LEFT JOIN users subject ON subject.id = e.subject_id
+WHERE ($1::uuid IS NULL OR e.subject_id = $1::uuid OR e.actor_id = $1::uuid)
+  AND ($2::text IS NULL OR e.event = $2::text)
+  AND ($3::bigint IS NULL OR e.id < $3::bigint)
+ORDER BY e.id DESC
 LIMIT $4
 `
 
@@ -75,8 +78,15 @@ type ListAuditEventsParams struct {
 	MaxRows   int32
 }
 
-// Keyset pages, newest first; before_id is the id of the last event of the previous page.
-func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]AuditEvent, error) {
+type ListAuditEventsRow struct {
+	AuditEvent   AuditEvent
+	ActorEmail   *string
+	SubjectEmail *string
+}
+
+// Keyset pages, newest first; before_id is the id of the last event of the previous page. The actor's and
+// subject's current emails come along (NULL once the account is gone) for people reading the log.
+func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]ListAuditEventsRow, error) {
 	rows, err := q.db.Query(ctx, listAuditEvents,
 		arg.SubjectID,
 		arg.Event,
@@ -87,20 +97,22 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 		return nil, err
 	}
 	defer rows.Close()
-	items := []AuditEvent{}
+	items := []ListAuditEventsRow{}
 	for rows.Next() {
-		var i AuditEvent
+		var i ListAuditEventsRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OccurredAt,
-			&i.Event,
-			&i.ActorID,
-			&i.SubjectID,
-			&i.SessionID,
-			&i.Ip,
-			&i.UserAgent,
-			&i.RequestID,
-			&i.Details,
+			&i.AuditEvent.ID,
+			&i.AuditEvent.OccurredAt,
+			&i.AuditEvent.Event,
+			&i.AuditEvent.ActorID,
+			&i.AuditEvent.SubjectID,
+			&i.AuditEvent.SessionID,
+			&i.AuditEvent.Ip,
+			&i.AuditEvent.UserAgent,
+			&i.AuditEvent.RequestID,
+			&i.AuditEvent.Details,
+			&i.ActorEmail,
+			&i.SubjectEmail,
 		); err != nil {
 			return nil, err
 		}

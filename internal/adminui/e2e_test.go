@@ -74,6 +74,21 @@ func TestAdminPageEndToEnd(t *testing.T) {
 	if !strings.Contains(audit, "login_succeeded") || !strings.Contains(audit, "register") || !strings.Contains(audit, "signing_key_rotated") {
 		t.Errorf("audit log on the page: %q", audit)
 	}
+	// The page fits the window at every width: long values wrap or scroll inside their own box.
+	for _, width := range []int64{800, 1400, 1920} {
+		var fits bool
+		if err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900),
+			chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits)); err != nil {
+			t.Fatal(err)
+		}
+		if !fits {
+			t.Errorf("the admin page is wider than a %d px window", width)
+		}
+	}
+	// The audit log names accounts by email, and a settings change by what changed.
+	if !strings.Contains(audit, "root@example.com") || !strings.Contains(audit, "access_token_ttl_seconds: 30 → 90") {
+		t.Errorf("audit log on the page: %q", audit)
+	}
 	// AUTHD_ADMIN_SCREENSHOT=/tmp/admin writes /tmp/admin-desktop.png and /tmp/admin-phone.png, to look at.
 	if shot := os.Getenv("AUTHD_ADMIN_SCREENSHOT"); shot != "" {
 		for _, size := range []struct {

@@ -149,13 +149,24 @@ func (a *Admin) UpdateSettings(ctx context.Context, actor User, changes Settings
 	if err := ValidateSettingChanges(changes); err != nil {
 		return nil, err
 	}
+	// The event names what changed, not every value the request repeated (the admin page sends all).
+	current := a.settings.Get()
+	changed := map[string]any{}
+	for key, value := range changes {
+		if current[key] != value {
+			changed[key] = map[string]int64{"from": current[key], "to": value}
+		}
+	}
 	var updated Settings
 	err := a.store.Atomically(ctx, func(ctx context.Context) error {
 		var err error
 		if updated, err = a.store.UpdateSettings(ctx, changes, actor); err != nil {
 			return err
 		}
-		return a.audit.Write(ctx, EventSettingsChanged, actor.ID, uuid.Nil, uuid.Nil, map[string]any{"changes": changes})
+		if len(changed) == 0 {
+			return nil
+		}
+		return a.audit.Write(ctx, EventSettingsChanged, actor.ID, uuid.Nil, uuid.Nil, map[string]any{"changes": changed})
 	})
 	if err != nil {
 		return nil, err

@@ -58,6 +58,8 @@ type AuditRecord struct {
 	UserAgent  string
 	RequestID  string
 	Details    map[string]any
+	// ActorEmail and SubjectEmail are the accounts' current emails when listed; nil once they are gone.
+	ActorEmail, SubjectEmail *string
 }
 
 // AuditQuery selects events, newest first, before the cursor.

@@ -21,7 +21,8 @@ func (s *Server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 	for i, r := range records {
 		page.Events[i] = api.AuditEvent{Id: r.ID, OccurredAt: r.OccurredAt.UTC(), Event: api.AuditEventName(r.Event),
 			ActorId: nullableOf(r.ActorID), SubjectId: nullableOf(r.SubjectID), SessionId: nullableOf(r.SessionID),
-			Ip: r.IP, UserAgent: r.UserAgent, RequestId: r.RequestID, Details: r.Details}
+			Ip: r.IP, UserAgent: r.UserAgent, RequestId: r.RequestID, Details: r.Details,
+			ActorEmail: nullableOf(r.ActorEmail), SubjectEmail: nullableOf(r.SubjectEmail)}
 	}
 	return page, nil
 }

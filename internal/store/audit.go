@@ -31,9 +31,11 @@ func (s *Store) ListAudit(ctx context.Context, q auth.AuditQuery) ([]auth.AuditR
 		return nil, wrap("list audit events", err)
 	}
 	out := make([]auth.AuditRecord, len(rows))
-	for i, r := range rows {
+	for i, row := range rows {
+		r := row.AuditEvent
 		out[i] = auth.AuditRecord{ID: r.ID, OccurredAt: r.OccurredAt, Event: r.Event, ActorID: r.ActorID, SubjectID: r.SubjectID,
-			SessionID: r.SessionID, IP: r.Ip, UserAgent: r.UserAgent, RequestID: r.RequestID}
+			SessionID: r.SessionID, IP: r.Ip, UserAgent: r.UserAgent, RequestID: r.RequestID,
+			ActorEmail: row.ActorEmail, SubjectEmail: row.SubjectEmail}
 		if err := json.Unmarshal(r.Details, &out[i].Details); err != nil {
 			return nil, err
 		}

@@ -157,15 +157,31 @@
     if (!more) body.replaceChildren();
     for (const e of resp.data.events) {
       const row = document.createElement("tr");
-      const details = text("td", JSON.stringify(e.details));
-      details.title = details.textContent;
-      row.append(text("td", new Date(e.occurred_at).toLocaleString()), text("td", e.event), text("td", e.actor_id || "—"),
-        text("td", e.subject_id || "—"), text("td", e.ip), details);
+      const details = text("td", describeDetails(e));
+      details.title = JSON.stringify(e.details);
+      row.append(text("td", new Date(e.occurred_at).toLocaleString()), text("td", e.event), account(e.actor_email, e.actor_id),
+        account(e.subject_email, e.subject_id), text("td", e.ip), details);
       body.append(row);
     }
     auditCursor = resp.data.next_cursor;
     $("audit-more").hidden = !auditCursor;
     $("audit-empty").hidden = body.children.length > 0;
+  }
+
+  // account shows who an event names by email, with the id on hover (the id alone once the account is gone).
+  function account(email, id) {
+    const cell = text("td", email || id || "—");
+    if (id) cell.title = id;
+    return cell;
+  }
+
+  // describeDetails puts an event's details in words: a settings change as "setting: from → to".
+  function describeDetails(e) {
+    const d = e.details || {};
+    if (e.event === "settings_changed" && d.changes) {
+      return Object.entries(d.changes).map(([key, v]) => `${key}: ${v.from} → ${v.to}`).join(", ");
+    }
+    return Object.entries(d).map(([key, v]) => `${key}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
   }
 
   function showSettings(settings) {

@@ -1050,6 +1050,10 @@ export interface components {
         /** @enum {string} */
         AuditEventName: "register" | "login_succeeded" | "login_failed" | "lockout" | "logout" | "refresh_token_reused" | "password_changed" | "email_changed" | "account_deleted" | "session_ended" | "other_sessions_ended" | "settings_changed" | "user_updated" | "user_deleted" | "user_sessions_revoked" | "signing_key_rotated" | "users_imported" | "password_reset" | "user_created" | "password_reset_sent" | "password_set" | "reauthenticated" | "login_code_sent";
         AuditEvent: {
+            /** @description The actor's current email; null when there is no actor or the account is gone. */
+            actor_email: string | null;
+            /** @description The subject's current email; null when there is none or the account is gone. */
+            subject_email: string | null;
             /** Format: int64 */
             id: number;
             /** Format: date-time */
