@@ -347,3 +347,24 @@ func maskURL(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// Variable is one environment variable Load reads, with its default ("" for none).
+type Variable struct {
+	Name, Default string
+}
+
+// Variables lists every environment variable Config reads, with its default, for `authd help env`.
+func Variables() []Variable {
+	var out []Variable
+	t := reflect.TypeOf(Config{})
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("env")
+		if name == "" {
+			continue
+		}
+		name, _, _ = strings.Cut(name, ",")
+		out = append(out, Variable{Name: name, Default: f.Tag.Get("envDefault")})
+	}
+	return out
+}
