@@ -98,7 +98,17 @@ async function errorOf(response: Response, parsed?: unknown): Promise<AuthdError
 
 export function createAuthdClient(options: AuthdClientOptions): AuthdClient {
   const storage = options.storage ?? memoryStorage();
-  const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const rawFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  // A request that gets no answer at all (refused, reset, DNS) is an AuthdError too, with code network_error.
+  const baseFetch = async (input: Request): Promise<Response> => {
+    try {
+      return await rawFetch(input);
+    } catch (cause) {
+      const error = new AuthdError(0, undefined, `authd could not be reached at ${options.baseUrl}: ${(cause as Error)?.message ?? cause}`);
+      (error as Error & { cause?: unknown }).cause = cause;
+      throw error;
+    }
+  };
   const plain = createClient<paths>({ baseUrl: options.baseUrl, fetch: baseFetch });
   let inFlight: Promise<void> | null = null;
 

@@ -91,3 +91,13 @@ test("sign in with an emailed code", { skip: !baseUrl || !process.env.AUTHD_TEST
   assert.equal(session.user.email_verified, true);
   assert.equal((await client.me()).email, email);
 });
+
+test("no answer at all is an AuthdError with code network_error", async () => {
+  const client = createAuthdClient({ baseUrl: "http://127.0.0.1:9" });
+  await assert.rejects(client.login("nobody@example.com", password), (err) => {
+    assert.ok(err instanceof AuthdError, `got ${err}`);
+    assert.equal(err.code, "network_error");
+    assert.equal(err.status, 0);
+    return true;
+  });
+});
