@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ type Config struct {
 	RefreshInterval time.Duration
 	// Leeway is the clock skew allowed on exp, nbf and iat; zero means none.
 	Leeway time.Duration
+	// Logger gets, at debug, why each token was rejected (issuer, audience, expiry, unknown kid, ...), so
+	// that a misconfigured service is not a wall of silent 401s; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Claims are the claims of an authd access token (RFC 9068), with how its session was authenticated.
@@ -85,8 +89,11 @@ func (c *Claims) AuthenticatedWithin(maxAge time.Duration, now time.Time) bool {
 
 // Verifier checks access tokens against authd's published keys.
 type Verifier struct {
-	keys   keyfunc.Keyfunc
-	parser *jwt.Parser
+	keys    keyfunc.Keyfunc
+	parser  *jwt.Parser
+	jwksURL string
+	client  *http.Client
+	log     *slog.Logger
 }
 
 // New returns a Verifier whose key set is refreshed until ctx ends. It does not wait for authd: the key
@@ -132,7 +139,50 @@ func New(ctx context.Context, c Config) (*Verifier, error) {
 		jwt.WithStrictDecoding(),
 		jwt.WithLeeway(c.Leeway),
 	)
-	return &Verifier{keys: keys, parser: parser}, nil
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return &Verifier{keys: keys, parser: parser, jwksURL: c.JWKSURL, client: c.HTTPClient, log: c.Logger}, nil
+}
+
+// Ready waits until the key set has been fetched, or ctx ends; then it says why it could not be, so that
+// a service can refuse to start with a wrong JWKSURL instead of answering 401 to everyone:
+//
+//	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+//	defer cancel()
+//	if err := v.Ready(ctx); err != nil { log.Fatal(err) }
+func (v *Verifier) Ready(ctx context.Context) error {
+	ticker := time.NewTicker(50 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		if keys, err := v.keys.Storage().KeyReadAll(ctx); err == nil && len(keys) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("verify: no keys from %s: %w", v.jwksURL, v.probe())
+		case <-ticker.C:
+		}
+	}
+}
+
+// probe fetches the key set once to say what is wrong with it.
+func (v *Verifier) probe() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.jwksURL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("it answers %s", resp.Status)
+	}
+	return errors.New("it answers, but with no key this verifier accepts (check Algorithms)")
 }
 
 // Verify checks a token's signature (by a published key named by its kid), algorithm, type (at+jwt),
@@ -151,6 +201,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		return keyFor(t)
 	})
 	if err != nil || !parsed.Valid || claims.Subject == "" {
+		if err == nil {
+			err = errors.New("the token has no subject")
+		}
+		v.log.DebugContext(ctx, "verify: token rejected", slog.String("reason", err.Error()))
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
 	return &claims, nil

@@ -1,9 +1,11 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -194,5 +196,53 @@ func TestAssuranceMiddleware(t *testing.T) {
 			!strings.Contains(challenge, c.challenge) {
 			t.Errorf("%s: %s %s", c.name, body, challenge)
 		}
+	}
+}
+
+// Ready says when the key set is in, and why not when it cannot be fetched; rejected tokens are logged at
+// debug with the reason.
+func TestReadyAndRejectionLogs(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	session := env.Register(apitest.UniqueEmail("ready"))
+	var logs bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v, err := verify.New(ctx, verify.Config{Issuer: env.Config.PublicURL, Audience: "authd", JWKSURL: env.Server.URL + "/.well-known/jwks.json",
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyCtx, readyCancel := context.WithTimeout(ctx, 5*time.Second)
+	defer readyCancel()
+	if err := v.Ready(readyCtx); err != nil {
+		t.Fatalf("ready against a live authd: %v", err)
+	}
+	if _, err := v.Verify(ctx, session.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	other, err := verify.New(ctx, verify.Config{Issuer: "https://elsewhere.example", Audience: "authd", JWKSURL: env.Server.URL + "/.well-known/jwks.json",
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Ready(readyCtx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Verify(ctx, session.AccessToken); err == nil {
+		t.Fatal("a token of another issuer verified")
+	}
+	if !strings.Contains(logs.String(), "token rejected") || !strings.Contains(logs.String(), "issuer") {
+		t.Errorf("no debug line says why: %s", logs.String())
+	}
+
+	wrong, err := verify.New(ctx, verify.Config{Issuer: env.Config.PublicURL, Audience: "authd", JWKSURL: env.Server.URL + "/no-such-keys"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shortCtx, shortCancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer shortCancel()
+	if err := wrong.Ready(shortCtx); err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "/no-such-keys") {
+		t.Errorf("ready with a wrong JWKSURL: %v", err)
 	}
 }
