@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -136,6 +138,9 @@ func parse() (c Config, errs []error, unparsed map[string]bool) {
 			name := field.Tag.Get("env")
 			unparsed[name], unparsed[name+":"] = true, true
 			e = fmt.Errorf("%s: %w", name, pe.Err)
+			if field.Type == reflect.TypeFor[slog.Level]() {
+				e = fmt.Errorf("%s: %q is not a level: use debug, info, warn or error", name, os.Getenv(name))
+			}
 		}
 		errs = append(errs, e)
 	}
@@ -176,8 +181,11 @@ func (c Config) validate() []error {
 	if strings.TrimSpace(c.Audience) == "" {
 		errs = append(errs, errors.New("AUTHD_AUDIENCE must not be empty"))
 	}
-	if c.Addr == "" {
-		errs = append(errs, errors.New("AUTHD_ADDR must not be empty"))
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("AUTHD_ADDR: %q is not host:port, such as 127.0.0.1:8080 or :8080", c.Addr))
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		errs = append(errs, fmt.Errorf("AUTHD_METRICS_ADDR: %q is not host:port, such as 127.0.0.1:9090", c.MetricsAddr))
 	}
 	for _, origin := range c.CORSOrigins {
 		if u, err := url.Parse(origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||

@@ -35,12 +35,15 @@ func TestLoadDefaultsAndValidation(t *testing.T) {
 	t.Setenv("AUTHD_SMTP_URL", "http://mail.example.com")
 	t.Setenv("AUTHD_LINK_TEMPLATE_RESET", "/reset")
 	t.Setenv("AUTHD_MAIL_MAX_ATTEMPTS", "0")
+	t.Setenv("AUTHD_ADDR", "8080")
+	t.Setenv("AUTHD_LOG_LEVEL", "verbose")
 	_, err = Load()
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
 	for _, want := range []string{"AUTHD_JWT_SECRET", "AUTHD_ACCESS_TOKEN_TTL", "DATABASE_URL", "AUTHD_LOGIN_MAX_FAILURES",
-		"AUTHD_RATE_LIMIT_PER_IP", "AUTHD_PUBLIC_URL", "AUTHD_SMTP_URL", "AUTHD_LINK_TEMPLATE_RESET", "AUTHD_MAIL_MAX_ATTEMPTS"} {
+		"AUTHD_RATE_LIMIT_PER_IP", "AUTHD_PUBLIC_URL", "AUTHD_SMTP_URL", "AUTHD_LINK_TEMPLATE_RESET", "AUTHD_MAIL_MAX_ATTEMPTS",
+		`AUTHD_ADDR: "8080" is not host:port`, `AUTHD_LOG_LEVEL: "verbose" is not a level: use debug, info, warn or error`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
