@@ -230,6 +230,9 @@ func loadSettings(ctx context.Context, cfg config.Config, st *store.Store) (*aut
 	if err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)
 	}
+	for _, note := range cfg.SeedsOverridden(current) {
+		slog.InfoContext(ctx, note)
+	}
 	return auth.NewLiveSettings(current), nil
 }
 

@@ -322,8 +322,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database_url", maskURL(c.DatabaseURL)),
 		slog.String("addr", c.Addr),
 		slog.String("jwt_alg", c.JWTAlg),
-		slog.String("jwt_secret", "[redacted]"),
-		slog.String("secret_key", "[redacted]"),
+		slog.String("jwt_secret", redacted(c.JWTSecret)),
+		slog.String("secret_key", redacted(c.SecretKey)),
 		slog.String("public_url", c.PublicURLValue()),
 		slog.String("client_id", c.ClientID),
 		slog.Duration("access_token_ttl", c.AccessTokenTTL),
@@ -375,4 +375,30 @@ func Variables() []Variable {
 		out = append(out, Variable{Name: name, Default: f.Tag.Get("envDefault")})
 	}
 	return out
+}
+
+// SeedsOverridden says, for each runtime setting whose seeding variable is set in the environment but
+// whose value in force (current, from the database) differs, that the variable only seeded it: an
+// operator who changes AUTHD_ACCESS_TOKEN_TTL and restarts would otherwise wonder why nothing changed.
+func (c Config) SeedsOverridden(current auth.Settings) []string {
+	defaults := c.SettingDefaults()
+	var notes []string
+	for _, key := range slices.Sorted(maps.Keys(settingVars)) {
+		variable := settingVars[key]
+		raw, set := os.LookupEnv(variable)
+		if !set || current[key] == defaults[key] {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("the database's %s=%d is in force; %s=%s only seeds it (change it in the admin API or page)",
+			key, current[key], variable, raw))
+	}
+	return notes
+}
+
+// redacted is how a secret appears in the log: whether it is set, never what it is.
+func redacted(secret string) string {
+	if secret == "" {
+		return "(not set)"
+	}
+	return "[redacted]"
 }

@@ -77,4 +77,29 @@ func TestLogValueMasksSecrets(t *testing.T) {
 		strings.Contains(s, "smtp-password") || !strings.Contains(s, "mail.example.com") {
 		t.Errorf("secrets in log value: %s", s)
 	}
+	// A secret that is not set is not shown as redacted: the log says it is missing.
+	if s := (Config{SecretKey: "sealing-secret-value"}).LogValue().String(); !strings.Contains(s, "jwt_secret=(not set)") ||
+		!strings.Contains(s, "secret_key=[redacted]") {
+		t.Errorf("unset secret in log value: %s", s)
+	}
+}
+
+// A seeding variable that differs from the setting in force is pointed out; one that matches, or is not
+// set, is not.
+func TestSeedsOverridden(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/authd")
+	t.Setenv("AUTHD_JWT_ALG", "HS256")
+	t.Setenv("AUTHD_JWT_SECRET", strings.Repeat("s", 32))
+	t.Setenv("AUTHD_ACCESS_TOKEN_TTL", "5s")
+	t.Setenv("AUTHD_LOGIN_MAX_FAILURES", "5")
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := c.SettingDefaults()
+	current["access_token_ttl_seconds"] = 30
+	notes := c.SeedsOverridden(current)
+	if len(notes) != 1 || !strings.Contains(notes[0], "access_token_ttl_seconds=30 is in force; AUTHD_ACCESS_TOKEN_TTL=5s only seeds it") {
+		t.Errorf("notes %q", notes)
+	}
 }
