@@ -56,7 +56,7 @@ func migrationFiles() fs.FS { return migrations.FS }
 func (m *Migrator) Up(ctx context.Context, out io.Writer) error {
 	results, err := m.provider.Up(ctx)
 	for _, r := range results {
-		fmt.Fprintf(out, "applied %s in %s\n", r.Source.Path, r.Duration)
+		fmt.Fprintf(out, "applied %s in %s\n", migrationName(r.Source), r.Duration)
 	}
 	if err != nil {
 		return translate(err)
@@ -74,7 +74,7 @@ func (m *Migrator) UpTo(ctx context.Context, version int64) error {
 func (m *Migrator) Down(ctx context.Context, out io.Writer) error {
 	r, err := m.provider.Down(ctx)
 	if r != nil {
-		fmt.Fprintf(out, "rolled back %s in %s\n", r.Source.Path, r.Duration)
+		fmt.Fprintf(out, "rolled back %s in %s\n", migrationName(r.Source), r.Duration)
 	}
 	if err != nil {
 		return translate(err)
@@ -93,11 +93,7 @@ func (m *Migrator) Status(ctx context.Context, out io.Writer) error {
 		if s.State == goose.StateApplied {
 			applied = "applied " + s.AppliedAt.Format("2006-01-02 15:04:05 MST")
 		}
-		name := s.Source.Path
-		if name == "" { // a Go migration
-			name = fmt.Sprintf("%05d_normalize_emails (Go)", s.Source.Version)
-		}
-		fmt.Fprintf(out, "%-40s %s\n", name, applied)
+		fmt.Fprintf(out, "%-40s %s\n", migrationName(s.Source), applied)
 	}
 	return nil
 }
@@ -136,4 +132,18 @@ func MigrationsHash() (string, error) {
 	// The Go migrations are part of the set too; bump the name when one changes.
 	h.Write([]byte("go:5:normalize-emails-v1"))
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// goMigrations names the migrations written in Go, which have no file for goose to name them by.
+var goMigrations = map[int64]string{normalizeEmailsVersion: "normalize_emails"}
+
+// migrationName is a migration's file, or for a Go migration its version and name.
+func migrationName(source *goose.Source) string {
+	if source == nil {
+		return "(unknown)"
+	}
+	if source.Path != "" {
+		return source.Path
+	}
+	return fmt.Sprintf("%05d_%s (Go)", source.Version, goMigrations[source.Version])
 }

@@ -243,3 +243,20 @@ func TestOptionalPasswordMigration(t *testing.T) {
 		}
 	}
 }
+
+// Every migration is named in what Up reports, the Go one too.
+func TestMigrationsAreNamedInTheLog(t *testing.T) {
+	t.Parallel()
+	m, err := store.NewMigrator(testdb.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var out strings.Builder
+	if err := m.Up(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "applied 00005_normalize_emails (Go) in") || strings.Contains(out.String(), "applied  in") {
+		t.Errorf("migration log:\n%s", out.String())
+	}
+}
