@@ -18,13 +18,13 @@ help: ## list the targets
 generate: ## regenerate gen/api (oapi-codegen), gen/db (sqlc) and the TypeScript SDK's types (openapi-typescript; needs npm)
 	$(GO) tool oapi-codegen -config gen/api/config.yaml openapi.yaml
 	$(GO) tool sqlc generate
-	cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error && npx --no-install openapi-typescript ../../openapi.yaml -o src/schema.d.ts
+	cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error && npx --no-install openapi-typescript ../../openapi.yaml -o src/schema.ts
 
 .PHONY: generate-check
 generate-check: generate ## fail if regenerating changes anything under gen/ or the SDK's generated types
-	@if [ -n "$$(git status --porcelain -- gen/ sdk/typescript/src/schema.d.ts)" ]; then \
+	@if [ -n "$$(git status --porcelain -- gen/ sdk/typescript/src/schema.ts)" ]; then \
 		echo "generated code is out of date or was edited by hand; run make generate and commit:"; \
-		git status --porcelain -- gen/ sdk/typescript/src/schema.d.ts; git diff --stat -- gen/ sdk/typescript/src/schema.d.ts; exit 1; \
+		git status --porcelain -- gen/ sdk/typescript/src/schema.ts; git diff --stat -- gen/ sdk/typescript/src/schema.ts; exit 1; \
 	fi
 
 .PHONY: fmt-check
@@ -76,6 +76,10 @@ spectral: ## lint openapi.yaml with Spectral and the OWASP API security ruleset 
 	cd tools/spectral && npx --no-install spectral lint ../../openapi.yaml --ruleset ../../.spectral.yaml --fail-severity error
 
 .PHONY: build
+.PHONY: sdk
+sdk: ## build the TypeScript SDK and pack it as bin/authd-client-<version>.tgz, to npm install (needs npm)
+	cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run build && mkdir -p ../../bin && npm pack --pack-destination ../../bin
+
 build: ## build bin/authd
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authd
 

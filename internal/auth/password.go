@@ -112,15 +112,17 @@ func (s *Service) checkPassword(ctx context.Context, account string, subject uui
 	if s.hasher.Saturated() {
 		return false, ErrBusy
 	}
+	start := time.Now()
 	err = s.throttledCheck(ctx, throttleKey(MethodPassword, account, client), subject, func() (bool, error) {
-		start := time.Now()
 		match, r, err := s.verifyPassword(ctx, password, hash)
-		if err == nil && !match {
-			defer s.hasher.awaitFailureFloor(ctx, start)
-		}
 		rehash = r
 		return match, err
 	})
+	if errors.Is(err, errCredentialMismatch) {
+		// After the failure is recorded, not before: the wait must not push the database work past the
+		// request's deadline.
+		s.hasher.awaitFailureFloor(ctx, start)
+	}
 	return rehash, err
 }
 

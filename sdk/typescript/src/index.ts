@@ -1,4 +1,4 @@
-// @authd/client: the types are generated from authd's openapi.yaml (src/schema.d.ts, `npm run generate`),
+// @authd/client: the types are generated from authd's openapi.yaml (src/schema.ts, `npm run generate`),
 // requests go through openapi-fetch, and this file adds what every app would otherwise write: keeping the
 // tokens, sending the access token, refreshing it once when authd answers 401 invalid_token (concurrent
 // requests share one refresh) and retrying, and typed errors.
