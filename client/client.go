@@ -114,11 +114,7 @@ func (c *Client) Register(ctx context.Context, r api.RegisterRequest) (*api.Auth
 	if err != nil {
 		return nil, err
 	}
-	if resp.JSON201 == nil {
-		return nil, errorOf(resp.HTTPResponse, resp.Body)
-	}
-	c.setTokens(resp.JSON201.AccessToken, resp.JSON201.RefreshToken.String())
-	return resp.JSON201, nil
+	return c.signedIn(resp.HTTPResponse, resp.Body, resp.JSON201)
 }
 
 // Login signs in with an email and a password.
@@ -127,11 +123,7 @@ func (c *Client) Login(ctx context.Context, email, password string) (*api.AuthRe
 	if err != nil {
 		return nil, err
 	}
-	if resp.JSON200 == nil {
-		return nil, errorOf(resp.HTTPResponse, resp.Body)
-	}
-	c.setTokens(resp.JSON200.AccessToken, resp.JSON200.RefreshToken.String())
-	return resp.JSON200, nil
+	return c.signedIn(resp.HTTPResponse, resp.Body, resp.JSON200)
 }
 
 // RequestLoginCode asks authd to mail a sign-in code to email. It answers the same whether or not an
@@ -162,11 +154,16 @@ func (c *Client) loginWithCode(ctx context.Context, body api.LoginCodeVerificati
 	if err != nil {
 		return nil, err
 	}
-	if resp.JSON200 == nil {
-		return nil, errorOf(resp.HTTPResponse, resp.Body)
+	return c.signedIn(resp.HTTPResponse, resp.Body, resp.JSON200)
+}
+
+// signedIn keeps the tokens of a sign-in's answer, or returns authd's error.
+func (c *Client) signedIn(resp *http.Response, body []byte, signed *api.AuthResponse) (*api.AuthResponse, error) {
+	if signed == nil {
+		return nil, errorOf(resp, body)
 	}
-	c.setTokens(resp.JSON200.AccessToken, resp.JSON200.RefreshToken.String())
-	return resp.JSON200, nil
+	c.setTokens(signed.AccessToken, signed.RefreshToken.String())
+	return signed, nil
 }
 
 // Me returns the signed-in user.

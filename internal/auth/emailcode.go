@@ -87,12 +87,8 @@ func (s *Service) RequestLoginCode(ctx context.Context, rawEmail string) error {
 	if err != nil {
 		return nil // no account can have it
 	}
-	hits, windowEnd, err := s.throttle.HitRate(ctx, "login_code:"+email)
-	if err != nil {
+	if err := s.checkAddressRate(ctx, "login_code", email, codeRequestsPerWindow); err != nil {
 		return err
-	}
-	if hits > codeRequestsPerWindow {
-		return &RateLimitedError{RetryAfter: time.Until(windowEnd)}
 	}
 	user, err := s.store.UserByEmail(ctx, email)
 	var to recipient

@@ -349,12 +349,8 @@ func (s *Service) ForgotPassword(ctx context.Context, rawEmail string) error {
 	if err != nil {
 		return nil // no account can have it
 	}
-	hits, windowEnd, err := s.throttle.HitRate(ctx, "forgot:"+email)
-	if err != nil {
+	if err := s.checkAddressRate(ctx, "forgot", email, forgotPerEmailPerWindow); err != nil {
 		return err
-	}
-	if hits > forgotPerEmailPerWindow {
-		return &RateLimitedError{RetryAfter: time.Until(windowEnd)}
 	}
 	user, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {

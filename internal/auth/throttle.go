@@ -133,6 +133,19 @@ func (s *Service) recordLoginFailure(ctx context.Context, key ThrottleKey, subje
 	})
 }
 
+// checkAddressRate counts a request of kind (forgot, login_code) for an address against limit per rate
+// window, whether or not an account has the address, so that nobody floods a mailbox through authd.
+func (s *Service) checkAddressRate(ctx context.Context, kind, email string, limit int) error {
+	hits, windowEnd, err := s.throttle.HitRate(ctx, kind+":"+email)
+	if err != nil {
+		return err
+	}
+	if hits > limit {
+		return &RateLimitedError{RetryAfter: time.Until(windowEnd)}
+	}
+	return nil
+}
+
 // CheckRate counts a request from ip against the per-IP limit per minute (0 turns it off).
 func (s *Service) CheckRate(ctx context.Context, ip string) error {
 	limit := s.settings.Get()[SettingRateLimitPerIP]
