@@ -63,6 +63,22 @@ func TestConcurrentMigrationsAreSafe(t *testing.T) {
 	}
 }
 
+// migrationProvider is an empty database and a goose provider over authd's migrations, for tests that
+// step through them one by one.
+func migrationProvider(t *testing.T) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	sqlDB, err := sql.Open("pgx", testdb.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sqlDB, provider
+}
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
@@ -71,16 +87,7 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func TestAvatarMigrationKeepsFileNames(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testdb.EmptyURL(t)
-	sqlDB, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlDB.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqlDB, provider := migrationProvider(t)
 	if _, err := provider.UpTo(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
@@ -180,16 +187,7 @@ func TestEmailNormalisationMigration(t *testing.T) {
 func TestOptionalPasswordMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testdb.EmptyURL(t)
-	sqlDB, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlDB.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sqlDB, provider := migrationProvider(t)
 	if _, err := provider.UpTo(ctx, 12); err != nil {
 		t.Fatal(err)
 	}
